@@ -1,0 +1,20 @@
+// CLI subcommands. Each Register* adds its subcommands to the app; when one
+// runs, it stores the process exit code in *exit_code:
+//   0 success (for `exists`: present), 1 not found, 2 usage error, 3 any other error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ctxstore::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNotFound = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitError = 3;
+
+inline constexpr const char* kDefaultServer = "127.0.0.1:7070";
+
+void RegisterServeCommand(CLI::App& app, int* exit_code);
+void RegisterClientCommands(CLI::App& app, int* exit_code);
+
+}  // namespace ctxstore::cli

@@ -1,0 +1,25 @@
+// Parsing and printing of human sizes ("512MiB", "4GiB", "1.5GB", "4096")
+// and durations ("500ms", "30s", "5m", "2h").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ctxstore/status.h"
+
+namespace ctxstore {
+
+inline constexpr uint64_t kKiB = 1024;
+inline constexpr uint64_t kMiB = 1024 * kKiB;
+inline constexpr uint64_t kGiB = 1024 * kMiB;
+
+// Binary (KiB, MiB, GiB, TiB; also K, M, G, T) and decimal (KB, MB, GB, TB)
+// suffixes, case-insensitive; a bare number is bytes.
+Result<uint64_t> ParseSize(std::string_view text);
+// "1.5 GiB" style, for logs and the CLI.
+std::string FormatSize(uint64_t bytes);
+// ms, s, m, h; a bare number is milliseconds.
+Result<uint64_t> ParseDurationMs(std::string_view text);
+
+}  // namespace ctxstore

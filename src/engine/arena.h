@@ -1,0 +1,76 @@
+// The DRAM tier: one preallocated region, carved into blocks by a best-fit
+// allocator with coalescing (no malloc per value). The region is a memfd
+// mapping so that it can later be shared with same-host clients and
+// registered for RDMA. Blocks are multiples of kPageSize and page-aligned, so
+// they can be written to and read from flash with O_DIRECT as they are.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <span>
+#include <utility>
+
+#include "ctxstore/status.h"
+
+namespace ctxstore::engine {
+
+class Arena;
+
+// One allocation; returns itself to the arena when the last owner drops it.
+// Readers hold a shared_ptr while they send from it, so eviction never pulls
+// bytes out from under a reply.
+class ArenaBlock {
+ public:
+  ArenaBlock(Arena* arena, uint64_t offset, uint64_t size) : arena_(arena), offset_(offset), size_(size) {}
+  ~ArenaBlock();
+  ArenaBlock(const ArenaBlock&) = delete;
+  ArenaBlock& operator=(const ArenaBlock&) = delete;
+
+  uint8_t* data() const;
+  uint64_t offset() const { return offset_; }  // within the arena (memfd offset)
+  uint64_t size() const { return size_; }      // allocated bytes, a multiple of kPageSize
+
+ private:
+  Arena* arena_;
+  uint64_t offset_;
+  uint64_t size_;
+};
+
+class Arena {
+ public:
+  static constexpr uint64_t kPageSize = 4096;
+
+  // Maps capacity_bytes (rounded up to kPageSize) of a memfd.
+  static Result<std::unique_ptr<Arena>> Create(uint64_t capacity_bytes);
+  ~Arena();
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  // A block of at least `bytes` (rounded up to kPageSize; 0 takes one page),
+  // or nullptr when no free run is large enough. Thread-safe.
+  std::shared_ptr<ArenaBlock> Allocate(uint64_t bytes);
+
+  uint64_t capacity_bytes() const { return capacity_; }
+  uint64_t used_bytes() const;
+  uint64_t largest_free_bytes() const;
+  uint8_t* base() const { return base_; }
+  int memfd() const { return memfd_; }
+
+ private:
+  friend class ArenaBlock;
+  Arena(int memfd, uint8_t* base, uint64_t capacity);
+  void Free(uint64_t offset, uint64_t size);
+
+  const int memfd_;
+  uint8_t* const base_;
+  const uint64_t capacity_;
+  mutable std::mutex mu_;
+  std::map<uint64_t, uint64_t> free_by_offset_;            // offset -> length
+  std::set<std::pair<uint64_t, uint64_t>> free_by_size_;   // (length, offset)
+  uint64_t used_ = 0;
+};
+
+}  // namespace ctxstore::engine
