@@ -1,5 +1,392 @@
-// placeholder: being written
+// Client subcommands: put, get, exists, rm, stats, flush. Each connects with
+// ctxstore::Client, runs one call and maps the result to an exit code
+// (cli/commands.h) with a one-line message on stderr when it fails.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "cli/commands.h"
+#include "common/units.h"
+#include "ctxstore/client.h"
+
 namespace ctxstore::cli {
-void RegisterClientCommands(CLI::App&, int*) {}
+namespace {
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes: 0 success, 1 not found, 2 usage error, 3 any other error "
+    "(server unreachable, server error).";
+
+void PrintError(const std::string& message) {
+  std::cerr << "ctxstore: " << message << "\n";
 }
+
+// Exit code and message for a failed call on key (empty for key-less calls).
+int Fail(const Status& st, std::string_view key = {}) {
+  switch (st.code()) {
+    case StatusCode::kNotFound:
+      PrintError("not found: " + std::string(key));
+      return kExitNotFound;
+    case StatusCode::kExists:
+      PrintError("exists: " + std::string(key));
+      return kExitError;
+    default:
+      PrintError(st.ToString());
+      return kExitError;
+  }
+}
+
+struct ServerAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// HOST:PORT, with [v6]:PORT for IPv6 literals.
+std::optional<ServerAddress> ParseServer(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    return std::nullopt;
+  }
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return std::nullopt;  // an unbracketed IPv6 literal is ambiguous
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  return ServerAddress{std::string(host), static_cast<uint16_t>(port)};
+}
+
+// Connects to --server, or returns the exit code to use.
+int ConnectTo(const std::string& server, std::unique_ptr<Client>* client) {
+  std::optional<ServerAddress> addr = ParseServer(server);
+  if (!addr) {
+    PrintError("invalid --server '" + server + "': expected HOST:PORT");
+    return kExitUsage;
+  }
+  ClientOptions options;
+  options.host = addr->host;
+  options.port = addr->port;
+  options.client_name = "ctxstore-cli";
+  options.max_idle_connections = 1;
+  auto connected = Client::Connect(options);
+  if (!connected.ok()) return Fail(connected.status());
+  *client = std::move(*connected);
+  return kExitOk;
+}
+
+// The bytes of a file or of stdin. A regular file is mapped rather than read,
+// so the value goes from the page cache to the socket without another copy.
+class InputBytes {
+ public:
+  ~InputBytes() {
+    if (map_ != nullptr) ::munmap(map_, map_len_);
+  }
+  Status Load(const std::string& path) {
+    if (path == "-") return ReadAll(STDIN_FILENO, "stdin");
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    Status result;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        map_ = p;
+        map_len_ = static_cast<size_t>(st.st_size);
+        ::close(fd);
+        return Status::Ok();
+      }
+    }
+    result = ReadAll(fd, path);  // pipes, devices, empty files, mmap failures
+    ::close(fd);
+    return result;
+  }
+  std::span<const uint8_t> bytes() const {
+    if (map_ != nullptr) return {static_cast<const uint8_t*>(map_), map_len_};
+    return {reinterpret_cast<const uint8_t*>(data_.data()), data_.size()};
+  }
+
+ private:
+  Status ReadAll(int fd, const std::string& name) {
+    char chunk[64 * 1024];
+    for (;;) {
+      ssize_t n = ::read(fd, chunk, sizeof(chunk));
+      if (n > 0) {
+        data_.append(chunk, static_cast<size_t>(n));
+      } else if (n == 0) {
+        return Status::Ok();
+      } else if (errno != EINTR) {
+        return Status::IoError("cannot read " + name + ": " + std::strerror(errno));
+      }
+    }
+  }
+
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
+  std::string data_;
+};
+
+Status WriteAll(int fd, std::string_view data, const std::string& name) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IoError("cannot write " + name + ": " + std::strerror(errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+// --- put ---------------------------------------------------------------------
+
+struct PutArgs {
+  std::string server = kDefaultServer;
+  bool sync = false;
+  bool overwrite = false;
+  std::string key;
+  std::string file;
+};
+
+int RunPut(const PutArgs& a) {
+  // The input first: a missing file is reported as such, whatever the server.
+  InputBytes input;
+  if (Status st = input.Load(a.file); !st.ok()) return Fail(st);
+  std::unique_ptr<Client> client;
+  if (int rc = ConnectTo(a.server, &client); rc != kExitOk) return rc;
+  PutOptions opts;
+  opts.sync = a.sync;
+  opts.overwrite = a.overwrite;
+  if (Status st = client->Put(a.key, input.bytes(), opts); !st.ok()) return Fail(st, a.key);
+  return kExitOk;
+}
+
+// --- get ---------------------------------------------------------------------
+
+struct GetArgs {
+  std::string server = kDefaultServer;
+  std::string key;
+  std::string output;
+};
+
+int RunGet(const GetArgs& a) {
+  std::unique_ptr<Client> client;
+  if (int rc = ConnectTo(a.server, &client); rc != kExitOk) return rc;
+  // Fetched before the output is opened, so a miss leaves an existing file alone.
+  auto value = client->Get(a.key);
+  if (!value.ok()) return Fail(value.status(), a.key);
+  if (a.output.empty() || a.output == "-") {
+    if (Status st = WriteAll(STDOUT_FILENO, *value, "stdout"); !st.ok()) return Fail(st);
+    return kExitOk;
+  }
+  int fd = ::open(a.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Fail(Status::IoError("cannot open " + a.output + ": " + std::strerror(errno)));
+  Status st = WriteAll(fd, *value, a.output);
+  if (::close(fd) != 0 && st.ok()) {
+    st = Status::IoError("cannot write " + a.output + ": " + std::strerror(errno));
+  }
+  return st.ok() ? kExitOk : Fail(st);
+}
+
+// --- exists ------------------------------------------------------------------
+
+struct KeyArgs {
+  std::string server = kDefaultServer;
+  bool sync = false;
+  std::string key;
+};
+
+int RunExists(const KeyArgs& a) {
+  std::unique_ptr<Client> client;
+  if (int rc = ConnectTo(a.server, &client); rc != kExitOk) return rc;
+  auto size = client->Exists(a.key);
+  if (size.ok()) return kExitOk;
+  // Absence is an answer, not an error: silent, like test(1).
+  if (size.status().code() == StatusCode::kNotFound) return kExitNotFound;
+  return Fail(size.status(), a.key);
+}
+
+// --- rm ----------------------------------------------------------------------
+
+int RunRm(const KeyArgs& a) {
+  std::unique_ptr<Client> client;
+  if (int rc = ConnectTo(a.server, &client); rc != kExitOk) return rc;
+  if (Status st = client->Delete(a.key, a.sync); !st.ok()) return Fail(st, a.key);
+  return kExitOk;
+}
+
+// --- stats -------------------------------------------------------------------
+
+struct StatsArgs {
+  std::string server = kDefaultServer;
+  bool json = false;
+};
+
+struct StatsField {
+  const char* key;
+  const char* label;
+  bool bytes;
+};
+
+// docs/protocol.md's STATS fields, in display order.
+constexpr StatsField kStatsFields[] = {
+    {"objects", "objects", false},
+    {"dram_objects", "DRAM objects", false},
+    {"dram_bytes", "DRAM bytes", true},
+    {"dram_capacity_bytes", "DRAM capacity", true},
+    {"flash_objects", "flash objects", false},
+    {"flash_bytes", "flash bytes", true},
+    {"flash_capacity_bytes", "flash capacity", true},
+    {"flash_segments", "flash segments", false},
+    {"hits_dram", "hits (DRAM)", false},
+    {"hits_flash", "hits (flash)", false},
+    {"misses", "misses", false},
+    {"puts", "puts", false},
+    {"evictions_dram", "DRAM evictions", false},
+    {"reclaimed_segments", "reclaimed segments", false},
+    {"reclaimed_objects", "reclaimed objects", false},
+    {"corrupt_records_skipped", "corrupt records skipped", false},
+    {"torn_records_skipped", "torn records skipped", false},
+    {"corrupt_reads", "corrupt reads", false},
+    {"io_errors", "I/O errors", false},
+    {"connections", "connections", false},
+};
+
+std::string FormatStatsValue(const nlohmann::json& v, bool bytes) {
+  if (v.is_string()) return v.get<std::string>();
+  if (bytes && v.is_number_unsigned()) {
+    uint64_t n = v.get<uint64_t>();
+    return std::to_string(n) + "  (" + FormatSize(n) + ")";
+  }
+  return v.dump();
+}
+
+int RunStats(const StatsArgs& a) {
+  std::unique_ptr<Client> client;
+  if (int rc = ConnectTo(a.server, &client); rc != kExitOk) return rc;
+  auto body = client->StatsJson();
+  if (!body.ok()) return Fail(body.status());
+  if (a.json) {
+    std::cout << *body;
+    if (body->empty() || body->back() != '\n') std::cout << "\n";
+    std::cout.flush();
+    return std::cout ? kExitOk : kExitError;
+  }
+  nlohmann::json stats = nlohmann::json::parse(*body, nullptr, /*allow_exceptions=*/false);
+  if (stats.is_discarded() || !stats.is_object()) {
+    PrintError("server sent stats that are not a JSON object");
+    return kExitError;
+  }
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const StatsField& f : kStatsFields) {
+    auto it = stats.find(f.key);
+    if (it != stats.end()) rows.emplace_back(f.label, FormatStatsValue(*it, f.bytes));
+  }
+  // Fields newer than this client are shown too, under their own names.
+  for (const auto& [key, value] : stats.items()) {
+    bool known = false;
+    for (const StatsField& f : kStatsFields) known = known || key == f.key;
+    if (!known) rows.emplace_back(key, FormatStatsValue(value, false));
+  }
+  size_t width = 0;
+  for (const auto& row : rows) width = std::max(width, row.first.size());
+  for (const auto& [label, value] : rows) {
+    std::cout << label << std::string(width - label.size() + 2, ' ') << value << "\n";
+  }
+  std::cout.flush();
+  return kExitOk;
+}
+
+// --- flush -------------------------------------------------------------------
+
+int RunFlush(const std::string& server) {
+  std::unique_ptr<Client> client;
+  if (int rc = ConnectTo(server, &client); rc != kExitOk) return rc;
+  if (Status st = client->Flush(); !st.ok()) return Fail(st);
+  return kExitOk;
+}
+
+CLI::Option* AddServerOption(CLI::App* sub, std::string* server) {
+  return sub->add_option("--server", *server, "Server address as HOST:PORT")->capture_default_str();
+}
+
+}  // namespace
+
+void RegisterClientCommands(CLI::App& app, int* exit_code) {
+  {
+    auto args = std::make_shared<PutArgs>();
+    CLI::App* sub = app.add_subcommand("put", "Store FILE's bytes (or stdin's, for -) under KEY");
+    AddServerOption(sub, &args->server);
+    sub->add_flag("--sync", args->sync, "Return only once the value is on flash and synced");
+    sub->add_flag("--overwrite", args->overwrite, "Replace an existing value");
+    sub->add_option("KEY", args->key, "Key (1 to 512 bytes)")->required();
+    sub->add_option("FILE", args->file, "File to store; - reads stdin")->required();
+    sub->footer(std::string(kExitCodesHelp) +
+                " A KEY already present without --overwrite exits 3 with \"exists: KEY\".");
+    sub->callback([args, exit_code] { *exit_code = RunPut(*args); });
+  }
+  {
+    auto args = std::make_shared<GetArgs>();
+    CLI::App* sub = app.add_subcommand("get", "Write KEY's value to stdout or to a file");
+    AddServerOption(sub, &args->server);
+    sub->add_option("KEY", args->key, "Key")->required();
+    sub->add_option("-o,--output", args->output, "Write the value to this file, not stdout");
+    sub->footer(kExitCodesHelp);
+    sub->callback([args, exit_code] { *exit_code = RunGet(*args); });
+  }
+  {
+    auto args = std::make_shared<KeyArgs>();
+    CLI::App* sub = app.add_subcommand("exists", "Test whether KEY is stored (prints nothing)");
+    AddServerOption(sub, &args->server);
+    sub->add_option("KEY", args->key, "Key")->required();
+    sub->footer("Exit codes: 0 present, 1 absent (silent), 2 usage error, 3 any other error.");
+    sub->callback([args, exit_code] { *exit_code = RunExists(*args); });
+  }
+  {
+    auto args = std::make_shared<KeyArgs>();
+    CLI::App* sub = app.add_subcommand("rm", "Delete KEY");
+    AddServerOption(sub, &args->server);
+    sub->add_flag("--sync", args->sync, "Return only once the deletion is on flash and synced");
+    sub->add_option("KEY", args->key, "Key")->required();
+    sub->footer(kExitCodesHelp);
+    sub->callback([args, exit_code] { *exit_code = RunRm(*args); });
+  }
+  {
+    auto args = std::make_shared<StatsArgs>();
+    CLI::App* sub = app.add_subcommand("stats", "Print the server's statistics");
+    AddServerOption(sub, &args->server);
+    sub->add_flag("--json", args->json, "Print the server's JSON as is");
+    sub->footer(kExitCodesHelp);
+    sub->callback([args, exit_code] { *exit_code = RunStats(*args); });
+  }
+  {
+    auto server = std::make_shared<std::string>(kDefaultServer);
+    CLI::App* sub = app.add_subcommand(
+        "flush", "Wait until everything acknowledged so far is on flash and synced");
+    AddServerOption(sub, server.get());
+    sub->footer(kExitCodesHelp);
+    sub->callback([server, exit_code] { *exit_code = RunFlush(*server); });
+  }
+}
+
+}  // namespace ctxstore::cli

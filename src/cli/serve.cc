@@ -1,5 +1,156 @@
-// placeholder: being written
+// `ctxstore serve`: runs the store until SIGINT or SIGTERM, then flushes,
+// checkpoints and exits 0.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
 #include "cli/commands.h"
+#include "common/units.h"
+#include "engine/engine.h"
+#include "server/server.h"
+
 namespace ctxstore::cli {
-void RegisterServeCommand(CLI::App&, int*) {}
+namespace {
+
+struct ServeFlags {
+  std::string data_dir = "data";
+  std::string listen = "127.0.0.1:7070";
+  std::string memory = "1GiB";
+  std::string disk = "4GiB";
+  std::string max_value = "256MiB";
+  std::string segment_size;  // empty: automatic
+  std::string sync_interval = "1s";
+  std::string checkpoint_interval = "60s";
+  std::string idle_timeout = "300s";
+  std::string frame_timeout = "60s";
+  unsigned workers = 0;
+  uint32_t max_connections = 4096;
+  uint32_t max_batch_keys = 1024;
+  std::string max_batch_bytes = "1GiB";
+  std::string log_level = "info";
+};
+
+Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return Status::Invalid("expected HOST:PORT, got '" + s + "'");
+  *host = s.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  try {
+    size_t used = 0;
+    unsigned long p = std::stoul(s.substr(colon + 1), &used);
+    if (used != s.size() - colon - 1 || p > 65535) throw std::out_of_range("port");
+    *port = static_cast<uint16_t>(p);
+  } catch (const std::exception&) {
+    return Status::Invalid("bad port in '" + s + "'");
+  }
+  return Status::Ok();
 }
+
+// Parses every size and duration flag; the first bad one is reported.
+Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::ServerOptions* so) {
+  eo->data_dir = f.data_dir;
+  auto size = [](const std::string& text, const char* flag, uint64_t* out) -> Status {
+    auto v = ParseSize(text);
+    if (!v.ok()) return Status::Invalid(std::string(flag) + ": " + v.status().message());
+    *out = *v;
+    return Status::Ok();
+  };
+  auto duration = [](const std::string& text, const char* flag, uint64_t* out) -> Status {
+    auto v = ParseDurationMs(text);
+    if (!v.ok()) return Status::Invalid(std::string(flag) + ": " + v.status().message());
+    *out = *v;
+    return Status::Ok();
+  };
+  CTX_RETURN_IF_ERROR(size(f.memory, "--memory", &eo->memory_bytes));
+  CTX_RETURN_IF_ERROR(size(f.disk, "--disk", &eo->disk_bytes));
+  CTX_RETURN_IF_ERROR(size(f.max_value, "--max-value", &eo->max_value_bytes));
+  if (!f.segment_size.empty()) CTX_RETURN_IF_ERROR(size(f.segment_size, "--segment-size", &eo->segment_bytes));
+  CTX_RETURN_IF_ERROR(duration(f.sync_interval, "--sync-interval", &eo->sync_interval_ms));
+  CTX_RETURN_IF_ERROR(duration(f.checkpoint_interval, "--checkpoint-interval", &eo->checkpoint_interval_ms));
+  CTX_RETURN_IF_ERROR(SplitHostPort(f.listen, &so->host, &so->port));
+  CTX_RETURN_IF_ERROR(duration(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
+  CTX_RETURN_IF_ERROR(duration(f.frame_timeout, "--frame-timeout", &so->frame_timeout_ms));
+  CTX_RETURN_IF_ERROR(size(f.max_batch_bytes, "--max-batch-bytes", &so->limits.max_batch_bytes));
+  so->workers = f.workers;
+  so->max_connections = f.max_connections;
+  so->limits.max_batch_keys = f.max_batch_keys;
+  return Status::Ok();
+}
+
+int RunServe(const ServeFlags& flags) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ctxstore"));
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  engine::EngineOptions eo;
+  server::ServerOptions so;
+  if (Status st = BuildOptions(flags, &eo, &so); !st.ok()) {
+    std::fprintf(stderr, "ctxstore: %s\n", st.ToString().c_str());
+    return kExitUsage;
+  }
+  // Signals go to one waiting thread, not to whichever thread they hit.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto engine = engine::Engine::Open(eo);
+  if (!engine.ok()) {
+    spdlog::error("cannot open the store in {}: {}", eo.data_dir, engine.status().ToString());
+    return kExitError;
+  }
+  server::Server server(engine->get(), so);
+  if (Status st = server.Start(); !st.ok()) {
+    spdlog::error("{}", st.ToString());
+    return kExitError;
+  }
+  const engine::EngineOptions& o = (*engine)->options();
+  spdlog::info("data {} | DRAM {} | flash {} | max value {}", o.data_dir, FormatSize(o.memory_bytes),
+               FormatSize(o.disk_bytes), FormatSize(o.max_value_bytes));
+  spdlog::info("ready: listening on {}:{}", so.host, server.port());
+
+  std::thread waiter([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: stopping", sig);
+    server.Stop();
+  });
+  server.Run();
+  waiter.join();
+  Status st = (*engine)->Close();
+  if (!st.ok()) {
+    spdlog::error("shutdown: {}", st.ToString());
+    return kExitError;
+  }
+  spdlog::info("stopped cleanly");
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the store (DRAM + flash) and serve the native protocol");
+  cmd->set_config("--config", "", "Read options from a TOML/INI file (keys as the long option names)");
+  cmd->add_option("--data-dir", flags->data_dir, "Folder for segments, checkpoint and superblock")->capture_default_str();
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  cmd->add_option("--memory", flags->memory, "DRAM tier size, e.g. 512MiB, 4GiB")->capture_default_str();
+  cmd->add_option("--disk", flags->disk, "Flash tier size (all segment files together)")->capture_default_str();
+  cmd->add_option("--max-value", flags->max_value, "Largest value accepted")->capture_default_str();
+  cmd->add_option("--segment-size", flags->segment_size, "Segment file size (default: disk/16, 1 MiB..256 MiB)");
+  cmd->add_option("--sync-interval", flags->sync_interval, "Longest time written data stays unsynced")->capture_default_str();
+  cmd->add_option("--checkpoint-interval", flags->checkpoint_interval, "Time between index checkpoints")->capture_default_str();
+  cmd->add_option("--idle-timeout", flags->idle_timeout, "Close connections idle this long")->capture_default_str();
+  cmd->add_option("--frame-timeout", flags->frame_timeout, "Close connections that take longer to send one frame")->capture_default_str();
+  cmd->add_option("--workers", flags->workers, "Network worker threads (0: one per core)")->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections, "Connections served at once")->capture_default_str();
+  cmd->add_option("--max-batch-keys", flags->max_batch_keys, "Keys per batch request")->capture_default_str();
+  cmd->add_option("--max-batch-bytes", flags->max_batch_bytes, "Bytes per BATCH_PUT request or BATCH_GET reply")->capture_default_str();
+  cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")->capture_default_str();
+  cmd->callback([flags, exit_code] { *exit_code = RunServe(*flags); });
+}
+
+}  // namespace ctxstore::cli

@@ -1,1 +1,236 @@
-// placeholder: being written
+#include "client/socket.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+
+namespace ctxstore::client {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::string ErrnoText(int err) {
+  return std::strerror(err);
+}
+
+// "host:port", with brackets around an IPv6 literal.
+std::string FormatPeer(const std::string& host, uint16_t port) {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+int RemainingMs(SteadyClock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+  return static_cast<int>(std::clamp<int64_t>(left.count(), 0, INT_MAX));
+}
+
+// Poll timeouts are ints; a uint32 option above INT_MAX means "practically
+// forever", not a negative (infinite) wait.
+int PollTimeoutMs(uint32_t ms) {
+  return static_cast<int>(std::min<uint32_t>(ms, INT_MAX));
+}
+
+// One non-blocking connect attempt to one resolved address. Returns the fd,
+// or -1 with *err set (ETIMEDOUT when the deadline passed).
+int ConnectOne(const addrinfo* ai, SteadyClock::time_point deadline, int* err) {
+  int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+  if (fd < 0) {
+    *err = errno;
+    return -1;
+  }
+  int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+  if (rc != 0 && errno != EINPROGRESS && errno != EINTR) {
+    *err = errno;
+    ::close(fd);
+    return -1;
+  }
+  if (rc != 0) {
+    pollfd p{fd, POLLOUT, 0};
+    for (;;) {
+      int n = ::poll(&p, 1, RemainingMs(deadline));
+      if (n > 0) break;
+      if (n == 0) {
+        *err = ETIMEDOUT;
+        ::close(fd);
+        return -1;
+      }
+      if (errno != EINTR) {
+        *err = errno;
+        ::close(fd);
+        return -1;
+      }
+    }
+    int so_error = 0;
+    socklen_t len = sizeof(so_error);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) so_error = errno;
+    if (so_error != 0) {
+      *err = so_error;
+      ::close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Socket>> Socket::Connect(const std::string& host, uint16_t port,
+                                                uint32_t connect_timeout_ms,
+                                                uint32_t io_timeout_ms) {
+  const std::string peer = FormatPeer(host, port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  addrinfo* res = nullptr;
+  const std::string service = std::to_string(port);
+  int gai = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+  if (gai == EAI_ADDRFAMILY || gai == EAI_NONAME) {
+    // AI_ADDRCONFIG hides loopback-only families on hosts without a
+    // configured address (containers); retry without it before giving up.
+    hints.ai_flags = AI_NUMERICSERV;
+    gai = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+  }
+  if (gai != 0) {
+    std::string why = gai == EAI_SYSTEM ? ErrnoText(errno) : ::gai_strerror(gai);
+    return Status::Unavailable("cannot resolve " + host + ": " + why);
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
+
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(connect_timeout_ms);
+  int last_err = ECONNREFUSED;
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    int err = 0;
+    int fd = ConnectOne(ai, deadline, &err);
+    if (fd < 0) {
+      last_err = err;
+      if (err == ETIMEDOUT) break;  // the deadline covers all addresses together
+      continue;
+    }
+    // Requests are written whole in one sendmsg; Nagle would only delay them.
+    int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return std::unique_ptr<Socket>(new Socket(fd, peer, io_timeout_ms));
+  }
+  if (last_err == ECONNREFUSED) return Status::Unavailable("connection refused to " + peer);
+  if (last_err == ETIMEDOUT) {
+    return Status::Unavailable("connect to " + peer + " timed out after " +
+                               std::to_string(connect_timeout_ms) + " ms");
+  }
+  return Status::Unavailable("cannot connect to " + peer + ": " + ErrnoText(last_err));
+}
+
+Socket::~Socket() {
+  Close();
+}
+
+void Socket::Close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+Status Socket::Fail(const std::string& what) {
+  Close();
+  return Status::Unavailable(what + " (" + peer_ + ")");
+}
+
+Status Socket::Wait(short events, const char* what) {
+  pollfd p{fd_, events, 0};
+  for (;;) {
+    int n = ::poll(&p, 1, PollTimeoutMs(io_timeout_ms_));
+    if (n > 0) return Status::Ok();  // errors and hang-ups surface in the next send/recv
+    if (n == 0) {
+      return Fail(std::string(what) + " timed out after " + std::to_string(io_timeout_ms_) + " ms");
+    }
+    if (errno != EINTR) return Fail(std::string("poll failed: ") + ErrnoText(errno));
+  }
+}
+
+Status Socket::SendAll(std::span<iovec> iov) {
+  if (fd_ < 0) return Status::Unavailable("connection is closed (" + peer_ + ")");
+  size_t first = 0;
+  while (first < iov.size() && iov[first].iov_len == 0) ++first;
+  while (first < iov.size()) {
+    msghdr msg{};
+    msg.msg_iov = iov.data() + first;
+    msg.msg_iovlen = std::min<size_t>(iov.size() - first, IOV_MAX);
+    // MSG_NOSIGNAL: a dead peer yields EPIPE here instead of killing the process.
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        CTX_RETURN_IF_ERROR(Wait(POLLOUT, "send"));
+        continue;
+      }
+      if (errno == EPIPE || errno == ECONNRESET) return Fail("server closed the connection");
+      return Fail(std::string("send failed: ") + ErrnoText(errno));
+    }
+    // Consume n bytes from the front of the array.
+    size_t left = static_cast<size_t>(n);
+    while (first < iov.size() && left >= iov[first].iov_len) {
+      left -= iov[first].iov_len;
+      iov[first].iov_len = 0;
+      ++first;
+    }
+    if (left > 0) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+    while (first < iov.size() && iov[first].iov_len == 0) ++first;
+  }
+  return Status::Ok();
+}
+
+Status Socket::RecvExact(void* buf, size_t len) {
+  if (fd_ < 0) return Status::Unavailable("connection is closed (" + peer_ + ")");
+  auto* p = static_cast<char*>(buf);
+  while (len > 0) {
+    ssize_t n = ::recv(fd_, p, len, 0);
+    if (n > 0) {
+      p += n;
+      len -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) return Fail("server closed the connection");
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      CTX_RETURN_IF_ERROR(Wait(POLLIN, "receive"));
+      continue;
+    }
+    if (errno == ECONNRESET) return Fail("server closed the connection");
+    return Fail(std::string("receive failed: ") + ErrnoText(errno));
+  }
+  return Status::Ok();
+}
+
+Status Socket::Discard(uint64_t len) {
+  char chunk[64 * 1024];
+  while (len > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, sizeof(chunk)));
+    CTX_RETURN_IF_ERROR(RecvExact(chunk, n));
+    len -= n;
+  }
+  return Status::Ok();
+}
+
+bool Socket::IsStale() const {
+  if (fd_ < 0) return true;
+  pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+  int n = ::poll(&p, 1, 0);
+  // Between requests nothing may arrive: readable means EOF, reset or junk.
+  return n != 0;
+}
+
+}  // namespace ctxstore::client

@@ -1,1 +1,141 @@
-// placeholder: being written
+#include "engine/arena.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <string>
+
+// Allocator invariants stay checked in release builds: a corrupted free list
+// would silently hand out the same bytes twice, and the checks are O(1).
+#define ARENA_CHECK(cond)                                                                       \
+  do {                                                                                          \
+    if (!(cond)) {                                                                              \
+      std::fprintf(stderr, "%s:%d: arena invariant violated: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                             \
+    }                                                                                           \
+  } while (0)
+
+namespace ctxstore::engine {
+namespace {
+
+Status ErrnoStatus(std::string_view op, int err) {
+  std::string msg = "arena " + std::string(op) + ": " + std::strerror(err);
+  if (err == ENOMEM || err == ENOSPC) return Status::NoSpace(std::move(msg));
+  return Status::IoError(std::move(msg));
+}
+
+}  // namespace
+
+ArenaBlock::~ArenaBlock() {
+  arena_->Free(offset_, size_);
+}
+
+uint8_t* ArenaBlock::data() const {
+  return arena_->base() + offset_;
+}
+
+Result<std::unique_ptr<Arena>> Arena::Create(uint64_t capacity_bytes) {
+  if (capacity_bytes == 0) return Status::Invalid("arena capacity must be positive");
+  if (capacity_bytes > UINT64_MAX - kPageSize) return Status::TooLarge("arena capacity too large");
+  uint64_t capacity = (capacity_bytes + kPageSize - 1) / kPageSize * kPageSize;
+  int fd = ::memfd_create("ctxstore-arena", MFD_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("memfd_create", errno);
+  if (::ftruncate(fd, static_cast<off_t>(capacity)) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("ftruncate", err);
+  }
+  void* base = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("mmap", err);
+  }
+  return std::unique_ptr<Arena>(new Arena(fd, static_cast<uint8_t*>(base), capacity));
+}
+
+Arena::Arena(int memfd, uint8_t* base, uint64_t capacity)
+    : memfd_(memfd), base_(base), capacity_(capacity) {
+  free_by_offset_.emplace(0, capacity_);
+  free_by_size_.emplace(capacity_, 0);
+}
+
+Arena::~Arena() {
+  // A block outliving its arena would free into freed memory.
+  assert(used_ == 0 && "ArenaBlock outlived its Arena");
+  ::munmap(base_, capacity_);
+  ::close(memfd_);
+}
+
+std::shared_ptr<ArenaBlock> Arena::Allocate(uint64_t bytes) {
+  if (bytes > capacity_) return nullptr;  // also keeps the rounding below from overflowing
+  uint64_t size = bytes == 0 ? kPageSize : (bytes + kPageSize - 1) / kPageSize * kPageSize;
+  uint64_t offset;
+  {
+    std::lock_guard lock(mu_);
+    // Best fit: the smallest free run that is large enough, lowest offset on ties.
+    auto it = free_by_size_.lower_bound({size, 0});
+    if (it == free_by_size_.end()) return nullptr;
+    auto [run_len, run_offset] = *it;
+    free_by_size_.erase(it);
+    size_t erased = free_by_offset_.erase(run_offset);
+    ARENA_CHECK(erased == 1);
+    if (run_len > size) {
+      free_by_offset_.emplace(run_offset + size, run_len - size);
+      free_by_size_.emplace(run_len - size, run_offset + size);
+    }
+    offset = run_offset;
+    used_ += size;
+    ARENA_CHECK(used_ <= capacity_);
+  }
+  return std::make_shared<ArenaBlock>(this, offset, size);
+}
+
+void Arena::Free(uint64_t offset, uint64_t size) {
+  std::lock_guard lock(mu_);
+  ARENA_CHECK(size > 0 && size % kPageSize == 0 && offset % kPageSize == 0);
+  ARENA_CHECK(offset < capacity_ && size <= capacity_ - offset);
+  ARENA_CHECK(size <= used_);
+  // The freed range must not overlap a free run: that would be a double free
+  // or a range this arena never handed out.
+  auto next = free_by_offset_.lower_bound(offset);
+  ARENA_CHECK(next == free_by_offset_.end() || offset + size <= next->first);
+  auto prev = next == free_by_offset_.begin() ? free_by_offset_.end() : std::prev(next);
+  ARENA_CHECK(prev == free_by_offset_.end() || prev->first + prev->second <= offset);
+
+  uint64_t start = offset;
+  uint64_t len = size;
+  if (prev != free_by_offset_.end() && prev->first + prev->second == offset) {
+    start = prev->first;
+    len += prev->second;
+    free_by_size_.erase({prev->second, prev->first});
+    free_by_offset_.erase(prev);
+  }
+  if (next != free_by_offset_.end() && next->first == offset + size) {
+    len += next->second;
+    free_by_size_.erase({next->second, next->first});
+    free_by_offset_.erase(next);
+  }
+  free_by_offset_.emplace(start, len);
+  free_by_size_.emplace(len, start);
+  used_ -= size;
+}
+
+uint64_t Arena::used_bytes() const {
+  std::lock_guard lock(mu_);
+  return used_;
+}
+
+uint64_t Arena::largest_free_bytes() const {
+  std::lock_guard lock(mu_);
+  return free_by_size_.empty() ? 0 : free_by_size_.rbegin()->first;
+}
+
+}  // namespace ctxstore::engine

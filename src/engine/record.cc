@@ -1,1 +1,140 @@
-// placeholder: being written
+#include "engine/record.h"
+
+#include <cassert>
+#include <cstring>
+
+#include "common/hash.h"
+
+namespace ctxstore::engine {
+namespace {
+
+uint64_t HeaderChecksum(RecordHeader h, std::string_view key) {
+  h.header_xxh3 = 0;
+  Xxh3Stream s;
+  s.Update(&h, sizeof(h));
+  s.Update(key.data(), key.size());
+  return s.Digest();
+}
+
+}  // namespace
+
+RecordLayout ComputeLayout(size_t key_len, uint64_t value_len) {
+  RecordLayout l;
+  uint64_t packed_len = RoundUpToBlock(kRecordHeaderSize + key_len + value_len);
+  if (packed_len <= kPackedRecordMaxBytes) {
+    l.packed = true;
+    l.value_offset = kRecordHeaderSize + key_len;
+    l.record_len = packed_len;
+  } else {
+    l.value_offset = RoundUpToBlock(kRecordHeaderSize + key_len);
+    l.record_len = l.value_offset + RoundUpToBlock(value_len);
+  }
+  return l;
+}
+
+RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms, uint64_t expires_ms,
+                              std::string_view key, uint64_t value_len, uint64_t value_xxh3) {
+  RecordLayout l = ComputeLayout(key.size(), value_len);
+  RecordHeader h{};
+  h.magic = kRecordMagic;
+  h.version = kFormatVersion;
+  h.flags = flags;
+  h.seq = seq;
+  h.created_ms = created_ms;
+  h.expires_ms = expires_ms;
+  h.value_len = value_len;
+  h.value_xxh3 = value_xxh3;
+  h.namespace_id = 0;
+  h.value_offset = static_cast<uint32_t>(l.value_offset);
+  h.key_len = static_cast<uint16_t>(key.size());
+  h.meta_len = 0;
+  h.reserved = 0;
+  h.record_len = l.record_len;
+  h.header_xxh3 = HeaderChecksum(h, key);
+  return h;
+}
+
+void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::span<const uint8_t> packed_value,
+                      std::span<uint8_t> out) {
+  RecordLayout l = ComputeLayout(key.size(), h.value_len);
+  assert(out.size() == l.head_len());
+  assert(l.packed == !packed_value.empty() || h.value_len == 0);
+  std::memset(out.data(), 0, out.size());
+  std::memcpy(out.data(), &h, sizeof(h));
+  std::memcpy(out.data() + sizeof(h), key.data(), key.size());
+  if (l.packed && !packed_value.empty()) {
+    assert(packed_value.size() == h.value_len);
+    std::memcpy(out.data() + l.value_offset, packed_value.data(), packed_value.size());
+  }
+}
+
+Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key) {
+  if (bytes.size() < kRecordHeaderSize) return Status::Corrupt("short record header");
+  std::memcpy(h, bytes.data(), sizeof(*h));
+  if (h->magic != kRecordMagic) return Status::Corrupt("bad record magic");
+  if (h->version != kFormatVersion) {
+    return Status::Corrupt("unsupported record format version " + std::to_string(h->version));
+  }
+  if (h->key_len == 0 || h->key_len > 512 || kRecordHeaderSize + h->key_len > bytes.size()) {
+    return Status::Corrupt("bad record key length");
+  }
+  *key = std::string_view(reinterpret_cast<const char*>(bytes.data()) + kRecordHeaderSize, h->key_len);
+  if (HeaderChecksum(*h, *key) != h->header_xxh3) return Status::Corrupt("record header checksum mismatch");
+  // The checksum passed; the lengths must still agree with the layout rules.
+  RecordLayout l = ComputeLayout(h->key_len, h->value_len);
+  if (h->meta_len != 0 || l.value_offset != h->value_offset || l.record_len != h->record_len) {
+    return Status::Corrupt("record layout inconsistent with its lengths");
+  }
+  return Status::Ok();
+}
+
+SegmentHeader MakeSegmentHeader(uint64_t segment_id, uint64_t created_ms, uint64_t store_id) {
+  SegmentHeader h{};
+  h.magic = kSegmentMagic;
+  h.version = kFormatVersion;
+  h.segment_id = segment_id;
+  h.created_ms = created_ms;
+  h.store_id = store_id;
+  h.header_xxh3 = Xxh3(&h, offsetof(SegmentHeader, header_xxh3));
+  return h;
+}
+
+Status ParseSegmentHeader(std::span<const uint8_t> bytes, SegmentHeader* h) {
+  if (bytes.size() < sizeof(SegmentHeader)) return Status::Corrupt("short segment header");
+  std::memcpy(h, bytes.data(), sizeof(*h));
+  if (h->magic != kSegmentMagic) return Status::Corrupt("bad segment magic");
+  if (h->header_xxh3 != Xxh3(h, offsetof(SegmentHeader, header_xxh3))) {
+    return Status::Corrupt("segment header checksum mismatch");
+  }
+  if (h->version != kFormatVersion) {
+    return Status::Unsupported("segment format version " + std::to_string(h->version));
+  }
+  return Status::Ok();
+}
+
+std::string EncodeSuperblock(uint64_t store_id, uint64_t created_ms) {
+  Superblock s{};
+  s.magic = kSuperblockMagic;
+  s.version = kFormatVersion;
+  s.store_id = store_id;
+  s.created_ms = created_ms;
+  s.header_xxh3 = Xxh3(&s, offsetof(Superblock, header_xxh3));
+  return std::string(reinterpret_cast<const char*>(&s), sizeof(s));
+}
+
+Result<Superblock> ParseSuperblock(std::string_view bytes) {
+  Superblock s{};
+  if (bytes.size() != sizeof(s)) return Status::Corrupt("superblock has the wrong size");
+  std::memcpy(&s, bytes.data(), sizeof(s));
+  if (s.magic != kSuperblockMagic) return Status::Corrupt("bad superblock magic");
+  if (s.header_xxh3 != Xxh3(&s, offsetof(Superblock, header_xxh3))) {
+    return Status::Corrupt("superblock checksum mismatch");
+  }
+  if (s.version != kFormatVersion) {
+    return Status::Unsupported("store format version " + std::to_string(s.version) +
+                               " (this build reads version " + std::to_string(kFormatVersion) + ")");
+  }
+  return s;
+}
+
+}  // namespace ctxstore::engine

@@ -1,1 +1,159 @@
-// placeholder: being written
+#include "engine/segment.h"
+
+#include <cassert>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/hash.h"
+
+namespace ctxstore::engine {
+
+std::string SegmentFileName(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "seg-%012" PRIu64 ".log", id);
+  return buf;
+}
+
+bool ParseSegmentFileName(const std::string& name, uint64_t* id) {
+  if (name.size() != 20 || name.compare(0, 4, "seg-") != 0 || name.compare(16, 4, ".log") != 0) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (size_t i = 4; i < 16; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  *id = v;
+  return true;
+}
+
+AlignedBuffer::AlignedBuffer(uint64_t size_bytes) : size(RoundUpToBlock(size_bytes)) {
+  data = static_cast<uint8_t*>(std::aligned_alloc(kDirectIoAlignment, size == 0 ? kBlockSize : size));
+  if (data == nullptr) std::abort();  // out of memory: nothing sensible to do
+}
+AlignedBuffer::~AlignedBuffer() { std::free(data); }
+
+Result<std::shared_ptr<Segment>> Segment::Create(Device* device, const std::string& dir, uint64_t id,
+                                                 uint64_t store_id) {
+  OpenOptions opts;
+  opts.create = true;
+  opts.truncate = true;
+  opts.direct = true;
+  auto file = device->Open(dir + "/" + SegmentFileName(id), opts);
+  if (!file.ok()) return file.status();
+  AlignedBuffer head(kSegmentHeaderBytes);
+  std::memset(head.data, 0, head.size);
+  SegmentHeader h = MakeSegmentHeader(id, WallClockMs(), store_id);
+  std::memcpy(head.data, &h, sizeof(h));
+  iovec iov{head.data, kSegmentHeaderBytes};
+  CTX_RETURN_IF_ERROR((*file)->WriteV(0, {&iov, 1}));
+  CTX_RETURN_IF_ERROR((*file)->Sync());
+  CTX_RETURN_IF_ERROR(device->SyncDir(dir));  // the new file's name must survive a crash
+  return std::shared_ptr<Segment>(new Segment(id, std::move(*file), kSegmentHeaderBytes));
+}
+
+Result<std::shared_ptr<Segment>> Segment::Open(Device* device, const std::string& dir, uint64_t id,
+                                               uint64_t store_id) {
+  OpenOptions opts;
+  opts.direct = true;
+  auto file = device->Open(dir + "/" + SegmentFileName(id), opts);
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  AlignedBuffer head(kSegmentHeaderBytes);
+  auto n = (*file)->ReadAt(0, {head.data, kSegmentHeaderBytes});
+  if (!n.ok()) return n.status();
+  SegmentHeader h{};
+  Status st = ParseSegmentHeader({head.data, *n}, &h);
+  if (st.ok() && (h.store_id != store_id || h.segment_id != id)) {
+    return Status::Invalid((*file)->path() + " belongs to another store or is misnamed");
+  }
+  if (st.code() == StatusCode::kUnsupported) return st;
+  // A torn header (crash while creating) leaves records, if any, to verify themselves.
+  uint64_t end = *size < kSegmentHeaderBytes ? kSegmentHeaderBytes : *size & ~(kBlockSize - 1);
+  return std::shared_ptr<Segment>(new Segment(id, std::move(*file), end));
+}
+
+Status Segment::Append(std::span<const iovec> buffers, uint64_t total_bytes) {
+  assert(total_bytes % kBlockSize == 0);
+  assert(end_offset_ % kBlockSize == 0);
+  CTX_RETURN_IF_ERROR(file_->WriteV(end_offset_, buffers));
+  end_offset_ += total_bytes;
+  return Status::Ok();
+}
+
+Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst) {
+  RecordLayout layout = ComputeLayout(h.key_len, h.value_len);
+  if (layout.packed) {
+    AlignedBuffer bounce(layout.record_len);
+    auto n = file_->ReadAt(record_offset, {bounce.data, layout.record_len});
+    if (!n.ok()) return n.status();
+    if (*n < layout.record_len) return Status::Corrupt("record truncated in " + path());
+    std::memcpy(dst, bounce.data + layout.value_offset, h.value_len);
+    return Status::Ok();
+  }
+  uint64_t len = RoundUpToBlock(h.value_len);
+  auto n = file_->ReadAt(record_offset + layout.value_offset, {dst, len});
+  if (!n.ok()) return n.status();
+  if (*n < len) return Status::Corrupt("record truncated in " + path());
+  return Status::Ok();
+}
+
+SegmentScanner::SegmentScanner(Segment* segment, uint64_t start_offset, uint64_t file_size)
+    : segment_(segment), pos_(start_offset), file_size_(file_size) {}
+
+Result<uint64_t> SegmentScanner::Ensure(uint64_t offset, uint64_t len) {
+  uint64_t want_end = std::min(offset + len, file_size_);
+  if (offset >= want_end) return uint64_t{0};
+  if (buf_ && offset >= buf_offset_ && want_end <= buf_offset_ + buf_len_) return want_end - offset;
+  uint64_t read_len = std::max<uint64_t>(kChunkBytes, RoundUpToBlock(len));
+  if (!buf_ || buf_->size < read_len) buf_ = std::make_unique<AlignedBuffer>(read_len);
+  auto n = segment_->file()->ReadAt(offset, {buf_->data, buf_->size});
+  if (!n.ok()) return n.status();
+  buf_offset_ = offset;
+  buf_len_ = *n;
+  return std::min<uint64_t>(want_end - offset, buf_len_);
+}
+
+Result<bool> SegmentScanner::Next(Item* item) {
+  bool in_garbage = false;
+  while (pos_ + kBlockSize <= file_size_) {
+    auto avail = Ensure(pos_, kBlockSize);
+    if (!avail.ok()) return avail.status();
+    if (*avail < kBlockSize) break;
+    const uint8_t* p = buf_->data + (pos_ - buf_offset_);
+    RecordHeader h{};
+    std::string_view key;
+    Status st = ParseRecordHeader({p, kBlockSize}, &h, &key);
+    if (!st.ok()) {
+      in_garbage = true;
+      pos_ += kBlockSize;
+      continue;
+    }
+    std::string key_copy(key);
+    auto rec_avail = Ensure(pos_, h.record_len);
+    if (!rec_avail.ok()) return rec_avail.status();
+    if (*rec_avail < h.record_len) break;  // runs past the end of the file: torn
+    if (in_garbage) ++corrupt_skipped_;
+    in_garbage = false;
+    const uint8_t* rec = buf_->data + (pos_ - buf_offset_);
+    if (Xxh3(rec + h.value_offset, h.value_len) != h.value_xxh3) {
+      ++corrupt_skipped_;
+      pos_ += h.record_len;
+      continue;
+    }
+    item->header = h;
+    item->key = std::move(key_copy);
+    item->offset = pos_;
+    pos_ += h.record_len;
+    return true;
+  }
+  if (in_garbage || pos_ < file_size_) ++torn_skipped_;
+  pos_ = file_size_;
+  return false;
+}
+
+}  // namespace ctxstore::engine

@@ -1,1 +1,97 @@
-// placeholder: being written
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio.hpp>
+
+#include "server/connection.h"
+
+namespace ctxstore::server {
+
+using asio::ip::tcp;
+
+struct Server::Impl {
+  engine::Engine* engine;
+  ServerOptions options;
+  ConnectionContext ctx;
+  ServerCounters counters;
+  // Worker 0 also runs the acceptor.
+  std::vector<std::unique_ptr<asio::io_context>> workers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  size_t next_worker = 0;
+
+  void Accept() {
+    asio::io_context& target = *workers[next_worker];
+    next_worker = (next_worker + 1) % workers.size();
+    acceptor->async_accept(target, [this](asio::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+      if (!ec) {
+        if (counters.connections.load() >= options.max_connections) {
+          counters.connections_refused++;
+          spdlog::warn("refusing connection: {} connections open", counters.connections.load());
+          asio::error_code ignored;
+          socket.close(ignored);
+        } else {
+          socket.set_option(tcp::no_delay(true), ec);
+          // Serve on the socket's own worker thread.
+          asio::post(socket.get_executor(), [this, s = std::move(socket)]() mutable {
+            StartConnection(std::move(s), ctx);
+          });
+        }
+      } else {
+        spdlog::warn("accept: {}", ec.message());
+      }
+      Accept();
+    });
+  }
+};
+
+Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->engine = engine;
+  impl_->options = std::move(options);
+  impl_->options.limits.max_value_bytes = engine->options().max_value_bytes;
+  impl_->ctx = ConnectionContext{engine, &impl_->options, impl_->options.limits, &impl_->counters};
+  unsigned n = impl_->options.workers;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    impl_->workers.push_back(std::make_unique<asio::io_context>(1));
+    impl_->guards.push_back(asio::make_work_guard(*impl_->workers.back()));
+  }
+}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  try {
+    asio::ip::address address = asio::ip::make_address(impl_->options.host);
+    tcp::endpoint endpoint(address, impl_->options.port);
+    impl_->acceptor = std::make_unique<tcp::acceptor>(*impl_->workers[0]);
+    impl_->acceptor->open(endpoint.protocol());
+    impl_->acceptor->set_option(tcp::acceptor::reuse_address(true));
+    impl_->acceptor->bind(endpoint);
+    impl_->acceptor->listen(asio::socket_base::max_listen_connections);
+    bound_port_ = impl_->acceptor->local_endpoint().port();
+  } catch (const std::exception& e) {
+    return Status::Unavailable("cannot listen on " + impl_->options.host + ":" +
+                               std::to_string(impl_->options.port) + ": " + e.what());
+  }
+  impl_->Accept();
+  return Status::Ok();
+}
+
+void Server::Run() {
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl_->workers.size(); ++i) {
+    threads.emplace_back([ctx = impl_->workers[i].get()] { ctx->run(); });
+  }
+  impl_->workers[0]->run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::Stop() {
+  if (!impl_) return;
+  for (auto& w : impl_->workers) w->stop();
+}
+
+}  // namespace ctxstore::server

@@ -1,0 +1,61 @@
+// A small blocking TCP connection over POSIX sockets, with timeouts.
+// Every failure is Status::Unavailable: to the caller the server is simply
+// not reachable (refused, reset, closed or too slow).
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "ctxstore/status.h"
+
+namespace ctxstore::client {
+
+class Socket {
+ public:
+  // Resolves host, connects within connect_timeout_ms (each address tried in
+  // turn) and sets TCP_NODELAY. io_timeout_ms bounds every wait for progress
+  // in SendAll / RecvExact: a peer that stalls that long fails the call.
+  static Result<std::unique_ptr<Socket>> Connect(const std::string& host, uint16_t port,
+                                                 uint32_t connect_timeout_ms,
+                                                 uint32_t io_timeout_ms);
+  ~Socket();
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  // Sends every byte of iov with as few syscalls as the kernel allows
+  // (sendmsg, i.e. writev that cannot raise SIGPIPE). The iovec entries are
+  // advanced in place as bytes go out, so the caller's array is consumed.
+  Status SendAll(std::span<iovec> iov);
+  // Receives exactly len bytes into buf.
+  Status RecvExact(void* buf, size_t len);
+  // Reads and discards len bytes, in bounded chunks (never allocates len).
+  Status Discard(uint64_t len);
+
+  // True when the peer has closed or sent unsolicited bytes: an idle pooled
+  // connection in that state must not be reused. Never blocks.
+  bool IsStale() const;
+
+  void Close();
+  bool is_open() const { return fd_ >= 0; }
+  // "host:port", for messages.
+  const std::string& peer() const { return peer_; }
+
+ private:
+  Socket(int fd, std::string peer, uint32_t io_timeout_ms)
+      : fd_(fd), peer_(std::move(peer)), io_timeout_ms_(io_timeout_ms) {}
+  // Waits until fd_ is ready for events; Unavailable on timeout or error.
+  Status Wait(short events, const char* what);
+  Status Fail(const std::string& what);
+
+  int fd_ = -1;
+  std::string peer_;
+  uint32_t io_timeout_ms_ = 0;
+};
+
+}  // namespace ctxstore::client

@@ -1,0 +1,84 @@
+// The engine's per-object index entry and its flush queue item. Private to
+// the engine; separate from engine.h only to keep that header readable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ctxstore/status.h"
+#include "engine/arena.h"
+
+namespace ctxstore::engine {
+
+// One object in the index (keyed by its key in the index map).
+struct Entry {
+  uint64_t seq = 0;  // of the record that wrote it
+  uint64_t value_len = 0;
+  uint64_t value_xxh3 = 0;
+  uint64_t created_ms = 0;
+  uint64_t expires_ms = 0;  // 0 = never
+
+  std::shared_ptr<ArenaBlock> dram;  // resident in the DRAM tier when set
+  uint64_t segment_id = 0;           // 0: not on flash
+  uint64_t record_offset = 0;
+  bool dirty = false;  // queued for the flusher, not yet written
+
+  // Intrusive LRU links; an entry is on the list iff resident and clean.
+  Entry* lru_prev = nullptr;
+  Entry* lru_next = nullptr;
+  bool on_lru = false;
+  const std::string* key = nullptr;  // the index map's key (stable)
+};
+
+// Intrusive list of Entry, front = most recently used.
+class EntryList {
+ public:
+  void PushFront(Entry* e) {
+    e->lru_prev = nullptr;
+    e->lru_next = head_;
+    if (head_) head_->lru_prev = e;
+    head_ = e;
+    if (!tail_) tail_ = e;
+    e->on_lru = true;
+  }
+  void Remove(Entry* e) {
+    if (!e->on_lru) return;
+    if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
+    else head_ = e->lru_next;
+    if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
+    else tail_ = e->lru_prev;
+    e->lru_prev = e->lru_next = nullptr;
+    e->on_lru = false;
+  }
+  void Touch(Entry* e) {
+    Remove(e);
+    PushFront(e);
+  }
+  Entry* back() const { return tail_; }
+
+ private:
+  Entry* head_ = nullptr;
+  Entry* tail_ = nullptr;
+};
+
+// Work for the flusher thread, in commit order.
+struct FlushItem {
+  enum class Kind { kPut, kTombstone, kBarrier };
+  Kind kind = Kind::kPut;
+  std::string key;
+  uint64_t seq = 0;
+  uint64_t value_len = 0;
+  uint64_t value_xxh3 = 0;
+  uint64_t created_ms = 0;
+  uint64_t expires_ms = 0;
+  std::shared_ptr<ArenaBlock> block;               // the value, for kPut
+  std::function<void(Status)> on_durable;          // sync waiters and barriers
+  uint64_t lost_writes_at_enqueue = 0;             // barriers: failures since count against them
+  // Filled while writing.
+  uint64_t segment_id = 0;
+  uint64_t record_offset = 0;
+};
+
+}  // namespace ctxstore::engine

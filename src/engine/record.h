@@ -1,0 +1,124 @@
+// On-disk formats of the flash tier (docs/on-disk-format.md is the spec).
+//
+// A segment file:
+//
+//   offset 0          4096                                   ...
+//   +-----------------+---------------+---------------+------+
+//   | SegmentHeader   | record        | record        | ...  |
+//   | (padded to 4K)  | (4K-aligned)  | (4K-aligned)  |      |
+//   +-----------------+---------------+---------------+------+
+//
+// A record (starts and ends on a 4 KiB boundary):
+//
+//   +--------------+-----+---------+-------------------+-----------+
+//   | RecordHeader | key | (pad)   | value             | zero pad  |
+//   | 80 bytes     |     |         | at value_offset   | to 4 KiB  |
+//   +--------------+-----+---------+-------------------+-----------+
+//
+// Small records are packed (value right after the key, value_offset =
+// 80 + key_len). Large values start on a 4 KiB boundary (value_offset =
+// round_up(80 + key_len, 4 KiB)) so that they are written from, and read
+// back into, the DRAM arena with O_DIRECT and no copy.
+//
+// header_xxh3 covers the header (with header_xxh3 itself zero) and the key;
+// value_xxh3 covers the value. A record is valid only if both match.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ctxstore/status.h"
+
+namespace ctxstore::engine {
+
+inline constexpr uint64_t kBlockSize = 4096;
+inline constexpr uint64_t RoundUpToBlock(uint64_t n) { return (n + kBlockSize - 1) & ~(kBlockSize - 1); }
+
+inline constexpr uint32_t kRecordMagic = 0x52585443;   // "CTXR"
+inline constexpr uint32_t kSegmentMagic = 0x47585443;  // "CTXG"
+inline constexpr uint32_t kSuperblockMagic = 0x42585443;  // "CTXB"
+inline constexpr uint16_t kFormatVersion = 1;
+
+// Records whose whole length fits in this are packed and written by copy.
+inline constexpr uint64_t kPackedRecordMaxBytes = 64 * 1024;
+
+inline constexpr uint16_t kRecordFlagTombstone = 1 << 0;
+
+struct RecordHeader {
+  uint32_t magic;          //  0
+  uint16_t version;        //  4
+  uint16_t flags;          //  6  kRecordFlag*
+  uint64_t seq;            //  8  store-wide sequence number, increasing
+  uint64_t created_ms;     // 16  wall clock
+  uint64_t expires_ms;     // 24  0 = never
+  uint64_t value_len;      // 32
+  uint64_t value_xxh3;     // 40
+  uint32_t namespace_id;   // 48  0 = default (namespaces come later)
+  uint32_t value_offset;   // 52  from the record start
+  uint16_t key_len;        // 56
+  uint16_t meta_len;       // 58  0 in format 1
+  uint32_t reserved;       // 60  zero
+  uint64_t record_len;     // 64  whole record, a multiple of kBlockSize
+  uint64_t header_xxh3;    // 72
+};
+static_assert(sizeof(RecordHeader) == 80, "RecordHeader is part of the on-disk format");
+inline constexpr size_t kRecordHeaderSize = sizeof(RecordHeader);
+
+struct RecordLayout {
+  uint64_t value_offset = 0;
+  uint64_t record_len = 0;
+  bool packed = false;
+  // Bytes from the record start up to the value (packed: the whole record).
+  uint64_t head_len() const { return packed ? record_len : value_offset; }
+};
+RecordLayout ComputeLayout(size_t key_len, uint64_t value_len);
+
+// Fills the header fields that derive from the others (magic, version,
+// layout, header checksum).
+RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms, uint64_t expires_ms,
+                              std::string_view key, uint64_t value_len, uint64_t value_xxh3);
+
+// Writes header, key and (packed) value into out, which must hold
+// layout.head_len() bytes; zero-fills the padding.
+void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::span<const uint8_t> packed_value,
+                      std::span<uint8_t> out);
+
+// Parses and checks a header (magic, version, checksum over header and key,
+// lengths consistent). `bytes` starts at the record and must hold at least
+// kRecordHeaderSize + key_len bytes; on success *key points into bytes.
+Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key);
+
+// Segment header: the first 4 KiB of every segment file.
+struct SegmentHeader {
+  uint32_t magic;        // 0
+  uint16_t version;      // 4
+  uint16_t reserved;     // 6
+  uint64_t segment_id;   // 8
+  uint64_t created_ms;   // 16
+  uint64_t store_id;     // 24  from the superblock: segments of another store are refused
+  uint64_t header_xxh3;  // 32  over bytes 0..31
+};
+static_assert(sizeof(SegmentHeader) == 40, "SegmentHeader is part of the on-disk format");
+inline constexpr uint64_t kSegmentHeaderBytes = kBlockSize;
+
+SegmentHeader MakeSegmentHeader(uint64_t segment_id, uint64_t created_ms, uint64_t store_id);
+Status ParseSegmentHeader(std::span<const uint8_t> bytes, SegmentHeader* h);
+
+// The store's superblock, file SUPERBLOCK in the data folder.
+struct Superblock {
+  uint32_t magic;        // 0
+  uint16_t version;      // 4
+  uint16_t reserved;     // 6
+  uint64_t store_id;     // 8  random at creation
+  uint64_t created_ms;   // 16
+  uint64_t header_xxh3;  // 24 over bytes 0..23
+};
+static_assert(sizeof(Superblock) == 32, "Superblock is part of the on-disk format");
+
+std::string EncodeSuperblock(uint64_t store_id, uint64_t created_ms);
+Result<Superblock> ParseSuperblock(std::string_view bytes);
+
+}  // namespace ctxstore::engine

@@ -1,0 +1,64 @@
+// The network front end: a TCP listener and one event loop per worker
+// thread (standalone Asio, C++20 coroutines). Each accepted connection is
+// pinned to one worker and served by a Connection (connection.h).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ctxstore/status.h"
+#include "engine/engine.h"
+#include "protocol/frame.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace ctxstore::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7070;  // 0: an ephemeral port (see Server::port())
+  unsigned workers = 0;  // 0: one per core
+  protocol::Limits limits;  // max_value_bytes is taken from the engine
+  uint64_t idle_timeout_ms = 300'000;   // between requests
+  uint64_t frame_timeout_ms = 60'000;   // to receive one whole frame
+  uint32_t max_connections = 4096;
+};
+
+// Live counters shared by the connections of a server.
+struct ServerCounters {
+  std::atomic<uint64_t> connections{0};
+  std::atomic<uint64_t> connections_total{0};
+  std::atomic<uint64_t> connections_refused{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> timeouts{0};
+};
+
+class Server {
+ public:
+  Server(engine::Engine* engine, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; afterwards port() is the bound port.
+  Status Start();
+  uint16_t port() const { return bound_port_; }
+  // Serves until Stop(); returns when every worker has finished.
+  void Run();
+  // Thread-safe; closes the listener and every connection.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint16_t bound_port_ = 0;
+};
+
+}  // namespace ctxstore::server

@@ -1,0 +1,342 @@
+// Bad input over a real socket: the server answers with an error where it
+// can, closes where it must, never crashes, never allocates for a length it
+// has not validated, and keeps serving other clients.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "ctxstore/client.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+#include "server_process.h"
+
+namespace ctxstore {
+namespace {
+
+using protocol::FrameHeader;
+using protocol::Opcode;
+using testing::ServerProcess;
+
+// A raw TCP connection for sending arbitrary bytes.
+class RawConn {
+ public:
+  explicit RawConn(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawConn() { close(fd_); }
+  bool connected() const { return connected_; }
+
+  void Send(std::string_view bytes) {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server may close first; the reply check tells
+      off += static_cast<size_t>(n);
+    }
+  }
+  void SendFrame(Opcode op, std::string_view body, uint16_t flags = 0, uint64_t body_len_override = ~0ull) {
+    FrameHeader h;
+    h.opcode = op;
+    h.flags = flags;
+    h.request_id = ++next_id_;
+    h.body_len = body_len_override == ~0ull ? body.size() : body_len_override;
+    auto head = protocol::EncodeHeader(h);
+    Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
+    Send(body);
+  }
+  void Hello() {
+    SendFrame(Opcode::kHello, protocol::EncodeHelloRequest({}));
+    auto r = ReadReply();
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->header.status, StatusCode::kOk);
+  }
+
+  struct Reply {
+    FrameHeader header;
+    std::string body;
+  };
+  // The next reply, or nullopt when the connection closed or timed out.
+  std::optional<Reply> ReadReply(int timeout_ms = 5000) {
+    protocol::HeaderBytes raw;
+    if (!RecvExact(raw.data(), raw.size(), timeout_ms)) return std::nullopt;
+    Reply r;
+    auto d = protocol::DecodeHeader(raw);
+    r.header = d.header;
+    // Replies echo the request's opcode, even an unknown one.
+    bool framed = d.error == protocol::HeaderError::kNone || d.error == protocol::HeaderError::kUnknownOpcode;
+    if (!framed || r.header.body_len > (1 << 20)) return std::nullopt;
+    r.body.resize(r.header.body_len);
+    if (!RecvExact(r.body.data(), r.body.size(), timeout_ms)) return std::nullopt;
+    return r;
+  }
+  // True once the server has closed the connection (EOF or reset).
+  bool ClosedByPeer(int timeout_ms = 5000) {
+    char c;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
+    ssize_t n = recv(fd_, &c, 1, 0);
+    return n <= 0;
+  }
+
+ private:
+  bool RecvExact(char* dst, size_t len, int timeout_ms) {
+    size_t got = 0;
+    while (got < len) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) return false;
+      ssize_t n = recv(fd_, dst + got, len - got, 0);
+      if (n <= 0) return false;
+      got += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  bool RecvExact(uint8_t* dst, size_t len, int timeout_ms) {
+    return RecvExact(reinterpret_cast<char*>(dst), len, timeout_ms);
+  }
+  int fd_ = -1;
+  bool connected_ = false;
+  uint64_t next_id_ = 0;
+};
+
+class BadInput : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    testing::ServerOptions o;
+    o.extra_args = {"--idle-timeout", "2s", "--frame-timeout", "1s", "--max-batch-keys", "64"};
+    server_ = new ServerProcess(o);
+    ASSERT_TRUE(server_->Start());
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->Stop(), 0) << "server did not stop cleanly:\n" << server_->log();
+    delete server_;
+  }
+  void TearDown() override {
+    // After every case: the server is alive and serves a normal client.
+    ClientOptions o;
+    o.port = server_->port();
+    auto client = Client::Connect(o);
+    ASSERT_TRUE(client.ok()) << client.status().ToString() << "\n" << server_->log();
+    std::string key = "alive/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE((*client)->Put(key, "still serving", {.overwrite = true}).ok());
+    auto v = (*client)->Get(key);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(*v, "still serving");
+  }
+  static ServerProcess* server_;
+};
+ServerProcess* BadInput::server_ = nullptr;
+
+TEST_F(BadInput, GarbageBytesGetUnsupportedAndClose) {
+  RawConn c(server_->port());
+  ASSERT_TRUE(c.connected());
+  std::mt19937 rng(7);
+  std::string junk(4096, '\0');
+  for (char& ch : junk) ch = static_cast<char>(rng());
+  c.Send(junk);
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kUnsupported);
+  EXPECT_EQ(r->header.request_id, 0u);
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+TEST_F(BadInput, HttpRequestIsRefused) {
+  RawConn c(server_->port());
+  c.Send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kUnsupported);
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+TEST_F(BadInput, WrongVersionGetsUnsupportedAndClose) {
+  RawConn c(server_->port());
+  FrameHeader h;
+  h.version = 99;
+  h.opcode = Opcode::kHello;
+  auto head = protocol::EncodeHeader(h);
+  c.Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kUnsupported);
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+TEST_F(BadInput, UnknownOpcodeIsAnsweredAndConnectionStaysUsable) {
+  RawConn c(server_->port());
+  c.Hello();
+  FrameHeader h;
+  h.opcode = static_cast<Opcode>(200);
+  h.request_id = 77;
+  h.body_len = 5;
+  auto head = protocol::EncodeHeader(h);
+  c.Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
+  c.Send("hello");
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kUnsupported);
+  EXPECT_EQ(r->header.request_id, 77u);
+  c.SendFrame(Opcode::kExists, protocol::EncodeKey("nope"));
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kNotFound);
+}
+
+TEST_F(BadInput, RequestBeforeHelloIsInvalid) {
+  RawConn c(server_->port());
+  c.SendFrame(Opcode::kGet, protocol::EncodeKey("k"));
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kInvalid);
+}
+
+TEST_F(BadInput, HugeLengthIsRefusedWithoutAllocating) {
+  // 1 TiB PUT and 1 PiB GET bodies: refused from the header alone.
+  for (Opcode op : {Opcode::kPut, Opcode::kGet, Opcode::kBatchPut}) {
+    RawConn c(server_->port());
+    c.Hello();
+    c.SendFrame(op, "", 0, op == Opcode::kPut ? (1ull << 40) : (1ull << 50));
+    auto r = c.ReadReply();
+    ASSERT_TRUE(r.has_value()) << protocol::OpcodeName(op);
+    EXPECT_EQ(r->header.status, StatusCode::kTooLarge) << protocol::OpcodeName(op);
+    EXPECT_TRUE(c.ClosedByPeer());
+  }
+}
+
+TEST_F(BadInput, MalformedBodiesAreInvalidAndConnectionStaysUsable) {
+  RawConn c(server_->port());
+  c.Hello();
+  // key_len says 300 but the body holds 3 bytes.
+  std::string bad_key("\x2c\x01" "abc", 5);
+  c.SendFrame(Opcode::kGet, bad_key);
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kInvalid);
+  // Empty key.
+  c.SendFrame(Opcode::kExists, std::string("\0\0", 2));
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kInvalid);
+  // Key list with a count larger than the body.
+  c.SendFrame(Opcode::kMatchPrefix, std::string("\xff\x00\x00\x00", 4));
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->header.status, StatusCode::kOk);
+  // PUT whose key length runs past the body.
+  c.SendFrame(Opcode::kPut, std::string("\x10\x00" "ab", 4));
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kInvalid);
+  // Unknown flag bits.
+  c.SendFrame(Opcode::kExists, protocol::EncodeKey("k"), 0x8000);
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kInvalid);
+  // Still usable.
+  c.SendFrame(Opcode::kExists, protocol::EncodeKey("k"));
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kNotFound);
+}
+
+TEST_F(BadInput, BatchOverTheLimit) {
+  std::vector<std::string> keys(65, "k");
+  {
+    RawConn c(server_->port());
+    c.Hello();
+    c.SendFrame(Opcode::kBatchExists, protocol::EncodeKeyList(keys));
+    auto r = c.ReadReply();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->header.status, StatusCode::kTooLarge);
+  }
+  {
+    RawConn c(server_->port());
+    c.Hello();
+    uint32_t count = 65;
+    c.SendFrame(Opcode::kBatchPut, std::string(reinterpret_cast<const char*>(&count), 4) + "xxxx");
+    auto r = c.ReadReply();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->header.status, StatusCode::kTooLarge);
+    EXPECT_TRUE(c.ClosedByPeer());
+  }
+}
+
+TEST_F(BadInput, TruncatedFramesAndAbruptCloses) {
+  for (int cut : {1, 10, 31, 40}) {
+    RawConn c(server_->port());
+    c.Hello();
+    std::string put = protocol::EncodeKey("trunc") + std::string(100, 'v');
+    FrameHeader h;
+    h.opcode = Opcode::kPut;
+    h.body_len = put.size();
+    auto head = protocol::EncodeHeader(h);
+    std::string frame(reinterpret_cast<const char*>(head.data()), head.size());
+    frame += put;
+    c.Send(frame.substr(0, static_cast<size_t>(cut)));
+  }  // closed mid-frame
+  ClientOptions o;
+  o.port = server_->port();
+  auto client = Client::Connect(o);
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ((*client)->Exists("trunc").status().code(), StatusCode::kNotFound)
+      << "a partial value became visible";
+}
+
+TEST_F(BadInput, IdleConnectionIsClosed) {
+  RawConn c(server_->port());
+  c.Hello();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.ClosedByPeer(10000));
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(1500));
+}
+
+TEST_F(BadInput, SlowClientIsClosed) {
+  RawConn c(server_->port());
+  c.Hello();
+  FrameHeader h;
+  h.opcode = Opcode::kPut;
+  h.body_len = 1 << 20;
+  auto head = protocol::EncodeHeader(h);
+  c.Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
+  c.Send(protocol::EncodeKey("slow"));
+  // Dribble a byte every 200 ms: the frame never completes within 1 s.
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    c.Send("x");
+    closed = c.ClosedByPeer(200);
+  }
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(BadInput, ManyHostileClientsAtOnce) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 32; ++t) {
+    threads.emplace_back([t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      RawConn c(server_->port());
+      std::string junk(1 + rng() % 2000, '\0');
+      for (char& ch : junk) ch = static_cast<char>(rng());
+      if (t % 2 == 0) junk.replace(0, 4, "CTXS");  // valid magic, garbage after
+      c.Send(junk);
+      c.ClosedByPeer(3000);
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+}  // namespace ctxstore

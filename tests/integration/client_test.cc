@@ -1,0 +1,337 @@
+// ctxstore::Client against the real server process.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ctxstore/client.h"
+#include "server_process.h"
+
+namespace ctxstore {
+namespace {
+
+using ::ctxstore::testing::ServerProcess;
+
+std::string RandomBytes(size_t len, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(len, '\0');
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(out.data() + i, &v, 8);
+  }
+  for (; i < len; ++i) out[i] = static_cast<char>(rng());
+  return out;
+}
+
+std::span<uint8_t> AsBytes(std::string& s) {
+  return {reinterpret_cast<uint8_t*>(s.data()), s.size()};
+}
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start());
+    ClientOptions options;
+    options.port = server_.port();
+    auto client = Client::Connect(options);
+    ASSERT_TRUE(client.ok()) << client.status().ToString();
+    client_ = std::move(*client);
+  }
+  void TearDown() override {
+    client_.reset();
+    if (HasFailure()) std::cerr << "--- server log ---\n" << server_.log() << "---\n";
+  }
+
+  ServerProcess server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(ClientTest, HelloFillsServerInfo) {
+  const ServerInfo& info = client_->server_info();
+  EXPECT_EQ(info.protocol_version, 1);
+  EXPECT_GT(info.max_value_bytes, 0u);
+  EXPECT_GT(info.max_batch_keys, 0u);
+  EXPECT_GT(info.max_batch_bytes, 0u);
+}
+
+TEST_F(ClientTest, PutGetRoundTripOf4MiB) {
+  std::string value = RandomBytes(4 << 20, 1);
+  ASSERT_TRUE(client_->Put("big", value).ok());
+  auto got = client_->Get("big");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), value.size());
+  EXPECT_TRUE(*got == value);
+}
+
+TEST_F(ClientTest, PutIfAbsentKeepsTheFirstValue) {
+  ASSERT_TRUE(client_->Put("k", "first").ok());
+  Status st = client_->Put("k", "second");
+  EXPECT_EQ(st.code(), StatusCode::kExists) << st.ToString();
+  auto got = client_->Get("k");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "first");
+}
+
+TEST_F(ClientTest, OverwriteReplaces) {
+  ASSERT_TRUE(client_->Put("k", "first").ok());
+  PutOptions opts;
+  opts.overwrite = true;
+  Status st = client_->Put("k", "second, longer", opts);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto got = client_->Get("k");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "second, longer");
+}
+
+TEST_F(ClientTest, SyncPutAndDelete) {
+  PutOptions opts;
+  opts.sync = true;
+  Status st = client_->Put("durable", "value", opts);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  st = client_->Delete("durable", /*sync=*/true);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(client_->Exists("durable").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ClientTest, ZeroLengthValue) {
+  Status st = client_->Put("empty", std::string_view());
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto got = client_->Get("empty");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->empty());
+  auto size = client_->Exists("empty");
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  EXPECT_EQ(*size, 0u);
+}
+
+TEST_F(ClientTest, GetIntoExactAndTooSmallBuffers) {
+  std::string value = RandomBytes(100000, 2);
+  ASSERT_TRUE(client_->Put("k", value).ok());
+
+  std::string exact(value.size(), '\0');
+  auto n = client_->GetInto("k", AsBytes(exact));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, value.size());
+  EXPECT_TRUE(exact == value);
+
+  std::string larger(value.size() + 10, 'x');
+  n = client_->GetInto("k", AsBytes(larger));
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, value.size());
+  EXPECT_TRUE(larger.compare(0, value.size(), value) == 0);
+
+  std::string small(value.size() - 1, '\0');
+  n = client_->GetInto("k", AsBytes(small));
+  EXPECT_EQ(n.status().code(), StatusCode::kTooLarge);
+  EXPECT_NE(n.status().message().find(std::to_string(value.size())), std::string::npos)
+      << n.status().message();
+
+  // The rest of the value was drained: the (pooled) connection still works.
+  for (int i = 0; i < 3; ++i) {
+    auto got = client_->Get("k");
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE(*got == value);
+  }
+  EXPECT_EQ(client_->GetInto("absent", AsBytes(exact)).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ClientTest, ExistsReturnsTheSize) {
+  ASSERT_TRUE(client_->Put("k", std::string(12345, 'v')).ok());
+  auto size = client_->Exists("k");
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  EXPECT_EQ(*size, 12345u);
+  EXPECT_EQ(client_->Exists("absent").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ClientTest, DeleteThenNotFound) {
+  ASSERT_TRUE(client_->Put("k", "v").ok());
+  ASSERT_TRUE(client_->Delete("k").ok());
+  EXPECT_EQ(client_->Get("k").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(client_->Exists("k").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(client_->Delete("k").code(), StatusCode::kNotFound);
+  // Gone means put-if-absent succeeds again.
+  ASSERT_TRUE(client_->Put("k", "again").ok());
+  EXPECT_EQ(*client_->Get("k"), "again");
+}
+
+TEST_F(ClientTest, BatchPutGetExists) {
+  ASSERT_TRUE(client_->Put("b1", "old").ok());
+  std::string v0 = RandomBytes(300000, 3), v1 = "new", v2;
+  std::vector<PutItem> items = {
+      {"b0", {reinterpret_cast<const uint8_t*>(v0.data()), v0.size()}},
+      {"b1", {reinterpret_cast<const uint8_t*>(v1.data()), v1.size()}},
+      {"b2", {}},
+  };
+  auto codes = client_->BatchPut(items);
+  ASSERT_TRUE(codes.ok()) << codes.status().ToString();
+  ASSERT_EQ(codes->size(), 3u);
+  EXPECT_EQ((*codes)[0], StatusCode::kOk);
+  EXPECT_EQ((*codes)[1], StatusCode::kExists);
+  EXPECT_EQ((*codes)[2], StatusCode::kOk);
+
+  std::vector<std::string> keys = {"b0", "missing", "b1", "b2", "also-missing"};
+  auto got = client_->BatchGet(keys);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), keys.size());
+  EXPECT_EQ((*got)[0].code, StatusCode::kOk);
+  EXPECT_TRUE((*got)[0].value == v0);
+  EXPECT_EQ((*got)[1].code, StatusCode::kNotFound);
+  EXPECT_EQ((*got)[2].code, StatusCode::kOk);
+  EXPECT_EQ((*got)[2].value, "old");
+  EXPECT_EQ((*got)[3].code, StatusCode::kOk);
+  EXPECT_EQ((*got)[3].value, "");
+  EXPECT_EQ((*got)[4].code, StatusCode::kNotFound);
+
+  auto present = client_->BatchExists(keys);
+  ASSERT_TRUE(present.ok()) << present.status().ToString();
+  EXPECT_EQ(*present, (std::vector<bool>{true, false, true, true, false}));
+
+  PutOptions overwrite;
+  overwrite.overwrite = true;
+  codes = client_->BatchPut(std::span(items).subspan(1, 1), overwrite);
+  ASSERT_TRUE(codes.ok()) << codes.status().ToString();
+  EXPECT_EQ(*codes, std::vector<StatusCode>{StatusCode::kOk});
+  EXPECT_EQ(*client_->Get("b1"), "new");
+}
+
+TEST_F(ClientTest, MatchPrefixCountsLeadingPresentKeys) {
+  ASSERT_TRUE(client_->Put("p0", "a").ok());
+  ASSERT_TRUE(client_->Put("p1", "b").ok());
+  ASSERT_TRUE(client_->Put("p3", "d").ok());
+  std::vector<std::string> keys = {"p0", "p1", "p2", "p3"};
+  auto n = client_->MatchPrefix(keys);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2u);
+  std::vector<std::string> none = {"p2", "p0"};
+  EXPECT_EQ(*client_->MatchPrefix(none), 0u);
+  std::vector<std::string> all = {"p0", "p1"};
+  EXPECT_EQ(*client_->MatchPrefix(all), 2u);
+}
+
+TEST_F(ClientTest, Flush) {
+  ASSERT_TRUE(client_->Put("k", RandomBytes(1 << 20, 4)).ok());
+  Status st = client_->Flush();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+}
+
+TEST_F(ClientTest, StatsJsonCountsObjects) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client_->Put("s" + std::to_string(i), "v").ok());
+  auto body = client_->StatsJson();
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  nlohmann::json stats = nlohmann::json::parse(*body, nullptr, false);
+  ASSERT_FALSE(stats.is_discarded()) << *body;
+  ASSERT_TRUE(stats.is_object()) << *body;
+  ASSERT_TRUE(stats.contains("objects")) << *body;
+  EXPECT_EQ(stats["objects"].get<uint64_t>(), 5u) << *body;
+}
+
+TEST_F(ClientTest, ManyThreadsShareOneClient) {
+  constexpr int kThreads = 8;
+  constexpr int kOpsPerThread = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOpsPerThread; ++i) {
+        std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
+        std::string value = RandomBytes(1000 + (t * 7919 + i * 104729) % 200000, t * 1000 + i);
+        Status st = client_->Put(key, value);
+        if (!st.ok()) {
+          ADD_FAILURE() << key << ": " << st.ToString();
+          ++failures;
+          continue;
+        }
+        auto got = client_->Get(key);
+        if (!got.ok() || *got != value) {
+          ADD_FAILURE() << key << ": " << got.status().ToString();
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(ClientTest, KeyLimits) {
+  std::string key512(512, 'k');
+  EXPECT_TRUE(client_->Put(key512, "v").ok());
+  EXPECT_EQ(*client_->Get(key512), "v");
+  std::string key513(513, 'k');
+  EXPECT_EQ(client_->Put(key513, "v").code(), StatusCode::kTooLarge);
+  EXPECT_EQ(client_->Get(key513).status().code(), StatusCode::kTooLarge);
+  EXPECT_EQ(client_->Put("", "v").code(), StatusCode::kInvalid);
+  std::vector<std::string> keys = {"ok", key513};
+  EXPECT_EQ(client_->BatchGet(keys).status().code(), StatusCode::kTooLarge);
+  // The client still works after the local rejections.
+  EXPECT_TRUE(client_->Put("after", "v").ok());
+}
+
+TEST(ClientLimits, ValueOverTheServerLimitIsRejectedLocally) {
+  testing::ServerOptions server_options;
+  server_options.extra_args = {"--max-value", "1MiB"};
+  ServerProcess server(server_options);
+  ASSERT_TRUE(server.Start());
+  ClientOptions options;
+  options.port = server.port();
+  auto client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_EQ((*client)->server_info().max_value_bytes, 1u << 20);
+  std::string value((1 << 20) + 1, 'x');
+  EXPECT_EQ((*client)->Put("huge", value).code(), StatusCode::kTooLarge);
+  value.pop_back();
+  Status st = (*client)->Put("max", value);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  auto got = (*client)->Get("max");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->size(), value.size());
+}
+
+TEST(ClientConnect, NothingListeningIsUnavailableQuickly) {
+  ClientOptions options;
+  options.port = testing::UnusedPort();
+  auto start = std::chrono::steady_clock::now();
+  auto client = Client::Connect(options);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(client.status().message().find("connection refused"), std::string::npos)
+      << client.status().message();
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(ClientConnect, UnresolvableHostIsUnavailable) {
+  ClientOptions options;
+  options.host = "no-such-host.invalid";
+  auto client = Client::Connect(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(ClientConnect, ServerGoneFailsCallsWithUnavailable) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  ClientOptions options;
+  options.port = server.port();
+  options.io_timeout_ms = 5000;
+  auto client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Put("k", "v").ok());
+  server.Kill9();
+  Status st = (*client)->Put("k2", "v");
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_EQ((*client)->Get("k").status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace ctxstore

@@ -1,0 +1,102 @@
+// Test harness: runs the real ctxstore binary (CTXSTORE_BINARY) as a server
+// process or as a one-shot CLI command.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ctxstore::testing {
+
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A local port with nothing listening on it (bound once, then released).
+uint16_t UnusedPort();
+
+struct CliResult {
+  int exit_code = -1;  // 128 + signal number when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs `CTXSTORE_BINARY args...` with stdin_data on its stdin and collects
+// stdout and stderr. A run past timeout_ms is killed (exit_code 128 + 9).
+CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data = {},
+                 int timeout_ms = 60000);
+
+struct ServerOptions {
+  std::string data_dir;  // empty: a TempDir owned by the ServerProcess
+  std::string memory = "64MiB";
+  std::string disk = "256MiB";
+  std::vector<std::string> extra_args;
+  int ready_timeout_ms = 20000;
+};
+
+// `CTXSTORE_BINARY serve --data-dir DIR --listen 127.0.0.1:0 --memory M
+// --disk D [extra]`. Its stdout and stderr are drained on a background thread
+// into log(), so the server never blocks on a full pipe; Start() returns once
+// the "ready: listening on 127.0.0.1:PORT" line has appeared.
+class ServerProcess {
+ public:
+  explicit ServerProcess(ServerOptions options = {});
+  ~ServerProcess();  // stops a running server
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  ::testing::AssertionResult Start();
+  // SIGTERM, then waits (SIGKILL after 30 s). Returns the exit code, 128 +
+  // signal when killed by one, or -1 when it was not running.
+  int Stop();
+  // SIGKILL and reap: a crash, for recovery tests.
+  void Kill9();
+  // Stop() then Start() on the same data directory (the port changes).
+  ::testing::AssertionResult Restart();
+
+  bool running() const { return pid_ > 0; }
+  uint16_t port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& data_dir() const { return data_dir_; }
+  // Everything the server has written to stdout and stderr so far, across restarts.
+  std::string log() const;
+
+  // RunCli with `--server 127.0.0.1:PORT` inserted after the subcommand (args[0]).
+  CliResult Cli(std::vector<std::string> args, const std::string& stdin_data = {}) const;
+
+ private:
+  int Reap(int timeout_ms);  // waitpid with a deadline; -2 on timeout
+  void DrainLoop(int fd);
+  void JoinDrain();
+
+  ServerOptions options_;
+  std::unique_ptr<TempDir> owned_dir_;
+  std::string data_dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+
+  std::thread drain_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string log_;         // guarded by mu_
+  bool drain_eof_ = false;  // guarded by mu_
+  size_t log_start_ = 0;    // where the current run's output begins in log_
+};
+
+}  // namespace ctxstore::testing
