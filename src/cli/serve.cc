@@ -5,7 +5,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <functional>
+#include <map>
 #include <thread>
+#include <toml++/toml.h>
 
 #include "cli/commands.h"
 #include "common/units.h"
@@ -31,7 +34,61 @@ struct ServeFlags {
   uint32_t max_batch_keys = 1024;
   std::string max_batch_bytes = "1GiB";
   std::string log_level = "info";
+  std::string config_file;
 };
+
+// Fills every option not given on the command line from a TOML file whose
+// keys are the long option names (memory = "8GiB", workers = 4).
+Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
+  toml::table table;
+  try {
+    table = toml::parse_file(f->config_file);
+  } catch (const toml::parse_error& e) {
+    return Status::Invalid(f->config_file + ": " + std::string(e.description()));
+  }
+  using Setter = std::function<bool(const toml::node&)>;
+  auto str = [](std::string* out) -> Setter {
+    return [out](const toml::node& n) {
+      if (auto v = n.value<std::string>()) *out = *v;
+      else if (auto i = n.value<int64_t>()) *out = std::to_string(*i);
+      else return false;
+      return true;
+    };
+  };
+  auto num = [](auto* out) -> Setter {
+    return [out](const toml::node& n) {
+      auto v = n.value<int64_t>();
+      if (!v || *v < 0) return false;
+      *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+      return true;
+    };
+  };
+  const std::map<std::string, Setter> setters = {
+      {"data-dir", str(&f->data_dir)},
+      {"listen", str(&f->listen)},
+      {"memory", str(&f->memory)},
+      {"disk", str(&f->disk)},
+      {"max-value", str(&f->max_value)},
+      {"segment-size", str(&f->segment_size)},
+      {"sync-interval", str(&f->sync_interval)},
+      {"checkpoint-interval", str(&f->checkpoint_interval)},
+      {"idle-timeout", str(&f->idle_timeout)},
+      {"frame-timeout", str(&f->frame_timeout)},
+      {"workers", num(&f->workers)},
+      {"max-connections", num(&f->max_connections)},
+      {"max-batch-keys", num(&f->max_batch_keys)},
+      {"max-batch-bytes", str(&f->max_batch_bytes)},
+      {"log-level", str(&f->log_level)},
+  };
+  for (const auto& [key, node] : table) {
+    std::string name(key.str());
+    auto it = setters.find(name);
+    if (it == setters.end()) return Status::Invalid(f->config_file + ": unknown option '" + name + "'");
+    if (cmd.count("--" + name) > 0) continue;  // the command line wins
+    if (!it->second(node)) return Status::Invalid(f->config_file + ": bad value for '" + name + "'");
+  }
+  return Status::Ok();
+}
 
 Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
   auto colon = s.rfind(':');
@@ -80,7 +137,13 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   return Status::Ok();
 }
 
-int RunServe(const ServeFlags& flags) {
+int RunServe(const CLI::App& cmd, ServeFlags flags) {
+  if (!flags.config_file.empty()) {
+    if (Status st = ApplyConfigFile(cmd, &flags); !st.ok()) {
+      std::fprintf(stderr, "ctxstore: %s\n", st.ToString().c_str());
+      return kExitUsage;
+    }
+  }
   spdlog::set_default_logger(spdlog::stderr_color_mt("ctxstore"));
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   engine::EngineOptions eo;
@@ -134,7 +197,8 @@ int RunServe(const ServeFlags& flags) {
 void RegisterServeCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Run the store (DRAM + flash) and serve the native protocol");
-  cmd->set_config("--config", "", "Read options from a TOML/INI file (keys as the long option names)");
+  cmd->add_option("--config", flags->config_file,
+                  "TOML file of options (keys are the long option names); the command line wins");
   cmd->add_option("--data-dir", flags->data_dir, "Folder for segments, checkpoint and superblock")->capture_default_str();
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--memory", flags->memory, "DRAM tier size, e.g. 512MiB, 4GiB")->capture_default_str();
@@ -150,7 +214,7 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-batch-keys", flags->max_batch_keys, "Keys per batch request")->capture_default_str();
   cmd->add_option("--max-batch-bytes", flags->max_batch_bytes, "Bytes per BATCH_PUT request or BATCH_GET reply")->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")->capture_default_str();
-  cmd->callback([flags, exit_code] { *exit_code = RunServe(*flags); });
+  cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(*cmd, *flags); });
 }
 
 }  // namespace ctxstore::cli

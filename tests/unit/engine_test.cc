@@ -496,7 +496,9 @@ TEST_F(EngineTest, FullFlashReclaimsTheOldestSegments) {
   auto value = [](int i) { return MakeValue(Key(i), 0, 256 * 1024); };
   for (int i = 0; i < kObjects; ++i) {
     ASSERT_TRUE(engine->Put(Key(i), Bytes(value(i)), {.sync = (i % 25 == 0)}).ok()) << i;
-    if (i % 20 == 19) ASSERT_TRUE(engine->Flush().ok());
+    if (i % 20 == 19) {
+      ASSERT_TRUE(engine->Flush().ok());
+    }
     ASSERT_LE(engine->Stats().flash_bytes, o.disk_bytes);
   }
   ASSERT_TRUE(engine->Flush().ok());
