@@ -52,6 +52,10 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
   void TearDown() override {
+    // A clean shutdown is part of every test: flush, checkpoint, exit 0.
+    if (server_.running()) {
+      EXPECT_EQ(server_.Stop(), 0);
+    }
     if (HasFailure()) std::cerr << "--- server log ---\n" << server_.log() << "---\n";
   }
   std::string File(const std::string& name) const { return files_.path() + "/" + name; }

@@ -49,6 +49,10 @@ class ClientTest : public ::testing::Test {
   }
   void TearDown() override {
     client_.reset();
+    // A clean shutdown is part of every test: flush, checkpoint, exit 0.
+    if (server_.running()) {
+      EXPECT_EQ(server_.Stop(), 0);
+    }
     if (HasFailure()) std::cerr << "--- server log ---\n" << server_.log() << "---\n";
   }
 
@@ -295,6 +299,25 @@ TEST(ClientLimits, ValueOverTheServerLimitIsRejectedLocally) {
   auto got = (*client)->Get("max");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->size(), value.size());
+}
+
+TEST(ClientPool, ConnectionClosedByTheServerWhileIdleIsNotReused) {
+  testing::ServerOptions server_options;
+  server_options.extra_args = {"--idle-timeout", "300ms"};
+  ServerProcess server(server_options);
+  ASSERT_TRUE(server.Start());
+  ClientOptions options;
+  options.port = server.port();
+  auto client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Put("k", "v").ok());
+  // The server closes the pooled connection; the next call must notice
+  // before sending on it instead of failing with kUnavailable.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  Status st = (*client)->Put("k2", "v");
+  EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << server.log();
+  auto got = (*client)->Get("k");
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
 }
 
 TEST(ClientConnect, NothingListeningIsUnavailableQuickly) {
