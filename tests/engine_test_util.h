@@ -77,7 +77,9 @@ inline std::vector<uint8_t> MakeValue(std::string_view key, uint64_t version, si
   return v;
 }
 
-inline std::span<const uint8_t> Bytes(const std::vector<uint8_t>& v) { return {v.data(), v.size()}; }
+inline std::span<const uint8_t> Bytes(const std::vector<uint8_t>& v) {
+  return {v.data(), v.size()};
+}
 inline std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
@@ -182,8 +184,8 @@ inline std::vector<RawRecord> ListRecords(const std::string& segment_path) {
   while (pos + kBlockSize <= data.size()) {
     RecordHeader h{};
     std::string_view key;
-    auto block = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()) + pos,
-                                          kBlockSize);
+    auto block =
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()) + pos, kBlockSize);
     if (!ParseRecordHeader(block, &h, &key).ok()) break;
     out.push_back({segment_path, pos, h, std::string(key)});
     pos += h.record_len;

@@ -63,7 +63,7 @@ Status Engine::Close() {
   if (flusher_.joinable()) flusher_.join();  // drains the queue, syncs, checkpoints
   std::unique_lock lock(mu_);
   if (lost_writes_ > 0) {
-    return Status::IoError(std::to_string(lost_writes_) + " records failed to reach flash");
+    return Status::IoError(std::to_string(lost_writes_) + " records could not be written before closing");
   }
   return Status::Ok();
 }
@@ -118,8 +118,12 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes, std::unique_l
     }
     // Only unwritten (or in-use) data left: wait for the flusher to clean some.
     if (!wait || std::chrono::steady_clock::now() >= deadline) return nullptr;
+    // Written data becomes evictable once synced: ask the flusher to sync now.
+    ++space_waiters_;
+    flush_cv_.notify_one();
     space_cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
                                                       std::chrono::milliseconds(5)));
+    --space_waiters_;
   }
 }
 
@@ -162,6 +166,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   if (r.opts_.sync) item.on_durable = std::move(on_durable);
 
   std::unique_lock lock(mu_);
+  WaitWhileCommitsPausedLocked(lock);
   if (closed_) return Status::Unavailable("engine closed");
   auto [it, inserted] = index_.try_emplace(r.key_);
   Entry& e = it->second;
@@ -287,6 +292,7 @@ uint32_t Engine::MatchPrefix(std::span<const std::string_view> keys) {
 
 Status Engine::Delete(std::string_view key, bool sync, DurableCallback on_durable) {
   std::unique_lock lock(mu_);
+  WaitWhileCommitsPausedLocked(lock);
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(std::string(key));
   if (it == index_.end()) return Status::NotFound();

@@ -76,6 +76,7 @@ struct EngineStats {
   uint64_t torn_records_skipped = 0;     // found by recovery
   uint64_t corrupt_reads = 0;            // checksum failures on GET from flash
   uint64_t io_errors = 0;
+  uint64_t write_retries = 0;  // records written again after their segment failed
   uint64_t recovered_objects = 0;
   uint64_t recovery_ms = 0;
   bool recovered_from_checkpoint = false;
@@ -166,14 +167,18 @@ class Engine {
   // Flusher thread (flusher.cc).
   void FlusherLoop();
   void Enqueue(FlushItem item);
-  void WriteBatch(std::vector<FlushItem>& batch);
+  bool WriteBatch(std::vector<FlushItem>& batch);  // false on a device failure
+  void RetryLocked(FlushItem item);
+  void MarkDurableLocked(const FlushItem& item);
+  void WaitWhileCommitsPausedLocked(std::unique_lock<std::mutex>& lock);
   Status AppendBatch(std::vector<FlushItem>& batch);
   Status RollSegment(uint64_t record_len);
   void ReclaimOldestLocked(std::unique_lock<std::mutex>& lock);
   Status SyncActive();
   void AbandonActive(const Status& why);
-  void CompleteBatch(std::vector<FlushItem>& batch, const Status& status, bool synced);
+  void CompleteBatch(std::vector<FlushItem>& batch, const Status& status);
   Status WriteCheckpointLocked(std::unique_lock<std::mutex>& lock);
+  void FinishCheckpointRequestLocked(const Status& st);
 
   EngineOptions options_;
   std::unique_ptr<Device> owned_device_;
@@ -198,15 +203,17 @@ class Engine {
   bool stop_flusher_ = false;
   bool flusher_busy_ = false;
   std::shared_ptr<Segment> active_;
-  struct Unsynced {
-    std::string key;
-    uint64_t seq;
-  };
-  std::vector<Unsynced> unsynced_;  // records in active_ since its last sync (flusher only)
+  // Records appended to active_ since its last sync (no value or callback).
+  std::vector<FlushItem> unsynced_;
+  std::unordered_map<std::string, uint64_t> recovery_tombstones_;  // key -> seq, during Recover()
+  uint64_t retries_queued_ = 0;    // re-queued records not yet written again
+  uint64_t space_waiters_ = 0;     // puts waiting for DRAM: sync without delay
+  bool commits_paused_ = false;    // the flusher drains the queue for a checkpoint
+  std::condition_variable resume_cv_;
   uint64_t last_sync_ms_ = 0;
   uint64_t last_checkpoint_ms_ = 0;
   uint64_t changes_since_checkpoint_ = 0;
-  uint64_t lost_writes_ = 0;  // records that failed to reach flash
+  uint64_t lost_writes_ = 0;  // records given up on (failures while closing)
   bool checkpoint_requested_ = false;  // WriteCheckpointNow waits on checkpoint_cv_
   uint64_t checkpoint_generation_ = 0;
   Status checkpoint_result_;

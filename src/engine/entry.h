@@ -23,7 +23,7 @@ struct Entry {
   std::shared_ptr<ArenaBlock> dram;  // resident in the DRAM tier when set
   uint64_t segment_id = 0;           // 0: not on flash
   uint64_t record_offset = 0;
-  bool dirty = false;  // queued for the flusher, not yet written
+  bool dirty = false;  // not yet durable: queued, or written but not synced
 
   // Intrusive LRU links; an entry is on the list iff resident and clean.
   Entry* lru_prev = nullptr;
@@ -75,8 +75,10 @@ struct FlushItem {
   uint64_t expires_ms = 0;
   std::shared_ptr<ArenaBlock> block;               // the value, for kPut
   std::function<void(Status)> on_durable;          // sync waiters and barriers
-  uint64_t lost_writes_at_enqueue = 0;             // barriers: failures since count against them
+  uint64_t lost_writes_at_enqueue = 0;             // barriers: drops since count against them
+  bool retry = false;  // re-queued after its segment failed
   // Filled while writing.
+  bool appended = false;
   uint64_t segment_id = 0;
   uint64_t record_offset = 0;
 };

@@ -3,6 +3,7 @@
 // reclaims segments, and writes index checkpoints.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 
@@ -27,59 +28,95 @@ void Engine::Enqueue(FlushItem item) {
 
 void Engine::FlusherLoop() {
   std::unique_lock lock(mu_);
+  uint64_t backoff_ms = 0;
   while (true) {
     flush_cv_.wait_for(lock, std::chrono::milliseconds(50),
-                       [this] { return stop_flusher_ || checkpoint_requested_ || !queue_.empty(); });
+                       [this] {
+                         return stop_flusher_ || checkpoint_requested_ || !queue_.empty() ||
+                                (space_waiters_ > 0 && !unsynced_.empty());
+                       });
+    uint64_t now = MonotonicMs();
+    bool checkpoint_due =
+        checkpoint_requested_ ||
+        (changes_since_checkpoint_ > 0 &&
+         (stop_flusher_ || now - last_checkpoint_ms_ >= options_.checkpoint_interval_ms));
+    // A checkpoint needs a moment with nothing queued or unsynced: hold new
+    // commits (briefly, see WaitWhileCommitsPausedLocked) while draining.
+    commits_paused_ = checkpoint_due;
     if (!queue_.empty()) {
       std::vector<FlushItem> batch;
       uint64_t bytes = 0;
       while (!queue_.empty() && batch.size() < kMaxBatchItems && bytes < kMaxBatchBytes) {
         bytes += queue_.front().value_len;
+        if (queue_.front().retry) --retries_queued_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       flusher_busy_ = true;
       lock.unlock();
-      WriteBatch(batch);
+      bool ok = WriteBatch(batch);
       lock.lock();
       flusher_busy_ = false;
+      if (ok) {
+        backoff_ms = 0;
+        continue;
+      }
+      // The device failed: no checkpoint now, and give it time before the
+      // re-queued records are tried on a new segment.
+      if (checkpoint_due) {
+        last_checkpoint_ms_ = now;
+        FinishCheckpointRequestLocked(Status::IoError("flash writes are failing"));
+      }
+      commits_paused_ = false;
+      resume_cv_.notify_all();
+      backoff_ms = std::clamp<uint64_t>(backoff_ms * 2, 50, 2000);
+      flush_cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return stop_flusher_; });
       continue;
     }
-    uint64_t now = MonotonicMs();
-    if (!unsynced_.empty() && (stop_flusher_ || now - last_sync_ms_ >= options_.sync_interval_ms)) {
+    if (!unsynced_.empty() && (checkpoint_due || stop_flusher_ || space_waiters_ > 0 ||
+                               now - last_sync_ms_ >= options_.sync_interval_ms)) {
       lock.unlock();
       (void)SyncActive();  // failures are handled and logged inside
       lock.lock();
       continue;
     }
-    if (checkpoint_requested_ ||
-        (changes_since_checkpoint_ > 0 &&
-         (stop_flusher_ || now - last_checkpoint_ms_ >= options_.checkpoint_interval_ms))) {
+    if (checkpoint_due) {
       Status st = WriteCheckpointLocked(lock);
       if (!st.ok()) spdlog::warn("checkpoint not written: {}", st.ToString());
       last_checkpoint_ms_ = MonotonicMs();  // do not retry in a tight loop
-      if (checkpoint_requested_) {
-        checkpoint_requested_ = false;
-        checkpoint_result_ = st;
-        ++checkpoint_generation_;
-        checkpoint_cv_.notify_all();
-      }
+      FinishCheckpointRequestLocked(st);
     }
     if (stop_flusher_ && queue_.empty()) break;
   }
+  commits_paused_ = false;
+  resume_cv_.notify_all();
 }
 
-void Engine::WriteBatch(std::vector<FlushItem>& batch) {
+void Engine::FinishCheckpointRequestLocked(const Status& st) {
+  if (!checkpoint_requested_) return;
+  checkpoint_requested_ = false;
+  checkpoint_result_ = st;
+  ++checkpoint_generation_;
+  checkpoint_cv_.notify_all();
+}
+
+void Engine::WaitWhileCommitsPausedLocked(std::unique_lock<std::mutex>& lock) {
+  // Bounded, so that a checkpoint can delay writers but never stall them.
+  resume_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return !commits_paused_ || closed_; });
+}
+
+bool Engine::WriteBatch(std::vector<FlushItem>& batch) {
   bool need_sync = MonotonicMs() - last_sync_ms_ >= options_.sync_interval_ms;
+  {
+    std::unique_lock lock(mu_);
+    need_sync |= space_waiters_ > 0;  // synced data is evictable
+  }
   for (const FlushItem& item : batch) need_sync |= static_cast<bool>(item.on_durable);
   Status st = AppendBatch(batch);
-  bool synced = false;
-  if (st.ok() && need_sync) {
-    st = SyncActive();
-    synced = st.ok();
-  }
+  if (st.ok() && need_sync) st = SyncActive();
   if (!st.ok()) spdlog::error("flash write failed: {}", st.ToString());
-  CompleteBatch(batch, st, synced);
+  CompleteBatch(batch, st);
+  return st.ok();
 }
 
 Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
@@ -106,6 +143,22 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     std::unique_lock lock(mu_);
     flash_bytes_ += iov_bytes;
     lock.unlock();
+    // On flash but not yet synced: the next SyncActive (a waiter in this
+    // batch, a roll, the interval) must fdatasync them before they count.
+    for (FlushItem* p : pending) {
+      p->appended = true;
+      FlushItem meta;
+      meta.kind = p->kind;
+      meta.key = p->key;
+      meta.seq = p->seq;
+      meta.value_len = p->value_len;
+      meta.value_xxh3 = p->value_xxh3;
+      meta.created_ms = p->created_ms;
+      meta.expires_ms = p->expires_ms;
+      meta.segment_id = p->segment_id;
+      meta.record_offset = p->record_offset;
+      unsynced_.push_back(std::move(meta));
+    }
     iov.clear();
     iov_bytes = 0;
     pending.clear();
@@ -151,26 +204,71 @@ Status Engine::SyncActive() {
     AbandonActive(st);
     return st;
   }
+  std::unique_lock lock(mu_);
+  for (const FlushItem& item : unsynced_) MarkDurableLocked(item);
   unsynced_.clear();
   last_sync_ms_ = MonotonicMs();
+  space_cv_.notify_all();
   return Status::Ok();
 }
 
+void Engine::MarkDurableLocked(const FlushItem& item) {
+  if (item.kind != FlushItem::Kind::kPut) return;
+  auto it = index_.find(item.key);
+  if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
+  Entry& e = it->second;
+  assert(e.dirty && e.dram);
+  SetFlashLocked(e, item.segment_id, item.record_offset);
+  e.dirty = false;
+  --stats_.dirty_objects;
+  if (!e.on_lru) lru_.PushFront(&e);  // durable now: evictable
+}
+
 // A failed write or sync is fatal for the segment: it is never written again,
-// and nothing in it since its last good sync is trusted.
+// and nothing in it since its last good sync is trusted. Those records are
+// written again, to a new segment.
 void Engine::AbandonActive(const Status& why) {
   spdlog::error("segment {} abandoned: {}", active_ ? active_->path() : "?", why.ToString());
   std::unique_lock lock(mu_);
   ++stats_.io_errors;
-  for (const Unsynced& u : unsynced_) {
-    auto it = index_.find(u.key);
-    if (it == index_.end() || it->second.seq != u.seq) continue;
-    ClearFlashLocked(it->second);
-    ++lost_writes_;
-    if (!it->second.dram) EraseLocked(it);  // still in DRAM: served from there, not durable
-  }
+  for (FlushItem& item : unsynced_) RetryLocked(std::move(item));
   unsynced_.clear();
   active_.reset();
+}
+
+// Puts a record that did not become durable back in the queue, if it still
+// matters. Dirty objects stay in DRAM, so the value is there to write again.
+void Engine::RetryLocked(FlushItem item) {
+  item.on_durable = nullptr;
+  item.block.reset();
+  item.appended = false;
+  auto it = index_.find(item.key);
+  if (item.kind == FlushItem::Kind::kPut) {
+    if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
+    Entry& e = it->second;
+    assert(e.dirty && e.dram);
+    if (stop_flusher_) {
+      // Closing: give up. The object stays readable until shutdown only.
+      ++lost_writes_;
+      e.dirty = false;
+      --stats_.dirty_objects;
+      if (!e.on_lru) lru_.PushFront(&e);
+      return;
+    }
+    item.block = e.dram;
+  } else if (item.kind == FlushItem::Kind::kTombstone) {
+    if (it != index_.end() && it->second.seq > item.seq) return;  // put again since
+    if (stop_flusher_) {
+      ++lost_writes_;
+      return;
+    }
+  } else {
+    return;
+  }
+  item.retry = true;
+  ++stats_.write_retries;
+  ++retries_queued_;
+  queue_.push_back(std::move(item));
 }
 
 Status Engine::RollSegment(uint64_t record_len) {
@@ -223,38 +321,29 @@ void Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
-void Engine::CompleteBatch(std::vector<FlushItem>& batch, const Status& status, bool synced) {
+void Engine::CompleteBatch(std::vector<FlushItem>& batch, const Status& status) {
   std::unique_lock lock(mu_);
   for (FlushItem& item : batch) {
-    if (item.kind == FlushItem::Kind::kBarrier) continue;
-    if (!status.ok()) ++lost_writes_;
-    if (status.ok() && !synced && active_ && item.segment_id == active_->id()) {
-      unsynced_.push_back({item.key, item.seq});
+    // Drop the batch's reference to the value now, before space_cv_ wakes
+    // allocators, so that evicting the entry frees its memory.
+    item.block.reset();
+    // Records appended before a failure are retried by AbandonActive (or were
+    // synced by a segment roll); the rest are retried here.
+    if (!status.ok() && !item.appended && item.kind != FlushItem::Kind::kBarrier) {
+      FlushItem copy = item;
+      RetryLocked(std::move(copy));
     }
-    if (item.kind != FlushItem::Kind::kPut) continue;
-    auto it = index_.find(item.key);
-    if (it == index_.end() || it->second.seq != item.seq) continue;  // superseded or deleted
-    Entry& e = it->second;
-    assert(e.dirty);
-    e.dirty = false;
-    --stats_.dirty_objects;
-    if (status.ok()) {
-      SetFlashLocked(e, item.segment_id, item.record_offset);
-    } else if (!e.dram) {
-      EraseLocked(it);
-      continue;
-    }
-    // Clean now (on flash, or given up on): evictable.
-    if (e.dram && !e.on_lru) lru_.PushFront(&e);
   }
+  bool behind = retries_queued_ > 0;
   uint64_t lost_now = lost_writes_;
   space_cv_.notify_all();
   lock.unlock();
   for (FlushItem& item : batch) {
     if (!item.on_durable) continue;
     Status st = status;
-    if (st.ok() && item.kind == FlushItem::Kind::kBarrier && lost_now != item.lost_writes_at_enqueue) {
-      st = Status::IoError("writes failed to reach flash since the flush was requested");
+    if (st.ok() && item.kind == FlushItem::Kind::kBarrier &&
+        (behind || lost_now != item.lost_writes_at_enqueue)) {
+      st = Status::IoError("earlier writes have not reached flash (the device failed; retrying)");
     }
     item.on_durable(st);
   }
@@ -262,7 +351,14 @@ void Engine::CompleteBatch(std::vector<FlushItem>& batch, const Status& status, 
 
 Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
   // Only a fully written and synced state is a consistent snapshot.
-  if (!queue_.empty() || !unsynced_.empty()) return Status::Busy("writes in flight");
+  auto resume = [this] {
+    commits_paused_ = false;
+    resume_cv_.notify_all();
+  };
+  if (!queue_.empty() || !unsynced_.empty()) {
+    resume();
+    return Status::Busy("writes in flight");
+  }
   Checkpoint cp;
   cp.store_id = store_id_;
   cp.next_seq = next_seq_;
@@ -275,6 +371,7 @@ Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
                           e.created_ms, e.expires_ms});
   }
   changes_since_checkpoint_ = 0;
+  resume();  // the snapshot is taken; writers may go on while it is written out
   lock.unlock();
   Status st = WriteCheckpoint(device_, options_.data_dir + "/" + kCheckpointFileName, cp);
   lock.lock();

@@ -27,6 +27,13 @@ void Engine::ApplyRecovered(const std::string& key, const RecordHeader& h, uint6
   if (it != index_.end() && it->second.seq >= h.seq) return;  // a newer version is known
   if (h.flags & kRecordFlagTombstone) {
     if (it != index_.end()) EraseLocked(it);
+    // Remembered so that an older record of the key found later (one written
+    // again after a device failure) cannot resurrect it.
+    uint64_t& seq = recovery_tombstones_[key];
+    seq = std::max(seq, h.seq);
+    return;
+  }
+  if (auto t = recovery_tombstones_.find(key); t != recovery_tombstones_.end() && t->second > h.seq) {
     return;
   }
   if (it == index_.end()) it = index_.try_emplace(key).first;
@@ -111,6 +118,7 @@ Status Engine::Recover() {
   }
 
   // Scan what the checkpoint does not cover.
+  uint64_t replayed = 0;
   for (auto& [id, seg] : segments_) {
     if (id < replay_segment) continue;
     uint64_t start = id == replay_segment ? std::max(replay_offset, kSegmentHeaderBytes) : kSegmentHeaderBytes;
@@ -124,11 +132,16 @@ Status Engine::Recover() {
       if (!*more) break;
       max_seq = std::max(max_seq, item.header.seq);
       ApplyRecovered(item.key, item.header, id, item.offset);
+      ++replayed;
     }
     stats_.corrupt_records_skipped += scanner.corrupt_skipped();
     stats_.torn_records_skipped += scanner.torn_skipped();
   }
+  recovery_tombstones_.clear();
   next_seq_ = max_seq + 1;
+  // What was scanned is not in a checkpoint yet: write one at the next
+  // opportunity (at the latest on Close), so the next start need not scan.
+  if (!stats_.recovered_from_checkpoint || replayed > 0) changes_since_checkpoint_ = 1;
   stats_.recovered_objects = index_.size();
   stats_.recovery_ms = MonotonicMs() - started_ms;
   spdlog::info("recovered {} objects from {} segments in {} ms ({}; {} corrupt and {} torn records skipped)",

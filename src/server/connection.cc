@@ -497,6 +497,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         {"torn_records_skipped", s.torn_records_skipped},
         {"corrupt_reads", s.corrupt_reads},
         {"io_errors", s.io_errors},
+        {"write_retries", s.write_retries},
         {"recovered_objects", s.recovered_objects},
         {"recovery_ms", s.recovery_ms},
         {"recovered_from_checkpoint", s.recovered_from_checkpoint},

@@ -41,7 +41,7 @@ Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server) {
 TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
   testing::ServerOptions so;
   so.memory = "32MiB";  // small: part of the data is only on flash at the crash
-  so.disk = "1GiB";     // large: nothing is reclaimed, so every synced object must survive
+  so.disk = "2GiB";     // large: nothing is reclaimed, so every synced object must survive
   so.extra_args = {"--sync-interval", "10s"};
   ServerProcess server(so);
   ASSERT_TRUE(server.Start());
@@ -52,20 +52,25 @@ TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
   constexpr int kIterations = 8;
   for (int iter = 0; iter < kIterations; ++iter) {
     std::atomic<bool> stop{false};
+    // Bounded, so that all iterations together stay far below the flash size.
+    std::atomic<uint64_t> bytes_sent{0};
+    constexpr uint64_t kBytesPerIteration = 96ull << 20;
     std::mutex mu;
     std::vector<std::thread> writers;
     for (int w = 0; w < 3; ++w) {
       writers.emplace_back([&, w] {
         auto client = ConnectTo(server);
         if (!client.ok()) return;
-        for (int i = 0; !stop; ++i) {
+        for (int i = 0; !stop && bytes_sent < kBytesPerIteration; ++i) {
           std::string key = "crash/" + std::to_string(iter) + "/" + std::to_string(w) + "/" + std::to_string(i);
           bool sync = i % 3 == 0;
           {
             std::lock_guard lock(mu);
             attempted.push_back(key);
           }
-          Status st = (*client)->Put(key, ValueFor(key), {.sync = sync});
+          std::string value = ValueFor(key);
+          bytes_sent += value.size();
+          Status st = (*client)->Put(key, value, {.sync = sync});
           if (!st.ok()) return;  // the server is gone
           if (sync) {
             std::lock_guard lock(mu);

@@ -62,7 +62,7 @@ class RecoveryTest : public ::testing::Test {
   // Objects of assorted sizes: empty, packed, just over the packed limit,
   // several MiB (spanning segments), some sync, some not.
   static Dataset PutDataset(Engine& engine, int n = 40) {
-    const size_t sizes[] = {0, 1, 100, 3000, 4016, 20000, 65536, 65537, 200 * 1024, 2500 * 1024};
+    const size_t sizes[] = {0, 1, 2500 * 1024, 100, 200 * 1024, 3000, 4016, 20000, 65536, 65537};
     Dataset data;
     for (int i = 0; i < n; ++i) {
       std::string key = "obj-" + std::to_string(i);
@@ -166,7 +166,9 @@ class RecoveryPathTest : public RecoveryTest, public ::testing::WithParamInterfa
   std::unique_ptr<Engine> Reopen() {
     if (!use_checkpoint()) RemoveCheckpoint();
     auto engine = Open();
-    if (engine) EXPECT_EQ(engine->Stats().recovered_from_checkpoint, use_checkpoint());
+    if (engine) {
+      EXPECT_EQ(engine->Stats().recovered_from_checkpoint, use_checkpoint());
+    }
     return engine;
   }
 };
@@ -327,14 +329,18 @@ class CorruptionTest : public RecoveryTest {
     EXPECT_TRUE(test_util::FindRecord(dir_.data_dir(), key, &r)) << key;
     return r;
   }
-  // A key whose record is packed (or not) and not the last in its segment.
-  std::string PickKey(bool packed, size_t min_value_len) const {
+  // A key whose record is packed (or not), not the last in its segment, and
+  // not next to the record of `away_from`.
+  std::string PickKey(bool packed, size_t min_value_len, const std::string& away_from = {}) const {
     for (const std::string& seg : test_util::SegmentFiles(dir_.data_dir())) {
       std::vector<RawRecord> recs = test_util::ListRecords(seg);
       for (size_t i = 0; i + 1 < recs.size(); ++i) {
         const RecordHeader& h = recs[i].header;
         bool is_packed = h.value_offset == kRecordHeaderSize + h.key_len;
-        if (is_packed == packed && h.value_len >= min_value_len && data_.count(recs[i].key)) {
+        bool near = recs[i].key == away_from || recs[i + 1].key == away_from ||
+                    (i > 0 && recs[i - 1].key == away_from);
+        if (is_packed == packed && h.value_len >= min_value_len && data_.count(recs[i].key) &&
+            !near) {
           return recs[i].key;
         }
       }
@@ -379,7 +385,7 @@ TEST_F(CorruptionTest, FlippedValueByteWithCheckpointFailsTheRead) {
 
 TEST_F(CorruptionTest, FlippedValueByteIsSkippedByTheScan) {
   const std::string big = PickKey(/*packed=*/false, 100 * 1024);
-  const std::string small = PickKey(/*packed=*/true, 100);
+  const std::string small = PickKey(/*packed=*/true, 100, /*away_from=*/big);
   RawRecord rb = Record(big), rs = Record(small);
   ASSERT_TRUE(test_util::FlipByte(rb.segment_path, rb.offset + rb.header.value_offset + 1));
   ASSERT_TRUE(test_util::FlipByte(rs.segment_path, rs.offset + rs.header.value_offset + 99));
@@ -397,9 +403,9 @@ TEST_F(CorruptionTest, FlippedValueByteIsSkippedByTheScan) {
 
 TEST_F(CorruptionTest, FlippedHeaderByteIsSkippedByTheScan) {
   const std::string big = PickKey(/*packed=*/false, 150 * 1024);
-  const std::string small = PickKey(/*packed=*/true, 1000);
+  const std::string small = PickKey(/*packed=*/true, 1000, /*away_from=*/big);
   RawRecord rb = Record(big), rs = Record(small);
-  ASSERT_TRUE(test_util::FlipByte(rb.segment_path, rb.offset + 8));        // seq
+  ASSERT_TRUE(test_util::FlipByte(rb.segment_path, rb.offset + 8));         // seq
   ASSERT_TRUE(test_util::FlipByte(rs.segment_path, rs.offset + 32, 0x80));  // value_len
   RemoveCheckpoint();
   auto engine = Open();

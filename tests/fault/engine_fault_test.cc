@@ -1,0 +1,340 @@
+// The engine over a FaultDevice: durability of sync puts, sync deletes and
+// flushes across a simulated power loss, and behaviour under torn writes,
+// failed syncs, a full device and failing file creation.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../engine_test_util.h"
+#include "common/units.h"
+#include "engine/engine.h"
+#include "engine/fault_device.h"
+
+namespace ctxstore::engine {
+namespace {
+
+using test_util::Bytes;
+using test_util::GetEquals;
+using test_util::GetNotFound;
+using test_util::MakeValue;
+using test_util::TempDir;
+
+// prefix + number (spelled out: g++ 12 warns falsely on "literal" + std::string).
+std::string Name(const char* prefix, int i) {
+  std::string s(prefix);
+  s += std::to_string(i);
+  return s;
+}
+
+class EngineFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    spdlog::set_level(spdlog::level::critical);  // injected failures log errors by design
+    posix_ = NewPosixDevice();
+    fault_ = std::make_unique<FaultDevice>(posix_.get(), 1234);
+  }
+  void TearDown() override {
+    engine_.reset();
+    fault_.reset();
+    spdlog::set_level(spdlog::level::info);
+  }
+
+  EngineOptions Options(Device* device) const {
+    EngineOptions o;
+    o.data_dir = dir_.data_dir();
+    o.memory_bytes = 16 * kMiB;
+    o.disk_bytes = 64 * kMiB;
+    o.segment_bytes = 2 * kMiB;
+    o.max_value_bytes = 8 * kMiB;
+    o.sync_interval_ms = 3'600'000;  // nothing is synced unless asked
+    o.device = device;
+    return o;
+  }
+
+  void OpenOverFaultDevice() {
+    auto r = Engine::Open(Options(fault_.get()));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    engine_ = std::move(r).value();
+  }
+
+  // Power loss, then a restart over the bare POSIX device.
+  void CrashAndReopen(bool keep_torn_prefix) {
+    fault_->Crash(keep_torn_prefix);
+    engine_.reset();  // its flusher now fails on every operation
+    fault_.reset();
+    auto r = Engine::Open(Options(posix_.get()));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    engine_ = std::move(r).value();
+  }
+
+  Status Put(const std::string& key, const std::vector<uint8_t>& v, WriteOptions opts = {}) {
+    return engine_->Put(key, Bytes(v), opts);
+  }
+
+  // Waits until the flusher has written something since writes_before
+  // (without syncing: dirty objects stay dirty until a sync).
+  void WaitWritten(uint64_t writes_before) {
+    for (int i = 0; i < 2000 && fault_->writes() == writes_before; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_GT(fault_->writes(), writes_before);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Device> posix_;
+  std::unique_ptr<FaultDevice> fault_;
+  std::unique_ptr<Engine> engine_;
+};
+
+class CrashTest : public EngineFaultTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  bool keep_torn_prefix() const { return GetParam(); }
+};
+
+TEST_P(CrashTest, SyncPutsSurvivePowerLoss) {
+  OpenOverFaultDevice();
+  std::map<std::string, std::vector<uint8_t>> synced, unsynced;
+  const size_t sizes[] = {0, 10, 3000, 64 * 1024, 200 * 1024, 1536 * 1024 + 5};
+  for (int i = 0; i < 24; ++i) {
+    std::string key = Name("k", i);
+    auto v = MakeValue(key, 0, sizes[i % std::size(sizes)]);
+    if (i < 12) {  // no unsynced write of another kind before them to piggyback on
+      ASSERT_TRUE(Put(key, v, {.sync = true}).ok());
+      synced[key] = std::move(v);
+    } else {
+      ASSERT_TRUE(Put(key, v).ok());
+      unsynced[key] = std::move(v);
+    }
+  }
+  EXPECT_GT(fault_->syncs(), 0u);
+  CrashAndReopen(keep_torn_prefix());
+  for (const auto& [key, v] : synced) EXPECT_TRUE(GetEquals(*engine_, key, v));
+  // Not acknowledged as durable: may be lost, but never served damaged.
+  for (const auto& [key, v] : unsynced) {
+    auto got = engine_->Get(key);
+    if (got.ok()) {
+      EXPECT_TRUE(test_util::SameBytes(*got, v)) << key;
+    } else {
+      EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << got.status().ToString();
+    }
+  }
+}
+
+TEST_P(CrashTest, FlushMakesEverythingBeforeItDurable) {
+  OpenOverFaultDevice();
+  std::map<std::string, std::vector<uint8_t>> want;
+  auto v0 = MakeValue("doomed", 0, 5000);
+  ASSERT_TRUE(Put("doomed", v0, {.sync = true}).ok());
+  auto o0 = MakeValue("over", 0, 100 * 1024);
+  ASSERT_TRUE(Put("over", o0, {.sync = true}).ok());
+  for (int i = 0; i < 30; ++i) {
+    std::string key = Name("f", i);
+    want[key] = MakeValue(key, 0, static_cast<size_t>(i) * 9000);
+    ASSERT_TRUE(Put(key, want[key]).ok());
+  }
+  ASSERT_TRUE(engine_->Delete("doomed", false).ok());
+  want["over"] = MakeValue("over", 1, 10);
+  ASSERT_TRUE(Put("over", want["over"], {.overwrite = true}).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  // After the flush: not durable, may go either way.
+  auto later = MakeValue("later", 0, 70000);
+  ASSERT_TRUE(Put("later", later).ok());
+  CrashAndReopen(keep_torn_prefix());
+  for (const auto& [key, v] : want) EXPECT_TRUE(GetEquals(*engine_, key, v));
+  EXPECT_TRUE(GetNotFound(*engine_, "doomed"));
+  auto got = engine_->Get("later");
+  if (got.ok()) {
+    EXPECT_TRUE(test_util::SameBytes(*got, later));
+  }
+}
+
+TEST_P(CrashTest, SyncDeletesSurvivePowerLoss) {
+  OpenOverFaultDevice();
+  auto v = MakeValue("a", 0, 80000);
+  ASSERT_TRUE(Put("a", v, {.sync = true}).ok());
+  ASSERT_TRUE(Put("b", v, {.sync = true}).ok());
+  ASSERT_TRUE(engine_->WriteCheckpointNow().ok());  // the checkpoint still has "a"
+  ASSERT_TRUE(engine_->Delete("a", true).ok());
+  CrashAndReopen(keep_torn_prefix());
+  EXPECT_TRUE(GetNotFound(*engine_, "a"));
+  EXPECT_TRUE(GetEquals(*engine_, "b", v));
+}
+
+TEST_P(CrashTest, TornSegmentWriteFailsTheSyncPutAndIsNeverServed) {
+  OpenOverFaultDevice();
+  auto a = MakeValue("a", 0, 40000);
+  ASSERT_TRUE(Put("a", a, {.sync = true}).ok());
+  ASSERT_EQ(engine_->Stats().flash_segments, 1u);
+  fault_->InjectFault(FaultOp::kWrite, FaultKind::kTornWrite, "seg-");
+  auto torn = MakeValue("torn", 0, 300 * 1024);
+  Status st = Put("torn", torn, {.sync = true});
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(fault_->injected_faults(), 1u);
+  EXPECT_GE(engine_->Stats().io_errors, 1u);
+  // Still usable: reads work and later writes go to a new segment.
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  {
+    auto got = engine_->Get("torn");  // released before the engine goes
+    if (got.ok()) {
+      EXPECT_TRUE(test_util::SameBytes(*got, torn));  // the DRAM copy, if kept
+    }
+  }
+  auto b = MakeValue("b", 0, 250 * 1024);
+  ASSERT_TRUE(Put("b", b, {.sync = true}).ok());
+  EXPECT_EQ(engine_->Stats().flash_segments, 2u);
+  EXPECT_EQ(test_util::SegmentFiles(dir_.data_dir()).size(), 2u);
+  CrashAndReopen(keep_torn_prefix());
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  EXPECT_TRUE(GetEquals(*engine_, "b", b));
+  // The failed put stayed visible and was written again, ahead of b: b's
+  // sync made it durable, whole (the torn record is never served).
+  EXPECT_TRUE(GetEquals(*engine_, "torn", torn));
+}
+
+TEST_P(CrashTest, FailedSyncFailsTheSyncPut) {
+  OpenOverFaultDevice();
+  auto a = MakeValue("a", 0, 4000);
+  ASSERT_TRUE(Put("a", a, {.sync = true}).ok());
+  fault_->InjectFault(FaultOp::kSync, FaultKind::kIoError, "seg-");
+  auto b = MakeValue("b", 0, 90000);
+  EXPECT_EQ(Put("b", b, {.sync = true}).code(), StatusCode::kIoError);
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  auto c = MakeValue("c", 0, 9000);
+  ASSERT_TRUE(Put("c", c, {.sync = true}).ok());
+  CrashAndReopen(keep_torn_prefix());
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  EXPECT_TRUE(GetEquals(*engine_, "c", c));
+  // b's sync failed, but b stayed visible and was written again ahead of c.
+  EXPECT_TRUE(GetEquals(*engine_, "b", b));
+}
+
+INSTANTIATE_TEST_SUITE_P(TornPrefix, CrashTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "KeepTornPrefix" : "DropUnsynced";
+                         });
+
+TEST_F(EngineFaultTest, FullDeviceFailsWritesUntilSpaceReturns) {
+  OpenOverFaultDevice();
+  auto a = MakeValue("a", 0, 100 * 1024);
+  ASSERT_TRUE(Put("a", a, {.sync = true}).ok());
+  fault_->InjectFault(FaultOp::kWrite, FaultKind::kNoSpace, "seg-", 1000);
+  for (int i = 0; i < 3; ++i) {
+    std::string key = Name("full", i);
+    Status st = Put(key, MakeValue(key, 0, 20000), {.sync = true});
+    EXPECT_EQ(st.code(), StatusCode::kNoSpace) << st.ToString();
+  }
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  fault_->ClearFaults();
+  // Space is back.
+  auto b = MakeValue("b", 0, 300 * 1024);
+  ASSERT_TRUE(Put("b", b, {.sync = true}).ok());
+  EXPECT_TRUE(GetEquals(*engine_, "b", b));
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  CrashAndReopen(/*keep_torn_prefix=*/false);
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  EXPECT_TRUE(GetEquals(*engine_, "b", b));
+}
+
+TEST_F(EngineFaultTest, FailingSegmentCreationFailsSyncPutsButDramServes) {
+  fault_->InjectFault(FaultOp::kOpenCreate, FaultKind::kIoError, "seg-", 1000);
+  OpenOverFaultDevice();
+  auto a = MakeValue("a", 0, 30000);
+  ASSERT_TRUE(Put("a", a).ok());  // acknowledged at once, in DRAM
+  auto b = MakeValue("b", 0, 30000);
+  EXPECT_FALSE(Put("b", b, {.sync = true}).ok());
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  EXPECT_EQ(engine_->Stats().flash_segments, 0u);
+  EXPECT_TRUE(test_util::SegmentFiles(dir_.data_dir()).empty());
+  fault_->ClearFaults();
+  auto c = MakeValue("c", 0, 30000);
+  ASSERT_TRUE(Put("c", c, {.sync = true}).ok());
+  EXPECT_TRUE(GetEquals(*engine_, "c", c));
+  EXPECT_TRUE(GetEquals(*engine_, "a", a));
+  CrashAndReopen(/*keep_torn_prefix=*/false);
+  EXPECT_TRUE(GetEquals(*engine_, "c", c));
+}
+
+TEST_F(EngineFaultTest, FailedFlashReadIsAnErrorNotWrongBytes) {
+  EngineOptions o = Options(fault_.get());
+  o.memory_bytes = 1 * kMiB;
+  auto r = Engine::Open(o);
+  ASSERT_TRUE(r.ok());
+  engine_ = std::move(r).value();
+  std::vector<std::vector<uint8_t>> values;
+  for (int i = 0; i < 8; ++i) {
+    values.push_back(MakeValue(Name("r", i), 0, 256 * 1024));
+    ASSERT_TRUE(Put(Name("r", i), values.back()).ok());
+  }
+  ASSERT_TRUE(engine_->Flush().ok());
+  // r0 is evicted by now (1 MiB of DRAM): its read goes to flash and fails.
+  fault_->InjectFault(FaultOp::kRead, FaultKind::kIoError, "seg-");
+  auto got = engine_->Get("r0");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kIoError) << got.status().ToString();
+  EXPECT_GE(engine_->Stats().io_errors, 1u);
+  EXPECT_EQ(fault_->injected_faults(), 1u);
+  // A retry serves the exact bytes or nothing.
+  got = engine_->Get("r0");
+  if (got.ok()) {
+    EXPECT_TRUE(test_util::SameBytes(*got, values[0]));
+  } else {
+    EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << got.status().ToString();
+  }
+  for (int i = 1; i < 8; ++i) EXPECT_TRUE(GetEquals(*engine_, Name("r", i), values[i]));
+}
+
+// A Flush acknowledges that everything committed before it is durable. An
+// earlier write failure must not be papered over by a later successful
+// flush: either the flush fails, or the data really is on flash.
+TEST_F(EngineFaultTest, FlushAfterAFailedSyncDoesNotClaimLostPutsAreDurable) {
+  OpenOverFaultDevice();
+  auto p = MakeValue("p", 0, 50000);
+  const uint64_t writes_before = fault_->writes();
+  ASSERT_TRUE(Put("p", p).ok());
+  WaitWritten(writes_before);  // p is in the segment, not yet synced
+  fault_->InjectFault(FaultOp::kSync, FaultKind::kIoError, "seg-");
+  EXPECT_EQ(Put("q", MakeValue("q", 0, 1000), {.sync = true}).code(), StatusCode::kIoError);
+  fault_->ClearFaults();
+  // p and q are written again to a new segment; the flush waits for that.
+  Status flush = engine_->Flush();
+  EXPECT_TRUE(flush.ok()) << flush.ToString();
+  EXPECT_GE(engine_->Stats().write_retries, 2u);
+  CrashAndReopen(/*keep_torn_prefix=*/false);
+  if (flush.ok()) {
+    EXPECT_TRUE(GetEquals(*engine_, "p", p))
+        << "Flush() returned ok after p was lost with its segment";
+    EXPECT_TRUE(GetEquals(*engine_, "q", MakeValue("q", 0, 1000)));
+  }
+}
+
+TEST_F(EngineFaultTest, FlushAfterAFailedSyncDoesNotClaimLostDeletesAreDurable) {
+  OpenOverFaultDevice();
+  auto d = MakeValue("d", 0, 50000);
+  ASSERT_TRUE(Put("d", d, {.sync = true}).ok());
+  const uint64_t writes_before = fault_->writes();
+  ASSERT_TRUE(engine_->Delete("d", false).ok());
+  for (int i = 0; i < 2000 && fault_->writes() == writes_before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the tombstone is written
+  }
+  ASSERT_GT(fault_->writes(), writes_before);
+  fault_->InjectFault(FaultOp::kSync, FaultKind::kIoError, "seg-");
+  EXPECT_EQ(Put("q", MakeValue("q", 0, 1000), {.sync = true}).code(), StatusCode::kIoError);
+  fault_->ClearFaults();
+  Status flush = engine_->Flush();
+  EXPECT_TRUE(flush.ok()) << flush.ToString();
+  CrashAndReopen(/*keep_torn_prefix=*/false);
+  if (flush.ok()) {
+    EXPECT_TRUE(GetNotFound(*engine_, "d"))
+        << "Flush() returned ok after the delete of d was lost with its segment";
+  }
+}
+
+}  // namespace
+}  // namespace ctxstore::engine
