@@ -18,7 +18,7 @@ enum class StatusCode : uint16_t {
   kInvalid = 3,        // malformed request or argument; fix the caller
   kTooLarge = 4,       // a length over a configured limit
   kNoSpace = 5,        // the store cannot take more data now
-  kIoError = 6,        // the device failed; the operation did not happen
+  kIoError = 6,        // the device failed; a sync write is applied but not yet durable
   kCorrupt = 7,        // stored bytes failed their checksum; never served
   kBusy = 8,           // transient overload; retry later
   kUnsupported = 9,    // unknown op or protocol version
