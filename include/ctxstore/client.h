@@ -22,9 +22,9 @@ struct ClientOptions {
   uint16_t port = 7070;
   std::string client_name = "ctxstore-cpp";
   uint32_t connect_timeout_ms = 5000;
-  uint32_t io_timeout_ms = 60000;       // per send/receive; the call fails with kUnavailable
-  uint32_t max_idle_connections = 16;   // kept open in the pool for reuse
-  bool verify_checksums = true;         // check each GET's XXH3 before returning bytes
+  uint32_t io_timeout_ms = 60000;      // per send/receive; the call fails with kUnavailable
+  uint32_t max_idle_connections = 16;  // kept open in the pool for reuse
+  bool verify_checksums = true;        // check each GET's XXH3 before returning bytes
 };
 
 struct PutOptions {

@@ -64,7 +64,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
@@ -85,8 +85,8 @@ class [[nodiscard]] Result {
 }  // namespace ctxstore
 
 // Propagates a non-OK Status from an expression that yields a Status.
-#define CTX_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::ctxstore::Status _st = (expr);         \
-    if (!_st.ok()) return _st;               \
+#define CTX_RETURN_IF_ERROR(expr)    \
+  do {                               \
+    ::ctxstore::Status _st = (expr); \
+    if (!_st.ok()) return _st;       \
   } while (0)

@@ -5,10 +5,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <toml++/toml.h>
 #include <functional>
 #include <map>
 #include <thread>
-#include <toml++/toml.h>
 
 #include "cli/commands.h"
 #include "common/units.h"
@@ -49,9 +49,12 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
   using Setter = std::function<bool(const toml::node&)>;
   auto str = [](std::string* out) -> Setter {
     return [out](const toml::node& n) {
-      if (auto v = n.value<std::string>()) *out = *v;
-      else if (auto i = n.value<int64_t>()) *out = std::to_string(*i);
-      else return false;
+      if (auto v = n.value<std::string>())
+        *out = *v;
+      else if (auto i = n.value<int64_t>())
+        *out = std::to_string(*i);
+      else
+        return false;
       return true;
     };
   };
@@ -83,18 +86,22 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
   for (const auto& [key, node] : table) {
     std::string name(key.str());
     auto it = setters.find(name);
-    if (it == setters.end()) return Status::Invalid(f->config_file + ": unknown option '" + name + "'");
+    if (it == setters.end())
+      return Status::Invalid(f->config_file + ": unknown option '" + name + "'");
     if (cmd.count("--" + name) > 0) continue;  // the command line wins
-    if (!it->second(node)) return Status::Invalid(f->config_file + ": bad value for '" + name + "'");
+    if (!it->second(node))
+      return Status::Invalid(f->config_file + ": bad value for '" + name + "'");
   }
   return Status::Ok();
 }
 
 Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
   auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return Status::Invalid("expected HOST:PORT, got '" + s + "'");
+  if (colon == std::string::npos || colon == 0)
+    return Status::Invalid("expected HOST:PORT, got '" + s + "'");
   *host = s.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   try {
     size_t used = 0;
     unsigned long p = std::stoul(s.substr(colon + 1), &used);
@@ -124,9 +131,11 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   CTX_RETURN_IF_ERROR(size(f.memory, "--memory", &eo->memory_bytes));
   CTX_RETURN_IF_ERROR(size(f.disk, "--disk", &eo->disk_bytes));
   CTX_RETURN_IF_ERROR(size(f.max_value, "--max-value", &eo->max_value_bytes));
-  if (!f.segment_size.empty()) CTX_RETURN_IF_ERROR(size(f.segment_size, "--segment-size", &eo->segment_bytes));
+  if (!f.segment_size.empty())
+    CTX_RETURN_IF_ERROR(size(f.segment_size, "--segment-size", &eo->segment_bytes));
   CTX_RETURN_IF_ERROR(duration(f.sync_interval, "--sync-interval", &eo->sync_interval_ms));
-  CTX_RETURN_IF_ERROR(duration(f.checkpoint_interval, "--checkpoint-interval", &eo->checkpoint_interval_ms));
+  CTX_RETURN_IF_ERROR(
+      duration(f.checkpoint_interval, "--checkpoint-interval", &eo->checkpoint_interval_ms));
   CTX_RETURN_IF_ERROR(SplitHostPort(f.listen, &so->host, &so->port));
   CTX_RETURN_IF_ERROR(duration(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
   CTX_RETURN_IF_ERROR(duration(f.frame_timeout, "--frame-timeout", &so->frame_timeout_ms));
@@ -171,8 +180,8 @@ int RunServe(const CLI::App& cmd, ServeFlags flags) {
     return kExitError;
   }
   const engine::EngineOptions& o = (*engine)->options();
-  spdlog::info("data {} | DRAM {} | flash {} | max value {}", o.data_dir, FormatSize(o.memory_bytes),
-               FormatSize(o.disk_bytes), FormatSize(o.max_value_bytes));
+  spdlog::info("data {} | DRAM {} | flash {} | max value {}", o.data_dir,
+               FormatSize(o.memory_bytes), FormatSize(o.disk_bytes), FormatSize(o.max_value_bytes));
   spdlog::info("ready: listening on {}:{}", so.host, server.port());
 
   std::thread waiter([&server, signals] {
@@ -196,24 +205,43 @@ int RunServe(const CLI::App& cmd, ServeFlags flags) {
 
 void RegisterServeCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<ServeFlags>();
-  CLI::App* cmd = app.add_subcommand("serve", "Run the store (DRAM + flash) and serve the native protocol");
+  CLI::App* cmd =
+      app.add_subcommand("serve", "Run the store (DRAM + flash) and serve the native protocol");
   cmd->add_option("--config", flags->config_file,
                   "TOML file of options (keys are the long option names); the command line wins");
-  cmd->add_option("--data-dir", flags->data_dir, "Folder for segments, checkpoint and superblock")->capture_default_str();
-  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
-  cmd->add_option("--memory", flags->memory, "DRAM tier size, e.g. 512MiB, 4GiB")->capture_default_str();
-  cmd->add_option("--disk", flags->disk, "Flash tier size (all segment files together)")->capture_default_str();
+  cmd->add_option("--data-dir", flags->data_dir, "Folder for segments, checkpoint and superblock")
+      ->capture_default_str();
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--memory", flags->memory, "DRAM tier size, e.g. 512MiB, 4GiB")
+      ->capture_default_str();
+  cmd->add_option("--disk", flags->disk, "Flash tier size (all segment files together)")
+      ->capture_default_str();
   cmd->add_option("--max-value", flags->max_value, "Largest value accepted")->capture_default_str();
-  cmd->add_option("--segment-size", flags->segment_size, "Segment file size (default: disk/16, 1 MiB..256 MiB)");
-  cmd->add_option("--sync-interval", flags->sync_interval, "Longest time written data stays unsynced")->capture_default_str();
-  cmd->add_option("--checkpoint-interval", flags->checkpoint_interval, "Time between index checkpoints")->capture_default_str();
-  cmd->add_option("--idle-timeout", flags->idle_timeout, "Close connections idle this long")->capture_default_str();
-  cmd->add_option("--frame-timeout", flags->frame_timeout, "Close connections that take longer to send one frame")->capture_default_str();
-  cmd->add_option("--workers", flags->workers, "Network worker threads (0: one per core)")->capture_default_str();
-  cmd->add_option("--max-connections", flags->max_connections, "Connections served at once")->capture_default_str();
-  cmd->add_option("--max-batch-keys", flags->max_batch_keys, "Keys per batch request")->capture_default_str();
-  cmd->add_option("--max-batch-bytes", flags->max_batch_bytes, "Bytes per BATCH_PUT request or BATCH_GET reply")->capture_default_str();
-  cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")->capture_default_str();
+  cmd->add_option("--segment-size", flags->segment_size,
+                  "Segment file size (default: disk/16, 1 MiB..256 MiB)");
+  cmd->add_option("--sync-interval", flags->sync_interval,
+                  "Longest time written data stays unsynced")
+      ->capture_default_str();
+  cmd->add_option("--checkpoint-interval", flags->checkpoint_interval,
+                  "Time between index checkpoints")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", flags->idle_timeout, "Close connections idle this long")
+      ->capture_default_str();
+  cmd->add_option("--frame-timeout", flags->frame_timeout,
+                  "Close connections that take longer to send one frame")
+      ->capture_default_str();
+  cmd->add_option("--workers", flags->workers, "Network worker threads (0: one per core)")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections, "Connections served at once")
+      ->capture_default_str();
+  cmd->add_option("--max-batch-keys", flags->max_batch_keys, "Keys per batch request")
+      ->capture_default_str();
+  cmd->add_option("--max-batch-bytes", flags->max_batch_bytes,
+                  "Bytes per BATCH_PUT request or BATCH_GET reply")
+      ->capture_default_str();
+  cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(*cmd, *flags); });
 }
 

@@ -100,6 +100,12 @@ struct Client::Impl {
   Result<FrameHeader> RecvReplyHeader(Lease& lease, Opcode op, uint64_t request_id);
   // Reads a non-OK reply's message body and turns it into the Status.
   Status ReadError(Lease& lease, const FrameHeader& h);
+
+  struct GetReplyPrefix {
+    uint64_t value_len = 0;
+    uint64_t xxh3 = 0;
+  };
+  Result<GetReplyPrefix> StartGet(Lease& lease, std::string_view key);
   // One request whose OK reply body is small and read whole (at most
   // max_body bytes; more is a protocol error).
   Result<std::string> Call(Opcode op, uint16_t flags, std::span<iovec> iov, uint64_t max_body);
@@ -304,30 +310,39 @@ Status Client::Put(std::string_view key, std::string_view value, const PutOption
              opts);
 }
 
+// Sends GET and reads the reply up to the value: the caller receives the
+// value itself wherever it wants it.
+Result<Client::Impl::GetReplyPrefix> Client::Impl::StartGet(Lease& lease, std::string_view key) {
+  Impl* impl = this;
+  std::string prefix = protocol::EncodeKey(key);
+  std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
+  uint64_t request_id = 0;
+  CTX_RETURN_IF_ERROR(impl->SendRequest(lease, Opcode::kGet, 0, iov, &request_id));
+  auto h = impl->RecvReplyHeader(lease, Opcode::kGet, request_id);
+  if (!h.ok()) return h.status();
+  if (h->status != StatusCode::kOk) return impl->ReadError(lease, *h);
+  // Never allocate a length the server's own limits rule out.
+  if (h->body_len < protocol::kGetReplyPrefix ||
+      h->body_len - protocol::kGetReplyPrefix > impl->max_value_bytes()) {
+    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
+  }
+  GetReplyPrefix r;
+  r.value_len = h->body_len - protocol::kGetReplyPrefix;
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(&r.xxh3, sizeof(r.xxh3)));
+  return r;
+}
+
 Result<std::string> Client::Get(std::string_view key) {
   CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
   auto conn = impl_->Borrow();
   if (!conn.ok()) return conn.status();
   Impl::Lease lease(impl_.get(), std::move(*conn));
-
-  std::string prefix = protocol::EncodeKey(key);
-  std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
-  uint64_t request_id = 0;
-  CTX_RETURN_IF_ERROR(impl_->SendRequest(lease, Opcode::kGet, 0, iov, &request_id));
-  auto h = impl_->RecvReplyHeader(lease, Opcode::kGet, request_id);
-  if (!h.ok()) return h.status();
-  if (h->status != StatusCode::kOk) return impl_->ReadError(lease, *h);
-  // Never allocate a length the server's own limits rule out.
-  if (h->body_len < protocol::kGetReplyPrefix ||
-      h->body_len - protocol::kGetReplyPrefix > impl_->max_value_bytes()) {
-    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
-  }
-  uint64_t xxh3 = 0;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(&xxh3, sizeof(xxh3)));
-  std::string value(h->body_len - protocol::kGetReplyPrefix, '\0');
+  auto r = impl_->StartGet(lease, key);
+  if (!r.ok()) return r.status();
+  std::string value(r->value_len, '\0');
   CTX_RETURN_IF_ERROR(lease.socket().RecvExact(value.data(), value.size()));
   lease.MarkClean();
-  if (impl_->options.verify_checksums && Xxh3(value.data(), value.size()) != xxh3) {
+  if (impl_->options.verify_checksums && Xxh3(value.data(), value.size()) != r->xxh3) {
     return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
   }
   return value;
@@ -338,35 +353,22 @@ Result<size_t> Client::GetInto(std::string_view key, std::span<uint8_t> buffer) 
   auto conn = impl_->Borrow();
   if (!conn.ok()) return conn.status();
   Impl::Lease lease(impl_.get(), std::move(*conn));
-
-  std::string prefix = protocol::EncodeKey(key);
-  std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
-  uint64_t request_id = 0;
-  CTX_RETURN_IF_ERROR(impl_->SendRequest(lease, Opcode::kGet, 0, iov, &request_id));
-  auto h = impl_->RecvReplyHeader(lease, Opcode::kGet, request_id);
-  if (!h.ok()) return h.status();
-  if (h->status != StatusCode::kOk) return impl_->ReadError(lease, *h);
-  if (h->body_len < protocol::kGetReplyPrefix ||
-      h->body_len - protocol::kGetReplyPrefix > impl_->max_value_bytes()) {
-    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
-  }
-  const uint64_t value_len = h->body_len - protocol::kGetReplyPrefix;
-  uint64_t xxh3 = 0;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(&xxh3, sizeof(xxh3)));
-  if (value_len > buffer.size()) {
+  auto r = impl_->StartGet(lease, key);
+  if (!r.ok()) return r.status();
+  if (r->value_len > buffer.size()) {
     // Drain the value so that the connection stays usable.
-    CTX_RETURN_IF_ERROR(lease.socket().Discard(value_len));
+    CTX_RETURN_IF_ERROR(lease.socket().Discard(r->value_len));
     lease.MarkClean();
-    return Status::TooLarge("value of " + std::to_string(value_len) +
+    return Status::TooLarge("value of " + std::to_string(r->value_len) +
                             " bytes does not fit in a buffer of " + std::to_string(buffer.size()) +
                             " bytes");
   }
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(buffer.data(), value_len));
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(buffer.data(), r->value_len));
   lease.MarkClean();
-  if (impl_->options.verify_checksums && Xxh3(buffer.data(), value_len) != xxh3) {
+  if (impl_->options.verify_checksums && Xxh3(buffer.data(), r->value_len) != r->xxh3) {
     return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
   }
-  return static_cast<size_t>(value_len);
+  return static_cast<size_t>(r->value_len);
 }
 
 Result<uint64_t> Client::Exists(std::string_view key) {

@@ -40,16 +40,26 @@ Result<uint64_t> ParseSize(std::string_view text) {
     return Status::Invalid("bad size '" + std::string(text) + "' (expected e.g. 512MiB, 4GiB)");
   }
   double multiplier = 0;
-  if (suffix.empty() || suffix == "b") multiplier = 1;
-  else if (suffix == "k" || suffix == "kib") multiplier = 1024.0;
-  else if (suffix == "m" || suffix == "mib") multiplier = 1024.0 * 1024;
-  else if (suffix == "g" || suffix == "gib") multiplier = 1024.0 * 1024 * 1024;
-  else if (suffix == "t" || suffix == "tib") multiplier = 1024.0 * 1024 * 1024 * 1024;
-  else if (suffix == "kb") multiplier = 1e3;
-  else if (suffix == "mb") multiplier = 1e6;
-  else if (suffix == "gb") multiplier = 1e9;
-  else if (suffix == "tb") multiplier = 1e12;
-  else return Status::Invalid("bad size unit in '" + std::string(text) + "'");
+  if (suffix.empty() || suffix == "b")
+    multiplier = 1;
+  else if (suffix == "k" || suffix == "kib")
+    multiplier = 1024.0;
+  else if (suffix == "m" || suffix == "mib")
+    multiplier = 1024.0 * 1024;
+  else if (suffix == "g" || suffix == "gib")
+    multiplier = 1024.0 * 1024 * 1024;
+  else if (suffix == "t" || suffix == "tib")
+    multiplier = 1024.0 * 1024 * 1024 * 1024;
+  else if (suffix == "kb")
+    multiplier = 1e3;
+  else if (suffix == "mb")
+    multiplier = 1e6;
+  else if (suffix == "gb")
+    multiplier = 1e9;
+  else if (suffix == "tb")
+    multiplier = 1e12;
+  else
+    return Status::Invalid("bad size unit in '" + std::string(text) + "'");
   double bytes = number * multiplier;
   if (bytes >= 1.8e19) return Status::Invalid("size too large: '" + std::string(text) + "'");
   return static_cast<uint64_t>(std::llround(bytes));
@@ -64,8 +74,10 @@ std::string FormatSize(uint64_t bytes) {
     ++unit;
   }
   char buf[32];
-  if (unit == 0) std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
-  else std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[unit]);
+  if (unit == 0)
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[unit]);
   return buf;
 }
 
@@ -76,11 +88,16 @@ Result<uint64_t> ParseDurationMs(std::string_view text) {
     return Status::Invalid("bad duration '" + std::string(text) + "' (expected e.g. 500ms, 30s)");
   }
   double ms_per_unit = 0;
-  if (suffix.empty() || suffix == "ms") ms_per_unit = 1;
-  else if (suffix == "s") ms_per_unit = 1000;
-  else if (suffix == "m") ms_per_unit = 60'000;
-  else if (suffix == "h") ms_per_unit = 3'600'000;
-  else return Status::Invalid("bad duration unit in '" + std::string(text) + "'");
+  if (suffix.empty() || suffix == "ms")
+    ms_per_unit = 1;
+  else if (suffix == "s")
+    ms_per_unit = 1000;
+  else if (suffix == "m")
+    ms_per_unit = 60'000;
+  else if (suffix == "h")
+    ms_per_unit = 3'600'000;
+  else
+    return Status::Invalid("bad duration unit in '" + std::string(text) + "'");
   return static_cast<uint64_t>(std::llround(number * ms_per_unit));
 }
 

@@ -24,7 +24,8 @@ class Arena;
 // bytes out from under a reply.
 class ArenaBlock {
  public:
-  ArenaBlock(Arena* arena, uint64_t offset, uint64_t size) : arena_(arena), offset_(offset), size_(size) {}
+  ArenaBlock(Arena* arena, uint64_t offset, uint64_t size)
+      : arena_(arena), offset_(offset), size_(size) {}
   ~ArenaBlock();
   ArenaBlock(const ArenaBlock&) = delete;
   ArenaBlock& operator=(const ArenaBlock&) = delete;
@@ -68,8 +69,8 @@ class Arena {
   uint8_t* const base_;
   const uint64_t capacity_;
   mutable std::mutex mu_;
-  std::map<uint64_t, uint64_t> free_by_offset_;            // offset -> length
-  std::set<std::pair<uint64_t, uint64_t>> free_by_size_;   // (length, offset)
+  std::map<uint64_t, uint64_t> free_by_offset_;           // offset -> length
+  std::set<std::pair<uint64_t, uint64_t>> free_by_size_;  // (length, offset)
   uint64_t used_ = 0;
 };
 

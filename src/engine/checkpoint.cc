@@ -47,7 +47,8 @@ Result<Checkpoint> ReadCheckpoint(Device* device, const std::string& path) {
   if (d.size() < sizeof(CheckpointHeader) + 8) return Status::Corrupt("checkpoint too short");
   uint64_t stored = 0;
   std::memcpy(&stored, d.data() + d.size() - 8, 8);
-  if (Xxh3(d.data(), d.size() - 8) != stored) return Status::Corrupt("checkpoint checksum mismatch");
+  if (Xxh3(d.data(), d.size() - 8) != stored)
+    return Status::Corrupt("checkpoint checksum mismatch");
   CheckpointHeader h{};
   std::memcpy(&h, d.data(), sizeof(h));
   if (h.magic != kCheckpointMagic || h.version != kCheckpointVersion) {

@@ -63,7 +63,8 @@ Status Engine::Close() {
   if (flusher_.joinable()) flusher_.join();  // drains the queue, syncs, checkpoints
   std::unique_lock lock(mu_);
   if (lost_writes_ > 0) {
-    return Status::IoError(std::to_string(lost_writes_) + " records could not be written before closing");
+    return Status::IoError(std::to_string(lost_writes_) +
+                           " records could not be written before closing");
   }
   return Status::Ok();
 }
@@ -100,9 +101,10 @@ void Engine::EraseLocked(std::unordered_map<std::string, Entry>::iterator it) {
   index_.erase(it);
 }
 
-std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes, std::unique_lock<std::mutex>& lock,
-                                                   bool wait) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.space_wait_ms);
+std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
+                                                   std::unique_lock<std::mutex>& lock, bool wait) {
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.space_wait_ms);
   while (true) {
     if (auto block = arena_->Allocate(bytes)) return block;
     // Evict the least recently used clean object; its flash copy stays readable.
@@ -121,8 +123,8 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes, std::unique_l
     // Written data becomes evictable once synced: ask the flusher to sync now.
     ++space_waiters_;
     flush_cv_.notify_one();
-    space_cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
-                                                      std::chrono::milliseconds(5)));
+    space_cv_.wait_until(
+        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(5)));
     --space_waiters_;
   }
 }
@@ -131,7 +133,8 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
                                         const WriteOptions& opts) {
   if (key.empty() || key.size() > 512) return Status::Invalid("key must be 1 to 512 bytes");
   if (value_len > options_.max_value_bytes) {
-    return Status::TooLarge("value of " + std::to_string(value_len) + " bytes exceeds the limit of " +
+    return Status::TooLarge("value of " + std::to_string(value_len) +
+                            " bytes exceeds the limit of " +
                             std::to_string(options_.max_value_bytes));
   }
   std::unique_lock lock(mu_);
@@ -201,7 +204,8 @@ Status Engine::Put(std::string_view key, std::span<const uint8_t> value, const W
   if (!opts.sync) return CommitPut(std::move(*r), nullptr);
   std::promise<Status> done;
   auto fut = done.get_future();
-  CTX_RETURN_IF_ERROR(CommitPut(std::move(*r), [&done](Status st) { done.set_value(std::move(st)); }));
+  CTX_RETURN_IF_ERROR(
+      CommitPut(std::move(*r), [&done](Status st) { done.set_value(std::move(st)); }));
   return fut.get();
 }
 
@@ -245,15 +249,18 @@ Result<ValueRef> Engine::Get(std::string_view key) {
     dst = heap->data;
   }
   Status st = segment->ReadValue(offset, h, dst);
-  if (st.ok() && Xxh3(dst, len) != xxh3) st = Status::Corrupt("checksum mismatch in " + segment->path());
+  if (st.ok() && Xxh3(dst, len) != xxh3)
+    st = Status::Corrupt("checksum mismatch in " + segment->path());
 
   lock.lock();
   auto again = index_.find(std::string(key));
   bool same = again != index_.end() && again->second.seq == seq;
   if (!st.ok()) {
     // Never serve these bytes; the object is gone.
-    if (st.code() == StatusCode::kCorrupt) ++stats_.corrupt_reads;
-    else ++stats_.io_errors;
+    if (st.code() == StatusCode::kCorrupt)
+      ++stats_.corrupt_reads;
+    else
+      ++stats_.io_errors;
     spdlog::error("dropping '{}' after a failed flash read: {}", key, st.ToString());
     if (same) EraseLocked(again);
     return st;

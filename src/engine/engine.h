@@ -39,14 +39,14 @@ namespace ctxstore::engine {
 
 struct EngineOptions {
   std::string data_dir = "data";
-  uint64_t memory_bytes = 1ull << 30;     // DRAM arena
-  uint64_t disk_bytes = 4ull << 30;       // flash budget over all segments
-  uint64_t segment_bytes = 0;             // 0: disk_bytes / 16, within [1 MiB, 256 MiB]
+  uint64_t memory_bytes = 1ull << 30;  // DRAM arena
+  uint64_t disk_bytes = 4ull << 30;    // flash budget over all segments
+  uint64_t segment_bytes = 0;          // 0: disk_bytes / 16, within [1 MiB, 256 MiB]
   uint64_t max_value_bytes = 256ull << 20;
-  uint64_t sync_interval_ms = 1000;       // bound on how long written data stays unsynced
+  uint64_t sync_interval_ms = 1000;  // bound on how long written data stays unsynced
   uint64_t checkpoint_interval_ms = 60'000;
-  uint64_t space_wait_ms = 5'000;         // how long a PUT waits for DRAM to drain to flash
-  Device* device = nullptr;               // nullptr: the POSIX device
+  uint64_t space_wait_ms = 5'000;  // how long a PUT waits for DRAM to drain to flash
+  Device* device = nullptr;        // nullptr: the POSIX device
 };
 
 struct WriteOptions {
@@ -71,7 +71,7 @@ struct EngineStats {
   uint64_t deletes = 0;
   uint64_t evictions_dram = 0;
   uint64_t reclaimed_segments = 0;
-  uint64_t reclaimed_objects = 0;  // lost from flash by reclaim while not in DRAM
+  uint64_t reclaimed_objects = 0;        // lost from flash by reclaim while not in DRAM
   uint64_t corrupt_records_skipped = 0;  // found by recovery
   uint64_t torn_records_skipped = 0;     // found by recovery
   uint64_t corrupt_reads = 0;            // checksum failures on GET from flash
@@ -125,7 +125,8 @@ class Engine {
   // kExists early when the key is present and !overwrite (the caller then
   // discards the value); kTooLarge over max_value_bytes; kNoSpace when DRAM
   // holds only unwritten data for longer than space_wait_ms.
-  Result<PutReservation> BeginPut(std::string_view key, uint64_t value_len, const WriteOptions& opts);
+  Result<PutReservation> BeginPut(std::string_view key, uint64_t value_len,
+                                  const WriteOptions& opts);
   // Makes the filled reservation visible. For a sync write, on_durable runs
   // once the record is synced (or failed); otherwise it is never called.
   Status CommitPut(PutReservation reservation, DurableCallback on_durable);
@@ -152,6 +153,10 @@ class Engine {
  private:
   explicit Engine(const EngineOptions& options);
   Status Recover();
+  // Makes *it a flash-only entry for a record found at recovery.
+  void InstallFlashOnlyLocked(std::unordered_map<std::string, Entry>::iterator it, uint64_t seq,
+                              uint64_t value_len, uint64_t value_xxh3, uint64_t created_ms,
+                              uint64_t expires_ms, uint64_t segment_id, uint64_t offset);
   void ApplyRecovered(const std::string& key, const RecordHeader& h, uint64_t segment_id,
                       uint64_t offset);
 
@@ -188,7 +193,7 @@ class Engine {
 
   mutable std::mutex mu_;  // guards everything below
   std::unordered_map<std::string, Entry> index_;
-  EntryList lru_;           // resident, clean entries; front = most recent
+  EntryList lru_;  // resident, clean entries; front = most recent
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;
   uint64_t next_seq_ = 1;
   uint64_t next_segment_id_ = 1;
@@ -206,14 +211,14 @@ class Engine {
   // Records appended to active_ since its last sync (no value or callback).
   std::vector<FlushItem> unsynced_;
   std::unordered_map<std::string, uint64_t> recovery_tombstones_;  // key -> seq, during Recover()
-  uint64_t retries_queued_ = 0;    // re-queued records not yet written again
-  uint64_t space_waiters_ = 0;     // puts waiting for DRAM: sync without delay
-  bool commits_paused_ = false;    // the flusher drains the queue for a checkpoint
+  uint64_t retries_queued_ = 0;  // re-queued records not yet written again
+  uint64_t space_waiters_ = 0;   // puts waiting for DRAM: sync without delay
+  bool commits_paused_ = false;  // the flusher drains the queue for a checkpoint
   std::condition_variable resume_cv_;
   uint64_t last_sync_ms_ = 0;
   uint64_t last_checkpoint_ms_ = 0;
   uint64_t changes_since_checkpoint_ = 0;
-  uint64_t lost_writes_ = 0;  // records given up on (failures while closing)
+  uint64_t lost_writes_ = 0;           // records given up on (failures while closing)
   bool checkpoint_requested_ = false;  // WriteCheckpointNow waits on checkpoint_cv_
   uint64_t checkpoint_generation_ = 0;
   Status checkpoint_result_;

@@ -45,10 +45,14 @@ class EntryList {
   }
   void Remove(Entry* e) {
     if (!e->on_lru) return;
-    if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
-    else head_ = e->lru_next;
-    if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
-    else tail_ = e->lru_prev;
+    if (e->lru_prev)
+      e->lru_prev->lru_next = e->lru_next;
+    else
+      head_ = e->lru_next;
+    if (e->lru_next)
+      e->lru_next->lru_prev = e->lru_prev;
+    else
+      tail_ = e->lru_prev;
     e->lru_prev = e->lru_next = nullptr;
     e->on_lru = false;
   }
@@ -73,10 +77,10 @@ struct FlushItem {
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;
-  std::shared_ptr<ArenaBlock> block;               // the value, for kPut
-  std::function<void(Status)> on_durable;          // sync waiters and barriers
-  uint64_t lost_writes_at_enqueue = 0;             // barriers: drops since count against them
-  bool retry = false;  // re-queued after its segment failed
+  std::shared_ptr<ArenaBlock> block;       // the value, for kPut
+  std::function<void(Status)> on_durable;  // sync waiters and barriers
+  uint64_t lost_writes_at_enqueue = 0;     // barriers: drops since count against them
+  bool retry = false;                      // re-queued after its segment failed
   // Filled while writing.
   bool appended = false;
   uint64_t segment_id = 0;

@@ -21,9 +21,9 @@
 namespace ctxstore::engine {
 
 enum class FaultKind {
-  kIoError,   // the operation fails with EIO, nothing written
-  kNoSpace,   // the operation fails with ENOSPC, nothing written
-  kTornWrite, // a write: a prefix of the data (multiple of 512 bytes) lands, then EIO
+  kIoError,    // the operation fails with EIO, nothing written
+  kNoSpace,    // the operation fails with ENOSPC, nothing written
+  kTornWrite,  // a write: a prefix of the data (multiple of 512 bytes) lands, then EIO
 };
 
 enum class FaultOp { kWrite, kSync, kRead, kOpenCreate };

@@ -30,11 +30,10 @@ void Engine::FlusherLoop() {
   std::unique_lock lock(mu_);
   uint64_t backoff_ms = 0;
   while (true) {
-    flush_cv_.wait_for(lock, std::chrono::milliseconds(50),
-                       [this] {
-                         return stop_flusher_ || checkpoint_requested_ || !queue_.empty() ||
-                                (space_waiters_ > 0 && !unsynced_.empty());
-                       });
+    flush_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] {
+      return stop_flusher_ || checkpoint_requested_ || !queue_.empty() ||
+             (space_waiters_ > 0 && !unsynced_.empty());
+    });
     uint64_t now = MonotonicMs();
     bool checkpoint_due =
         checkpoint_requested_ ||
@@ -70,7 +69,8 @@ void Engine::FlusherLoop() {
       commits_paused_ = false;
       resume_cv_.notify_all();
       backoff_ms = std::clamp<uint64_t>(backoff_ms * 2, 50, 2000);
-      flush_cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return stop_flusher_; });
+      flush_cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms),
+                         [this] { return stop_flusher_; });
       continue;
     }
     if (!unsynced_.empty() && (checkpoint_due || stop_flusher_ || space_waiters_ > 0 ||
@@ -102,7 +102,8 @@ void Engine::FinishCheckpointRequestLocked(const Status& st) {
 
 void Engine::WaitWhileCommitsPausedLocked(std::unique_lock<std::mutex>& lock) {
   // Bounded, so that a checkpoint can delay writers but never stall them.
-  resume_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return !commits_paused_ || closed_; });
+  resume_cv_.wait_for(lock, std::chrono::seconds(2),
+                      [this] { return !commits_paused_ || closed_; });
 }
 
 bool Engine::WriteBatch(std::vector<FlushItem>& batch) {
@@ -278,7 +279,8 @@ Status Engine::RollSegment(uint64_t record_len) {
   std::unique_lock lock(mu_);
   while (flash_bytes_ + need > options_.disk_bytes && !segments_.empty()) ReclaimOldestLocked(lock);
   if (flash_bytes_ + need > options_.disk_bytes) {
-    return Status::NoSpace("a record of " + std::to_string(record_len) + " bytes exceeds the flash size");
+    return Status::NoSpace("a record of " + std::to_string(record_len) +
+                           " bytes exceeds the flash size");
   }
   uint64_t id = next_segment_id_++;
   lock.unlock();

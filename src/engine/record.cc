@@ -32,8 +32,9 @@ RecordLayout ComputeLayout(size_t key_len, uint64_t value_len) {
   return l;
 }
 
-RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms, uint64_t expires_ms,
-                              std::string_view key, uint64_t value_len, uint64_t value_xxh3) {
+RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
+                              uint64_t expires_ms, std::string_view key, uint64_t value_len,
+                              uint64_t value_xxh3) {
   RecordLayout l = ComputeLayout(key.size(), value_len);
   RecordHeader h{};
   h.magic = kRecordMagic;
@@ -54,8 +55,8 @@ RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
   return h;
 }
 
-void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::span<const uint8_t> packed_value,
-                      std::span<uint8_t> out) {
+void EncodeRecordHead(const RecordHeader& h, std::string_view key,
+                      std::span<const uint8_t> packed_value, std::span<uint8_t> out) {
   RecordLayout l = ComputeLayout(key.size(), h.value_len);
   assert(out.size() == l.head_len());
   assert(l.packed == !packed_value.empty() || h.value_len == 0);
@@ -78,8 +79,10 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
   if (h->key_len == 0 || h->key_len > 512 || kRecordHeaderSize + h->key_len > bytes.size()) {
     return Status::Corrupt("bad record key length");
   }
-  *key = std::string_view(reinterpret_cast<const char*>(bytes.data()) + kRecordHeaderSize, h->key_len);
-  if (HeaderChecksum(*h, *key) != h->header_xxh3) return Status::Corrupt("record header checksum mismatch");
+  *key =
+      std::string_view(reinterpret_cast<const char*>(bytes.data()) + kRecordHeaderSize, h->key_len);
+  if (HeaderChecksum(*h, *key) != h->header_xxh3)
+    return Status::Corrupt("record header checksum mismatch");
   // The checksum passed; the lengths must still agree with the layout rules.
   RecordLayout l = ComputeLayout(h->key_len, h->value_len);
   if (h->meta_len != 0 || l.value_offset != h->value_offset || l.record_len != h->record_len) {
@@ -132,7 +135,8 @@ Result<Superblock> ParseSuperblock(std::string_view bytes) {
   }
   if (s.version != kFormatVersion) {
     return Status::Unsupported("store format version " + std::to_string(s.version) +
-                               " (this build reads version " + std::to_string(kFormatVersion) + ")");
+                               " (this build reads version " + std::to_string(kFormatVersion) +
+                               ")");
   }
   return s;
 }

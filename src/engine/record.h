@@ -35,10 +35,12 @@
 namespace ctxstore::engine {
 
 inline constexpr uint64_t kBlockSize = 4096;
-inline constexpr uint64_t RoundUpToBlock(uint64_t n) { return (n + kBlockSize - 1) & ~(kBlockSize - 1); }
+inline constexpr uint64_t RoundUpToBlock(uint64_t n) {
+  return (n + kBlockSize - 1) & ~(kBlockSize - 1);
+}
 
-inline constexpr uint32_t kRecordMagic = 0x52585443;   // "CTXR"
-inline constexpr uint32_t kSegmentMagic = 0x47585443;  // "CTXG"
+inline constexpr uint32_t kRecordMagic = 0x52585443;      // "CTXR"
+inline constexpr uint32_t kSegmentMagic = 0x47585443;     // "CTXG"
 inline constexpr uint32_t kSuperblockMagic = 0x42585443;  // "CTXB"
 inline constexpr uint16_t kFormatVersion = 1;
 
@@ -48,21 +50,21 @@ inline constexpr uint64_t kPackedRecordMaxBytes = 64 * 1024;
 inline constexpr uint16_t kRecordFlagTombstone = 1 << 0;
 
 struct RecordHeader {
-  uint32_t magic;          //  0
-  uint16_t version;        //  4
-  uint16_t flags;          //  6  kRecordFlag*
-  uint64_t seq;            //  8  store-wide sequence number, increasing
-  uint64_t created_ms;     // 16  wall clock
-  uint64_t expires_ms;     // 24  0 = never
-  uint64_t value_len;      // 32
-  uint64_t value_xxh3;     // 40
-  uint32_t namespace_id;   // 48  0 = default (namespaces come later)
-  uint32_t value_offset;   // 52  from the record start
-  uint16_t key_len;        // 56
-  uint16_t meta_len;       // 58  0 in format 1
-  uint32_t reserved;       // 60  zero
-  uint64_t record_len;     // 64  whole record, a multiple of kBlockSize
-  uint64_t header_xxh3;    // 72
+  uint32_t magic;         //  0
+  uint16_t version;       //  4
+  uint16_t flags;         //  6  kRecordFlag*
+  uint64_t seq;           //  8  store-wide sequence number, increasing
+  uint64_t created_ms;    // 16  wall clock
+  uint64_t expires_ms;    // 24  0 = never
+  uint64_t value_len;     // 32
+  uint64_t value_xxh3;    // 40
+  uint32_t namespace_id;  // 48  0 = default (namespaces come later)
+  uint32_t value_offset;  // 52  from the record start
+  uint16_t key_len;       // 56
+  uint16_t meta_len;      // 58  0 in format 1
+  uint32_t reserved;      // 60  zero
+  uint64_t record_len;    // 64  whole record, a multiple of kBlockSize
+  uint64_t header_xxh3;   // 72
 };
 static_assert(sizeof(RecordHeader) == 80, "RecordHeader is part of the on-disk format");
 inline constexpr size_t kRecordHeaderSize = sizeof(RecordHeader);
@@ -78,13 +80,14 @@ RecordLayout ComputeLayout(size_t key_len, uint64_t value_len);
 
 // Fills the header fields that derive from the others (magic, version,
 // layout, header checksum).
-RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms, uint64_t expires_ms,
-                              std::string_view key, uint64_t value_len, uint64_t value_xxh3);
+RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
+                              uint64_t expires_ms, std::string_view key, uint64_t value_len,
+                              uint64_t value_xxh3);
 
 // Writes header, key and (packed) value into out, which must hold
 // layout.head_len() bytes; zero-fills the padding.
-void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::span<const uint8_t> packed_value,
-                      std::span<uint8_t> out);
+void EncodeRecordHead(const RecordHeader& h, std::string_view key,
+                      std::span<const uint8_t> packed_value, std::span<uint8_t> out);
 
 // Parses and checks a header (magic, version, checksum over header and key,
 // lengths consistent). `bytes` starts at the record and must hold at least

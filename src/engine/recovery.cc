@@ -33,19 +33,28 @@ void Engine::ApplyRecovered(const std::string& key, const RecordHeader& h, uint6
     seq = std::max(seq, h.seq);
     return;
   }
-  if (auto t = recovery_tombstones_.find(key); t != recovery_tombstones_.end() && t->second > h.seq) {
+  if (auto t = recovery_tombstones_.find(key);
+      t != recovery_tombstones_.end() && t->second > h.seq) {
     return;
   }
   if (it == index_.end()) it = index_.try_emplace(key).first;
+  InstallFlashOnlyLocked(it, h.seq, h.value_len, h.value_xxh3, h.created_ms, h.expires_ms,
+                         segment_id, offset);
+}
+
+void Engine::InstallFlashOnlyLocked(std::unordered_map<std::string, Entry>::iterator it,
+                                    uint64_t seq, uint64_t value_len, uint64_t value_xxh3,
+                                    uint64_t created_ms, uint64_t expires_ms, uint64_t segment_id,
+                                    uint64_t offset) {
   Entry& e = it->second;
   ClearFlashLocked(e);
   e = Entry{};
   e.key = &it->first;
-  e.seq = h.seq;
-  e.value_len = h.value_len;
-  e.value_xxh3 = h.value_xxh3;
-  e.created_ms = h.created_ms;
-  e.expires_ms = h.expires_ms;
+  e.seq = seq;
+  e.value_len = value_len;
+  e.value_xxh3 = value_xxh3;
+  e.created_ms = created_ms;
+  e.expires_ms = expires_ms;
   SetFlashLocked(e, segment_id, offset);
 }
 
@@ -73,7 +82,8 @@ Status Engine::Recover() {
   } else {
     if (!ids.empty()) return Status::Corrupt(dir + " has segments but no " + kSuperblockFileName);
     store_id_ = RandomStoreId();
-    CTX_RETURN_IF_ERROR(device_->WriteFileAtomic(sb_path, EncodeSuperblock(store_id_, WallClockMs())));
+    CTX_RETURN_IF_ERROR(
+        device_->WriteFileAtomic(sb_path, EncodeSuperblock(store_id_, WallClockMs())));
   }
 
   std::unique_lock lock(mu_);
@@ -92,21 +102,14 @@ Status Engine::Recover() {
     for (CheckpointEntry& ce : cp->entries) {
       auto seg = segments_.find(ce.segment_id);
       RecordLayout layout = ComputeLayout(ce.key.size(), ce.value_len);
-      if (seg == segments_.end() || ce.record_offset + layout.record_len > seg->second->end_offset()) {
+      if (seg == segments_.end() ||
+          ce.record_offset + layout.record_len > seg->second->end_offset()) {
         continue;  // reclaimed since
       }
       auto [it, inserted] = index_.try_emplace(std::move(ce.key));
       if (!inserted && it->second.seq >= ce.seq) continue;
-      Entry& e = it->second;
-      ClearFlashLocked(e);
-      e = Entry{};
-      e.key = &it->first;
-      e.seq = ce.seq;
-      e.value_len = ce.value_len;
-      e.value_xxh3 = ce.value_xxh3;
-      e.created_ms = ce.created_ms;
-      e.expires_ms = ce.expires_ms;
-      SetFlashLocked(e, ce.segment_id, ce.record_offset);
+      InstallFlashOnlyLocked(it, ce.seq, ce.value_len, ce.value_xxh3, ce.created_ms, ce.expires_ms,
+                             ce.segment_id, ce.record_offset);
     }
     replay_segment = cp->replay_segment_id;
     replay_offset = cp->replay_offset;
@@ -121,7 +124,8 @@ Status Engine::Recover() {
   uint64_t replayed = 0;
   for (auto& [id, seg] : segments_) {
     if (id < replay_segment) continue;
-    uint64_t start = id == replay_segment ? std::max(replay_offset, kSegmentHeaderBytes) : kSegmentHeaderBytes;
+    uint64_t start =
+        id == replay_segment ? std::max(replay_offset, kSegmentHeaderBytes) : kSegmentHeaderBytes;
     auto size = seg->file()->Size();
     if (!size.ok()) return size.status();
     SegmentScanner scanner(seg.get(), start, *size);
@@ -144,10 +148,11 @@ Status Engine::Recover() {
   if (!stats_.recovered_from_checkpoint || replayed > 0) changes_since_checkpoint_ = 1;
   stats_.recovered_objects = index_.size();
   stats_.recovery_ms = MonotonicMs() - started_ms;
-  spdlog::info("recovered {} objects from {} segments in {} ms ({}; {} corrupt and {} torn records skipped)",
-               index_.size(), segments_.size(), stats_.recovery_ms,
-               stats_.recovered_from_checkpoint ? "checkpoint + scan" : "full scan",
-               stats_.corrupt_records_skipped, stats_.torn_records_skipped);
+  spdlog::info(
+      "recovered {} objects from {} segments in {} ms ({}; {} corrupt and {} torn records skipped)",
+      index_.size(), segments_.size(), stats_.recovery_ms,
+      stats_.recovered_from_checkpoint ? "checkpoint + scan" : "full scan",
+      stats_.corrupt_records_skipped, stats_.torn_records_skipped);
   return Status::Ok();
 }
 

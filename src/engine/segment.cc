@@ -31,13 +31,16 @@ bool ParseSegmentFileName(const std::string& name, uint64_t* id) {
 }
 
 AlignedBuffer::AlignedBuffer(uint64_t size_bytes) : size(RoundUpToBlock(size_bytes)) {
-  data = static_cast<uint8_t*>(std::aligned_alloc(kDirectIoAlignment, size == 0 ? kBlockSize : size));
+  data =
+      static_cast<uint8_t*>(std::aligned_alloc(kDirectIoAlignment, size == 0 ? kBlockSize : size));
   if (data == nullptr) std::abort();  // out of memory: nothing sensible to do
 }
-AlignedBuffer::~AlignedBuffer() { std::free(data); }
+AlignedBuffer::~AlignedBuffer() {
+  std::free(data);
+}
 
-Result<std::shared_ptr<Segment>> Segment::Create(Device* device, const std::string& dir, uint64_t id,
-                                                 uint64_t store_id) {
+Result<std::shared_ptr<Segment>> Segment::Create(Device* device, const std::string& dir,
+                                                 uint64_t id, uint64_t store_id) {
   OpenOptions opts;
   opts.create = true;
   opts.truncate = true;

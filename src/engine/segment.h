@@ -32,8 +32,8 @@ struct AlignedBuffer {
 class Segment {
  public:
   // Creates a new segment file and durably writes its header.
-  static Result<std::shared_ptr<Segment>> Create(Device* device, const std::string& dir, uint64_t id,
-                                                 uint64_t store_id);
+  static Result<std::shared_ptr<Segment>> Create(Device* device, const std::string& dir,
+                                                 uint64_t id, uint64_t store_id);
   // Opens an existing segment for reading. A header that does not verify is
   // tolerated (records verify themselves); a header of another store is not.
   static Result<std::shared_ptr<Segment>> Open(Device* device, const std::string& dir, uint64_t id,

@@ -10,17 +10,28 @@ bool IsKnownOpcode(uint8_t op) {
 
 std::string_view OpcodeName(Opcode op) {
   switch (op) {
-    case Opcode::kHello: return "HELLO";
-    case Opcode::kPut: return "PUT";
-    case Opcode::kGet: return "GET";
-    case Opcode::kExists: return "EXISTS";
-    case Opcode::kDelete: return "DELETE";
-    case Opcode::kBatchPut: return "BATCH_PUT";
-    case Opcode::kBatchGet: return "BATCH_GET";
-    case Opcode::kBatchExists: return "BATCH_EXISTS";
-    case Opcode::kMatchPrefix: return "MATCH_PREFIX";
-    case Opcode::kFlush: return "FLUSH";
-    case Opcode::kStats: return "STATS";
+    case Opcode::kHello:
+      return "HELLO";
+    case Opcode::kPut:
+      return "PUT";
+    case Opcode::kGet:
+      return "GET";
+    case Opcode::kExists:
+      return "EXISTS";
+    case Opcode::kDelete:
+      return "DELETE";
+    case Opcode::kBatchPut:
+      return "BATCH_PUT";
+    case Opcode::kBatchGet:
+      return "BATCH_GET";
+    case Opcode::kBatchExists:
+      return "BATCH_EXISTS";
+    case Opcode::kMatchPrefix:
+      return "MATCH_PREFIX";
+    case Opcode::kFlush:
+      return "FLUSH";
+    case Opcode::kStats:
+      return "STATS";
   }
   return "UNKNOWN";
 }
@@ -51,9 +62,12 @@ DecodedHeader DecodeHeader(std::span<const uint8_t, kHeaderSize> b) {
   get(24, &status);
   d.header.status = static_cast<StatusCode>(status);
   d.header.opcode = static_cast<Opcode>(d.raw_opcode);
-  if (d.header.magic != kMagic) d.error = HeaderError::kBadMagic;
-  else if (d.header.version != kVersion) d.error = HeaderError::kBadVersion;
-  else if (!IsKnownOpcode(d.raw_opcode)) d.error = HeaderError::kUnknownOpcode;
+  if (d.header.magic != kMagic)
+    d.error = HeaderError::kBadMagic;
+  else if (d.header.version != kVersion)
+    d.error = HeaderError::kBadVersion;
+  else if (!IsKnownOpcode(d.raw_opcode))
+    d.error = HeaderError::kUnknownOpcode;
   return d;
 }
 
@@ -62,8 +76,9 @@ Status CheckBodyLength(const FrameHeader& h, const Limits& limits) {
   if (h.opcode == Opcode::kPut) max = 2 + kMaxKeyBytes + limits.max_value_bytes;
   if (h.opcode == Opcode::kBatchPut) max = limits.max_batch_bytes;
   if (h.body_len > max) {
-    return Status::TooLarge("body of " + std::to_string(h.body_len) + " bytes exceeds the limit of " +
-                            std::to_string(max) + " for " + std::string(OpcodeName(h.opcode)));
+    return Status::TooLarge("body of " + std::to_string(h.body_len) +
+                            " bytes exceeds the limit of " + std::to_string(max) + " for " +
+                            std::string(OpcodeName(h.opcode)));
   }
   return Status::Ok();
 }

@@ -78,7 +78,7 @@ DecodedHeader DecodeHeader(std::span<const uint8_t, kHeaderSize> bytes);
 struct Limits {
   uint64_t max_value_bytes = 256ull << 20;
   uint32_t max_batch_keys = 1024;
-  uint64_t max_batch_bytes = 1ull << 30;      // BATCH_PUT body and BATCH_GET reply
+  uint64_t max_batch_bytes = 1ull << 30;       // BATCH_PUT body and BATCH_GET reply
   uint64_t max_small_body_bytes = 1ull << 20;  // every body that is not a value carrier
 };
 

@@ -75,8 +75,12 @@ static std::string EncodeKeyListImpl(std::span<const S> keys) {
   for (const auto& k : keys) w.PutShortString(k);
   return out;
 }
-std::string EncodeKeyList(std::span<const std::string_view> keys) { return EncodeKeyListImpl(keys); }
-std::string EncodeKeyList(std::span<const std::string> keys) { return EncodeKeyListImpl(keys); }
+std::string EncodeKeyList(std::span<const std::string_view> keys) {
+  return EncodeKeyListImpl(keys);
+}
+std::string EncodeKeyList(std::span<const std::string> keys) {
+  return EncodeKeyListImpl(keys);
+}
 
 Result<std::vector<std::string_view>> DecodeKeyList(std::string_view body, uint32_t max_keys) {
   ByteReader r(body);

@@ -37,7 +37,9 @@ std::string EncodeKey(std::string_view key);
 // Parses exactly one key that fills the body.
 Result<std::string_view> DecodeKey(std::string_view body);
 // Size of the PUT prefix for a key; the value is body_len minus this.
-inline uint64_t PutPrefixSize(std::string_view key) { return 2 + key.size(); }
+inline uint64_t PutPrefixSize(std::string_view key) {
+  return 2 + key.size();
+}
 
 // GET reply (OK): u64 xxh3 of the value, then the value.
 inline constexpr size_t kGetReplyPrefix = 8;

@@ -1,7 +1,7 @@
 #include "server/connection.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <chrono>
@@ -63,10 +63,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto self = shared_from_this();
     ctx_.counters->connections++;
     ctx_.counters->connections_total++;
-    asio::co_spawn(socket_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
-                   asio::detached);
-    asio::co_spawn(socket_.get_executor(), [self]() -> awaitable<void> { co_await self->Watchdog(); },
-                   asio::detached);
+    asio::co_spawn(
+        socket_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
+        asio::detached);
+    asio::co_spawn(
+        socket_.get_executor(), [self]() -> awaitable<void> { co_await self->Watchdog(); },
+        asio::detached);
   }
 
  private:
@@ -108,8 +110,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void SetDeadline(bool in_frame) {
     in_frame_ = in_frame;
-    deadline_ms_ = MonotonicMs() +
-                   (in_frame ? ctx_.options->frame_timeout_ms : ctx_.options->idle_timeout_ms);
+    deadline_ms_ =
+        MonotonicMs() + (in_frame ? ctx_.options->frame_timeout_ms : ctx_.options->idle_timeout_ms);
   }
 
   // Reads and answers one request; false when the connection must close.
@@ -134,7 +136,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         co_return false;
       case protocol::HeaderError::kUnknownOpcode:
         if (req_.body_len > ctx_.limits.max_small_body_bytes) {
-          co_await ReplyError(Status::Unsupported("unknown opcode " + std::to_string(d.raw_opcode)));
+          co_await ReplyError(
+              Status::Unsupported("unknown opcode " + std::to_string(d.raw_opcode)));
           co_return false;
         }
         co_await Drain(req_.body_len);
@@ -158,17 +161,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
       co_return true;
     }
     switch (req_.opcode) {
-      case Opcode::kHello: co_return co_await HandleHello();
-      case Opcode::kPut: co_return co_await HandlePut();
-      case Opcode::kGet: co_return co_await HandleGet();
-      case Opcode::kExists: co_return co_await HandleExists();
-      case Opcode::kDelete: co_return co_await HandleDelete();
-      case Opcode::kBatchPut: co_return co_await HandleBatchPut();
-      case Opcode::kBatchGet: co_return co_await HandleBatchGet();
-      case Opcode::kBatchExists: co_return co_await HandleBatchExists();
-      case Opcode::kMatchPrefix: co_return co_await HandleMatchPrefix();
-      case Opcode::kFlush: co_return co_await HandleFlush();
-      case Opcode::kStats: co_return co_await HandleStats();
+      case Opcode::kHello:
+        co_return co_await HandleHello();
+      case Opcode::kPut:
+        co_return co_await HandlePut();
+      case Opcode::kGet:
+        co_return co_await HandleGet();
+      case Opcode::kExists:
+        co_return co_await HandleExists();
+      case Opcode::kDelete:
+        co_return co_await HandleDelete();
+      case Opcode::kBatchPut:
+        co_return co_await HandleBatchPut();
+      case Opcode::kBatchGet:
+        co_return co_await HandleBatchGet();
+      case Opcode::kBatchExists:
+        co_return co_await HandleBatchExists();
+      case Opcode::kMatchPrefix:
+        co_return co_await HandleMatchPrefix();
+      case Opcode::kFlush:
+        co_return co_await HandleFlush();
+      case Opcode::kStats:
+        co_return co_await HandleStats();
     }
     co_return false;
   }
@@ -242,7 +256,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       co_return r.status();
     }
     std::span<uint8_t> dst = r->buffer();
-    if (!dst.empty()) co_await asio::async_read(socket_, asio::buffer(dst.data(), dst.size()), use_awaitable);
+    if (!dst.empty())
+      co_await asio::async_read(socket_, asio::buffer(dst.data(), dst.size()), use_awaitable);
     std::shared_ptr<DurableWaiter> waiter;
     if (opts.sync) waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
     Status st = ctx_.engine->CommitPut(std::move(*r), waiter ? waiter->Callback() : nullptr);
@@ -290,8 +305,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<std::shared_ptr<DurableWaiter>> waiters;
     Status st = co_await ReceiveValue(*key, remaining, WriteOpts(), &waiters);
     for (auto& w : waiters) st = co_await w->Wait();
-    if (st.ok()) co_await ReplyOk();
-    else co_await ReplyError(st);
+    if (st.ok())
+      co_await ReplyOk();
+    else
+      co_await ReplyError(st);
     co_return true;
   }
 
@@ -344,8 +361,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (sync) waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
     Status st = ctx_.engine->Delete(*key, sync, waiter ? waiter->Callback() : nullptr);
     if (st.ok() && waiter) st = co_await waiter->Wait();
-    if (st.ok()) co_await ReplyOk();
-    else co_await ReplyError(st);
+    if (st.ok())
+      co_await ReplyOk();
+    else
+      co_await ReplyError(st);
     co_return true;
   }
 
@@ -445,7 +464,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string reply;
     protocol::ByteWriter w(&reply);
     w.Put(static_cast<uint32_t>(keys->size()));
-    for (std::string_view k : *keys) w.Put(static_cast<uint8_t>(ctx_.engine->Exists(k).ok() ? 1 : 0));
+    for (std::string_view k : *keys)
+      w.Put(static_cast<uint8_t>(ctx_.engine->Exists(k).ok() ? 1 : 0));
     co_await ReplyOk(reply);
     co_return true;
   }
@@ -467,8 +487,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
     ctx_.engine->Flush(waiter->Callback());
     Status st = co_await waiter->Wait();
-    if (st.ok()) co_await ReplyOk();
-    else co_await ReplyError(st);
+    if (st.ok())
+      co_await ReplyOk();
+    else
+      co_await ReplyError(st);
     co_return true;
   }
 

@@ -60,7 +60,9 @@ Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_
   }
 }
 
-Server::~Server() { Stop(); }
+Server::~Server() {
+  Stop();
+}
 
 Status Server::Start() {
   try {

@@ -22,11 +22,11 @@ namespace ctxstore::server {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 7070;  // 0: an ephemeral port (see Server::port())
-  unsigned workers = 0;  // 0: one per core
-  protocol::Limits limits;  // max_value_bytes is taken from the engine
-  uint64_t idle_timeout_ms = 300'000;   // between requests
-  uint64_t frame_timeout_ms = 60'000;   // to receive one whole frame
+  uint16_t port = 7070;                // 0: an ephemeral port (see Server::port())
+  unsigned workers = 0;                // 0: one per core
+  protocol::Limits limits;             // max_value_bytes is taken from the engine
+  uint64_t idle_timeout_ms = 300'000;  // between requests
+  uint64_t frame_timeout_ms = 60'000;  // to receive one whole frame
   uint32_t max_connections = 4096;
 };
 

@@ -296,6 +296,8 @@ TEST_F(EngineFaultTest, FailedFlashReadIsAnErrorNotWrongBytes) {
 TEST_F(EngineFaultTest, FlushAfterAFailedSyncDoesNotClaimLostPutsAreDurable) {
   OpenOverFaultDevice();
   auto p = MakeValue("p", 0, 50000);
+  // The segment exists first, so that the next write is p's record alone.
+  ASSERT_TRUE(Put("a", MakeValue("a", 0, 100), {.sync = true}).ok());
   const uint64_t writes_before = fault_->writes();
   ASSERT_TRUE(Put("p", p).ok());
   WaitWritten(writes_before);  // p is in the segment, not yet synced

@@ -47,7 +47,8 @@ class RawConn {
       off += static_cast<size_t>(n);
     }
   }
-  void SendFrame(Opcode op, std::string_view body, uint16_t flags = 0, uint64_t body_len_override = ~0ull) {
+  void SendFrame(Opcode op, std::string_view body, uint16_t flags = 0,
+                 uint64_t body_len_override = ~0ull) {
     FrameHeader h;
     h.opcode = op;
     h.flags = flags;
@@ -76,7 +77,8 @@ class RawConn {
     auto d = protocol::DecodeHeader(raw);
     r.header = d.header;
     // Replies echo the request's opcode, even an unknown one.
-    bool framed = d.error == protocol::HeaderError::kNone || d.error == protocol::HeaderError::kUnknownOpcode;
+    bool framed =
+        d.error == protocol::HeaderError::kNone || d.error == protocol::HeaderError::kUnknownOpcode;
     if (!framed || r.header.body_len > (1 << 20)) return std::nullopt;
     r.body.resize(r.header.body_len);
     if (!RecvExact(r.body.data(), r.body.size(), timeout_ms)) return std::nullopt;
@@ -129,7 +131,8 @@ class BadInput : public ::testing::Test {
     o.port = server_->port();
     auto client = Client::Connect(o);
     ASSERT_TRUE(client.ok()) << client.status().ToString() << "\n" << server_->log();
-    std::string key = "alive/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string key =
+        "alive/" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_TRUE((*client)->Put(key, "still serving", {.overwrite = true}).ok());
     auto v = (*client)->Get(key);
     ASSERT_TRUE(v.ok());
@@ -220,7 +223,10 @@ TEST_F(BadInput, MalformedBodiesAreInvalidAndConnectionStaysUsable) {
   RawConn c(server_->port());
   c.Hello();
   // key_len says 300 but the body holds 3 bytes.
-  std::string bad_key("\x2c\x01" "abc", 5);
+  std::string bad_key(
+      "\x2c\x01"
+      "abc",
+      5);
   c.SendFrame(Opcode::kGet, bad_key);
   auto r = c.ReadReply();
   ASSERT_TRUE(r.has_value());
@@ -236,7 +242,9 @@ TEST_F(BadInput, MalformedBodiesAreInvalidAndConnectionStaysUsable) {
   ASSERT_TRUE(r.has_value());
   EXPECT_NE(r->header.status, StatusCode::kOk);
   // PUT whose key length runs past the body.
-  c.SendFrame(Opcode::kPut, std::string("\x10\x00" "ab", 4));
+  c.SendFrame(Opcode::kPut, std::string("\x10\x00"
+                                        "ab",
+                                        4));
   r = c.ReadReply();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->header.status, StatusCode::kInvalid);

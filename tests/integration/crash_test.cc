@@ -62,7 +62,8 @@ TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
         auto client = ConnectTo(server);
         if (!client.ok()) return;
         for (int i = 0; !stop && bytes_sent < kBytesPerIteration; ++i) {
-          std::string key = "crash/" + std::to_string(iter) + "/" + std::to_string(w) + "/" + std::to_string(i);
+          std::string key =
+              "crash/" + std::to_string(iter) + "/" + std::to_string(w) + "/" + std::to_string(i);
           bool sync = i % 3 == 0;
           {
             std::lock_guard lock(mu);
@@ -89,13 +90,16 @@ TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     for (const std::string& key : synced) {
       auto v = (*client)->Get(key);
-      ASSERT_TRUE(v.ok()) << "iteration " << iter << ": synced " << key << " lost: " << v.status().ToString();
+      ASSERT_TRUE(v.ok()) << "iteration " << iter << ": synced " << key
+                          << " lost: " << v.status().ToString();
       ASSERT_EQ(*v, ValueFor(key)) << "iteration " << iter << ": wrong bytes for " << key;
     }
     for (const std::string& key : attempted) {
       auto v = (*client)->Get(key);
-      if (v.ok()) ASSERT_EQ(*v, ValueFor(key)) << "wrong bytes for unsynced " << key;
-      else ASSERT_EQ(v.status().code(), StatusCode::kNotFound) << key << ": " << v.status().ToString();
+      if (v.ok())
+        ASSERT_EQ(*v, ValueFor(key)) << "wrong bytes for unsynced " << key;
+      else
+        ASSERT_EQ(v.status().code(), StatusCode::kNotFound) << key << ": " << v.status().ToString();
     }
   }
   EXPECT_GT(synced.size(), 20u) << "the workload did too little to mean anything";

@@ -62,7 +62,8 @@ TEST(Serve, PortInUseIsAnError) {
   ServerProcess first;
   ASSERT_TRUE(first.Start());
   TempDir dir;
-  auto r = RunCli({"serve", "--data-dir", dir.path(), "--listen", first.address(), "--memory", "16MiB"});
+  auto r =
+      RunCli({"serve", "--data-dir", dir.path(), "--listen", first.address(), "--memory", "16MiB"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
 }
 
@@ -120,11 +121,13 @@ TEST(Serve, FlippedBytesInSegmentsAreDetected) {
     for (const auto& [key, value] : values) {
       auto v = client->Get(key);
       ASSERT_FALSE(v.ok()) << key << " served damaged bytes";
-      EXPECT_TRUE(v.status().code() == StatusCode::kCorrupt || v.status().code() == StatusCode::kNotFound)
+      EXPECT_TRUE(v.status().code() == StatusCode::kCorrupt ||
+                  v.status().code() == StatusCode::kNotFound)
           << v.status().ToString();
     }
     auto stats = nlohmann::json::parse(*client->StatsJson());
-    uint64_t detected = stats["corrupt_reads"].get<uint64_t>() + stats["corrupt_records_skipped"].get<uint64_t>();
+    uint64_t detected =
+        stats["corrupt_reads"].get<uint64_t>() + stats["corrupt_records_skipped"].get<uint64_t>();
     EXPECT_GE(detected, 1u) << stats.dump();
   }
 }
