@@ -53,6 +53,7 @@ Engine::~Engine() {
 }
 
 Status Engine::Close() {
+  std::lock_guard close_lock(close_mu_);  // one Close at a time joins the flusher
   {
     std::unique_lock lock(mu_);
     if (closed_ && !flusher_.joinable()) return Status::Ok();
@@ -256,13 +257,20 @@ Result<ValueRef> Engine::Get(std::string_view key) {
   auto again = index_.find(std::string(key));
   bool same = again != index_.end() && again->second.seq == seq;
   if (!st.ok()) {
-    // Never serve these bytes; the object is gone.
-    if (st.code() == StatusCode::kCorrupt)
+    // Never serve these bytes. Corrupt: the object is gone, and a tombstone
+    // keeps an older version of the key from coming back at recovery. An
+    // I/O error may be transient: the object stays, the read fails.
+    if (st.code() == StatusCode::kCorrupt) {
       ++stats_.corrupt_reads;
-    else
+      spdlog::error("dropping '{}' after a failed flash read: {}", key, st.ToString());
+      if (same) {
+        EraseLocked(again);
+        EnqueueTombstoneLocked(key, nullptr);
+      }
+    } else {
       ++stats_.io_errors;
-    spdlog::error("dropping '{}' after a failed flash read: {}", key, st.ToString());
-    if (same) EraseLocked(again);
+      spdlog::error("flash read of '{}' failed: {}", key, st.ToString());
+    }
     return st;
   }
   ++stats_.hits_flash;
@@ -307,15 +315,19 @@ Status Engine::Delete(std::string_view key, bool sync, DurableCallback on_durabl
   bool was_live = !ExpiredLocked(it->second);
   EraseLocked(it);
   ++stats_.deletes;
+  EnqueueTombstoneLocked(key, sync && was_live ? std::move(on_durable) : nullptr);
+  return was_live ? Status::Ok() : Status::NotFound();
+}
+
+void Engine::EnqueueTombstoneLocked(std::string_view key, DurableCallback on_durable) {
   FlushItem item;
   item.kind = FlushItem::Kind::kTombstone;
   item.key = std::string(key);
   item.value_xxh3 = Xxh3(nullptr, 0);  // of its empty value
   item.seq = next_seq_++;
   item.created_ms = WallClockMs();
-  if (sync && was_live) item.on_durable = std::move(on_durable);
+  item.on_durable = std::move(on_durable);
   Enqueue(std::move(item));
-  return was_live ? Status::Ok() : Status::NotFound();
 }
 
 Status Engine::Delete(std::string_view key, bool sync) {

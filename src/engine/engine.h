@@ -172,6 +172,7 @@ class Engine {
   // Flusher thread (flusher.cc).
   void FlusherLoop();
   void Enqueue(FlushItem item);
+  void EnqueueTombstoneLocked(std::string_view key, DurableCallback on_durable);
   bool WriteBatch(std::vector<FlushItem>& batch);  // false on a device failure
   void RetryLocked(FlushItem item);
   void MarkDurableLocked(const FlushItem& item);
@@ -191,6 +192,7 @@ class Engine {
   std::unique_ptr<Arena> arena_;
   uint64_t store_id_ = 0;
 
+  std::mutex close_mu_;
   mutable std::mutex mu_;  // guards everything below
   std::unordered_map<std::string, Entry> index_;
   EntryList lru_;  // resident, clean entries; front = most recent

@@ -90,6 +90,7 @@ void Engine::FlusherLoop() {
   }
   commits_paused_ = false;
   resume_cv_.notify_all();
+  FinishCheckpointRequestLocked(Status::Unavailable("engine closed"));
 }
 
 void Engine::FinishCheckpointRequestLocked(const Status& st) {
@@ -388,6 +389,7 @@ Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
 Status Engine::WriteCheckpointNow() {
   CTX_RETURN_IF_ERROR(Flush());
   std::unique_lock lock(mu_);
+  if (stop_flusher_) return Status::Unavailable("engine closed");
   uint64_t generation = checkpoint_generation_;
   checkpoint_requested_ = true;
   flush_cv_.notify_all();

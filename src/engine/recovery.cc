@@ -112,6 +112,10 @@ Status Engine::Recover() {
                              ce.segment_id, ce.record_offset);
     }
     replay_segment = cp->replay_segment_id;
+    // The replay segment may never have been created (its creation failed):
+    // new segments must still come after it, or the next recovery would skip
+    // them, and must never reuse an id that the checkpoint's entries name.
+    next_segment_id_ = std::max(next_segment_id_, replay_segment + 1);
     replay_offset = cp->replay_offset;
     max_seq = cp->next_seq == 0 ? 0 : cp->next_seq - 1;
     stats_.recovered_from_checkpoint = true;

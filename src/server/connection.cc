@@ -390,11 +390,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (uint32_t i = 0; i < count; ++i) {
       auto key = co_await ReadKey(&remaining);
       uint64_t value_len = 0;
-      if (key.ok() && remaining >= 8) {
+      bool framed = key.ok() && remaining >= 8;
+      if (framed) {
         co_await asio::async_read(socket_, asio::buffer(&value_len, 8), use_awaitable);
         remaining -= 8;
       }
-      if (!key.ok() || value_len > remaining) {
+      if (!framed || value_len > remaining) {
         co_await Drain(remaining);
         co_await ReplyError(Status::Invalid("malformed BATCH_PUT item " + std::to_string(i)));
         co_return true;
@@ -433,12 +434,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     protocol::ByteWriter(&item_heads).Put(static_cast<uint32_t>(keys->size()));
     uint64_t total = 0;
     for (size_t i = 0; i < keys->size(); ++i) {
-      auto v = ctx_.engine->Get((*keys)[i]);
-      StatusCode code = v.status().code();
-      if (v.ok() && total + v->size > ctx_.limits.max_batch_bytes) code = StatusCode::kTooLarge;
+      // Sizes first: a value past the reply budget is never read from flash.
+      auto len = ctx_.engine->Exists((*keys)[i]);
+      StatusCode code = len.status().code();
+      if (len.ok() && total + *len > ctx_.limits.max_batch_bytes) code = StatusCode::kTooLarge;
       if (code == StatusCode::kOk) {
-        values[i] = std::move(*v);
-        total += values[i].size;
+        auto v = ctx_.engine->Get((*keys)[i]);
+        code = v.status().code();
+        if (v.ok() && total + v->size > ctx_.limits.max_batch_bytes) code = StatusCode::kTooLarge;
+        if (code == StatusCode::kOk) {
+          values[i] = std::move(*v);
+          total += values[i].size;
+        }
       }
       item_heads += protocol::EncodeBatchGetItemHeader(code, values[i].size, values[i].xxh3);
     }

@@ -4,6 +4,7 @@
 
 #include <asio.hpp>
 
+#include "common/clock.h"
 #include "server/connection.h"
 
 namespace ctxstore::server {
@@ -20,6 +21,8 @@ struct Server::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::unique_ptr<tcp::acceptor> acceptor;
   size_t next_worker = 0;
+  std::unique_ptr<asio::steady_timer> accept_backoff;
+  uint64_t last_accept_warning_ms = 0;
 
   void Accept() {
     asio::io_context& target = *workers[next_worker];
@@ -40,7 +43,18 @@ struct Server::Impl {
           });
         }
       } else {
-        spdlog::warn("accept: {}", ec.message());
+        // Out of file descriptors (or similar): the connection stays in the
+        // backlog, so accepting again at once would spin. Back off.
+        uint64_t now_ms = MonotonicMs();
+        if (now_ms - last_accept_warning_ms >= 1000) {
+          spdlog::warn("accept: {} (backing off)", ec.message());
+          last_accept_warning_ms = now_ms;
+        }
+        accept_backoff->expires_after(std::chrono::milliseconds(50));
+        accept_backoff->async_wait([this](asio::error_code) {
+          if (acceptor->is_open()) Accept();
+        });
+        return;
       }
       Accept();
     });
@@ -78,6 +92,7 @@ Status Server::Start() {
     return Status::Unavailable("cannot listen on " + impl_->options.host + ":" +
                                std::to_string(impl_->options.port) + ": " + e.what());
   }
+  impl_->accept_backoff = std::make_unique<asio::steady_timer>(*impl_->workers[0]);
   impl_->Accept();
   return Status::Ok();
 }

@@ -260,6 +260,22 @@ TEST_F(BadInput, MalformedBodiesAreInvalidAndConnectionStaysUsable) {
   EXPECT_EQ(r->header.status, StatusCode::kNotFound);
 }
 
+TEST_F(BadInput, BatchPutItemWithoutItsLengthStoresNothing) {
+  RawConn c(server_->port());
+  c.Hello();
+  uint32_t count = 1;
+  // One item: a key, then the body ends where its u64 value length should be.
+  c.SendFrame(Opcode::kBatchPut,
+              std::string(reinterpret_cast<const char*>(&count), 4) + protocol::EncodeKey("nolen"));
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kInvalid);
+  c.SendFrame(Opcode::kExists, protocol::EncodeKey("nolen"));
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kNotFound) << "an empty value was stored";
+}
+
 TEST_F(BadInput, BatchOverTheLimit) {
   std::vector<std::string> keys(65, "k");
   {

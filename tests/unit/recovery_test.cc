@@ -533,3 +533,41 @@ TEST_P(RecoveryPathTest, ReclaimedObjectsStayGoneAfterRestart) {
 
 }  // namespace
 }  // namespace ctxstore::engine
+
+namespace ctxstore::engine {
+namespace {
+
+// A corrupt newest version dropped on read must not let an older version of
+// the same key come back at the next recovery: the drop writes a tombstone.
+TEST_F(RecoveryTest, CorruptNewestVersionDoesNotResurrectAnOlderOne) {
+  auto old_value = MakeValue("k", 1, 200 * 1024);
+  auto new_value = MakeValue("k", 2, 200 * 1024);
+  {
+    auto engine = Open();
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->Put("k", Bytes(old_value), {.sync = true}).ok());
+    ASSERT_TRUE(engine->Put("k", Bytes(new_value), {.sync = true, .overwrite = true}).ok());
+    ASSERT_TRUE(engine->Close().ok());
+  }
+  RawRecord newest;
+  ASSERT_TRUE(test_util::FindRecord(dir_.data_dir(), "k", &newest));
+  ASSERT_EQ(newest.header.value_len, new_value.size());
+  ASSERT_TRUE(
+      test_util::FlipByte(newest.segment_path, newest.offset + newest.header.value_offset + 7));
+  {
+    auto engine = Open();
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->Stats().recovered_from_checkpoint);
+    EXPECT_EQ(engine->Get("k").status().code(), StatusCode::kCorrupt);
+    ASSERT_TRUE(engine->Close().ok());
+  }
+  // Without the checkpoint, the scan sees the old record, the corrupt one and
+  // the tombstone: the key stays gone.
+  std::filesystem::remove(dir_.data_dir() + "/CHECKPOINT");
+  auto engine = Open();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_TRUE(GetNotFound(*engine, "k"));
+}
+
+}  // namespace
+}  // namespace ctxstore::engine
