@@ -100,6 +100,9 @@ struct Client::Impl {
   Result<FrameHeader> RecvReplyHeader(Lease& lease, Opcode op, uint64_t request_id);
   // Reads a non-OK reply's message body and turns it into the Status.
   Status ReadError(Lease& lease, const FrameHeader& h);
+  // Sends a request and reads the reply header; a non-OK reply becomes the
+  // returned Status (its message body consumed).
+  Result<FrameHeader> Exchange(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov);
 
   struct GetReplyPrefix {
     uint64_t value_len = 0;
@@ -221,13 +224,20 @@ Status Client::Impl::ReadError(Lease& lease, const FrameHeader& h) {
   return Status(code, std::move(message));
 }
 
-Result<std::string> Client::Impl::CallOn(Lease& lease, Opcode op, uint16_t flags,
-                                         std::span<iovec> iov, uint64_t max_body) {
+Result<FrameHeader> Client::Impl::Exchange(Lease& lease, Opcode op, uint16_t flags,
+                                           std::span<iovec> iov) {
   uint64_t request_id = 0;
   CTX_RETURN_IF_ERROR(SendRequest(lease, op, flags, iov, &request_id));
   auto header = RecvReplyHeader(lease, op, request_id);
   if (!header.ok()) return header.status();
   if (header->status != StatusCode::kOk) return ReadError(lease, *header);
+  return header;
+}
+
+Result<std::string> Client::Impl::CallOn(Lease& lease, Opcode op, uint16_t flags,
+                                         std::span<iovec> iov, uint64_t max_body) {
+  auto header = Exchange(lease, op, flags, iov);
+  if (!header.ok()) return header.status();
   if (header->body_len > max_body) {
     return ProtocolError(std::string(protocol::OpcodeName(op)) + " reply of " +
                          std::to_string(header->body_len) + " bytes, at most " +
@@ -313,17 +323,13 @@ Status Client::Put(std::string_view key, std::string_view value, const PutOption
 // Sends GET and reads the reply up to the value: the caller receives the
 // value itself wherever it wants it.
 Result<Client::Impl::GetReplyPrefix> Client::Impl::StartGet(Lease& lease, std::string_view key) {
-  Impl* impl = this;
   std::string prefix = protocol::EncodeKey(key);
   std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
-  uint64_t request_id = 0;
-  CTX_RETURN_IF_ERROR(impl->SendRequest(lease, Opcode::kGet, 0, iov, &request_id));
-  auto h = impl->RecvReplyHeader(lease, Opcode::kGet, request_id);
+  auto h = Exchange(lease, Opcode::kGet, 0, iov);
   if (!h.ok()) return h.status();
-  if (h->status != StatusCode::kOk) return impl->ReadError(lease, *h);
   // Never allocate a length the server's own limits rule out.
   if (h->body_len < protocol::kGetReplyPrefix ||
-      h->body_len - protocol::kGetReplyPrefix > impl->max_value_bytes()) {
+      h->body_len - protocol::kGetReplyPrefix > max_value_bytes()) {
     return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
   }
   GetReplyPrefix r;
@@ -450,11 +456,8 @@ Result<std::vector<GetItem>> Client::BatchGet(std::span<const std::string> keys)
 
   std::string body = protocol::EncodeKeyList(keys);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
-  uint64_t request_id = 0;
-  CTX_RETURN_IF_ERROR(impl_->SendRequest(lease, Opcode::kBatchGet, 0, iov, &request_id));
-  auto h = impl_->RecvReplyHeader(lease, Opcode::kBatchGet, request_id);
+  auto h = impl_->Exchange(lease, Opcode::kBatchGet, 0, iov);
   if (!h.ok()) return h.status();
-  if (h->status != StatusCode::kOk) return impl_->ReadError(lease, *h);
   // The values are bounded by max_batch_bytes; the framing around them is not
   // counted there, so allow for it.
   const uint64_t max_body =
