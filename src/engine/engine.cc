@@ -93,7 +93,7 @@ void Engine::ClearFlashLocked(Entry& e) {
   e.record_offset = 0;
 }
 
-void Engine::EraseLocked(std::unordered_map<std::string, Entry>::iterator it) {
+void Engine::EraseLocked(Index::iterator it) {
   Entry& e = it->second;
   lru_.Remove(&e);
   SetDramLocked(e, nullptr);
@@ -141,7 +141,7 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
   if (!opts.overwrite) {
-    auto it = index_.find(std::string(key));
+    auto it = index_.find(key);
     if (it != index_.end() && !ExpiredLocked(it->second)) return Status::Exists();
   }
   auto block = AllocateLocked(value_len, lock, /*wait=*/true);
@@ -213,7 +213,7 @@ Status Engine::Put(std::string_view key, std::span<const uint8_t> value, const W
 Result<ValueRef> Engine::Get(std::string_view key) {
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
-  auto it = index_.find(std::string(key));
+  auto it = index_.find(key);
   if (it == index_.end() || ExpiredLocked(it->second)) {
     ++stats_.misses;
     return Status::NotFound();
@@ -254,7 +254,7 @@ Result<ValueRef> Engine::Get(std::string_view key) {
     st = Status::Corrupt("checksum mismatch in " + segment->path());
 
   lock.lock();
-  auto again = index_.find(std::string(key));
+  auto again = index_.find(key);
   bool same = again != index_.end() && again->second.seq == seq;
   if (!st.ok()) {
     // Never serve these bytes. Corrupt: the object is gone, and a tombstone
@@ -287,7 +287,7 @@ Result<ValueRef> Engine::Get(std::string_view key) {
 Result<uint64_t> Engine::Exists(std::string_view key) {
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
-  auto it = index_.find(std::string(key));
+  auto it = index_.find(key);
   if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
   return it->second.value_len;
 }
@@ -295,10 +295,8 @@ Result<uint64_t> Engine::Exists(std::string_view key) {
 uint32_t Engine::MatchPrefix(std::span<const std::string_view> keys) {
   std::unique_lock lock(mu_);
   uint32_t n = 0;
-  std::string k;
   for (std::string_view key : keys) {
-    k.assign(key);
-    auto it = index_.find(k);
+    auto it = index_.find(key);
     if (it == index_.end() || ExpiredLocked(it->second)) break;
     ++n;
   }
@@ -309,7 +307,7 @@ Status Engine::Delete(std::string_view key, bool sync, DurableCallback on_durabl
   std::unique_lock lock(mu_);
   WaitWhileCommitsPausedLocked(lock);
   if (closed_) return Status::Unavailable("engine closed");
-  auto it = index_.find(std::string(key));
+  auto it = index_.find(key);
   if (it == index_.end()) return Status::NotFound();
   // An expired object is already invisible: it is removed, but reported absent.
   bool was_live = !ExpiredLocked(it->second);

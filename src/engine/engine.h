@@ -154,16 +154,16 @@ class Engine {
   explicit Engine(const EngineOptions& options);
   Status Recover();
   // Makes *it a flash-only entry for a record found at recovery.
-  void InstallFlashOnlyLocked(std::unordered_map<std::string, Entry>::iterator it, uint64_t seq,
-                              uint64_t value_len, uint64_t value_xxh3, uint64_t created_ms,
-                              uint64_t expires_ms, uint64_t segment_id, uint64_t offset);
+  void InstallFlashOnlyLocked(Index::iterator it, uint64_t seq, uint64_t value_len,
+                              uint64_t value_xxh3, uint64_t created_ms, uint64_t expires_ms,
+                              uint64_t segment_id, uint64_t offset);
   void ApplyRecovered(const std::string& key, const RecordHeader& h, uint64_t segment_id,
                       uint64_t offset);
 
   // DRAM tier (mu_ held).
   std::shared_ptr<ArenaBlock> AllocateLocked(uint64_t bytes, std::unique_lock<std::mutex>& lock,
                                              bool wait);
-  void EraseLocked(std::unordered_map<std::string, Entry>::iterator it);
+  void EraseLocked(Index::iterator it);
   void SetDramLocked(Entry& e, std::shared_ptr<ArenaBlock> block);
   void SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset);
   void ClearFlashLocked(Entry& e);
@@ -194,7 +194,7 @@ class Engine {
 
   std::mutex close_mu_;
   mutable std::mutex mu_;  // guards everything below
-  std::unordered_map<std::string, Entry> index_;
+  Index index_;
   EntryList lru_;  // resident, clean entries; front = most recent
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;
   uint64_t next_seq_ = 1;
@@ -208,7 +208,6 @@ class Engine {
   std::deque<FlushItem> queue_;
   std::condition_variable flush_cv_;
   bool stop_flusher_ = false;
-  bool flusher_busy_ = false;
   std::shared_ptr<Segment> active_;
   // Records appended to active_ since its last sync (no value or callback).
   std::vector<FlushItem> unsynced_;

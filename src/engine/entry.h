@@ -6,11 +6,20 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "ctxstore/status.h"
 #include "engine/arena.h"
 
 namespace ctxstore::engine {
+
+// Hashes std::string and std::string_view alike, so that the index can be
+// searched with a request's key without building a std::string per lookup.
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
 
 // One object in the index (keyed by its key in the index map).
 struct Entry {
@@ -31,6 +40,8 @@ struct Entry {
   bool on_lru = false;
   const std::string* key = nullptr;  // the index map's key (stable)
 };
+
+using Index = std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>>;
 
 // Intrusive list of Entry, front = most recently used.
 class EntryList {

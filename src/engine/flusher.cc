@@ -51,11 +51,9 @@ void Engine::FlusherLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      flusher_busy_ = true;
       lock.unlock();
       bool ok = WriteBatch(batch);
       lock.lock();
-      flusher_busy_ = false;
       if (ok) {
         backoff_ms = 0;
         continue;
@@ -149,16 +147,9 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     // batch, a roll, the interval) must fdatasync them before they count.
     for (FlushItem* p : pending) {
       p->appended = true;
-      FlushItem meta;
-      meta.kind = p->kind;
-      meta.key = p->key;
-      meta.seq = p->seq;
-      meta.value_len = p->value_len;
-      meta.value_xxh3 = p->value_xxh3;
-      meta.created_ms = p->created_ms;
-      meta.expires_ms = p->expires_ms;
-      meta.segment_id = p->segment_id;
-      meta.record_offset = p->record_offset;
+      FlushItem meta = *p;  // what MarkDurableLocked / RetryLocked need: no value, no waiter
+      meta.block.reset();
+      meta.on_durable = nullptr;
       unsynced_.push_back(std::move(meta));
     }
     iov.clear();

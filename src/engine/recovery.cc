@@ -42,10 +42,9 @@ void Engine::ApplyRecovered(const std::string& key, const RecordHeader& h, uint6
                          segment_id, offset);
 }
 
-void Engine::InstallFlashOnlyLocked(std::unordered_map<std::string, Entry>::iterator it,
-                                    uint64_t seq, uint64_t value_len, uint64_t value_xxh3,
-                                    uint64_t created_ms, uint64_t expires_ms, uint64_t segment_id,
-                                    uint64_t offset) {
+void Engine::InstallFlashOnlyLocked(Index::iterator it, uint64_t seq, uint64_t value_len,
+                                    uint64_t value_xxh3, uint64_t created_ms, uint64_t expires_ms,
+                                    uint64_t segment_id, uint64_t offset) {
   Entry& e = it->second;
   ClearFlashLocked(e);
   e = Entry{};
