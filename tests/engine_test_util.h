@@ -183,10 +183,10 @@ inline std::vector<RawRecord> ListRecords(const std::string& segment_path) {
   uint64_t pos = kSegmentHeaderBytes;
   while (pos + kBlockSize <= data.size()) {
     RecordHeader h{};
-    std::string_view key;
-    auto block =
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()) + pos, kBlockSize);
-    if (!ParseRecordHeader(block, &h, &key).ok()) break;
+    std::string_view key, ext;
+    auto block = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()) + pos,
+                                          data.size() - pos);
+    if (!ParseRecordHeader(block, &h, &key, &ext).ok()) break;
     out.push_back({segment_path, pos, h, std::string(key)});
     pos += h.record_len;
   }

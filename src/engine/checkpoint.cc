@@ -34,6 +34,7 @@ Status WriteCheckpoint(Device* device, const std::string& path, const Checkpoint
     w.Put(e.created_ms);
     w.Put(e.expires_ms);
     w.PutShortString(e.key);
+    w.PutShortString(e.ext);
   }
   w.Put(Xxh3(out.data(), out.size()));
   return device->WriteFileAtomic(path, out);
@@ -60,7 +61,7 @@ Result<Checkpoint> ReadCheckpoint(Device* device, const std::string& path) {
   cp.replay_segment_id = h.replay_segment_id;
   cp.replay_offset = h.replay_offset;
   ByteReader r(std::string_view(d).substr(sizeof(h), d.size() - sizeof(h) - 8));
-  if (h.entry_count > r.remaining() / (kCheckpointEntryFixedBytes + 1)) {
+  if (h.entry_count > r.remaining() / (kCheckpointEntryFixedBytes + 2 + 1)) {
     return Status::Corrupt("checkpoint entry count exceeds its size");
   }
   cp.entries.resize(h.entry_count);
@@ -73,6 +74,7 @@ Result<Checkpoint> ReadCheckpoint(Device* device, const std::string& path) {
     e.created_ms = r.Get<uint64_t>();
     e.expires_ms = r.Get<uint64_t>();
     e.key = std::string(r.GetShortString());
+    e.ext = std::string(r.GetShortString());
   }
   if (!r.ok() || r.remaining() != 0) return Status::Corrupt("checkpoint entries malformed");
   return cp;

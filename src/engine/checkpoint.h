@@ -23,7 +23,9 @@
 namespace ctxstore::engine {
 
 inline constexpr uint32_t kCheckpointMagic = 0x4b585443;  // "CTXK"
-inline constexpr uint16_t kCheckpointVersion = 1;
+// 2: keys carry their namespace (index keys) and entries their record ext.
+// A checkpoint of another version is ignored (recovery scans instead).
+inline constexpr uint16_t kCheckpointVersion = 2;
 
 struct CheckpointHeader {
   uint32_t magic;              //  0
@@ -47,12 +49,13 @@ struct CheckpointEntryFixed {
   uint64_t value_xxh3;     // 32
   uint64_t created_ms;     // 40
   uint64_t expires_ms;     // 48
-  uint16_t key_len;        // 56, the key follows
+  uint16_t key_len;        // 56, the index key follows, then u16 ext_len and the ext
 };
 inline constexpr size_t kCheckpointEntryFixedBytes = 58;  // packed on disk
 
 struct CheckpointEntry {
-  std::string key;
+  std::string key;  // the index key: namespace id + key
+  std::string ext;  // the record's ext
   uint64_t seq = 0;
   uint64_t segment_id = 0;
   uint64_t record_offset = 0;

@@ -70,15 +70,27 @@ Status Engine::Close() {
   return Status::Ok();
 }
 
+uint64_t Engine::NowMs() const {
+  return options_.wall_clock_ms ? options_.wall_clock_ms() : WallClockMs();
+}
+
 bool Engine::ExpiredLocked(const Entry& e) const {
-  return e.expires_ms != 0 && e.expires_ms <= WallClockMs();
+  // A lease holds off expiry until it ends.
+  return e.expires_ms != 0 && e.expires_ms <= NowMs() && !LeasedLocked(e);
 }
 
 void Engine::SetDramLocked(Entry& e, std::shared_ptr<ArenaBlock> block) {
   if (!e.dram && block) ++stats_.dram_objects;
   if (e.dram && !block) --stats_.dram_objects;
   e.dram = std::move(block);
-  if (!e.dram) lru_.Remove(&e);
+  if (!e.dram) lru_[e.lru_level].Remove(&e);
+}
+
+void Engine::AddToLruLocked(Entry& e) {
+  if (e.on_lru || !e.dram || e.dirty) return;
+  Namespace* ns = FindNamespaceLocked(e.namespace_id);
+  e.lru_level = ns ? ns->config.priority : kDefaultPriority;
+  lru_[e.lru_level].PushFront(&e);
 }
 
 void Engine::SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset) {
@@ -95,7 +107,8 @@ void Engine::ClearFlashLocked(Entry& e) {
 
 void Engine::EraseLocked(Index::iterator it) {
   Entry& e = it->second;
-  lru_.Remove(&e);
+  DetachLocked(e, /*orphan_children=*/true);
+  lru_[e.lru_level].Remove(&e);
   SetDramLocked(e, nullptr);
   ClearFlashLocked(e);
   if (e.dirty) --stats_.dirty_objects;
@@ -108,8 +121,22 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.space_wait_ms);
   while (true) {
     if (auto block = arena_->Allocate(bytes)) return block;
-    // Evict the least recently used clean object; its flash copy stays readable.
-    if (Entry* victim = lru_.back()) {
+    // Evict the least recently used clean object of the lowest priority
+    // level; its flash copy stays readable. Leased objects and DRAM pins stay
+    // (moved to the front, so each is passed over once per round).
+    Entry* victim = nullptr;
+    for (EntryList& list : lru_) {
+      for (uint64_t seen = 0, n = list.size(); seen < n && list.back(); ++seen) {
+        Entry* e = list.back();
+        if (!LeasedLocked(*e) && !PinStateLocked(*e).dram) {
+          victim = e;
+          break;
+        }
+        list.Touch(e);
+      }
+      if (victim) break;
+    }
+    if (victim) {
       ++stats_.evictions_dram;
       if (victim->segment_id == 0) {
         // Not on flash (its segment was reclaimed or failed): eviction drops it.
@@ -138,19 +165,32 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
                             " bytes exceeds the limit of " +
                             std::to_string(options_.max_value_bytes));
   }
+  if (opts.group.size() > kMaxGroupBytes) return Status::TooLarge("group name over 512 bytes");
+  if (opts.parent.size() > 512) return Status::TooLarge("parent key over 512 bytes");
+  if (opts.meta.size() > kMaxMetaBytes) {
+    return Status::TooLarge("metadata of " + std::to_string(opts.meta.size()) +
+                            " bytes exceeds the limit of " + std::to_string(kMaxMetaBytes));
+  }
+  IndexKey ikey(opts.namespace_id, key);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
+  Namespace* ns = FindNamespaceLocked(opts.namespace_id);
+  if (ns == nullptr) return Status::NotFound("namespace does not exist");
+  if (ns->config.quota_bytes != 0 && value_len > ns->config.quota_bytes) {
+    return Status::NoSpace("value of " + FormatSize(value_len) + " exceeds the quota of " +
+                           FormatSize(ns->config.quota_bytes) + " of namespace '" + ns->name + "'");
+  }
   if (!opts.overwrite) {
-    auto it = index_.find(key);
+    auto it = index_.find(ikey.view());
     if (it != index_.end() && !ExpiredLocked(it->second)) return Status::Exists();
   }
   auto block = AllocateLocked(value_len, lock, /*wait=*/true);
   if (!block) {
-    return Status::NoSpace("DRAM tier full of data not yet written to flash (" +
+    return Status::NoSpace("DRAM tier full of data not yet written to flash, pinned or leased (" +
                            FormatSize(arena_->used_bytes()) + " in use)");
   }
   PutReservation r;
-  r.key_ = std::string(key);
+  r.key_ = ikey.str();
   r.value_len_ = value_len;
   r.opts_ = opts;
   r.block_ = std::move(block);
@@ -165,19 +205,37 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   item.kind = FlushItem::Kind::kPut;
   item.value_len = r.value_len_;
   item.value_xxh3 = Xxh3(r.block_->data(), r.value_len_);
-  item.created_ms = WallClockMs();
   item.block = r.block_;
   if (r.opts_.sync) item.on_durable = std::move(on_durable);
+  std::shared_ptr<const ObjectMeta> meta;
+  {
+    ObjectMeta m{std::move(r.opts_.group), std::move(r.opts_.parent), std::move(r.opts_.writer),
+                 std::move(r.opts_.meta)};
+    if (m.writer.size() > kMaxWriterBytes) m.writer.resize(kMaxWriterBytes);
+    if (!m.empty()) meta = std::make_shared<const ObjectMeta>(std::move(m));
+  }
+  item.ext = EncodeRecordExt(meta.get());
 
   std::unique_lock lock(mu_);
   WaitWhileCommitsPausedLocked(lock);
   if (closed_) return Status::Unavailable("engine closed");
-  auto [it, inserted] = index_.try_emplace(r.key_);
+  Namespace* ns = FindNamespaceLocked(r.opts_.namespace_id);
+  if (ns == nullptr) return Status::NotFound("namespace does not exist");
+  auto it = index_.find(r.key_);
+  const bool replacing = it != index_.end();
+  if (replacing && !r.opts_.overwrite && !ExpiredLocked(it->second)) {
+    return Status::Exists();  // lost the race
+  }
+  uint64_t old_len = replacing ? it->second.value_len : 0;
+  CTX_RETURN_IF_ERROR(MakeRoomLocked(*ns, r.value_len_ > old_len ? r.value_len_ - old_len : 0,
+                                     replacing ? &it->second : nullptr));
+  if (!replacing) it = index_.try_emplace(r.key_).first;
   Entry& e = it->second;
-  if (!inserted) {
-    if (!r.opts_.overwrite && !ExpiredLocked(e)) return Status::Exists();  // lost the race
-    // Replace in place: readers holding the old block keep it alive.
-    lru_.Remove(&e);
+  if (replacing) {
+    // Replace in place: readers holding the old block keep it alive, and
+    // children of the key stay linked to it.
+    DetachLocked(e, /*orphan_children=*/false);
+    lru_[e.lru_level].Remove(&e);
     SetDramLocked(e, nullptr);
     ClearFlashLocked(e);
     if (e.dirty) --stats_.dirty_objects;
@@ -185,13 +243,19 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   }
   e.key = &it->first;
   e.seq = next_seq_++;
+  e.namespace_id = ns->id;
   e.value_len = item.value_len;
   e.value_xxh3 = item.value_xxh3;
-  e.created_ms = item.created_ms;
+  e.created_ms = NowMs();
+  e.expires_ms = ComputeExpiryLocked(*ns, r.opts_.ttl_ms, e.created_ms);
+  e.meta = std::move(meta);
   SetDramLocked(e, std::move(r.block_));
   e.dirty = true;
+  AttachLocked(e);
   ++stats_.dirty_objects;
   ++stats_.puts;
+  item.created_ms = e.created_ms;
+  item.expires_ms = e.expires_ms;
   item.key = std::move(r.key_);
   item.seq = e.seq;
   Enqueue(std::move(item));
@@ -210,7 +274,9 @@ Status Engine::Put(std::string_view key, std::span<const uint8_t> value, const W
   return fut.get();
 }
 
-Result<ValueRef> Engine::Get(std::string_view key) {
+Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key) {
+  IndexKey ikey(ns, user_key);
+  std::string_view key = ikey.view();
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(key);
@@ -219,10 +285,11 @@ Result<ValueRef> Engine::Get(std::string_view key) {
     return Status::NotFound();
   }
   Entry& e = it->second;
+  if (Namespace* n = FindNamespaceLocked(e.namespace_id)) n->policy->Access(&e.policy);
   if (e.dram) {
-    if (e.on_lru) lru_.Touch(&e);
+    if (e.on_lru) lru_[e.lru_level].Touch(&e);
     ++stats_.hits_dram;
-    return ValueRef{e.dram, e.dram->data(), e.value_len, e.value_xxh3};
+    return ValueRef{e.dram, e.dram->data(), e.value_len, e.value_xxh3, e.meta};
   }
   // Flash only: read into a fresh arena block (or a heap buffer when DRAM is
   // full of unwritten data), verify, then promote into DRAM.
@@ -235,8 +302,10 @@ Result<ValueRef> Engine::Get(std::string_view key) {
   }
   std::shared_ptr<Segment> segment = seg_it->second;
   const uint64_t seq = e.seq, offset = e.record_offset, len = e.value_len, xxh3 = e.value_xxh3;
+  std::shared_ptr<const ObjectMeta> meta = e.meta;
   RecordHeader h{};
-  h.key_len = static_cast<uint16_t>(key.size());
+  h.key_len = static_cast<uint16_t>(user_key.size());
+  h.ext_len = static_cast<uint32_t>(EncodeRecordExt(meta.get()).size());
   h.value_len = len;
   std::shared_ptr<ArenaBlock> block = AllocateLocked(len, lock, /*wait=*/false);
   lock.unlock();
@@ -262,14 +331,14 @@ Result<ValueRef> Engine::Get(std::string_view key) {
     // I/O error may be transient: the object stays, the read fails.
     if (st.code() == StatusCode::kCorrupt) {
       ++stats_.corrupt_reads;
-      spdlog::error("dropping '{}' after a failed flash read: {}", key, st.ToString());
+      spdlog::error("dropping '{}' after a failed flash read: {}", user_key, st.ToString());
       if (same) {
         EraseLocked(again);
         EnqueueTombstoneLocked(key, nullptr);
       }
     } else {
       ++stats_.io_errors;
-      spdlog::error("flash read of '{}' failed: {}", key, st.ToString());
+      spdlog::error("flash read of '{}' failed: {}", user_key, st.ToString());
     }
     return st;
   }
@@ -277,33 +346,61 @@ Result<ValueRef> Engine::Get(std::string_view key) {
   if (block) {
     if (same && !again->second.dram) {
       SetDramLocked(again->second, block);
-      if (!again->second.dirty) lru_.PushFront(&again->second);
+      AddToLruLocked(again->second);
     }
-    return ValueRef{block, block->data(), len, xxh3};
+    return ValueRef{block, block->data(), len, xxh3, meta};
   }
-  return ValueRef{heap, heap->data, len, xxh3};
+  return ValueRef{heap, heap->data, len, xxh3, meta};
 }
 
-Result<uint64_t> Engine::Exists(std::string_view key) {
+Result<uint64_t> Engine::Exists(uint32_t ns, std::string_view key) {
+  IndexKey ikey(ns, key);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
-  auto it = index_.find(key);
+  auto it = index_.find(ikey.view());
   if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
   return it->second.value_len;
 }
 
-uint32_t Engine::MatchPrefix(std::span<const std::string_view> keys) {
-  std::unique_lock lock(mu_);
-  uint32_t n = 0;
-  for (std::string_view key : keys) {
-    auto it = index_.find(key);
-    if (it == index_.end() || ExpiredLocked(it->second)) break;
-    ++n;
+Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string_view> keys,
+                                        uint64_t lease_ms) {
+  if (lease_ms > options_.max_lease_ms) {
+    return Status::Invalid("lease of " + std::to_string(lease_ms) + " ms exceeds the maximum of " +
+                           std::to_string(options_.max_lease_ms) + " ms");
   }
-  return n;
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("engine closed");
+  Namespace* n = FindNamespaceLocked(ns);
+  MatchResult result;
+  if (n == nullptr) return result;
+  std::vector<Entry*> matched;
+  for (std::string_view key : keys) {
+    auto it = index_.find(IndexKey(ns, key).view());
+    if (it == index_.end() || ExpiredLocked(it->second)) break;
+    n->policy->Access(&it->second.policy);
+    matched.push_back(&it->second);
+  }
+  result.matched = static_cast<uint32_t>(matched.size());
+  if (lease_ms == 0 || matched.empty()) return result;
+  if (leases_.size() >= options_.max_leases) {
+    return Status::Busy("too many outstanding leases (" + std::to_string(leases_.size()) + ")");
+  }
+  Lease lease;
+  lease.expires_ms = NowMs() + lease_ms;
+  for (Entry* e : matched) {
+    ++e->leases;
+    e->lease_until_ms = std::max(e->lease_until_ms, lease.expires_ms);
+    lease.objects.emplace_back(*e->key, e->seq);
+  }
+  result.lease_id = next_lease_id_++;
+  leases_.emplace(result.lease_id, std::move(lease));
+  return result;
 }
 
-Status Engine::Delete(std::string_view key, bool sync, DurableCallback on_durable) {
+Status Engine::Delete(uint32_t ns, std::string_view user_key, bool sync,
+                      DurableCallback on_durable) {
+  IndexKey ikey(ns, user_key);
+  std::string_view key = ikey.view();
   std::unique_lock lock(mu_);
   WaitWhileCommitsPausedLocked(lock);
   if (closed_) return Status::Unavailable("engine closed");
@@ -323,16 +420,16 @@ void Engine::EnqueueTombstoneLocked(std::string_view key, DurableCallback on_dur
   item.key = std::string(key);
   item.value_xxh3 = Xxh3(nullptr, 0);  // of its empty value
   item.seq = next_seq_++;
-  item.created_ms = WallClockMs();
+  item.created_ms = NowMs();
   item.on_durable = std::move(on_durable);
   Enqueue(std::move(item));
 }
 
-Status Engine::Delete(std::string_view key, bool sync) {
-  if (!sync) return Delete(key, false, nullptr);
+Status Engine::Delete(uint32_t ns, std::string_view key, bool sync) {
+  if (!sync) return Delete(ns, key, false, nullptr);
   std::promise<Status> done;
   auto fut = done.get_future();
-  Status st = Delete(key, true, [&done](Status s) { done.set_value(std::move(s)); });
+  Status st = Delete(ns, key, true, [&done](Status s) { done.set_value(std::move(s)); });
   if (!st.ok()) return st;  // the callback runs only on success
   return fut.get();
 }
@@ -367,6 +464,9 @@ EngineStats Engine::Stats() const {
   s.flash_bytes = flash_bytes_;
   s.flash_capacity_bytes = options_.disk_bytes;
   s.flash_segments = segments_.size();
+  s.leases = leases_.size();
+  s.pin_rules = key_pins_.size() + group_pins_.size();
+  s.namespaces = namespaces_.size();
   return s;
 }
 

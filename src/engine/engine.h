@@ -22,17 +22,20 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ctxstore/status.h"
 #include "engine/arena.h"
 #include "engine/device.h"
 #include "engine/entry.h"
+#include "engine/policy.h"
 #include "engine/segment.h"
 
 namespace ctxstore::engine {
@@ -45,13 +48,97 @@ struct EngineOptions {
   uint64_t max_value_bytes = 256ull << 20;
   uint64_t sync_interval_ms = 1000;  // bound on how long written data stays unsynced
   uint64_t checkpoint_interval_ms = 60'000;
-  uint64_t space_wait_ms = 5'000;  // how long a PUT waits for DRAM to drain to flash
-  Device* device = nullptr;        // nullptr: the POSIX device
+  uint64_t space_wait_ms = 5'000;       // how long a PUT waits for DRAM to drain to flash
+  std::string eviction_policy = "lru";  // per namespace, within its quota (policy.h)
+  uint64_t max_lease_ms = 60'000;
+  uint64_t max_leases = 100'000;  // outstanding over all clients
+  uint64_t max_pins = 100'000;    // pin rules (keys and groups)
+  Device* device = nullptr;       // nullptr: the POSIX device
+  // The wall clock (TTL, pins, leases); tests substitute a controllable one.
+  std::function<uint64_t()> wall_clock_ms;
+};
+
+// Namespaces (tenants). Id 0, "default", always exists.
+inline constexpr uint32_t kDefaultNamespaceId = 0;
+inline constexpr std::string_view kDefaultNamespaceName = "default";
+inline constexpr size_t kMaxNamespaceNameBytes = 64;
+inline constexpr size_t kMaxGroupBytes = 512;
+inline constexpr size_t kMaxMetaBytes = 4096;   // the client's metadata blob
+inline constexpr size_t kMaxWriterBytes = 256;  // provenance: who wrote it
+inline constexpr uint8_t kPriorityLevels = 8;   // 0 = evicted first
+inline constexpr uint8_t kDefaultPriority = 4;
+
+struct NamespaceConfig {
+  // Logical bytes (sum of value lengths) of the namespace's live objects,
+  // wherever they are (DRAM, flash or both count once). 0 = unlimited.
+  uint64_t quota_bytes = 0;
+  uint64_t default_ttl_ms = 0;          // for PUTs without a TTL; 0 = none
+  uint64_t max_ttl_ms = 0;              // cap on every TTL; 0 = no cap
+  uint8_t priority = kDefaultPriority;  // 0..7: lower leaves DRAM first
+};
+
+struct NamespaceInfo {
+  uint32_t id = 0;
+  std::string name;
+  NamespaceConfig config;
+  uint64_t objects = 0;
+  uint64_t bytes = 0;      // counted against quota_bytes
+  uint64_t evictions = 0;  // objects evicted to stay within the quota
 };
 
 struct WriteOptions {
   bool sync = false;       // acknowledge only once on flash and fdatasync'ed
   bool overwrite = false;  // replace instead of answering kExists
+  uint32_t namespace_id = kDefaultNamespaceId;
+  uint64_t ttl_ms = 0;  // 0: the namespace default; capped by its maximum
+  std::string group;    // session tag ("" = none)
+  std::string parent;   // key of the previous chunk of the same prefix ("" = none)
+  std::string writer;   // provenance: the writing client's identity
+  std::string meta;     // client blob (dtype, shape, model fingerprint), <= kMaxMetaBytes
+};
+
+// Everything known about one object (STAT, LIST).
+struct ObjectInfo {
+  std::string key;
+  uint32_t namespace_id = 0;
+  uint64_t value_len = 0;
+  uint64_t value_xxh3 = 0;
+  uint64_t created_ms = 0;
+  uint64_t expires_ms = 0;  // 0 = never
+  bool in_dram = false;
+  bool on_flash = false;
+  bool durable = false;  // on flash and synced
+  bool pinned = false;
+  bool pin_dram = false;
+  uint64_t pin_expires_ms = 0;  // 0 = until unpinned
+  uint32_t leases = 0;
+  uint64_t lease_expires_ms = 0;
+  bool orphan = false;  // its parent is gone
+  ObjectMeta meta;
+};
+
+struct ListOptions {
+  std::string prefix;  // keys starting with this
+  std::string group;   // "" = any
+  std::string cursor;  // keys after this one (the previous page's next_cursor)
+  uint32_t limit = 100;
+};
+inline constexpr uint32_t kMaxListLimit = 1000;
+
+struct ListPage {
+  std::vector<ObjectInfo> items;  // in key order
+  std::string next_cursor;        // "" when this was the last page
+};
+
+struct PinOptions {
+  bool group = false;   // the name is a group: pins its objects, present and future
+  uint64_t ttl_ms = 0;  // the pin lapses by itself after this; 0 = never
+  bool dram = false;    // keep (or load) the objects in DRAM
+};
+
+struct MatchResult {
+  uint32_t matched = 0;   // leading keys present
+  uint64_t lease_id = 0;  // when a lease was asked for and matched > 0
 };
 
 struct EngineStats {
@@ -80,6 +167,12 @@ struct EngineStats {
   uint64_t recovered_objects = 0;
   uint64_t recovery_ms = 0;
   bool recovered_from_checkpoint = false;
+  uint64_t expired_objects = 0;  // removed after their TTL
+  uint64_t evictions_quota = 0;  // removed to keep a namespace within its quota
+  uint64_t pinned_lost = 0;      // pinned objects flash reclaim could not carry forward
+  uint64_t leases = 0;           // outstanding
+  uint64_t pin_rules = 0;
+  uint64_t namespaces = 0;
 };
 
 // The bytes of a value, kept alive (and unevictable from under the holder)
@@ -89,6 +182,7 @@ struct ValueRef {
   const uint8_t* data = nullptr;
   uint64_t size = 0;
   uint64_t xxh3 = 0;
+  std::shared_ptr<const ObjectMeta> meta;  // may be null (nothing but the value)
   std::span<const uint8_t> bytes() const { return {data, size}; }
 };
 
@@ -133,13 +227,50 @@ class Engine {
   // BeginPut + copy + CommitPut, waiting for durability when opts.sync.
   Status Put(std::string_view key, std::span<const uint8_t> value, const WriteOptions& opts);
 
-  Result<ValueRef> Get(std::string_view key);
-  Result<uint64_t> Exists(std::string_view key);  // the value length
-  // Number of leading keys present.
-  uint32_t MatchPrefix(std::span<const std::string_view> keys);
+  // Reads: kNotFound for absent or expired keys (and in an unknown namespace).
+  Result<ValueRef> Get(uint32_t ns, std::string_view key);
+  Result<ValueRef> Get(std::string_view key) { return Get(kDefaultNamespaceId, key); }
+  Result<uint64_t> Exists(uint32_t ns, std::string_view key);  // the value length
+  Result<uint64_t> Exists(std::string_view key) { return Exists(kDefaultNamespaceId, key); }
+  // Number of leading keys present. With lease_ms > 0 (<= max_lease_ms) the
+  // matched objects are also leased: neither eviction nor expiry removes
+  // them until ReleaseLease or the lease's end. Explicit deletes still do.
+  Result<MatchResult> MatchPrefix(uint32_t ns, std::span<const std::string_view> keys,
+                                  uint64_t lease_ms);
+  uint32_t MatchPrefix(std::span<const std::string_view> keys) {
+    auto r = MatchPrefix(kDefaultNamespaceId, keys, 0);
+    return r.ok() ? r->matched : 0;
+  }
+  // kNotFound when unknown or already ended.
+  Status ReleaseLease(uint64_t lease_id);
 
-  Status Delete(std::string_view key, bool sync, DurableCallback on_durable);
-  Status Delete(std::string_view key, bool sync);  // waits when sync
+  Status Delete(uint32_t ns, std::string_view key, bool sync, DurableCallback on_durable);
+  Status Delete(std::string_view key, bool sync, DurableCallback on_durable) {
+    return Delete(kDefaultNamespaceId, key, sync, std::move(on_durable));
+  }
+  Status Delete(uint32_t ns, std::string_view key, bool sync);  // waits when sync
+  Status Delete(std::string_view key, bool sync) { return Delete(kDefaultNamespaceId, key, sync); }
+  // Deletes every object of the group; the number deleted.
+  Result<uint64_t> DeleteGroup(uint32_t ns, std::string_view group);
+
+  Result<ObjectInfo> Stat(uint32_t ns, std::string_view key);
+  Result<ListPage> List(uint32_t ns, const ListOptions& opts);
+
+  // Pins a key (kNotFound when absent) or a group (present and future
+  // objects). Pins are durable. The number of objects pinned now. kNoSpace
+  // ("no space: pinned") when a DRAM pin cannot be held.
+  Result<uint64_t> Pin(uint32_t ns, std::string_view name, const PinOptions& opts);
+  // kNotFound when there is no such pin.
+  Status Unpin(uint32_t ns, std::string_view name, bool group);
+
+  // Namespaces: persistent (file NAMESPACES), names 1..64 bytes of
+  // [A-Za-z0-9._-]. Deleting one deletes its objects and pins.
+  Result<uint32_t> CreateNamespace(std::string_view name, const NamespaceConfig& config);
+  Status SetNamespace(std::string_view name, const NamespaceConfig& config);
+  Status DeleteNamespace(std::string_view name);  // kInvalid for "default"
+  Result<NamespaceInfo> GetNamespace(std::string_view name) const;
+  Result<uint32_t> ResolveNamespace(std::string_view name) const;
+  std::vector<NamespaceInfo> ListNamespaces() const;
 
   // on_durable runs once everything committed before is synced.
   void Flush(DurableCallback on_durable);
@@ -154,11 +285,12 @@ class Engine {
   explicit Engine(const EngineOptions& options);
   Status Recover();
   // Makes *it a flash-only entry for a record found at recovery.
-  void InstallFlashOnlyLocked(Index::iterator it, uint64_t seq, uint64_t value_len,
-                              uint64_t value_xxh3, uint64_t created_ms, uint64_t expires_ms,
+  void InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, ObjectMeta meta,
                               uint64_t segment_id, uint64_t offset);
-  void ApplyRecovered(const std::string& key, const RecordHeader& h, uint64_t segment_id,
-                      uint64_t offset);
+  void ApplyRecovered(const std::string& user_key, const std::string& ext, const RecordHeader& h,
+                      uint64_t segment_id, uint64_t offset);
+  // Links every recovered entry into its namespace, policy, group, parent.
+  void AttachRecoveredLocked();
 
   // DRAM tier (mu_ held).
   std::shared_ptr<ArenaBlock> AllocateLocked(uint64_t bytes, std::unique_lock<std::mutex>& lock,
@@ -168,6 +300,58 @@ class Engine {
   void SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset);
   void ClearFlashLocked(Entry& e);
   bool ExpiredLocked(const Entry& e) const;
+  uint64_t NowMs() const;
+
+  // Context state (context.cc).
+  struct Namespace {
+    uint32_t id = 0;
+    std::string name;
+    NamespaceConfig config;
+    uint64_t objects = 0;
+    uint64_t bytes = 0;
+    uint64_t evictions = 0;
+    std::unique_ptr<EvictionPolicy> policy;
+  };
+  struct PinRule {
+    uint64_t expires_ms = 0;  // 0 = never
+    bool dram = false;
+  };
+  struct PinState {
+    bool pinned = false;
+    bool dram = false;
+    uint64_t expires_ms = 0;
+  };
+  struct Lease {
+    uint64_t expires_ms = 0;
+    std::vector<std::pair<std::string, uint64_t>> objects;  // index key, seq
+  };
+  struct ExpiryItem {
+    uint64_t expires_ms;
+    uint64_t seq;
+    std::string index_key;
+    bool operator>(const ExpiryItem& o) const { return expires_ms > o.expires_ms; }
+  };
+  Status LoadCatalog();
+  Namespace* AddNamespaceLocked(uint32_t id, std::string name, const NamespaceConfig& config);
+  Namespace* FindNamespaceLocked(uint32_t id);
+  Namespace* FindNamespaceLocked(std::string_view name);
+  std::string CatalogJsonLocked() const;
+  // Writes the catalog (namespaces, pins); catalog_mu_ held, mu_ not.
+  Status WriteCatalog(std::unique_lock<std::mutex>& lock);
+  uint64_t ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint64_t now_ms) const;
+  PinState PinStateLocked(const Entry& e) const;
+  bool LeasedLocked(const Entry& e) const;
+  // Links a stored entry into its namespace, policy, group, parent; the
+  // reverse (orphan_children: its children lose their parent).
+  void AttachLocked(Entry& e);
+  void DetachLocked(Entry& e, bool orphan_children);
+  // Evicts objects of the namespace until `incoming` more bytes fit.
+  Status MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* keep);
+  // Expired objects, lapsed leases and pins (the flusher calls it).
+  void MaintainLocked();
+  // Flash reclaim keeps pinned objects: writes them again.
+  void CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock);
+  void AddToLruLocked(Entry& e);
 
   // Flusher thread (flusher.cc).
   void FlusherLoop();
@@ -195,7 +379,9 @@ class Engine {
   std::mutex close_mu_;
   mutable std::mutex mu_;  // guards everything below
   Index index_;
-  EntryList lru_;  // resident, clean entries; front = most recent
+  // Resident, clean entries, one list per namespace priority (the lowest
+  // level is evicted first); front = most recent.
+  EntryList lru_[kPriorityLevels];
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;
   uint64_t next_seq_ = 1;
   uint64_t next_segment_id_ = 1;
@@ -225,6 +411,19 @@ class Engine {
   Status checkpoint_result_;
   std::condition_variable checkpoint_cv_;
   std::thread flusher_;
+
+  // Context state, under mu_ (catalog_mu_ serializes writing the catalog).
+  std::mutex catalog_mu_;
+  std::map<uint32_t, Namespace> namespaces_;
+  uint32_t next_namespace_id_ = 1;
+  std::unordered_map<std::string, PinRule> key_pins_;    // index key -> rule
+  std::unordered_map<std::string, PinRule> group_pins_;  // IndexKey(ns, group) -> rule
+  std::unordered_map<std::string, std::unordered_set<Entry*>> groups_;  // IndexKey(ns, group)
+  std::unordered_map<Entry*, std::vector<Entry*>> children_;
+  std::unordered_map<uint64_t, Lease> leases_;
+  uint64_t next_lease_id_ = 1;
+  std::priority_queue<ExpiryItem, std::vector<ExpiryItem>, std::greater<>> expiry_;
+  uint64_t last_maintain_ms_ = 0;
 };
 
 }  // namespace ctxstore::engine

@@ -9,8 +9,12 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <cstring>
+
 #include "ctxstore/status.h"
 #include "engine/arena.h"
+#include "engine/policy.h"
+#include "engine/record.h"
 
 namespace ctxstore::engine {
 
@@ -21,13 +25,48 @@ struct KeyHash {
   size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
 };
 
-// One object in the index (keyed by its key in the index map).
+// The index is keyed by namespace and key together: the namespace id
+// (4 bytes, little-endian) followed by the client's key. The same key in two
+// namespaces names two objects.
+inline constexpr size_t kIndexKeyPrefix = 4;
+class IndexKey {
+ public:
+  IndexKey(uint32_t ns, std::string_view key) : len_(kIndexKeyPrefix + key.size()) {
+    std::memcpy(buf_, &ns, kIndexKeyPrefix);
+    std::memcpy(buf_ + kIndexKeyPrefix, key.data(), std::min(key.size(), sizeof(buf_) - 4));
+  }
+  std::string_view view() const { return {buf_, len_}; }
+  std::string str() const { return std::string(view()); }
+
+ private:
+  char buf_[kIndexKeyPrefix + 512];
+  size_t len_;
+};
+inline uint32_t IndexKeyNamespace(std::string_view index_key) {
+  uint32_t ns = 0;
+  std::memcpy(&ns, index_key.data(), kIndexKeyPrefix);
+  return ns;
+}
+inline std::string_view IndexKeyUserKey(std::string_view index_key) {
+  return index_key.substr(kIndexKeyPrefix);
+}
+
+// One object in the index (keyed by its index key in the index map).
 struct Entry {
   uint64_t seq = 0;  // of the record that wrote it
   uint64_t value_len = 0;
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;  // 0 = never
+  uint32_t namespace_id = 0;
+  std::shared_ptr<const ObjectMeta> meta;  // null when it has none
+
+  // Context state.
+  uint32_t leases = 0;          // outstanding read leases
+  uint64_t lease_until_ms = 0;  // the latest lease's end
+  Entry* parent = nullptr;      // the parent chunk's entry, while it is present
+  PolicyNode policy;            // the namespace's eviction order
+  uint8_t lru_level = 0;        // which DRAM list (the namespace priority when added)
 
   std::shared_ptr<ArenaBlock> dram;  // resident in the DRAM tier when set
   uint64_t segment_id = 0;           // 0: not on flash
@@ -53,6 +92,7 @@ class EntryList {
     head_ = e;
     if (!tail_) tail_ = e;
     e->on_lru = true;
+    ++size_;
   }
   void Remove(Entry* e) {
     if (!e->on_lru) return;
@@ -66,14 +106,17 @@ class EntryList {
       tail_ = e->lru_prev;
     e->lru_prev = e->lru_next = nullptr;
     e->on_lru = false;
+    --size_;
   }
   void Touch(Entry* e) {
     Remove(e);
     PushFront(e);
   }
   Entry* back() const { return tail_; }
+  uint64_t size() const { return size_; }
 
  private:
+  uint64_t size_ = 0;
   Entry* head_ = nullptr;
   Entry* tail_ = nullptr;
 };
@@ -82,12 +125,13 @@ class EntryList {
 struct FlushItem {
   enum class Kind { kPut, kTombstone, kBarrier };
   Kind kind = Kind::kPut;
-  std::string key;
+  std::string key;  // the index key (namespace + key)
   uint64_t seq = 0;
   uint64_t value_len = 0;
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;
+  std::string ext;                         // the record's ext (EncodeRecordExt)
   std::shared_ptr<ArenaBlock> block;       // the value, for kPut
   std::function<void(Status)> on_durable;  // sync waiters and barriers
   uint64_t lost_writes_at_enqueue = 0;     // barriers: drops since count against them

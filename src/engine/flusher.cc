@@ -35,6 +35,10 @@ void Engine::FlusherLoop() {
              (space_waiters_ > 0 && !unsynced_.empty());
     });
     uint64_t now = MonotonicMs();
+    if (now - last_maintain_ms_ >= 100) {
+      last_maintain_ms_ = now;
+      MaintainLocked();
+    }
     bool checkpoint_due =
         checkpoint_requested_ ||
         (changes_since_checkpoint_ > 0 &&
@@ -123,7 +127,9 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
   uint64_t staging_bytes = 0;
   for (const FlushItem& item : batch) {
     if (item.kind != FlushItem::Kind::kBarrier) {
-      staging_bytes += ComputeLayout(item.key.size(), item.value_len).head_len();
+      staging_bytes +=
+          ComputeLayout(item.key.size() - kIndexKeyPrefix + item.ext.size(), item.value_len)
+              .head_len();
     }
   }
   if (staging_bytes == 0) return Status::Ok();
@@ -160,7 +166,8 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
 
   for (FlushItem& item : batch) {
     if (item.kind == FlushItem::Kind::kBarrier) continue;
-    RecordLayout layout = ComputeLayout(item.key.size(), item.value_len);
+    std::string_view user_key = IndexKeyUserKey(item.key);
+    RecordLayout layout = ComputeLayout(user_key.size() + item.ext.size(), item.value_len);
     uint64_t end = active_ ? active_->end_offset() + iov_bytes : 0;
     bool segment_has_records = end > kSegmentHeaderBytes;
     if (!active_ || (segment_has_records && end + layout.record_len > options_.segment_bytes)) {
@@ -168,13 +175,14 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
       CTX_RETURN_IF_ERROR(RollSegment(layout.record_len));
     }
     uint16_t flags = item.kind == FlushItem::Kind::kTombstone ? kRecordFlagTombstone : 0;
-    RecordHeader h = MakeRecordHeader(flags, item.seq, item.created_ms, item.expires_ms, item.key,
+    RecordHeader h = MakeRecordHeader(flags, item.seq, item.created_ms, item.expires_ms,
+                                      IndexKeyNamespace(item.key), user_key, item.ext,
                                       item.value_len, item.value_xxh3);
     std::span<uint8_t> head(staging.data + staging_used, layout.head_len());
     staging_used += layout.head_len();
     std::span<const uint8_t> packed_value;
     if (layout.packed && item.value_len > 0) packed_value = {item.block->data(), item.value_len};
-    EncodeRecordHead(h, item.key, packed_value, head);
+    EncodeRecordHead(h, user_key, item.ext, packed_value, head);
     item.segment_id = active_->id();
     item.record_offset = active_->end_offset() + iov_bytes;
     iov.push_back({head.data(), head.size()});
@@ -214,7 +222,7 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
   SetFlashLocked(e, item.segment_id, item.record_offset);
   e.dirty = false;
   --stats_.dirty_objects;
-  if (!e.on_lru) lru_.PushFront(&e);  // durable now: evictable
+  AddToLruLocked(e);  // durable now: evictable
 }
 
 // A failed write or sync is fatal for the segment: it is never written again,
@@ -245,7 +253,7 @@ void Engine::RetryLocked(FlushItem item) {
       ++lost_writes_;
       e.dirty = false;
       --stats_.dirty_objects;
-      if (!e.on_lru) lru_.PushFront(&e);
+      AddToLruLocked(e);
       return;
     }
     item.block = e.dram;
@@ -293,17 +301,30 @@ void Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
   auto oldest = segments_.begin();
   std::shared_ptr<Segment> seg = oldest->second;
   uint64_t id = oldest->first;
+  std::vector<Entry*> pinned;
   for (auto it = index_.begin(); it != index_.end();) {
     auto next = std::next(it);
     Entry& e = it->second;
     if (e.segment_id == id) {
-      ClearFlashLocked(e);
-      if (!e.dram) {
-        EraseLocked(it);
-        ++stats_.reclaimed_objects;
+      if (PinStateLocked(e).pinned) {
+        pinned.push_back(&e);
+      } else {
+        ClearFlashLocked(e);
+        if (!e.dram) {
+          EraseLocked(it);
+          ++stats_.reclaimed_objects;
+        }
       }
     }
     it = next;
+  }
+  // Pinned objects are never dropped: they are written again (read back
+  // first when not in DRAM) before their segment goes.
+  std::vector<std::string> keys;
+  for (Entry* e : pinned) keys.push_back(*e->key);
+  for (const std::string& key : keys) {
+    auto it = index_.find(key);
+    if (it != index_.end() && it->second.segment_id == id) CarryForwardLocked(it->second, lock);
   }
   uint64_t size = seg->end_offset();
   flash_bytes_ -= std::min(flash_bytes_, size);
@@ -361,8 +382,8 @@ Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
   cp.entries.reserve(stats_.flash_objects);
   for (const auto& [key, e] : index_) {
     if (e.segment_id == 0 || e.dirty) continue;
-    cp.entries.push_back({key, e.seq, e.segment_id, e.record_offset, e.value_len, e.value_xxh3,
-                          e.created_ms, e.expires_ms});
+    cp.entries.push_back({key, EncodeRecordExt(e.meta.get()), e.seq, e.segment_id, e.record_offset,
+                          e.value_len, e.value_xxh3, e.created_ms, e.expires_ms});
   }
   changes_since_checkpoint_ = 0;
   resume();  // the snapshot is taken; writers may go on while it is written out

@@ -8,84 +8,132 @@
 namespace ctxstore::engine {
 namespace {
 
-uint64_t HeaderChecksum(RecordHeader h, std::string_view key) {
+uint64_t HeaderChecksum(RecordHeader h, std::string_view key, std::string_view ext) {
   h.header_xxh3 = 0;
   Xxh3Stream s;
   s.Update(&h, sizeof(h));
   s.Update(key.data(), key.size());
+  if (!ext.empty()) s.Update(ext.data(), ext.size());
   return s.Digest();
 }
 
 }  // namespace
 
-RecordLayout ComputeLayout(size_t key_len, uint64_t value_len) {
+std::string EncodeRecordExt(const ObjectMeta* meta) {
+  std::string out;
+  if (meta == nullptr || meta->empty()) return out;
+  auto put_str = [&out](std::string_view s) {
+    uint16_t n = static_cast<uint16_t>(s.size());
+    out.append(reinterpret_cast<const char*>(&n), 2);
+    out.append(s);
+  };
+  put_str(meta->group);
+  put_str(meta->parent);
+  put_str(meta->writer);
+  put_str(meta->meta);
+  assert(out.size() <= kMaxRecordExtBytes);
+  return out;
+}
+
+Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta) {
+  *meta = ObjectMeta{};
+  if (ext.empty()) return Status::Ok();
+  size_t pos = 0;
+  auto get_str = [&](std::string* s, size_t max) {
+    uint16_t n = 0;
+    if (ext.size() - pos < 2) return false;
+    std::memcpy(&n, ext.data() + pos, 2);
+    pos += 2;
+    if (n > max || ext.size() - pos < n) return false;
+    s->assign(ext.substr(pos, n));
+    pos += n;
+    return true;
+  };
+  if (!get_str(&meta->group, 512) || !get_str(&meta->parent, 512) || !get_str(&meta->writer, 256) ||
+      !get_str(&meta->meta, 4096) || pos != ext.size()) {
+    return Status::Corrupt("malformed record ext");
+  }
+  return Status::Ok();
+}
+
+RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len) {
   RecordLayout l;
-  uint64_t packed_len = RoundUpToBlock(kRecordHeaderSize + key_len + value_len);
+  uint64_t packed_len = RoundUpToBlock(kRecordHeaderSize + head_bytes + value_len);
   if (packed_len <= kPackedRecordMaxBytes) {
     l.packed = true;
-    l.value_offset = kRecordHeaderSize + key_len;
+    l.value_offset = kRecordHeaderSize + head_bytes;
     l.record_len = packed_len;
   } else {
-    l.value_offset = RoundUpToBlock(kRecordHeaderSize + key_len);
+    l.value_offset = RoundUpToBlock(kRecordHeaderSize + head_bytes);
     l.record_len = l.value_offset + RoundUpToBlock(value_len);
   }
   return l;
 }
 
 RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
-                              uint64_t expires_ms, std::string_view key, uint64_t value_len,
-                              uint64_t value_xxh3) {
-  RecordLayout l = ComputeLayout(key.size(), value_len);
+                              uint64_t expires_ms, uint32_t namespace_id, std::string_view key,
+                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3) {
+  RecordLayout l = ComputeLayout(key.size() + ext.size(), value_len);
   RecordHeader h{};
   h.magic = kRecordMagic;
-  h.version = kFormatVersion;
+  h.version = kRecordFormatVersion;
   h.flags = flags;
   h.seq = seq;
   h.created_ms = created_ms;
   h.expires_ms = expires_ms;
   h.value_len = value_len;
   h.value_xxh3 = value_xxh3;
-  h.namespace_id = 0;
+  h.namespace_id = namespace_id;
   h.value_offset = static_cast<uint32_t>(l.value_offset);
   h.key_len = static_cast<uint16_t>(key.size());
-  h.meta_len = 0;
   h.reserved = 0;
+  h.ext_len = static_cast<uint32_t>(ext.size());
   h.record_len = l.record_len;
-  h.header_xxh3 = HeaderChecksum(h, key);
+  h.header_xxh3 = HeaderChecksum(h, key, ext);
   return h;
 }
 
-void EncodeRecordHead(const RecordHeader& h, std::string_view key,
+void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view ext,
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out) {
-  RecordLayout l = ComputeLayout(key.size(), h.value_len);
+  RecordLayout l = ComputeLayout(key.size() + ext.size(), h.value_len);
   assert(out.size() == l.head_len());
   assert(l.packed == !packed_value.empty() || h.value_len == 0);
+  assert(h.ext_len == ext.size());
   std::memset(out.data(), 0, out.size());
   std::memcpy(out.data(), &h, sizeof(h));
   std::memcpy(out.data() + sizeof(h), key.data(), key.size());
+  if (!ext.empty()) std::memcpy(out.data() + sizeof(h) + key.size(), ext.data(), ext.size());
   if (l.packed && !packed_value.empty()) {
     assert(packed_value.size() == h.value_len);
     std::memcpy(out.data() + l.value_offset, packed_value.data(), packed_value.size());
   }
 }
 
-Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key) {
+Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key,
+                         std::string_view* ext, uint64_t* needed) {
   if (bytes.size() < kRecordHeaderSize) return Status::Corrupt("short record header");
   std::memcpy(h, bytes.data(), sizeof(*h));
   if (h->magic != kRecordMagic) return Status::Corrupt("bad record magic");
-  if (h->version != kFormatVersion) {
+  if (h->version != 1 && h->version != kRecordFormatVersion) {
     return Status::Corrupt("unsupported record format version " + std::to_string(h->version));
   }
-  if (h->key_len == 0 || h->key_len > 512 || kRecordHeaderSize + h->key_len > bytes.size()) {
-    return Status::Corrupt("bad record key length");
+  if (h->key_len == 0 || h->key_len > 512) return Status::Corrupt("bad record key length");
+  if (h->ext_len > kMaxRecordExtBytes || (h->version == 1 && h->ext_len != 0)) {
+    return Status::Corrupt("bad record ext length");
   }
-  *key =
-      std::string_view(reinterpret_cast<const char*>(bytes.data()) + kRecordHeaderSize, h->key_len);
-  if (HeaderChecksum(*h, *key) != h->header_xxh3)
+  uint64_t head = kRecordHeaderSize + h->key_len + h->ext_len;
+  if (head > bytes.size()) {
+    if (needed) *needed = head;
+    return Status::TooLarge("record head runs past the bytes given");
+  }
+  const char* base = reinterpret_cast<const char*>(bytes.data());
+  *key = std::string_view(base + kRecordHeaderSize, h->key_len);
+  *ext = std::string_view(base + kRecordHeaderSize + h->key_len, h->ext_len);
+  if (HeaderChecksum(*h, *key, *ext) != h->header_xxh3)
     return Status::Corrupt("record header checksum mismatch");
   // The checksum passed; the lengths must still agree with the layout rules.
-  RecordLayout l = ComputeLayout(h->key_len, h->value_len);
-  if (h->meta_len != 0 || l.value_offset != h->value_offset || l.record_len != h->record_len) {
+  RecordLayout l = ComputeLayout(h->key_len + h->ext_len, h->value_len);
+  if (h->reserved != 0 || l.value_offset != h->value_offset || l.record_len != h->record_len) {
     return Status::Corrupt("record layout inconsistent with its lengths");
   }
   return Status::Ok();

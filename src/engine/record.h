@@ -10,18 +10,21 @@
 //
 // A record (starts and ends on a 4 KiB boundary):
 //
-//   +--------------+-----+---------+-------------------+-----------+
-//   | RecordHeader | key | (pad)   | value             | zero pad  |
-//   | 80 bytes     |     |         | at value_offset   | to 4 KiB  |
-//   +--------------+-----+---------+-------------------+-----------+
+//   +--------------+-----+---------+---------+-------------------+-----------+
+//   | RecordHeader | key | ext     | (pad)   | value             | zero pad  |
+//   | 80 bytes     |     | ext_len |         | at value_offset   | to 4 KiB  |
+//   +--------------+-----+---------+---------+-------------------+-----------+
 //
-// Small records are packed (value right after the key, value_offset =
-// 80 + key_len). Large values start on a 4 KiB boundary (value_offset =
-// round_up(80 + key_len, 4 KiB)) so that they are written from, and read
-// back into, the DRAM arena with O_DIRECT and no copy.
+// ext (format 2; absent when empty): str group, str parent, str writer,
+// u16 meta_len, meta, where str = u16 length + bytes.
 //
-// header_xxh3 covers the header (with header_xxh3 itself zero) and the key;
-// value_xxh3 covers the value. A record is valid only if both match.
+// Small records are packed (value right after the ext, value_offset =
+// 80 + key_len + ext_len). Large values start on a 4 KiB boundary
+// (value_offset = round_up(80 + key_len + ext_len, 4 KiB)) so that they are
+// written from, and read back into, the DRAM arena with O_DIRECT and no copy.
+//
+// header_xxh3 covers the header (with header_xxh3 itself zero), the key and
+// the ext; value_xxh3 covers the value. A record is valid only if both match.
 #pragma once
 
 #include <cstddef>
@@ -42,7 +45,11 @@ inline constexpr uint64_t RoundUpToBlock(uint64_t n) {
 inline constexpr uint32_t kRecordMagic = 0x52585443;      // "CTXR"
 inline constexpr uint32_t kSegmentMagic = 0x47585443;     // "CTXG"
 inline constexpr uint32_t kSuperblockMagic = 0x42585443;  // "CTXB"
+// Superblock and segment headers.
 inline constexpr uint16_t kFormatVersion = 1;
+// Records: 2 adds the namespace id and the ext; records of format 1 (which
+// have neither) are still read.
+inline constexpr uint16_t kRecordFormatVersion = 2;
 
 // Records whose whole length fits in this are packed and written by copy.
 inline constexpr uint64_t kPackedRecordMaxBytes = 64 * 1024;
@@ -58,16 +65,30 @@ struct RecordHeader {
   uint64_t expires_ms;    // 24  0 = never
   uint64_t value_len;     // 32
   uint64_t value_xxh3;    // 40
-  uint32_t namespace_id;  // 48  0 = default (namespaces come later)
+  uint32_t namespace_id;  // 48  0 = default
   uint32_t value_offset;  // 52  from the record start
   uint16_t key_len;       // 56
-  uint16_t meta_len;      // 58  0 in format 1
-  uint32_t reserved;      // 60  zero
+  uint16_t reserved;      // 58  zero
+  uint32_t ext_len;       // 60  bytes of ext after the key (0 in format 1)
   uint64_t record_len;    // 64  whole record, a multiple of kBlockSize
   uint64_t header_xxh3;   // 72
 };
 static_assert(sizeof(RecordHeader) == 80, "RecordHeader is part of the on-disk format");
 inline constexpr size_t kRecordHeaderSize = sizeof(RecordHeader);
+
+// What an object carries besides its value (the record's ext); immutable
+// once stored, shared by the index entry, the flush queue and readers.
+struct ObjectMeta {
+  std::string group;   // session tag
+  std::string parent;  // key of the previous chunk of the same prefix
+  std::string writer;  // provenance: who wrote it
+  std::string meta;    // the client's blob
+  bool empty() const { return group.empty() && parent.empty() && writer.empty() && meta.empty(); }
+};
+inline constexpr size_t kMaxRecordExtBytes = 4 * 2 + 512 + 512 + 256 + 4096;
+
+std::string EncodeRecordExt(const ObjectMeta* meta);  // "" for null or empty
+Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta);
 
 struct RecordLayout {
   uint64_t value_offset = 0;
@@ -76,23 +97,26 @@ struct RecordLayout {
   // Bytes from the record start up to the value (packed: the whole record).
   uint64_t head_len() const { return packed ? record_len : value_offset; }
 };
-RecordLayout ComputeLayout(size_t key_len, uint64_t value_len);
+// head_bytes: key_len + ext_len.
+RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len);
 
 // Fills the header fields that derive from the others (magic, version,
 // layout, header checksum).
 RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
-                              uint64_t expires_ms, std::string_view key, uint64_t value_len,
-                              uint64_t value_xxh3);
+                              uint64_t expires_ms, uint32_t namespace_id, std::string_view key,
+                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3);
 
-// Writes header, key and (packed) value into out, which must hold
+// Writes header, key, ext and (packed) value into out, which must hold
 // layout.head_len() bytes; zero-fills the padding.
-void EncodeRecordHead(const RecordHeader& h, std::string_view key,
+void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view ext,
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out);
 
-// Parses and checks a header (magic, version, checksum over header and key,
-// lengths consistent). `bytes` starts at the record and must hold at least
-// kRecordHeaderSize + key_len bytes; on success *key points into bytes.
-Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key);
+// Parses and checks a header (magic, version, checksum over header, key and
+// ext, lengths consistent). `bytes` starts at the record; when it is too
+// short to hold the key and ext, kTooLarge tells the caller to offer more
+// (*needed gets the length). On success *key and *ext point into bytes.
+Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key,
+                         std::string_view* ext, uint64_t* needed = nullptr);
 
 // Segment header: the first 4 KiB of every segment file.
 struct SegmentHeader {

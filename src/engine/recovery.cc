@@ -21,8 +21,11 @@ uint64_t RandomStoreId() {
 
 }  // namespace
 
-void Engine::ApplyRecovered(const std::string& key, const RecordHeader& h, uint64_t segment_id,
-                            uint64_t offset) {
+void Engine::ApplyRecovered(const std::string& user_key, const std::string& ext,
+                            const RecordHeader& h, uint64_t segment_id, uint64_t offset) {
+  // Records of a deleted namespace are skipped: ids are never reused.
+  if (FindNamespaceLocked(h.namespace_id) == nullptr) return;
+  std::string key = IndexKey(h.namespace_id, user_key).str();
   auto it = index_.find(key);
   if (it != index_.end() && it->second.seq >= h.seq) return;  // a newer version is known
   if (h.flags & kRecordFlagTombstone) {
@@ -37,24 +40,38 @@ void Engine::ApplyRecovered(const std::string& key, const RecordHeader& h, uint6
       t != recovery_tombstones_.end() && t->second > h.seq) {
     return;
   }
+  ObjectMeta meta;
+  if (!DecodeRecordExt(ext, &meta).ok()) {
+    ++stats_.corrupt_records_skipped;  // its checksum passed: a writer bug, not a torn write
+    return;
+  }
   if (it == index_.end()) it = index_.try_emplace(key).first;
-  InstallFlashOnlyLocked(it, h.seq, h.value_len, h.value_xxh3, h.created_ms, h.expires_ms,
-                         segment_id, offset);
+  InstallFlashOnlyLocked(it, h, std::move(meta), segment_id, offset);
 }
 
-void Engine::InstallFlashOnlyLocked(Index::iterator it, uint64_t seq, uint64_t value_len,
-                                    uint64_t value_xxh3, uint64_t created_ms, uint64_t expires_ms,
+void Engine::InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, ObjectMeta meta,
                                     uint64_t segment_id, uint64_t offset) {
   Entry& e = it->second;
   ClearFlashLocked(e);
   e = Entry{};
   e.key = &it->first;
-  e.seq = seq;
-  e.value_len = value_len;
-  e.value_xxh3 = value_xxh3;
-  e.created_ms = created_ms;
-  e.expires_ms = expires_ms;
+  e.seq = h.seq;
+  e.namespace_id = IndexKeyNamespace(it->first);
+  e.value_len = h.value_len;
+  e.value_xxh3 = h.value_xxh3;
+  e.created_ms = h.created_ms;
+  e.expires_ms = h.expires_ms;
+  if (!meta.empty()) e.meta = std::make_shared<const ObjectMeta>(std::move(meta));
   SetFlashLocked(e, segment_id, offset);
+}
+
+void Engine::AttachRecoveredLocked() {
+  // Oldest first, so that the eviction order starts out as write order.
+  std::vector<Entry*> entries;
+  entries.reserve(index_.size());
+  for (auto& [key, e] : index_) entries.push_back(&e);
+  std::sort(entries.begin(), entries.end(), [](Entry* a, Entry* b) { return a->seq < b->seq; });
+  for (Entry* e : entries) AttachLocked(*e);
 }
 
 Status Engine::Recover() {
@@ -85,6 +102,7 @@ Status Engine::Recover() {
         device_->WriteFileAtomic(sb_path, EncodeSuperblock(store_id_, WallClockMs())));
   }
 
+  CTX_RETURN_IF_ERROR(LoadCatalog());
   std::unique_lock lock(mu_);
   for (uint64_t id : ids) {
     auto seg = Segment::Open(device_, dir, id, store_id_);
@@ -99,16 +117,26 @@ Status Engine::Recover() {
   auto cp = ReadCheckpoint(device_, dir + "/" + kCheckpointFileName);
   if (cp.ok() && cp->store_id == store_id_) {
     for (CheckpointEntry& ce : cp->entries) {
+      if (ce.key.size() <= kIndexKeyPrefix) continue;
+      if (FindNamespaceLocked(IndexKeyNamespace(ce.key)) == nullptr) continue;  // deleted
       auto seg = segments_.find(ce.segment_id);
-      RecordLayout layout = ComputeLayout(ce.key.size(), ce.value_len);
+      RecordLayout layout =
+          ComputeLayout(ce.key.size() - kIndexKeyPrefix + ce.ext.size(), ce.value_len);
+      ObjectMeta meta;
       if (seg == segments_.end() ||
-          ce.record_offset + layout.record_len > seg->second->end_offset()) {
+          ce.record_offset + layout.record_len > seg->second->end_offset() ||
+          !DecodeRecordExt(ce.ext, &meta).ok()) {
         continue;  // reclaimed since
       }
       auto [it, inserted] = index_.try_emplace(std::move(ce.key));
       if (!inserted && it->second.seq >= ce.seq) continue;
-      InstallFlashOnlyLocked(it, ce.seq, ce.value_len, ce.value_xxh3, ce.created_ms, ce.expires_ms,
-                             ce.segment_id, ce.record_offset);
+      RecordHeader h{};
+      h.seq = ce.seq;
+      h.value_len = ce.value_len;
+      h.value_xxh3 = ce.value_xxh3;
+      h.created_ms = ce.created_ms;
+      h.expires_ms = ce.expires_ms;
+      InstallFlashOnlyLocked(it, h, std::move(meta), ce.segment_id, ce.record_offset);
     }
     replay_segment = cp->replay_segment_id;
     // The replay segment may never have been created (its creation failed):
@@ -138,13 +166,14 @@ Status Engine::Recover() {
       if (!more.ok()) return more.status();
       if (!*more) break;
       max_seq = std::max(max_seq, item.header.seq);
-      ApplyRecovered(item.key, item.header, id, item.offset);
+      ApplyRecovered(item.key, item.ext, item.header, id, item.offset);
       ++replayed;
     }
     stats_.corrupt_records_skipped += scanner.corrupt_skipped();
     stats_.torn_records_skipped += scanner.torn_skipped();
   }
   recovery_tombstones_.clear();
+  AttachRecoveredLocked();
   next_seq_ = max_seq + 1;
   // What was scanned is not in a checkpoint yet: write one at the next
   // opportunity (at the latest on Close), so the next start need not scan.

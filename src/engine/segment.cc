@@ -89,7 +89,7 @@ Status Segment::Append(std::span<const iovec> buffers, uint64_t total_bytes) {
 }
 
 Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst) {
-  RecordLayout layout = ComputeLayout(h.key_len, h.value_len);
+  RecordLayout layout = ComputeLayout(h.key_len + h.ext_len, h.value_len);
   if (layout.packed) {
     AlignedBuffer bounce(layout.record_len);
     auto n = file_->ReadAt(record_offset, {bounce.data, layout.record_len});
@@ -129,14 +129,24 @@ Result<bool> SegmentScanner::Next(Item* item) {
     if (*avail < kBlockSize) break;
     const uint8_t* p = buf_->data + (pos_ - buf_offset_);
     RecordHeader h{};
-    std::string_view key;
-    Status st = ParseRecordHeader({p, kBlockSize}, &h, &key);
+    std::string_view key, ext;
+    uint64_t needed = 0;
+    Status st = ParseRecordHeader({p, kBlockSize}, &h, &key, &ext, &needed);
+    if (st.code() == StatusCode::kTooLarge) {
+      // The key and ext spill past the first block: offer them whole.
+      auto head_avail = Ensure(pos_, needed);
+      if (!head_avail.ok()) return head_avail.status();
+      if (*head_avail < needed) break;  // runs past the end of the file: torn
+      p = buf_->data + (pos_ - buf_offset_);
+      st = ParseRecordHeader({p, needed}, &h, &key, &ext);
+    }
     if (!st.ok()) {
       in_garbage = true;
       pos_ += kBlockSize;
       continue;
     }
     std::string key_copy(key);
+    std::string ext_copy(ext);
     auto rec_avail = Ensure(pos_, h.record_len);
     if (!rec_avail.ok()) return rec_avail.status();
     if (*rec_avail < h.record_len) break;  // runs past the end of the file: torn
@@ -150,6 +160,7 @@ Result<bool> SegmentScanner::Next(Item* item) {
     }
     item->header = h;
     item->key = std::move(key_copy);
+    item->ext = std::move(ext_copy);
     item->offset = pos_;
     pos_ += h.record_len;
     return true;

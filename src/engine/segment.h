@@ -76,6 +76,7 @@ class SegmentScanner {
   struct Item {
     RecordHeader header;
     std::string key;
+    std::string ext;  // the record's ext (DecodeRecordExt)
     uint64_t offset = 0;
   };
   // Fills *item with the next valid record and returns true; false at the end.

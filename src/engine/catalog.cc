@@ -1,0 +1,308 @@
+// The catalog: namespaces and pins, the engine's small durable state beside
+// the flash log. File CATALOG in the data folder, JSON, replaced atomically
+// on every change (docs/on-disk-format.md):
+//
+//   {"version": 1, "next_namespace_id": N,
+//    "namespaces": [{"id", "name", "quota_bytes", "default_ttl_ms",
+//                    "max_ttl_ms", "priority"}],
+//    "pins": [{"namespace_id", "group": bool, "name_hex", "expires_ms", "dram"}]}
+//
+// Records name their namespace by id, and ids are never reused: records of
+// a deleted namespace are simply skipped by recovery.
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "common/units.h"
+#include "engine/engine.h"
+
+namespace ctxstore::engine {
+namespace {
+
+constexpr const char* kCatalogFileName = "CATALOG";
+constexpr int kCatalogVersion = 1;
+
+std::string ToHex(std::string_view s) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool FromHex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return true;
+}
+
+Status ValidateNamespaceName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNamespaceNameBytes) {
+    return Status::Invalid("namespace names are 1 to 64 characters");
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return Status::Invalid("namespace names use only A-Z a-z 0-9 . _ -");
+  }
+  return Status::Ok();
+}
+
+Status ValidateConfig(const NamespaceConfig& c) {
+  if (c.priority >= kPriorityLevels) return Status::Invalid("priority must be 0 to 7");
+  if (c.max_ttl_ms != 0 && c.default_ttl_ms > c.max_ttl_ms) {
+    return Status::Invalid("the default TTL exceeds the maximum TTL");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Engine::Namespace* Engine::AddNamespaceLocked(uint32_t id, std::string name,
+                                              const NamespaceConfig& config) {
+  Namespace& ns = namespaces_[id];
+  ns.id = id;
+  ns.name = std::move(name);
+  ns.config = config;
+  ns.policy = NewEvictionPolicy(options_.eviction_policy);
+  return &ns;
+}
+
+std::string Engine::CatalogJsonLocked() const {
+  nlohmann::json j;
+  j["version"] = kCatalogVersion;
+  j["next_namespace_id"] = next_namespace_id_;
+  j["namespaces"] = nlohmann::json::array();
+  for (const auto& [id, ns] : namespaces_) {
+    j["namespaces"].push_back({{"id", id},
+                               {"name", ns.name},
+                               {"quota_bytes", ns.config.quota_bytes},
+                               {"default_ttl_ms", ns.config.default_ttl_ms},
+                               {"max_ttl_ms", ns.config.max_ttl_ms},
+                               {"priority", ns.config.priority}});
+  }
+  j["pins"] = nlohmann::json::array();
+  auto add_pins = [&j](const auto& rules, bool group) {
+    for (const auto& [ikey, rule] : rules) {
+      j["pins"].push_back({{"namespace_id", IndexKeyNamespace(ikey)},
+                           {"group", group},
+                           {"name_hex", ToHex(IndexKeyUserKey(ikey))},
+                           {"expires_ms", rule.expires_ms},
+                           {"dram", rule.dram}});
+    }
+  };
+  add_pins(key_pins_, false);
+  add_pins(group_pins_, true);
+  return j.dump(1);
+}
+
+Status Engine::WriteCatalog(std::unique_lock<std::mutex>& lock) {
+  std::string json = CatalogJsonLocked();
+  lock.unlock();
+  Status st = device_->WriteFileAtomic(options_.data_dir + "/" + kCatalogFileName, json);
+  lock.lock();
+  if (!st.ok()) spdlog::error("writing the catalog: {}", st.ToString());
+  return st;
+}
+
+Status Engine::LoadCatalog() {
+  std::string path = options_.data_dir + "/" + kCatalogFileName;
+  std::unique_lock lock(mu_);
+  if (NewEvictionPolicy(options_.eviction_policy) == nullptr) {
+    return Status::Invalid("unknown eviction policy '" + options_.eviction_policy +
+                           "' (one of: " + std::string(kPolicyNames) + ")");
+  }
+  if (!device_->FileExists(path)) {
+    AddNamespaceLocked(kDefaultNamespaceId, std::string(kDefaultNamespaceName), {});
+    return Status::Ok();
+  }
+  auto data = device_->ReadFile(path);
+  if (!data.ok()) return data.status();
+  try {
+    auto j = nlohmann::json::parse(*data);
+    if (j.at("version").get<int>() != kCatalogVersion) {
+      return Status::Unsupported(path + ": catalog version " + j.at("version").dump());
+    }
+    next_namespace_id_ = j.at("next_namespace_id").get<uint32_t>();
+    for (const auto& n : j.at("namespaces")) {
+      NamespaceConfig c;
+      c.quota_bytes = n.at("quota_bytes").get<uint64_t>();
+      c.default_ttl_ms = n.at("default_ttl_ms").get<uint64_t>();
+      c.max_ttl_ms = n.at("max_ttl_ms").get<uint64_t>();
+      c.priority = n.at("priority").get<uint8_t>();
+      CTX_RETURN_IF_ERROR(ValidateConfig(c));
+      AddNamespaceLocked(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
+    }
+    const uint64_t now = NowMs();
+    for (const auto& p : j.at("pins")) {
+      std::string name;
+      if (!FromHex(p.at("name_hex").get<std::string>(), &name)) {
+        return Status::Corrupt(path + ": bad pin name");
+      }
+      PinRule rule{p.at("expires_ms").get<uint64_t>(), p.at("dram").get<bool>()};
+      if (rule.expires_ms != 0 && rule.expires_ms <= now) continue;  // lapsed while down
+      std::string ikey = IndexKey(p.at("namespace_id").get<uint32_t>(), name).str();
+      (p.at("group").get<bool>() ? group_pins_ : key_pins_)[ikey] = rule;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corrupt(path + ": " + e.what());
+  }
+  if (FindNamespaceLocked(kDefaultNamespaceId) == nullptr) {
+    return Status::Corrupt(path + ": the default namespace is missing");
+  }
+  return Status::Ok();
+}
+
+Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceConfig& config) {
+  CTX_RETURN_IF_ERROR(ValidateNamespaceName(name));
+  CTX_RETURN_IF_ERROR(ValidateConfig(config));
+  std::lock_guard catalog_lock(catalog_mu_);
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("engine closed");
+  if (FindNamespaceLocked(name) != nullptr) {
+    return Status::Exists("namespace '" + std::string(name) + "' exists");
+  }
+  uint32_t id = next_namespace_id_++;
+  AddNamespaceLocked(id, std::string(name), config);
+  CTX_RETURN_IF_ERROR(WriteCatalog(lock));
+  spdlog::info("namespace '{}' created (id {})", name, id);
+  return id;
+}
+
+Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config) {
+  CTX_RETURN_IF_ERROR(ValidateConfig(config));
+  std::lock_guard catalog_lock(catalog_mu_);
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("engine closed");
+  Namespace* ns = FindNamespaceLocked(name);
+  if (ns == nullptr)
+    return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+  ns->config = config;
+  // A smaller quota applies at once.
+  Status room = MakeRoomLocked(*ns, 0, nullptr);
+  if (!room.ok()) spdlog::warn("namespace '{}' stays over its new quota: {}", name, room.message());
+  return WriteCatalog(lock);
+}
+
+Status Engine::DeleteNamespace(std::string_view name) {
+  if (name == kDefaultNamespaceName)
+    return Status::Invalid("the default namespace cannot be deleted");
+  std::lock_guard catalog_lock(catalog_mu_);
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("engine closed");
+  Namespace* ns = FindNamespaceLocked(name);
+  if (ns == nullptr)
+    return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+  const uint32_t id = ns->id;
+  // Its records stay on flash until reclaimed; recovery skips them because
+  // the catalog no longer names their namespace.
+  for (auto it = index_.begin(); it != index_.end();) {
+    auto next = std::next(it);
+    if (it->second.namespace_id == id) EraseLocked(it);
+    it = next;
+  }
+  std::erase_if(key_pins_, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
+  std::erase_if(group_pins_, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
+  namespaces_.erase(id);
+  spdlog::info("namespace '{}' deleted", name);
+  return WriteCatalog(lock);
+}
+
+Result<NamespaceInfo> Engine::GetNamespace(std::string_view name) const {
+  std::unique_lock lock(mu_);
+  for (const auto& [id, ns] : namespaces_) {
+    if (ns.name == name)
+      return NamespaceInfo{id, ns.name, ns.config, ns.objects, ns.bytes, ns.evictions};
+  }
+  return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+}
+
+Result<uint32_t> Engine::ResolveNamespace(std::string_view name) const {
+  if (name.empty()) name = kDefaultNamespaceName;
+  std::unique_lock lock(mu_);
+  for (const auto& [id, ns] : namespaces_) {
+    if (ns.name == name) return id;
+  }
+  return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+}
+
+std::vector<NamespaceInfo> Engine::ListNamespaces() const {
+  std::unique_lock lock(mu_);
+  std::vector<NamespaceInfo> out;
+  for (const auto& [id, ns] : namespaces_) {
+    out.push_back({id, ns.name, ns.config, ns.objects, ns.bytes, ns.evictions});
+  }
+  return out;
+}
+
+Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOptions& opts) {
+  if (name.empty() || name.size() > 512) return Status::Invalid("pin names are 1 to 512 bytes");
+  std::string ikey = IndexKey(ns, name).str();
+  std::vector<std::string> members;
+  {
+    std::lock_guard catalog_lock(catalog_mu_);
+    std::unique_lock lock(mu_);
+    if (closed_) return Status::Unavailable("engine closed");
+    if (FindNamespaceLocked(ns) == nullptr) return Status::NotFound("namespace does not exist");
+    auto& rules = opts.group ? group_pins_ : key_pins_;
+    if (!rules.contains(ikey) && key_pins_.size() + group_pins_.size() >= options_.max_pins) {
+      return Status::NoSpace("too many pins (" + std::to_string(options_.max_pins) + ")");
+    }
+    if (opts.group) {
+      if (auto g = groups_.find(ikey); g != groups_.end()) {
+        for (Entry* e : g->second) {
+          if (!ExpiredLocked(*e)) members.push_back(std::string(IndexKeyUserKey(*e->key)));
+        }
+      }
+    } else {
+      auto it = index_.find(ikey);
+      if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
+      members.push_back(std::string(name));
+    }
+    PinRule rule{opts.ttl_ms == 0 ? 0 : NowMs() + opts.ttl_ms, opts.dram};
+    rules[ikey] = rule;
+    CTX_RETURN_IF_ERROR(WriteCatalog(lock));
+  }
+  if (opts.dram) {
+    // Load what is only on flash into DRAM; the pin keeps it there.
+    for (const std::string& key : members) {
+      auto ref = Get(ns, key);
+      if (!ref.ok() && ref.status().code() != StatusCode::kNotFound) return ref.status();
+      std::unique_lock lock(mu_);
+      auto it = index_.find(IndexKey(ns, key).view());
+      if (it != index_.end() && !it->second.dram) {
+        return Status::NoSpace(
+            "no space: pinned: DRAM is full of pinned, leased or unwritten "
+            "data; '" +
+            key + "' is pinned on flash only");
+      }
+    }
+  }
+  return static_cast<uint64_t>(members.size());
+}
+
+Status Engine::Unpin(uint32_t ns, std::string_view name, bool group) {
+  std::string ikey = IndexKey(ns, name).str();
+  std::lock_guard catalog_lock(catalog_mu_);
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("engine closed");
+  auto& rules = group ? group_pins_ : key_pins_;
+  if (rules.erase(ikey) == 0) return Status::NotFound("no such pin");
+  return WriteCatalog(lock);
+}
+
+}  // namespace ctxstore::engine

@@ -1,0 +1,278 @@
+// Context semantics of the engine: how objects are tied to their namespace,
+// group, parent and eviction policy; TTL; leases; quota eviction; and the
+// background maintenance that removes what expired. Namespaces and pins
+// (the durable catalog) are in catalog.cc; listing in listing.cc.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cassert>
+
+#include "common/hash.h"
+#include "common/units.h"
+#include "engine/engine.h"
+
+namespace ctxstore::engine {
+
+Engine::Namespace* Engine::FindNamespaceLocked(uint32_t id) {
+  auto it = namespaces_.find(id);
+  return it == namespaces_.end() ? nullptr : &it->second;
+}
+
+Engine::Namespace* Engine::FindNamespaceLocked(std::string_view name) {
+  for (auto& [id, ns] : namespaces_) {
+    if (ns.name == name) return &ns;
+  }
+  return nullptr;
+}
+
+uint64_t Engine::ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint64_t now_ms) const {
+  if (ttl_ms == 0) ttl_ms = ns.config.default_ttl_ms;
+  if (ns.config.max_ttl_ms != 0 && (ttl_ms == 0 || ttl_ms > ns.config.max_ttl_ms)) {
+    ttl_ms = ns.config.max_ttl_ms;
+  }
+  return ttl_ms == 0 ? 0 : now_ms + ttl_ms;
+}
+
+bool Engine::LeasedLocked(const Entry& e) const {
+  return e.leases > 0 && e.lease_until_ms > NowMs();
+}
+
+Engine::PinState Engine::PinStateLocked(const Entry& e) const {
+  PinState state;
+  const uint64_t now = NowMs();
+  bool forever = false;
+  // An object may be pinned by its key and by its group: it stays pinned
+  // until the last of them lapses.
+  auto apply = [&](const PinRule& rule) {
+    if (rule.expires_ms != 0 && rule.expires_ms <= now) return;  // lapsed
+    state.pinned = true;
+    state.dram |= rule.dram;
+    if (rule.expires_ms == 0) forever = true;
+    state.expires_ms = std::max(state.expires_ms, rule.expires_ms);
+  };
+  if (auto it = key_pins_.find(*e.key); it != key_pins_.end()) apply(it->second);
+  if (e.meta && !e.meta->group.empty() && !group_pins_.empty()) {
+    auto it = group_pins_.find(IndexKey(e.namespace_id, e.meta->group).str());
+    if (it != group_pins_.end()) apply(it->second);
+  }
+  if (forever) state.expires_ms = 0;
+  return state;
+}
+
+void Engine::AttachLocked(Entry& e) {
+  Namespace* ns = FindNamespaceLocked(e.namespace_id);
+  assert(ns != nullptr);
+  ++ns->objects;
+  ns->bytes += e.value_len;
+  e.policy.owner = &e;
+  e.policy.key_hash = Xxh3(e.key->data(), e.key->size());
+  e.policy.bytes = e.value_len;
+  ns->policy->Insert(&e.policy);
+  if (e.expires_ms != 0) expiry_.push({e.expires_ms, e.seq, *e.key});
+  if (!e.meta) return;
+  if (!e.meta->group.empty()) {
+    groups_[IndexKey(e.namespace_id, e.meta->group).str()].insert(&e);
+  }
+  if (!e.meta->parent.empty()) {
+    auto it = index_.find(IndexKey(e.namespace_id, e.meta->parent).view());
+    if (it != index_.end() && &it->second != &e) {
+      e.parent = &it->second;
+      children_[e.parent].push_back(&e);
+    } else {
+      // Its prefix is already broken: no lookup can reach it.
+      ns->policy->Orphan(&e.policy);
+    }
+  }
+}
+
+void Engine::DetachLocked(Entry& e, bool orphan_children) {
+  Namespace* ns = FindNamespaceLocked(e.namespace_id);
+  if (ns != nullptr) {
+    --ns->objects;
+    ns->bytes -= std::min(ns->bytes, e.value_len);
+    ns->policy->Remove(&e.policy);
+  }
+  if (e.meta && !e.meta->group.empty()) {
+    auto g = groups_.find(IndexKey(e.namespace_id, e.meta->group).str());
+    if (g != groups_.end()) {
+      g->second.erase(&e);
+      if (g->second.empty()) groups_.erase(g);
+    }
+  }
+  if (e.parent != nullptr) {
+    auto c = children_.find(e.parent);
+    if (c != children_.end()) {
+      std::erase(c->second, &e);
+      if (c->second.empty()) children_.erase(c);
+    }
+    e.parent = nullptr;
+  }
+  if (orphan_children) {
+    auto c = children_.find(&e);
+    if (c != children_.end()) {
+      for (Entry* child : c->second) {
+        child->parent = nullptr;
+        if (Namespace* cns = FindNamespaceLocked(child->namespace_id)) {
+          cns->policy->Orphan(&child->policy);
+        }
+      }
+      children_.erase(c);
+    }
+  }
+}
+
+Status Engine::MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* keep) {
+  if (ns.config.quota_bytes == 0) return Status::Ok();
+  auto evictable = [&](PolicyNode* n) {
+    const Entry* e = static_cast<const Entry*>(n->owner);
+    return e != keep && !LeasedLocked(*e) && !PinStateLocked(*e).pinned;
+  };
+  while (ns.bytes + incoming > ns.config.quota_bytes) {
+    PolicyNode* node = ns.policy->Victim(evictable);
+    if (node == nullptr) {
+      return Status::NoSpace("no space: pinned: namespace '" + ns.name + "' holds " +
+                             FormatSize(ns.bytes) + " of its " + FormatSize(ns.config.quota_bytes) +
+                             " quota in pinned or leased objects");
+    }
+    std::string key = *static_cast<Entry*>(node->owner)->key;
+    EraseLocked(index_.find(key));
+    EnqueueTombstoneLocked(key, nullptr);
+    ++ns.evictions;
+    ++stats_.evictions_quota;
+  }
+  return Status::Ok();
+}
+
+void Engine::MaintainLocked() {
+  uint64_t now = NowMs();
+  // Expired objects: invisible already; now their space is reclaimed. No
+  // tombstone is needed: the record carries its expiry.
+  while (!expiry_.empty() && expiry_.top().expires_ms <= now) {
+    ExpiryItem item = expiry_.top();
+    expiry_.pop();
+    auto it = index_.find(item.index_key);
+    if (it == index_.end() || it->second.seq != item.seq) continue;
+    Entry& e = it->second;
+    if (LeasedLocked(e)) {
+      expiry_.push({e.lease_until_ms, e.seq, item.index_key});  // look again when it ends
+      continue;
+    }
+    if (e.dirty) {
+      expiry_.push({now + 1000, e.seq, item.index_key});  // not written yet: later
+      continue;
+    }
+    EraseLocked(it);
+    ++stats_.expired_objects;
+  }
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    if (it->second.expires_ms <= now) {
+      auto lease = std::move(it->second);
+      it = leases_.erase(it);
+      for (const auto& [key, seq] : lease.objects) {
+        auto e = index_.find(key);
+        if (e != index_.end() && e->second.seq == seq && e->second.leases > 0) --e->second.leases;
+      }
+    } else {
+      ++it;
+    }
+  }
+  // Lapsed pins are dropped from memory; the catalog still lists them until
+  // its next write, and they are ignored when it is read.
+  std::erase_if(key_pins_, [now](const auto& kv) {
+    return kv.second.expires_ms && kv.second.expires_ms <= now;
+  });
+  std::erase_if(group_pins_, [now](const auto& kv) {
+    return kv.second.expires_ms && kv.second.expires_ms <= now;
+  });
+}
+
+Status Engine::ReleaseLease(uint64_t lease_id) {
+  std::unique_lock lock(mu_);
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return Status::NotFound("no such lease (released or ended)");
+  for (const auto& [key, seq] : it->second.objects) {
+    auto e = index_.find(key);
+    if (e != index_.end() && e->second.seq == seq && e->second.leases > 0) --e->second.leases;
+  }
+  leases_.erase(it);
+  return Status::Ok();
+}
+
+void Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
+  const std::string key = *e.key;
+  const uint64_t seq = e.seq;
+  auto requeue = [this, &key](Entry& entry) {
+    ClearFlashLocked(entry);
+    lru_[entry.lru_level].Remove(&entry);
+    entry.dirty = true;
+    ++stats_.dirty_objects;
+    FlushItem item;
+    item.kind = FlushItem::Kind::kPut;
+    item.key = key;
+    item.seq = entry.seq;
+    item.value_len = entry.value_len;
+    item.value_xxh3 = entry.value_xxh3;
+    item.created_ms = entry.created_ms;
+    item.expires_ms = entry.expires_ms;
+    item.ext = EncodeRecordExt(entry.meta.get());
+    item.block = entry.dram;
+    Enqueue(std::move(item));
+  };
+  if (e.dram) {
+    requeue(e);
+    return;
+  }
+  auto seg_it = segments_.find(e.segment_id);
+  std::shared_ptr<ArenaBlock> block = AllocateLocked(e.value_len, lock, /*wait=*/false);
+  Status st = Status::NoSpace("no DRAM to carry it forward");
+  if (block && seg_it != segments_.end()) {
+    std::shared_ptr<Segment> segment = seg_it->second;
+    RecordHeader h{};
+    h.key_len = static_cast<uint16_t>(IndexKeyUserKey(key).size());
+    h.ext_len = static_cast<uint32_t>(EncodeRecordExt(e.meta.get()).size());
+    h.value_len = e.value_len;
+    const uint64_t offset = e.record_offset, xxh3 = e.value_xxh3, len = e.value_len;
+    lock.unlock();
+    st = segment->ReadValue(offset, h, block->data());
+    if (st.ok() && Xxh3(block->data(), len) != xxh3) st = Status::Corrupt("checksum mismatch");
+    lock.lock();
+  }
+  auto it = index_.find(key);
+  if (it == index_.end() || it->second.seq != seq) return;  // changed meanwhile
+  if (!st.ok()) {
+    ++stats_.pinned_lost;
+    spdlog::error("pinned object '{}' lost in flash reclaim: {}", IndexKeyUserKey(key),
+                  st.ToString());
+    EraseLocked(it);
+    EnqueueTombstoneLocked(key, nullptr);
+    return;
+  }
+  std::memset(block->data() + e.value_len, 0, block->size() - e.value_len);
+  SetDramLocked(it->second, std::move(block));
+  requeue(it->second);
+}
+
+Result<uint64_t> Engine::DeleteGroup(uint32_t ns, std::string_view group) {
+  if (group.empty() || group.size() > kMaxGroupBytes) {
+    return Status::Invalid("group must be 1 to 512 bytes");
+  }
+  std::unique_lock lock(mu_);
+  WaitWhileCommitsPausedLocked(lock);
+  if (closed_) return Status::Unavailable("engine closed");
+  auto g = groups_.find(IndexKey(ns, group).str());
+  if (g == groups_.end()) return uint64_t{0};
+  std::vector<std::string> keys;
+  for (Entry* e : g->second) keys.push_back(*e->key);
+  uint64_t deleted = 0;
+  for (const std::string& key : keys) {
+    auto it = index_.find(key);
+    if (it == index_.end()) continue;
+    if (!ExpiredLocked(it->second)) ++deleted;
+    EraseLocked(it);
+    EnqueueTombstoneLocked(key, nullptr);
+    ++stats_.deletes;
+  }
+  return deleted;
+}
+
+}  // namespace ctxstore::engine

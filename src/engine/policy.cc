@@ -1,0 +1,89 @@
+#include "engine/policy.h"
+
+#include <algorithm>
+
+#include "engine/policy_internal.h"
+
+namespace ctxstore::engine {
+namespace policy_internal {
+
+void NodeList::Link(PolicyNode* n) {
+  n->queue = queue_;
+  size_++;
+  bytes_ += n->bytes;
+}
+
+void NodeList::PushHead(PolicyNode* n) {
+  n->prev = nullptr;
+  n->next = head_;
+  if (head_ != nullptr) {
+    head_->prev = n;
+  } else {
+    tail_ = n;
+  }
+  head_ = n;
+  Link(n);
+}
+
+void NodeList::PushTail(PolicyNode* n) {
+  n->next = nullptr;
+  n->prev = tail_;
+  if (tail_ != nullptr) {
+    tail_->next = n;
+  } else {
+    head_ = n;
+  }
+  tail_ = n;
+  Link(n);
+}
+
+void NodeList::Unlink(PolicyNode* n) {
+  if (n->prev != nullptr) {
+    n->prev->next = n->next;
+  } else {
+    head_ = n->next;
+  }
+  if (n->next != nullptr) {
+    n->next->prev = n->prev;
+  } else {
+    tail_ = n->prev;
+  }
+  n->prev = nullptr;
+  n->next = nullptr;
+  n->queue = kUnlinked;
+  size_--;
+  bytes_ -= n->bytes;
+}
+
+PolicyNode* FirstEvictable(const NodeList& list, const Evictable& evictable) {
+  for (PolicyNode* n = list.tail(); n != nullptr; n = n->prev) {
+    if (evictable(n)) return n;
+  }
+  return nullptr;
+}
+
+void GhostList::Add(uint64_t key_hash, uint64_t capacity) {
+  capacity = std::max(capacity, kMinCapacity);
+  uint64_t seq = next_seq_++;
+  latest_[key_hash] = seq;
+  fifo_.push_back({key_hash, seq});
+  // Usually pops one entry; after the capacity shrinks (the namespace
+  // emptied) it pops more, but each entry is popped once, so O(1) amortized.
+  while (fifo_.size() > capacity) {
+    const Entry& oldest = fifo_.front();
+    auto it = latest_.find(oldest.key_hash);
+    if (it != latest_.end() && it->second == oldest.seq) latest_.erase(it);
+    fifo_.pop_front();
+  }
+}
+
+}  // namespace policy_internal
+
+std::unique_ptr<EvictionPolicy> NewEvictionPolicy(std::string_view name) {
+  if (name == "lru") return policy_internal::NewLruPolicy();
+  if (name == "s3fifo") return policy_internal::NewS3FifoPolicy();
+  if (name == "lru-ghost") return policy_internal::NewLruGhostPolicy();
+  return nullptr;
+}
+
+}  // namespace ctxstore::engine
