@@ -4,10 +4,16 @@
 // from an internal pool (opening one when none is idle) and returns it after
 // the reply, so concurrent calls run on separate connections. Errors are
 // values: every call returns a Status or a Result.
+//
+// A Client works inside one namespace (ClientOptions::namespace_name), named
+// at HELLO on every pooled connection: keys, groups, pins and leases of other
+// namespaces are invisible to it. The namespace admin calls
+// (CreateNamespace ... DeleteNamespace) are not scoped that way.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,11 +31,21 @@ struct ClientOptions {
   uint32_t io_timeout_ms = 60000;      // per send/receive; the call fails with kUnavailable
   uint32_t max_idle_connections = 16;  // kept open in the pool for reuse
   bool verify_checksums = true;        // check each GET's XXH3 before returning bytes
+  // Every key op runs in this namespace. One the server does not know makes
+  // Connect fail with kNotFound.
+  std::string namespace_name = "default";
 };
 
 struct PutOptions {
   bool sync = false;       // return only once the value is on flash and fdatasync'ed
   bool overwrite = false;  // replace an existing value instead of answering kExists
+  // 0: the namespace's default TTL. Capped by the namespace's maximum.
+  uint64_t ttl_ms = 0;
+  std::string group;   // session tag for LIST, PIN and DeleteGroup ("" = none)
+  std::string parent;  // key of the previous chunk of the same prefix ("" = none)
+  std::string meta;    // opaque blob returned by GetWithMeta and Stat, <= 4096 bytes
+  // BatchPut only: item i's parent is item i-1 (item 0's is `parent`).
+  bool chain = false;
 };
 
 struct PutItem {
@@ -40,6 +56,78 @@ struct PutItem {
 struct GetItem {
   StatusCode code = StatusCode::kOk;  // kOk, kNotFound, kCorrupt, kIoError
   std::string value;                  // set when code is kOk
+};
+
+struct GetWithMetaResult {
+  std::string value;
+  std::string meta;  // as given to Put ("" when none)
+};
+
+struct MatchResult {
+  uint32_t matched = 0;   // leading keys present
+  uint64_t lease_id = 0;  // 0 when nothing matched (no lease was taken)
+};
+
+// Everything the server knows about one object (Stat, List).
+struct ObjectInfo {
+  std::string key;
+  uint32_t namespace_id = 0;
+  uint64_t value_len = 0;
+  uint64_t value_xxh3 = 0;
+  uint64_t created_ms = 0;  // wall clock, ms since the Unix epoch
+  uint64_t expires_ms = 0;  // 0 = never
+  bool in_dram = false;
+  bool on_flash = false;
+  bool durable = false;  // on flash and synced
+  bool pinned = false;
+  bool pin_dram = false;
+  uint64_t pin_expires_ms = 0;  // 0 = until unpinned
+  uint32_t leases = 0;
+  uint64_t lease_expires_ms = 0;
+  bool orphan = false;  // its parent is gone
+  std::string group;
+  std::string parent;
+  std::string writer;  // the client name of the connection that stored it
+  std::string meta;
+};
+
+struct ListOptions {
+  std::string prefix;    // keys starting with this ("" = all)
+  std::string group;     // "" = any group
+  std::string cursor;    // the previous page's next_cursor ("" = from the start)
+  uint32_t limit = 100;  // 1..1000 objects per page
+};
+
+struct ListPage {
+  std::vector<ObjectInfo> items;  // in key order
+  std::string next_cursor;        // "" when this was the last page
+};
+
+struct PinOptions {
+  bool by_group = false;  // the name is a group: pins its objects, present and future
+  uint64_t ttl_ms = 0;    // the pin lapses by itself after this; 0 = never
+  bool dram = false;      // keep (or load) the objects in DRAM
+};
+
+// Namespace settings. CreateNamespace leaves unset fields at the server's
+// defaults; SetNamespace leaves them unchanged.
+struct NamespaceSpec {
+  std::optional<uint64_t> quota_bytes;     // logical bytes of live objects; 0 = unlimited
+  std::optional<uint64_t> default_ttl_ms;  // for PUTs without a TTL; 0 = none
+  std::optional<uint64_t> max_ttl_ms;      // cap on every TTL; 0 = no cap
+  std::optional<uint32_t> priority;        // 0..7: lower leaves DRAM first
+};
+
+struct NamespaceInfo {
+  uint32_t id = 0;
+  std::string name;
+  uint64_t quota_bytes = 0;
+  uint64_t default_ttl_ms = 0;
+  uint64_t max_ttl_ms = 0;
+  uint32_t priority = 0;
+  uint64_t objects = 0;
+  uint64_t bytes = 0;      // counted against quota_bytes
+  uint64_t evictions = 0;  // objects evicted to keep the namespace within its quota
 };
 
 struct ServerInfo {
@@ -60,7 +148,8 @@ class Client {
 
   const ServerInfo& server_info() const;
 
-  // kExists when present and !overwrite.
+  // kExists when present and !overwrite. kNoSpace with a message starting
+  // "no space: pinned" when the namespace's quota is held by pinned data.
   Status Put(std::string_view key, std::span<const uint8_t> value, const PutOptions& opts = {});
   Status Put(std::string_view key, std::string_view value, const PutOptions& opts = {});
 
@@ -69,6 +158,8 @@ class Client {
   // Receives the value straight into buffer and returns its length. A value
   // larger than the buffer yields kTooLarge (message names the size needed).
   Result<size_t> GetInto(std::string_view key, std::span<uint8_t> buffer);
+  // The value and the metadata blob stored with it.
+  Result<GetWithMetaResult> GetWithMeta(std::string_view key);
 
   // The value's length, or kNotFound.
   Result<uint64_t> Exists(std::string_view key);
@@ -81,6 +172,43 @@ class Client {
   Result<std::vector<bool>> BatchExists(std::span<const std::string> keys);
   // Number of leading keys present (longest stored prefix).
   Result<uint32_t> MatchPrefix(std::span<const std::string> keys);
+  // MatchPrefix that also leases the matched objects for lease_ms: neither
+  // eviction nor expiry removes them until ReleaseLease or the lease's end
+  // (explicit deletes still do).
+  //
+  // A lease belongs to the pooled connection that took it, and the server
+  // ends it when that connection closes: when the pool drops the connection
+  // (more than max_idle_connections idle, a transport error, the server's
+  // idle timeout) or the Client is destroyed. Leases are therefore a hint
+  // for the time between a match and the reads that follow it, not a lock
+  // to hold for long. ReleaseLease may run on any connection of the same
+  // namespace, so it needs no particular one.
+  Result<MatchResult> MatchPrefixLease(std::span<const std::string> keys, uint64_t lease_ms);
+  // kNotFound when the lease is unknown or has already ended.
+  Status ReleaseLease(uint64_t lease_id);
+
+  Result<ObjectInfo> Stat(std::string_view key);
+  // One page; follow next_cursor for the rest.
+  Result<ListPage> List(const ListOptions& opts);
+
+  // Pins a key (kNotFound when absent) or a group (its present and future
+  // objects): pinned objects are not removed to make room (namespace quota,
+  // flash reclaim), and with opts.dram they also stay in DRAM. Their TTL
+  // still applies. Pins survive restarts. Returns the number of objects
+  // pinned now.
+  Result<uint64_t> Pin(std::string_view name, const PinOptions& opts = {});
+  // kNotFound when there is no such pin.
+  Status Unpin(std::string_view name, bool by_group = false);
+  // Deletes every object of the group; the number deleted.
+  Result<uint64_t> DeleteGroup(std::string_view group);
+
+  // Namespace admin. Names are 1..64 bytes of [A-Za-z0-9._-]; "default"
+  // always exists and cannot be deleted. Deleting a namespace deletes its
+  // objects and pins.
+  Status CreateNamespace(std::string_view name, const NamespaceSpec& spec = {});
+  Status SetNamespace(std::string_view name, const NamespaceSpec& spec);
+  Result<std::vector<NamespaceInfo>> ListNamespaces();
+  Status DeleteNamespace(std::string_view name);
 
   // Returns once everything acknowledged before it is on flash and synced.
   Status Flush();

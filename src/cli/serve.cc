@@ -33,6 +33,10 @@ struct ServeFlags {
   uint32_t max_connections = 4096;
   uint32_t max_batch_keys = 1024;
   std::string max_batch_bytes = "1GiB";
+  std::string eviction_policy = "lru";
+  std::string max_lease = "60s";
+  uint32_t max_leases_per_connection = 256;
+  uint64_t max_pins = 100'000;
   std::string log_level = "info";
   std::string config_file;
 };
@@ -81,6 +85,10 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       {"max-connections", num(&f->max_connections)},
       {"max-batch-keys", num(&f->max_batch_keys)},
       {"max-batch-bytes", str(&f->max_batch_bytes)},
+      {"eviction-policy", str(&f->eviction_policy)},
+      {"max-lease", str(&f->max_lease)},
+      {"max-leases-per-connection", num(&f->max_leases_per_connection)},
+      {"max-pins", num(&f->max_pins)},
       {"log-level", str(&f->log_level)},
   };
   for (const auto& [key, node] : table) {
@@ -140,6 +148,14 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   CTX_RETURN_IF_ERROR(duration(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
   CTX_RETURN_IF_ERROR(duration(f.frame_timeout, "--frame-timeout", &so->frame_timeout_ms));
   CTX_RETURN_IF_ERROR(size(f.max_batch_bytes, "--max-batch-bytes", &so->limits.max_batch_bytes));
+  CTX_RETURN_IF_ERROR(duration(f.max_lease, "--max-lease", &eo->max_lease_ms));
+  if (engine::NewEvictionPolicy(f.eviction_policy) == nullptr) {
+    return Status::Invalid("--eviction-policy: unknown policy '" + f.eviction_policy +
+                           "' (one of: " + std::string(engine::kPolicyNames) + ")");
+  }
+  eo->eviction_policy = f.eviction_policy;
+  eo->max_pins = f.max_pins;
+  so->limits.max_leases_per_connection = f.max_leases_per_connection;
   so->workers = f.workers;
   so->max_connections = f.max_connections;
   so->limits.max_batch_keys = f.max_batch_keys;
@@ -239,6 +255,16 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--max-batch-bytes", flags->max_batch_bytes,
                   "Bytes per BATCH_PUT request or BATCH_GET reply")
+      ->capture_default_str();
+  cmd->add_option("--eviction-policy", flags->eviction_policy,
+                  "Order of eviction within a namespace quota: lru, s3fifo, lru-ghost")
+      ->capture_default_str();
+  cmd->add_option("--max-lease", flags->max_lease, "Longest MATCH_PREFIX lease")
+      ->capture_default_str();
+  cmd->add_option("--max-leases-per-connection", flags->max_leases_per_connection,
+                  "Outstanding leases one connection may hold")
+      ->capture_default_str();
+  cmd->add_option("--max-pins", flags->max_pins, "Pin rules (keys and groups) in all")
       ->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();

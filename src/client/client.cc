@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "client/socket.h"
@@ -26,6 +27,15 @@ constexpr uint64_t kMaxErrorBodyBytes = 64 * 1024;
 constexpr uint64_t kMaxStatsBodyBytes = 16 * 1024 * 1024;
 // HELLO reply: fixed fields plus a key-encoded version string.
 constexpr uint64_t kMaxHelloBodyBytes = 2 + 8 + 4 + 8 + 2 + 65535;
+// One object's info: a handful of fixed fields and strings of at most 64 KiB.
+constexpr uint64_t kMaxStatBodyBytes = 512 * 1024;
+// A LIST page holds at most 1000 objects; their strings are bounded by the
+// server's limits (keys, groups 512 bytes, meta 4 KiB), far below this.
+constexpr uint64_t kMaxListBodyBytes = 64 * 1024 * 1024;
+// NS_LIST: a JSON array of small objects.
+constexpr uint64_t kMaxNamespaceListBodyBytes = 16 * 1024 * 1024;
+// The GET reply with kFlagExt: u64 xxh3, u16 meta_len (then meta and value).
+constexpr size_t kGetExtReplyPrefix = 10;
 
 iovec Iov(const void* data, size_t len) {
   return iovec{const_cast<void*>(data), len};
@@ -128,13 +138,21 @@ Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
 
   protocol::HelloRequest hello;
   hello.client_name = options.client_name.substr(0, protocol::kMaxKeyBytes);
+  // "" means "default" on the wire; sending it for the default namespace
+  // keeps HELLO byte-identical to what servers without namespaces accept.
+  if (options.namespace_name != "default") hello.namespace_name = options.namespace_name;
   std::string body = protocol::EncodeHelloRequest(hello);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   // Not pooled until HELLO succeeds; the lease is released by hand below.
   Lease lease(this, std::move(conn));
   auto reply = CallOn(lease, Opcode::kHello, 0, iov, kMaxHelloBodyBytes);
   std::unique_ptr<Connection> opened = lease.Release();
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    if (reply.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("no such namespace: " + options.namespace_name);
+    }
+    return reply.status();
+  }
   auto decoded = protocol::DecodeHelloReply(*reply);
   if (!decoded.ok()) return ProtocolError(decoded.status().message());
   if (decoded->version != protocol::kVersion) {
@@ -275,8 +293,116 @@ Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys) {
   return Status::Ok();
 }
 
-uint16_t PutFlags(const PutOptions& opts) {
-  return (opts.sync ? protocol::kFlagSync : 0) | (opts.overwrite ? protocol::kFlagOverwrite : 0);
+// Whether a PUT (batch: a BATCH_PUT) needs the put-options block. Without
+// one the request is exactly what servers without context semantics accept.
+bool NeedsPutOptions(const PutOptions& opts, bool batch) {
+  return opts.ttl_ms != 0 || !opts.group.empty() || !opts.parent.empty() || !opts.meta.empty() ||
+         (batch && opts.chain);
+}
+
+uint16_t PutFlags(const PutOptions& opts, bool batch) {
+  return (opts.sync ? protocol::kFlagSync : 0) | (opts.overwrite ? protocol::kFlagOverwrite : 0) |
+         (NeedsPutOptions(opts, batch) ? protocol::kFlagExt : 0);
+}
+
+Status CheckGroup(std::string_view group) {
+  if (group.empty()) return Status::Invalid("empty group name");
+  if (group.size() > protocol::kMaxGroupBytes) {
+    return Status::TooLarge("group name of " + std::to_string(group.size()) +
+                            " bytes exceeds the limit of " +
+                            std::to_string(protocol::kMaxGroupBytes));
+  }
+  return Status::Ok();
+}
+
+// Strings go on the wire with a u16 length; the server's own limits are far
+// lower, so this only keeps the encoding from truncating.
+Status CheckShortString(std::string_view what, std::string_view s) {
+  if (s.size() > protocol::kMaxKeyBytes) {
+    return Status::TooLarge(std::string(what) + " of " + std::to_string(s.size()) +
+                            " bytes exceeds the limit of " +
+                            std::to_string(protocol::kMaxKeyBytes));
+  }
+  return Status::Ok();
+}
+
+// The options block of a PUT or BATCH_PUT, checked against the protocol's
+// limits first: the server would refuse the frame only after the client had
+// started streaming the value.
+Result<std::string> EncodePutOptionsChecked(const PutOptions& opts, bool batch) {
+  if (!opts.group.empty()) CTX_RETURN_IF_ERROR(CheckGroup(opts.group));
+  if (!opts.parent.empty()) CTX_RETURN_IF_ERROR(protocol::ValidateKey(opts.parent));
+  if (opts.meta.size() > protocol::kMaxMetaBytes) {
+    return Status::TooLarge("metadata of " + std::to_string(opts.meta.size()) +
+                            " bytes exceeds the limit of " +
+                            std::to_string(protocol::kMaxMetaBytes));
+  }
+  protocol::PutOptionsBlock block;
+  block.ttl_ms = opts.ttl_ms;
+  block.put_flags = batch && opts.chain ? protocol::kPutFlagChain : 0;
+  block.group = opts.group;
+  block.parent = opts.parent;
+  block.meta = opts.meta;
+  return protocol::EncodePutOptions(block);
+}
+
+ObjectInfo FromWire(protocol::ObjectInfoWire&& w) {
+  ObjectInfo info;
+  info.key = std::move(w.key);
+  info.namespace_id = w.namespace_id;
+  info.value_len = w.value_len;
+  info.value_xxh3 = w.value_xxh3;
+  info.created_ms = w.created_ms;
+  info.expires_ms = w.expires_ms;
+  info.in_dram = (w.state & protocol::kObjectStateInDram) != 0;
+  info.on_flash = (w.state & protocol::kObjectStateOnFlash) != 0;
+  info.durable = (w.state & protocol::kObjectStateDurable) != 0;
+  info.pinned = (w.state & protocol::kObjectStatePinned) != 0;
+  info.pin_dram = (w.state & protocol::kObjectStatePinDram) != 0;
+  info.orphan = (w.state & protocol::kObjectStateOrphan) != 0;
+  info.pin_expires_ms = w.pin_expires_ms;
+  info.leases = w.leases;
+  info.lease_expires_ms = w.lease_expires_ms;
+  info.group = std::move(w.group);
+  info.parent = std::move(w.parent);
+  info.writer = std::move(w.writer);
+  info.meta = std::move(w.meta);
+  return info;
+}
+
+// NS_CREATE / NS_SET body: only the fields the caller set.
+std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) {
+  nlohmann::json j = nlohmann::json::object();
+  j["name"] = std::string(name);
+  if (spec.quota_bytes) j["quota_bytes"] = *spec.quota_bytes;
+  if (spec.default_ttl_ms) j["default_ttl_ms"] = *spec.default_ttl_ms;
+  if (spec.max_ttl_ms) j["max_ttl_ms"] = *spec.max_ttl_ms;
+  if (spec.priority) j["priority"] = *spec.priority;
+  // Names that are not UTF-8 are sent with replacement characters; the
+  // server refuses them as invalid names anyway.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Reads an unsigned field of an NS_LIST entry; false when present but not a
+// non-negative integer. Absent fields (an older server) stay 0.
+template <typename T>
+bool ReadUnsigned(const nlohmann::json& entry, const char* field, T* out) {
+  auto it = entry.find(field);
+  if (it == entry.end()) return true;
+  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->template get<int64_t>() >= 0)) {
+    return false;
+  }
+  *out = static_cast<T>(it->template get<uint64_t>());
+  return true;
+}
+
+Result<uint64_t> DecodeCount(const Result<std::string>& reply, std::string_view op) {
+  if (!reply.ok()) return reply.status();
+  auto n = protocol::DecodeU64(*reply);
+  if (!n.ok()) {
+    return ProtocolError(std::string(op) + " reply of " + std::to_string(reply->size()) + " bytes");
+  }
+  return *n;
 }
 
 }  // namespace
@@ -307,10 +433,15 @@ Status Client::Put(std::string_view key, std::span<const uint8_t> value, const P
                             std::to_string(impl_->max_value_bytes()));
   }
   std::string prefix = protocol::EncodeKey(key);
-  // Header, key prefix and the caller's bytes in one sendmsg: no copy of the value.
+  if (NeedsPutOptions(opts, /*batch=*/false)) {
+    auto block = EncodePutOptionsChecked(opts, /*batch=*/false);
+    if (!block.ok()) return block.status();
+    prefix += *block;
+  }
+  // Header, prefix and the caller's bytes in one sendmsg: no copy of the value.
   std::array<iovec, 3> iov{iovec{}, Iov(prefix.data(), prefix.size()),
                            Iov(value.data(), value.size())};
-  auto reply = impl_->Call(Opcode::kPut, PutFlags(opts), iov, 0);
+  auto reply = impl_->Call(Opcode::kPut, PutFlags(opts, /*batch=*/false), iov, 0);
   return reply.status();
 }
 
@@ -377,6 +508,42 @@ Result<size_t> Client::GetInto(std::string_view key, std::span<uint8_t> buffer) 
   return static_cast<size_t>(r->value_len);
 }
 
+Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
+  CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
+  auto conn = impl_->Borrow();
+  if (!conn.ok()) return conn.status();
+  Impl::Lease lease(impl_.get(), std::move(*conn));
+  std::string prefix = protocol::EncodeKey(key);
+  std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
+  auto h = impl_->Exchange(lease, Opcode::kGet, protocol::kFlagExt, iov);
+  if (!h.ok()) return h.status();
+  if (h->body_len < kGetExtReplyPrefix) {
+    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
+  }
+  std::array<uint8_t, kGetExtReplyPrefix> raw;
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), raw.size()));
+  protocol::ByteReader r(std::span<const uint8_t>(raw.data(), raw.size()));
+  const uint64_t xxh3 = r.Get<uint64_t>();
+  const uint16_t meta_len = r.Get<uint16_t>();
+  const uint64_t rest = h->body_len - kGetExtReplyPrefix;
+  // Never allocate a length the server's own limits rule out.
+  if (meta_len > protocol::kMaxMetaBytes || meta_len > rest ||
+      rest - meta_len > impl_->max_value_bytes()) {
+    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes with " +
+                         std::to_string(meta_len) + " bytes of metadata");
+  }
+  GetWithMetaResult result;
+  result.meta.resize(meta_len);
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(result.meta.data(), result.meta.size()));
+  result.value.resize(rest - meta_len);
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(result.value.data(), result.value.size()));
+  lease.MarkClean();
+  if (impl_->options.verify_checksums && Xxh3(result.value.data(), result.value.size()) != xxh3) {
+    return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
+  }
+  return result;
+}
+
 Result<uint64_t> Client::Exists(std::string_view key) {
   CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
   std::string prefix = protocol::EncodeKey(key);
@@ -408,6 +575,11 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
   std::vector<size_t> header_ends;
   header_ends.reserve(items.size() + 1);
   protocol::ByteWriter(&headers).Put(static_cast<uint32_t>(items.size()));
+  if (NeedsPutOptions(opts, /*batch=*/true)) {
+    auto block = EncodePutOptionsChecked(opts, /*batch=*/true);
+    if (!block.ok()) return block.status();
+    headers += *block;
+  }
   header_ends.push_back(headers.size());
   uint64_t body_len = headers.size();
   for (const PutItem& item : items) {
@@ -434,7 +606,8 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
     iov.push_back(Iov(headers.data() + header_ends[i], header_ends[i + 1] - header_ends[i]));
     iov.push_back(Iov(items[i].value.data(), items[i].value.size()));
   }
-  auto reply = impl_->Call(Opcode::kBatchPut, PutFlags(opts), iov, 4 + 2 * items.size());
+  auto reply =
+      impl_->Call(Opcode::kBatchPut, PutFlags(opts, /*batch=*/true), iov, 4 + 2 * items.size());
   if (!reply.ok()) return reply.status();
   auto codes = protocol::DecodeStatusList(*reply);
   if (!codes.ok()) return ProtocolError(codes.status().message());
@@ -526,6 +699,150 @@ Result<uint32_t> Client::MatchPrefix(std::span<const std::string> keys) {
                          std::to_string(keys.size()) + " keys");
   }
   return matched;
+}
+
+Result<MatchResult> Client::MatchPrefixLease(std::span<const std::string> keys, uint64_t lease_ms) {
+  if (keys.empty()) return MatchResult{};
+  CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
+  std::string body = protocol::EncodeU64(lease_ms);
+  body += protocol::EncodeKeyList(keys);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  auto reply = impl_->Call(Opcode::kMatchPrefix, protocol::kFlagExt, iov, 12);
+  if (!reply.ok()) return reply.status();
+  protocol::ByteReader r(*reply);
+  MatchResult result;
+  result.matched = r.Get<uint32_t>();
+  result.lease_id = r.Get<uint64_t>();
+  if (!r.ok() || r.remaining() != 0 || result.matched > keys.size()) {
+    return ProtocolError("MATCH_PREFIX reply of " + std::to_string(reply->size()) + " bytes for " +
+                         std::to_string(keys.size()) + " keys");
+  }
+  return result;
+}
+
+Status Client::ReleaseLease(uint64_t lease_id) {
+  std::string body = protocol::EncodeU64(lease_id);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kRelease, 0, iov, 0).status();
+}
+
+Result<ObjectInfo> Client::Stat(std::string_view key) {
+  CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
+  std::string body = protocol::EncodeKey(key);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  auto reply = impl_->Call(Opcode::kStat, 0, iov, kMaxStatBodyBytes);
+  if (!reply.ok()) return reply.status();
+  auto info = protocol::DecodeObjectInfo(std::string_view(*reply));
+  if (!info.ok()) return ProtocolError("STAT reply: " + info.status().message());
+  return FromWire(std::move(*info));
+}
+
+Result<ListPage> Client::List(const ListOptions& opts) {
+  if (opts.limit == 0 || opts.limit > 1000) {
+    return Status::Invalid("list limit " + std::to_string(opts.limit) + " is not in 1..1000");
+  }
+  CTX_RETURN_IF_ERROR(CheckShortString("prefix", opts.prefix));
+  CTX_RETURN_IF_ERROR(CheckShortString("group", opts.group));
+  CTX_RETURN_IF_ERROR(CheckShortString("cursor", opts.cursor));
+  protocol::ListRequest req;
+  req.prefix = opts.prefix;
+  req.group = opts.group;
+  req.cursor = opts.cursor;
+  req.limit = opts.limit;
+  std::string body = protocol::EncodeListRequest(req);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  auto reply = impl_->Call(Opcode::kList, 0, iov, kMaxListBodyBytes);
+  if (!reply.ok()) return reply.status();
+  auto decoded = protocol::DecodeListReply(*reply);
+  if (!decoded.ok()) return ProtocolError("LIST reply: " + decoded.status().message());
+  if (decoded->items.size() > opts.limit) {
+    return ProtocolError("LIST reply has " + std::to_string(decoded->items.size()) +
+                         " items for a limit of " + std::to_string(opts.limit));
+  }
+  ListPage page;
+  page.items.reserve(decoded->items.size());
+  for (protocol::ObjectInfoWire& w : decoded->items) page.items.push_back(FromWire(std::move(w)));
+  page.next_cursor = std::move(decoded->next_cursor);
+  return page;
+}
+
+Result<uint64_t> Client::Pin(std::string_view name, const PinOptions& opts) {
+  CTX_RETURN_IF_ERROR(opts.by_group ? CheckGroup(name) : protocol::ValidateKey(name));
+  protocol::PinRequest req;
+  req.by_group = opts.by_group;
+  req.name = std::string(name);
+  req.ttl_ms = opts.ttl_ms;
+  req.dram = opts.dram;
+  std::string body = protocol::EncodePinRequest(req);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return DecodeCount(impl_->Call(Opcode::kPin, 0, iov, 8), "PIN");
+}
+
+Status Client::Unpin(std::string_view name, bool by_group) {
+  CTX_RETURN_IF_ERROR(by_group ? CheckGroup(name) : protocol::ValidateKey(name));
+  std::string body = protocol::EncodeUnpinRequest(by_group, name);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kUnpin, 0, iov, 0).status();
+}
+
+Result<uint64_t> Client::DeleteGroup(std::string_view group) {
+  CTX_RETURN_IF_ERROR(CheckGroup(group));
+  std::string body = protocol::EncodeString(group);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return DecodeCount(impl_->Call(Opcode::kDeleteGroup, 0, iov, 8), "DELETE_GROUP");
+}
+
+Status Client::CreateNamespace(std::string_view name, const NamespaceSpec& spec) {
+  CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
+  std::string body = NamespaceSpecJson(name, spec);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kNsCreate, 0, iov, 0).status();
+}
+
+Status Client::SetNamespace(std::string_view name, const NamespaceSpec& spec) {
+  CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
+  std::string body = NamespaceSpecJson(name, spec);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kNsSet, 0, iov, 0).status();
+}
+
+Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
+  std::array<iovec, 1> iov{};
+  auto reply = impl_->Call(Opcode::kNsList, 0, iov, kMaxNamespaceListBodyBytes);
+  if (!reply.ok()) return reply.status();
+  nlohmann::json j = nlohmann::json::parse(*reply, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_array()) {
+    return ProtocolError("NS_LIST reply is not a JSON array");
+  }
+  std::vector<NamespaceInfo> out;
+  out.reserve(j.size());
+  for (const nlohmann::json& entry : j) {
+    NamespaceInfo info;
+    bool ok = entry.is_object();
+    if (ok) {
+      auto name = entry.find("name");
+      ok = name != entry.end() && name->is_string();
+      if (ok) info.name = name->get<std::string>();
+    }
+    ok = ok && ReadUnsigned(entry, "id", &info.id) &&
+         ReadUnsigned(entry, "quota_bytes", &info.quota_bytes) &&
+         ReadUnsigned(entry, "default_ttl_ms", &info.default_ttl_ms) &&
+         ReadUnsigned(entry, "max_ttl_ms", &info.max_ttl_ms) &&
+         ReadUnsigned(entry, "priority", &info.priority) &&
+         ReadUnsigned(entry, "objects", &info.objects) &&
+         ReadUnsigned(entry, "bytes", &info.bytes) &&
+         ReadUnsigned(entry, "evictions", &info.evictions);
+    if (!ok) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Status Client::DeleteNamespace(std::string_view name) {
+  CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
+  std::string body = protocol::EncodeString(name);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kNsDelete, 0, iov, 0).status();
 }
 
 Status Client::Flush() {

@@ -86,6 +86,9 @@ void Engine::AttachLocked(Entry& e) {
 }
 
 void Engine::DetachLocked(Entry& e, bool orphan_children) {
+  // Recovery erases entries it has not attached yet: nothing to undo.
+  if (e.policy.owner == nullptr) return;
+  e.policy.owner = nullptr;
   Namespace* ns = FindNamespaceLocked(e.namespace_id);
   if (ns != nullptr) {
     --ns->objects;

@@ -2,10 +2,13 @@
 
 #include <cstring>
 
+#include "protocol/messages.h"
+
 namespace ctxstore::protocol {
 
 bool IsKnownOpcode(uint8_t op) {
-  return op >= static_cast<uint8_t>(Opcode::kHello) && op <= static_cast<uint8_t>(Opcode::kStats);
+  return op >= static_cast<uint8_t>(Opcode::kHello) &&
+         op <= static_cast<uint8_t>(Opcode::kNsDelete);
 }
 
 std::string_view OpcodeName(Opcode op) {
@@ -32,6 +35,26 @@ std::string_view OpcodeName(Opcode op) {
       return "FLUSH";
     case Opcode::kStats:
       return "STATS";
+    case Opcode::kRelease:
+      return "RELEASE";
+    case Opcode::kStat:
+      return "STAT";
+    case Opcode::kList:
+      return "LIST";
+    case Opcode::kPin:
+      return "PIN";
+    case Opcode::kUnpin:
+      return "UNPIN";
+    case Opcode::kDeleteGroup:
+      return "DELETE_GROUP";
+    case Opcode::kNsCreate:
+      return "NS_CREATE";
+    case Opcode::kNsSet:
+      return "NS_SET";
+    case Opcode::kNsList:
+      return "NS_LIST";
+    case Opcode::kNsDelete:
+      return "NS_DELETE";
   }
   return "UNKNOWN";
 }
@@ -73,7 +96,9 @@ DecodedHeader DecodeHeader(std::span<const uint8_t, kHeaderSize> b) {
 
 Status CheckBodyLength(const FrameHeader& h, const Limits& limits) {
   uint64_t max = limits.max_small_body_bytes;
-  if (h.opcode == Opcode::kPut) max = 2 + kMaxKeyBytes + limits.max_value_bytes;
+  // A PUT may carry a put-options block (kFlagExt) between key and value.
+  if (h.opcode == Opcode::kPut)
+    max = 2 + kMaxKeyBytes + kMaxPutOptionsBytes + limits.max_value_bytes;
   if (h.opcode == Opcode::kBatchPut) max = limits.max_batch_bytes;
   if (h.body_len > max) {
     return Status::TooLarge("body of " + std::to_string(h.body_len) +

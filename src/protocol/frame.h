@@ -42,6 +42,16 @@ enum class Opcode : uint8_t {
   kMatchPrefix = 9,
   kFlush = 10,
   kStats = 11,
+  kRelease = 12,
+  kStat = 13,
+  kList = 14,
+  kPin = 15,
+  kUnpin = 16,
+  kDeleteGroup = 17,
+  kNsCreate = 18,
+  kNsSet = 19,
+  kNsList = 20,
+  kNsDelete = 21,
 };
 bool IsKnownOpcode(uint8_t op);
 std::string_view OpcodeName(Opcode op);
@@ -49,7 +59,10 @@ std::string_view OpcodeName(Opcode op);
 // Request flags.
 inline constexpr uint16_t kFlagSync = 1 << 0;       // PUT/DELETE: ack after fdatasync
 inline constexpr uint16_t kFlagOverwrite = 1 << 1;  // PUT: replace an existing value
-inline constexpr uint16_t kKnownFlags = kFlagSync | kFlagOverwrite;
+// Extended body: PUT/BATCH_PUT carry a put-options block; MATCH_PREFIX a
+// lease time (and its reply a lease id); GET's reply carries the metadata.
+inline constexpr uint16_t kFlagExt = 1 << 2;
+inline constexpr uint16_t kKnownFlags = kFlagSync | kFlagOverwrite | kFlagExt;
 
 struct FrameHeader {
   uint32_t magic = kMagic;
@@ -77,6 +90,7 @@ DecodedHeader DecodeHeader(std::span<const uint8_t, kHeaderSize> bytes);
 // Limits a server enforces before it allocates anything for a frame.
 struct Limits {
   uint64_t max_value_bytes = 256ull << 20;
+  uint32_t max_leases_per_connection = 256;
   uint32_t max_batch_keys = 1024;
   uint64_t max_batch_bytes = 1ull << 30;       // BATCH_PUT body and BATCH_GET reply
   uint64_t max_small_body_bytes = 1ull << 20;  // every body that is not a value carrier

@@ -11,6 +11,64 @@ Status Malformed(std::string_view what) {
   return Status::Invalid("malformed " + std::string(what) + " body");
 }
 
+Status LengthOver(std::string_view what, size_t len, size_t max) {
+  return Status::TooLarge(std::string(what) + " of " + std::to_string(len) +
+                          " bytes exceeds the limit of " + std::to_string(max));
+}
+
+// ByteReader has no explicit way to fail; asking for one byte more than is
+// left puts it in its failed state, which is what callers check.
+void FailReader(ByteReader& r) {
+  r.GetBytes(r.remaining() + 1);
+}
+
+// Reads a u8 that must be 0 or 1: anything else is a malformed body rather
+// than "true", so that the bit stays free for a later meaning.
+bool GetBool(ByteReader& r, bool* bad) {
+  uint8_t v = r.Get<uint8_t>();
+  if (v > 1) *bad = true;
+  return v == 1;
+}
+
+// Smallest encoded ObjectInfo (one-byte key, every string empty): bounds a
+// LIST reply's item count by its body before anything is allocated.
+constexpr size_t kMinObjectInfoBytes = 2 + 1 + 4 + 8 + 8 + 8 + 8 + 1 + 8 + 4 + 8 + 2 + 2 + 2 + 2;
+
+Status ReadObjectInfo(ByteReader& r, ObjectInfoWire* o) {
+  std::string_view key = r.GetShortString();
+  o->namespace_id = r.Get<uint32_t>();
+  o->value_len = r.Get<uint64_t>();
+  o->value_xxh3 = r.Get<uint64_t>();
+  o->created_ms = r.Get<uint64_t>();
+  o->expires_ms = r.Get<uint64_t>();
+  o->state = r.Get<uint8_t>();
+  o->pin_expires_ms = r.Get<uint64_t>();
+  o->leases = r.Get<uint32_t>();
+  o->lease_expires_ms = r.Get<uint64_t>();
+  std::string_view group = r.GetShortString();
+  std::string_view parent = r.GetShortString();
+  std::string_view writer = r.GetShortString();
+  std::string_view meta = r.GetShortString();
+  if (!r.ok()) return Malformed("object info");
+  CTX_RETURN_IF_ERROR(ValidateKey(key));
+  if (group.size() > kMaxGroupBytes) return LengthOver("group", group.size(), kMaxGroupBytes);
+  if (parent.size() > kMaxKeyBytes) return LengthOver("parent", parent.size(), kMaxKeyBytes);
+  if (meta.size() > kMaxMetaBytes) return LengthOver("meta", meta.size(), kMaxMetaBytes);
+  o->key = std::string(key);
+  o->group = std::string(group);
+  o->parent = std::string(parent);
+  o->writer = std::string(writer);
+  o->meta = std::string(meta);
+  return Status::Ok();
+}
+
+// A pin's target: a key or a group name, both at most 512 bytes.
+Status CheckPinName(std::string_view name) {
+  if (name.empty()) return Status::Invalid("empty pin name");
+  if (name.size() > kMaxKeyBytes) return LengthOver("pin name", name.size(), kMaxKeyBytes);
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string EncodeHelloRequest(const HelloRequest& r) {
@@ -18,6 +76,9 @@ std::string EncodeHelloRequest(const HelloRequest& r) {
   ByteWriter w(&out);
   w.Put(r.version);
   w.PutShortString(r.client_name);
+  // Omitted when empty, so that servers from before namespaces (which
+  // reject trailing bytes) still accept the default namespace.
+  if (!r.namespace_name.empty()) w.PutShortString(r.namespace_name);
   return out;
 }
 
@@ -26,6 +87,7 @@ Result<HelloRequest> DecodeHelloRequest(std::string_view body) {
   HelloRequest h;
   h.version = r.Get<uint16_t>();
   h.client_name = std::string(r.GetShortString());
+  if (r.ok() && r.remaining() != 0) h.namespace_name = std::string(r.GetShortString());
   if (!r.ok() || r.remaining() != 0) return Malformed("HELLO");
   return h;
 }
@@ -145,6 +207,190 @@ BatchGetItemHeader DecodeBatchGetItemHeader(std::span<const uint8_t, kBatchGetIt
   h.value_len = r.Get<uint64_t>();
   h.xxh3 = r.Get<uint64_t>();
   return h;
+}
+
+std::string EncodePutOptions(const PutOptionsBlock& o) {
+  std::string out;
+  ByteWriter w(&out);
+  w.Put(o.ttl_ms);
+  w.Put(o.put_flags);
+  w.PutShortString(o.group);
+  w.PutShortString(o.parent);
+  w.PutShortString(o.meta);
+  return out;
+}
+
+Result<PutOptionsBlock> DecodePutOptions(std::string_view bytes, size_t* consumed) {
+  ByteReader r(bytes);
+  PutOptionsBlock o;
+  o.ttl_ms = r.Get<uint64_t>();
+  o.put_flags = r.Get<uint8_t>();
+  std::string_view group = r.GetShortString();
+  std::string_view parent = r.GetShortString();
+  std::string_view meta = r.GetShortString();
+  if (!r.ok()) return Malformed("put options");
+  if ((o.put_flags & ~kPutFlagChain) != 0) return Status::Invalid("unknown put flags");
+  if (group.size() > kMaxGroupBytes) return LengthOver("group", group.size(), kMaxGroupBytes);
+  if (parent.size() > kMaxKeyBytes) return LengthOver("parent", parent.size(), kMaxKeyBytes);
+  if (meta.size() > kMaxMetaBytes) return LengthOver("meta", meta.size(), kMaxMetaBytes);
+  o.group = std::string(group);
+  o.parent = std::string(parent);
+  o.meta = std::string(meta);
+  *consumed = r.position();
+  return o;
+}
+
+void EncodeObjectInfo(const ObjectInfoWire& info, std::string* out) {
+  ByteWriter w(out);
+  w.PutShortString(info.key);
+  w.Put(info.namespace_id);
+  w.Put(info.value_len);
+  w.Put(info.value_xxh3);
+  w.Put(info.created_ms);
+  w.Put(info.expires_ms);
+  w.Put(info.state);
+  w.Put(info.pin_expires_ms);
+  w.Put(info.leases);
+  w.Put(info.lease_expires_ms);
+  w.PutShortString(info.group);
+  w.PutShortString(info.parent);
+  w.PutShortString(info.writer);
+  w.PutShortString(info.meta);
+}
+
+ObjectInfoWire DecodeObjectInfo(ByteReader& reader) {
+  ObjectInfoWire info;
+  if (!ReadObjectInfo(reader, &info).ok()) FailReader(reader);
+  return info;
+}
+
+Result<ObjectInfoWire> DecodeObjectInfo(std::string_view body) {
+  ByteReader r(body);
+  ObjectInfoWire info;
+  CTX_RETURN_IF_ERROR(ReadObjectInfo(r, &info));
+  if (r.remaining() != 0) return Malformed("object info");
+  return info;
+}
+
+std::string EncodeListRequest(const ListRequest& r) {
+  std::string out;
+  ByteWriter w(&out);
+  w.PutShortString(r.prefix);
+  w.PutShortString(r.group);
+  w.PutShortString(r.cursor);
+  w.Put(r.limit);
+  return out;
+}
+
+Result<ListRequest> DecodeListRequest(std::string_view body) {
+  ByteReader r(body);
+  std::string_view prefix = r.GetShortString();
+  std::string_view group = r.GetShortString();
+  std::string_view cursor = r.GetShortString();
+  ListRequest l;
+  l.limit = r.Get<uint32_t>();
+  if (!r.ok() || r.remaining() != 0) return Malformed("LIST");
+  // The prefix and the cursor are (parts of) keys.
+  if (prefix.size() > kMaxKeyBytes) return LengthOver("prefix", prefix.size(), kMaxKeyBytes);
+  if (group.size() > kMaxGroupBytes) return LengthOver("group", group.size(), kMaxGroupBytes);
+  if (cursor.size() > kMaxKeyBytes) return LengthOver("cursor", cursor.size(), kMaxKeyBytes);
+  l.prefix = std::string(prefix);
+  l.group = std::string(group);
+  l.cursor = std::string(cursor);
+  return l;
+}
+
+std::string EncodeListReply(const ListReply& r) {
+  std::string out;
+  ByteWriter w(&out);
+  w.Put(static_cast<uint32_t>(r.items.size()));
+  for (const ObjectInfoWire& info : r.items) EncodeObjectInfo(info, &out);
+  w.PutShortString(r.next_cursor);
+  return out;
+}
+
+Result<ListReply> DecodeListReply(std::string_view body) {
+  ByteReader r(body);
+  uint32_t count = r.Get<uint32_t>();
+  if (!r.ok() || count > r.remaining() / kMinObjectInfoBytes) return Malformed("LIST reply");
+  ListReply l;
+  l.items.resize(count);
+  for (ObjectInfoWire& info : l.items) CTX_RETURN_IF_ERROR(ReadObjectInfo(r, &info));
+  std::string_view cursor = r.GetShortString();
+  if (!r.ok() || r.remaining() != 0) return Malformed("LIST reply");
+  if (cursor.size() > kMaxKeyBytes) return LengthOver("cursor", cursor.size(), kMaxKeyBytes);
+  l.next_cursor = std::string(cursor);
+  return l;
+}
+
+std::string EncodePinRequest(const PinRequest& r) {
+  std::string out;
+  ByteWriter w(&out);
+  w.Put(static_cast<uint8_t>(r.by_group ? 1 : 0));
+  w.PutShortString(r.name);
+  w.Put(r.ttl_ms);
+  w.Put(static_cast<uint8_t>(r.dram ? 1 : 0));
+  return out;
+}
+
+Result<PinRequest> DecodePinRequest(std::string_view body) {
+  ByteReader r(body);
+  PinRequest p;
+  bool bad = false;
+  p.by_group = GetBool(r, &bad);
+  std::string_view name = r.GetShortString();
+  p.ttl_ms = r.Get<uint64_t>();
+  p.dram = GetBool(r, &bad);
+  if (!r.ok() || r.remaining() != 0 || bad) return Malformed("PIN");
+  CTX_RETURN_IF_ERROR(CheckPinName(name));
+  p.name = std::string(name);
+  return p;
+}
+
+std::string EncodeUnpinRequest(bool by_group, std::string_view name) {
+  std::string out;
+  ByteWriter w(&out);
+  w.Put(static_cast<uint8_t>(by_group ? 1 : 0));
+  w.PutShortString(name);
+  return out;
+}
+
+Result<PinRequest> DecodeUnpinRequest(std::string_view body) {
+  ByteReader r(body);
+  PinRequest p;
+  bool bad = false;
+  p.by_group = GetBool(r, &bad);
+  std::string_view name = r.GetShortString();
+  if (!r.ok() || r.remaining() != 0 || bad) return Malformed("UNPIN");
+  CTX_RETURN_IF_ERROR(CheckPinName(name));
+  p.name = std::string(name);
+  return p;
+}
+
+std::string EncodeU64(uint64_t v) {
+  std::string out;
+  ByteWriter(&out).Put(v);
+  return out;
+}
+
+Result<uint64_t> DecodeU64(std::string_view body) {
+  ByteReader r(body);
+  uint64_t v = r.Get<uint64_t>();
+  if (!r.ok() || r.remaining() != 0) return Malformed("u64");
+  return v;
+}
+
+std::string EncodeString(std::string_view s) {
+  std::string out;
+  ByteWriter(&out).PutShortString(s);
+  return out;
+}
+
+Result<std::string_view> DecodeString(std::string_view body) {
+  ByteReader r(body);
+  std::string_view s = r.GetShortString();
+  if (!r.ok() || r.remaining() != 0) return Malformed("string");
+  return s;
 }
 
 }  // namespace ctxstore::protocol

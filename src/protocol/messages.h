@@ -11,13 +11,16 @@
 
 #include "ctxstore/status.h"
 #include "protocol/frame.h"
+#include "protocol/wire.h"
 
 namespace ctxstore::protocol {
 
-// HELLO
+// HELLO. The namespace (optional on the wire; "" = "default") applies to
+// every key op of the connection.
 struct HelloRequest {
   uint16_t version = kVersion;
   std::string client_name;
+  std::string namespace_name;
 };
 struct HelloReply {
   uint16_t version = kVersion;
@@ -72,6 +75,103 @@ struct BatchGetItemHeader {
 BatchGetItemHeader DecodeBatchGetItemHeader(std::span<const uint8_t, kBatchGetItemHeaderSize> b);
 
 // BATCH_EXISTS reply: u32 count, count x u8 (1 present, 0 absent).
-// MATCH_PREFIX reply: u32 number of leading keys present.
+// MATCH_PREFIX reply: u32 number of leading keys present; with kFlagExt the
+// request body starts with u64 lease_ms and the reply adds u64 lease_id.
+
+// Put-options block (kFlagExt): after the key of a PUT, after the count of a
+// BATCH_PUT: u64 ttl_ms, u8 put_flags, str group, str parent, u16 meta_len,
+// meta. ("str" = u16 length + bytes.)
+inline constexpr uint8_t kPutFlagChain = 1 << 0;  // BATCH_PUT: item i's parent is item i-1
+inline constexpr size_t kMaxMetaBytes = 4096;
+inline constexpr size_t kMaxGroupBytes = 512;
+struct PutOptionsBlock {
+  uint64_t ttl_ms = 0;
+  uint8_t put_flags = 0;
+  std::string group;
+  std::string parent;
+  std::string meta;
+};
+std::string EncodePutOptions(const PutOptionsBlock& o);
+// Parses a block at the start of `bytes`; *consumed gets its size. Checks the
+// limits (group and parent <= 512 bytes, meta <= kMaxMetaBytes).
+Result<PutOptionsBlock> DecodePutOptions(std::string_view bytes, size_t* consumed);
+// A PUT body's prefix size (key + options block) is therefore variable: the
+// server reads at most 2 + kMaxKeyBytes + kMaxPutOptionsBytes before the value.
+inline constexpr size_t kMaxPutOptionsBytes =
+    8 + 1 + 2 + kMaxGroupBytes + 2 + kMaxKeyBytes + 2 + kMaxMetaBytes;
+
+// GET reply with kFlagExt: u64 xxh3, u16 meta_len, meta, then the value.
+
+// STAT reply / LIST item: one object.
+struct ObjectInfoWire {
+  std::string key;
+  uint32_t namespace_id = 0;
+  uint64_t value_len = 0;
+  uint64_t value_xxh3 = 0;
+  uint64_t created_ms = 0;
+  uint64_t expires_ms = 0;
+  uint8_t state = 0;  // kObjectState* bits
+  uint64_t pin_expires_ms = 0;
+  uint32_t leases = 0;
+  uint64_t lease_expires_ms = 0;
+  std::string group;
+  std::string parent;
+  std::string writer;
+  std::string meta;
+};
+inline constexpr uint8_t kObjectStateInDram = 1 << 0;
+inline constexpr uint8_t kObjectStateOnFlash = 1 << 1;
+inline constexpr uint8_t kObjectStateDurable = 1 << 2;
+inline constexpr uint8_t kObjectStatePinned = 1 << 3;
+inline constexpr uint8_t kObjectStatePinDram = 1 << 4;
+inline constexpr uint8_t kObjectStateOrphan = 1 << 5;
+// str key, u32 namespace_id, u64 value_len, u64 value_xxh3, u64 created_ms,
+// u64 expires_ms, u8 state, u64 pin_expires_ms, u32 leases,
+// u64 lease_expires_ms, str group, str parent, str writer, u16 meta_len, meta.
+void EncodeObjectInfo(const ObjectInfoWire& info, std::string* out);
+// Reads one from the reader's position (fails the reader on bad input).
+ObjectInfoWire DecodeObjectInfo(ByteReader& reader);
+Result<ObjectInfoWire> DecodeObjectInfo(std::string_view body);  // exactly one
+
+// LIST request: str prefix, str group, str cursor, u32 limit.
+struct ListRequest {
+  std::string prefix;
+  std::string group;
+  std::string cursor;
+  uint32_t limit = 100;
+};
+std::string EncodeListRequest(const ListRequest& r);
+Result<ListRequest> DecodeListRequest(std::string_view body);
+// LIST reply: u32 count, count x object info, str next_cursor ("" = done).
+struct ListReply {
+  std::vector<ObjectInfoWire> items;
+  std::string next_cursor;
+};
+std::string EncodeListReply(const ListReply& r);
+Result<ListReply> DecodeListReply(std::string_view body);
+
+// PIN request: u8 by_group, str name, u64 ttl_ms, u8 dram. Reply: u64
+// objects pinned now. UNPIN request: u8 by_group, str name.
+struct PinRequest {
+  bool by_group = false;
+  std::string name;
+  uint64_t ttl_ms = 0;
+  bool dram = false;
+};
+std::string EncodePinRequest(const PinRequest& r);
+Result<PinRequest> DecodePinRequest(std::string_view body);
+std::string EncodeUnpinRequest(bool by_group, std::string_view name);
+Result<PinRequest> DecodeUnpinRequest(std::string_view body);  // ttl_ms, dram unused
+
+// RELEASE request: u64 lease_id. DELETE_GROUP request: str group; reply
+// u64 objects deleted. NS_DELETE request: str name.
+// NS_CREATE / NS_SET request: UTF-8 JSON object {"name": ..., and any of
+// "quota_bytes", "default_ttl_ms", "max_ttl_ms", "priority"}.
+// NS_LIST reply: UTF-8 JSON array of {"id", "name", "quota_bytes",
+// "default_ttl_ms", "max_ttl_ms", "priority", "objects", "bytes", "evictions"}.
+std::string EncodeU64(uint64_t v);
+Result<uint64_t> DecodeU64(std::string_view body);             // exactly 8 bytes
+std::string EncodeString(std::string_view s);                  // str
+Result<std::string_view> DecodeString(std::string_view body);  // exactly one str
 
 }  // namespace ctxstore::protocol

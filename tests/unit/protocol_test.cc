@@ -44,7 +44,7 @@ TEST(FrameTest, HeaderRoundTrip) {
 }
 
 TEST(FrameTest, EveryKnownOpcodeRoundTrips) {
-  for (uint8_t op = 1; op <= 11; ++op) {
+  for (uint8_t op = 1; op <= 21; ++op) {
     FrameHeader h;
     h.opcode = static_cast<Opcode>(op);
     DecodedHeader d = Decode(EncodeHeader(h));
@@ -69,7 +69,7 @@ TEST(FrameTest, DetectsBadMagicVersionAndOpcode) {
   bad_version[5] = 200;
   EXPECT_EQ(Decode(bad_version).error, HeaderError::kBadVersion);
 
-  for (uint8_t op : {uint8_t{0}, uint8_t{12}, uint8_t{255}}) {
+  for (uint8_t op : {uint8_t{0}, uint8_t{22}, uint8_t{255}}) {
     HeaderBytes bad_op = good;
     bad_op[5] = op;
     DecodedHeader d = Decode(bad_op);
@@ -90,15 +90,17 @@ TEST(FrameTest, CheckBodyLengthPerOpcode) {
     h.body_len = len;
     return CheckBodyLength(h, limits).code();
   };
-  // PUT: key prefix plus the largest value.
-  const uint64_t put_max = 2 + kMaxKeyBytes + 1000;
+  // PUT: key prefix, the largest put-options block, the largest value.
+  const uint64_t put_max = 2 + kMaxKeyBytes + kMaxPutOptionsBytes + 1000;
   EXPECT_EQ(check(Opcode::kPut, put_max), StatusCode::kOk);
   EXPECT_EQ(check(Opcode::kPut, put_max + 1), StatusCode::kTooLarge);
   EXPECT_EQ(check(Opcode::kBatchPut, 50000), StatusCode::kOk);
   EXPECT_EQ(check(Opcode::kBatchPut, 50001), StatusCode::kTooLarge);
-  for (Opcode op :
-       {Opcode::kHello, Opcode::kGet, Opcode::kExists, Opcode::kDelete, Opcode::kBatchGet,
-        Opcode::kBatchExists, Opcode::kMatchPrefix, Opcode::kFlush, Opcode::kStats}) {
+  for (Opcode op : {Opcode::kHello, Opcode::kGet, Opcode::kExists, Opcode::kDelete,
+                    Opcode::kBatchGet, Opcode::kBatchExists, Opcode::kMatchPrefix, Opcode::kFlush,
+                    Opcode::kStats, Opcode::kRelease, Opcode::kStat, Opcode::kList, Opcode::kPin,
+                    Opcode::kUnpin, Opcode::kDeleteGroup, Opcode::kNsCreate, Opcode::kNsSet,
+                    Opcode::kNsList, Opcode::kNsDelete}) {
     EXPECT_EQ(check(op, 300), StatusCode::kOk) << OpcodeName(op);
     EXPECT_EQ(check(op, 301), StatusCode::kTooLarge) << OpcodeName(op);
   }
@@ -196,6 +198,338 @@ TEST(MessagesTest, HelloRoundTrip) {
   EXPECT_EQ(d->max_batch_bytes, rep.max_batch_bytes);
   EXPECT_EQ(d->server_version, rep.server_version);
   EXPECT_EQ(DecodeHelloReply(body.substr(0, 10)).status().code(), StatusCode::kInvalid);
+}
+
+TEST(MessagesTest, HelloNamespaceIsOptional) {
+  HelloRequest req;
+  req.client_name = "w";
+  // No namespace: the pre-namespace encoding, byte for byte.
+  std::string old_body = EncodeHelloRequest(req);
+  EXPECT_EQ(old_body.size(), 2 + 2 + 1u);
+  auto d = DecodeHelloRequest(old_body);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->namespace_name, "");
+
+  req.namespace_name = "tenant-a";
+  std::string body = EncodeHelloRequest(req);
+  EXPECT_EQ(body, old_body + EncodeString("tenant-a"));
+  d = DecodeHelloRequest(body);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->client_name, "w");
+  EXPECT_EQ(d->namespace_name, "tenant-a");
+
+  EXPECT_EQ(DecodeHelloRequest(body + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeHelloRequest(body.substr(0, body.size() - 1)).status().code(),
+            StatusCode::kInvalid);
+  EXPECT_EQ(DecodeHelloRequest(old_body + "\x01").status().code(), StatusCode::kInvalid);
+}
+
+TEST(MessagesTest, PutOptionsRoundTrip) {
+  PutOptionsBlock o;
+  o.ttl_ms = 3'600'000;
+  o.put_flags = kPutFlagChain;
+  o.group = "session-7";
+  o.parent = std::string("p\0arent", 7);
+  o.meta = R"({"dtype":"bf16"})";
+  std::string enc = EncodePutOptions(o);
+  EXPECT_EQ(enc.size(), 8 + 1 + 2 + o.group.size() + 2 + o.parent.size() + 2 + o.meta.size());
+  // The value follows the block in a PUT body: it is not part of the block.
+  size_t consumed = 0;
+  auto d = DecodePutOptions(enc + "value bytes", &consumed);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(consumed, enc.size());
+  EXPECT_EQ(d->ttl_ms, o.ttl_ms);
+  EXPECT_EQ(d->put_flags, o.put_flags);
+  EXPECT_EQ(d->group, o.group);
+  EXPECT_EQ(d->parent, o.parent);
+  EXPECT_EQ(d->meta, o.meta);
+
+  auto empty = DecodePutOptions(EncodePutOptions({}), &consumed);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(consumed, 8 + 1 + 6u);
+  EXPECT_TRUE(empty->group.empty() && empty->parent.empty() && empty->meta.empty());
+
+  // The largest block is exactly kMaxPutOptionsBytes.
+  PutOptionsBlock big;
+  big.group = std::string(kMaxGroupBytes, 'g');
+  big.parent = std::string(kMaxKeyBytes, 'p');
+  big.meta = std::string(kMaxMetaBytes, 'm');
+  std::string big_enc = EncodePutOptions(big);
+  EXPECT_EQ(big_enc.size(), kMaxPutOptionsBytes);
+  ASSERT_TRUE(DecodePutOptions(big_enc, &consumed).ok());
+  EXPECT_EQ(consumed, kMaxPutOptionsBytes);
+}
+
+TEST(MessagesTest, PutOptionsRejectsBadBlocks) {
+  size_t consumed = 0;
+  auto code = [&consumed](const PutOptionsBlock& o) {
+    return DecodePutOptions(EncodePutOptions(o), &consumed).status().code();
+  };
+  PutOptionsBlock o;
+  o.group = std::string(kMaxGroupBytes + 1, 'g');
+  EXPECT_EQ(code(o), StatusCode::kTooLarge);
+  o = {};
+  o.parent = std::string(kMaxKeyBytes + 1, 'p');
+  EXPECT_EQ(code(o), StatusCode::kTooLarge);
+  o = {};
+  o.meta = std::string(kMaxMetaBytes + 1, 'm');
+  EXPECT_EQ(code(o), StatusCode::kTooLarge);
+  o = {};
+  o.put_flags = 0x80;  // unknown bit
+  EXPECT_EQ(code(o), StatusCode::kInvalid);
+
+  o = {};
+  o.meta = "abc";
+  std::string enc = EncodePutOptions(o);
+  for (size_t n = 0; n < enc.size(); ++n) {
+    EXPECT_EQ(DecodePutOptions(enc.substr(0, n), &consumed).status().code(), StatusCode::kInvalid)
+        << n;
+  }
+}
+
+ObjectInfoWire SampleInfo() {
+  ObjectInfoWire i;
+  i.key = "prefix/0001";
+  i.namespace_id = 7;
+  i.value_len = 1ull << 33;
+  i.value_xxh3 = 0x0123456789abcdefull;
+  i.created_ms = 1'700'000'000'000ull;
+  i.expires_ms = 1'700'000'060'000ull;
+  i.state = kObjectStateInDram | kObjectStateDurable | kObjectStatePinned;
+  i.pin_expires_ms = 1'700'000'120'000ull;
+  i.leases = 3;
+  i.lease_expires_ms = 1'700'000'030'000ull;
+  i.group = "g";
+  i.parent = "prefix/0000";
+  i.writer = "vllm-worker-3";
+  i.meta = std::string("\x00\x01", 2);
+  return i;
+}
+
+void ExpectSameInfo(const ObjectInfoWire& a, const ObjectInfoWire& b) {
+  EXPECT_EQ(a.key, b.key);
+  EXPECT_EQ(a.namespace_id, b.namespace_id);
+  EXPECT_EQ(a.value_len, b.value_len);
+  EXPECT_EQ(a.value_xxh3, b.value_xxh3);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.expires_ms, b.expires_ms);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.pin_expires_ms, b.pin_expires_ms);
+  EXPECT_EQ(a.leases, b.leases);
+  EXPECT_EQ(a.lease_expires_ms, b.lease_expires_ms);
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.parent, b.parent);
+  EXPECT_EQ(a.writer, b.writer);
+  EXPECT_EQ(a.meta, b.meta);
+}
+
+TEST(MessagesTest, ObjectInfoRoundTrip) {
+  ObjectInfoWire info = SampleInfo();
+  std::string enc;
+  EncodeObjectInfo(info, &enc);
+  auto d = DecodeObjectInfo(std::string_view(enc));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ExpectSameInfo(*d, info);
+
+  // The reader form reads one and stops there.
+  std::string two = enc + enc;
+  ByteReader r(two);
+  ExpectSameInfo(DecodeObjectInfo(r), info);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.remaining(), enc.size());
+  ExpectSameInfo(DecodeObjectInfo(r), info);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.remaining(), 0u);
+}
+
+TEST(MessagesTest, ObjectInfoRejectsBadBodies) {
+  std::string enc;
+  EncodeObjectInfo(SampleInfo(), &enc);
+  EXPECT_EQ(DecodeObjectInfo(std::string_view(enc + "x")).status().code(), StatusCode::kInvalid);
+  for (size_t n : {size_t{0}, size_t{5}, enc.size() - 1}) {
+    EXPECT_EQ(DecodeObjectInfo(std::string_view(enc).substr(0, n)).status().code(),
+              StatusCode::kInvalid)
+        << n;
+    ByteReader r(std::string_view(enc).substr(0, n));
+    DecodeObjectInfo(r);
+    EXPECT_FALSE(r.ok()) << n;
+  }
+
+  auto code = [](const ObjectInfoWire& i) {
+    std::string b;
+    EncodeObjectInfo(i, &b);
+    return DecodeObjectInfo(std::string_view(b)).status().code();
+  };
+  ObjectInfoWire i = SampleInfo();
+  i.key = "";
+  EXPECT_EQ(code(i), StatusCode::kInvalid);
+  i = SampleInfo();
+  i.key = std::string(kMaxKeyBytes + 1, 'k');
+  EXPECT_EQ(code(i), StatusCode::kTooLarge);
+  i = SampleInfo();
+  i.group = std::string(kMaxGroupBytes + 1, 'g');
+  EXPECT_EQ(code(i), StatusCode::kTooLarge);
+  i = SampleInfo();
+  i.meta = std::string(kMaxMetaBytes + 1, 'm');
+  EXPECT_EQ(code(i), StatusCode::kTooLarge);
+
+  // An over-limit field fails the reader form too, though every byte is there.
+  std::string b;
+  EncodeObjectInfo(i, &b);
+  ByteReader r(b);
+  DecodeObjectInfo(r);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(MessagesTest, ListRequestRoundTrip) {
+  ListRequest req;
+  req.prefix = "model-a/";
+  req.group = "session-1";
+  req.cursor = "model-a/0042";
+  req.limit = 250;
+  std::string enc = EncodeListRequest(req);
+  auto d = DecodeListRequest(enc);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->prefix, req.prefix);
+  EXPECT_EQ(d->group, req.group);
+  EXPECT_EQ(d->cursor, req.cursor);
+  EXPECT_EQ(d->limit, 250u);
+
+  // The limit's range is the server's business, not the codec's.
+  ListRequest zero;
+  zero.limit = 0;
+  auto dz = DecodeListRequest(EncodeListRequest(zero));
+  ASSERT_TRUE(dz.ok());
+  EXPECT_EQ(dz->limit, 0u);
+  EXPECT_TRUE(dz->prefix.empty() && dz->group.empty() && dz->cursor.empty());
+
+  EXPECT_EQ(DecodeListRequest(enc + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeListRequest(enc.substr(0, enc.size() - 1)).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeListRequest("").status().code(), StatusCode::kInvalid);
+  ListRequest big;
+  big.prefix = std::string(kMaxKeyBytes + 1, 'p');
+  EXPECT_EQ(DecodeListRequest(EncodeListRequest(big)).status().code(), StatusCode::kTooLarge);
+  big = {};
+  big.group = std::string(kMaxGroupBytes + 1, 'g');
+  EXPECT_EQ(DecodeListRequest(EncodeListRequest(big)).status().code(), StatusCode::kTooLarge);
+  big = {};
+  big.cursor = std::string(kMaxKeyBytes + 1, 'c');
+  EXPECT_EQ(DecodeListRequest(EncodeListRequest(big)).status().code(), StatusCode::kTooLarge);
+}
+
+TEST(MessagesTest, ListReplyRoundTrip) {
+  ListReply rep;
+  rep.items.push_back(SampleInfo());
+  rep.items.push_back(SampleInfo());
+  rep.items[1].key = "prefix/0002";
+  rep.items[1].meta.clear();
+  rep.next_cursor = "prefix/0002";
+  std::string enc = EncodeListReply(rep);
+  auto d = DecodeListReply(enc);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->items.size(), 2u);
+  ExpectSameInfo(d->items[0], rep.items[0]);
+  ExpectSameInfo(d->items[1], rep.items[1]);
+  EXPECT_EQ(d->next_cursor, rep.next_cursor);
+
+  auto none = DecodeListReply(EncodeListReply({}));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->items.empty());
+  EXPECT_EQ(none->next_cursor, "");
+
+  EXPECT_EQ(DecodeListReply(enc + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeListReply(enc.substr(0, enc.size() - 1)).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeListReply("").status().code(), StatusCode::kInvalid);
+
+  // A count far beyond what the body can hold fails before allocating.
+  std::string huge;
+  ByteWriter w(&huge);
+  w.Put(uint32_t{0xffffffff});
+  EncodeObjectInfo(SampleInfo(), &huge);
+  w.PutShortString("");
+  EXPECT_EQ(DecodeListReply(huge).status().code(), StatusCode::kInvalid);
+
+  ListReply bad;
+  bad.items.push_back(SampleInfo());
+  bad.items[0].parent = std::string(kMaxKeyBytes + 1, 'p');
+  EXPECT_EQ(DecodeListReply(EncodeListReply(bad)).status().code(), StatusCode::kTooLarge);
+}
+
+TEST(MessagesTest, PinRoundTrip) {
+  PinRequest p;
+  p.by_group = true;
+  p.name = "session-9";
+  p.ttl_ms = 60'000;
+  p.dram = true;
+  std::string enc = EncodePinRequest(p);
+  EXPECT_EQ(enc.size(), 1 + 2 + p.name.size() + 8 + 1);
+  auto d = DecodePinRequest(enc);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->by_group);
+  EXPECT_EQ(d->name, p.name);
+  EXPECT_EQ(d->ttl_ms, p.ttl_ms);
+  EXPECT_TRUE(d->dram);
+
+  EXPECT_EQ(DecodePinRequest(enc + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodePinRequest(enc.substr(0, enc.size() - 1)).status().code(), StatusCode::kInvalid);
+  std::string bad_bool = enc;
+  bad_bool[0] = 2;
+  EXPECT_EQ(DecodePinRequest(bad_bool).status().code(), StatusCode::kInvalid);
+  bad_bool = enc;
+  bad_bool.back() = 7;
+  EXPECT_EQ(DecodePinRequest(bad_bool).status().code(), StatusCode::kInvalid);
+  p.name = "";
+  EXPECT_EQ(DecodePinRequest(EncodePinRequest(p)).status().code(), StatusCode::kInvalid);
+  p.name = std::string(kMaxKeyBytes + 1, 'n');
+  EXPECT_EQ(DecodePinRequest(EncodePinRequest(p)).status().code(), StatusCode::kTooLarge);
+}
+
+TEST(MessagesTest, UnpinRoundTrip) {
+  std::string enc = EncodeUnpinRequest(false, "key/1");
+  EXPECT_EQ(enc.size(), 1 + 2 + 5u);
+  auto d = DecodeUnpinRequest(enc);
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->by_group);
+  EXPECT_EQ(d->name, "key/1");
+  auto g = DecodeUnpinRequest(EncodeUnpinRequest(true, "grp"));
+  ASSERT_TRUE(g.ok());
+  EXPECT_TRUE(g->by_group);
+
+  EXPECT_EQ(DecodeUnpinRequest(enc + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeUnpinRequest(enc.substr(0, enc.size() - 1)).status().code(),
+            StatusCode::kInvalid);
+  std::string bad_bool = enc;
+  bad_bool[0] = 2;
+  EXPECT_EQ(DecodeUnpinRequest(bad_bool).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeUnpinRequest(EncodeUnpinRequest(true, "")).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeUnpinRequest(EncodeUnpinRequest(true, std::string(kMaxKeyBytes + 1, 'n')))
+                .status()
+                .code(),
+            StatusCode::kTooLarge);
+}
+
+TEST(MessagesTest, U64AndStringRoundTrip) {
+  std::string enc = EncodeU64(0xfedcba9876543210ull);
+  ASSERT_EQ(enc.size(), 8u);
+  EXPECT_EQ(static_cast<uint8_t>(enc[0]), 0x10);  // little-endian
+  auto d = DecodeU64(enc);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, 0xfedcba9876543210ull);
+  EXPECT_EQ(DecodeU64(enc + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeU64(enc.substr(0, 7)).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeU64("").status().code(), StatusCode::kInvalid);
+
+  std::string s = EncodeString("tenant-a");
+  EXPECT_EQ(s.size(), 2 + 8u);
+  auto ds = DecodeString(s);
+  ASSERT_TRUE(ds.ok());
+  EXPECT_EQ(*ds, "tenant-a");
+  auto empty = DecodeString(EncodeString(""));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, "");
+  EXPECT_EQ(DecodeString(s + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeString(s.substr(0, s.size() - 1)).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeString("\x01").status().code(), StatusCode::kInvalid);
 }
 
 TEST(MessagesTest, StatusListRoundTrip) {
