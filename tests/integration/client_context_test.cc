@@ -704,5 +704,77 @@ TEST_F(ContextTest, SyncedMetadataAndNamespacesSurviveACrash) {
   EXPECT_EQ(info->namespace_id, before->namespace_id);
 }
 
+using ::ctxstore::testing::ServerOptions;
+
+TEST(ContextLimits, LeasesPerConnectionAreBounded) {
+  ServerOptions options;
+  options.extra_args = {"--max-leases-per-connection", "2", "--max-lease", "5s"};
+  ServerProcess server(options);
+  ASSERT_TRUE(server.Start());
+  ClientOptions client_options;
+  client_options.port = server.port();
+  client_options.max_idle_connections = 1;
+  auto client = Client::Connect(client_options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Put("k", "v").ok());
+  std::vector<std::string> keys = {"k"};
+  // Sequential calls reuse the one pooled connection.
+  auto first = (*client)->MatchPrefixLease(keys, 1000);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE((*client)->MatchPrefixLease(keys, 1000).ok());
+  auto third = (*client)->MatchPrefixLease(keys, 1000);
+  EXPECT_EQ(third.status().code(), StatusCode::kBusy) << third.status().ToString();
+  // Releasing one makes room again for a lease within --max-lease.
+  ASSERT_TRUE((*client)->ReleaseLease(first->lease_id).ok());
+  EXPECT_EQ((*client)->MatchPrefixLease(keys, 6000).status().code(), StatusCode::kInvalid);
+  EXPECT_TRUE((*client)->MatchPrefixLease(keys, 1000).ok());
+}
+
+// A namespace quota of a few objects, under each policy: a shared object that
+// is read between puts of one-time objects survives under the reuse-aware
+// policies, and pinned objects survive under every policy.
+class PolicyTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PolicyTest, QuotaPressureKeepsPinnedAndRespectsThePolicy) {
+  ServerOptions options;
+  options.extra_args = {"--eviction-policy", GetParam()};
+  ServerProcess server(options);
+  ASSERT_TRUE(server.Start());
+  ClientOptions client_options;
+  client_options.port = server.port();
+  auto admin = Client::Connect(client_options);
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  NamespaceSpec spec;
+  spec.quota_bytes = 10 * 1024;  // ten 1 KiB objects
+  ASSERT_TRUE((*admin)->CreateNamespace("tight", spec).ok());
+  client_options.namespace_name = "tight";
+  auto client = Client::Connect(client_options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  Client& c = **client;
+  const std::string value(1024, 'x');
+  ASSERT_TRUE(c.Put("pinned", value).ok());
+  ASSERT_TRUE(c.Pin("pinned").ok());
+  ASSERT_TRUE(c.Put("shared", value).ok());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(c.Get("shared").ok()) << "round " << i << " policy " << GetParam();
+    char key[32];
+    std::snprintf(key, sizeof(key), "tail-%d", i);
+    ASSERT_TRUE(c.Put(key, value).ok()) << i;
+  }
+  EXPECT_TRUE(c.Get("pinned").ok()) << "a pinned object was evicted";
+  EXPECT_TRUE(c.Get("shared").ok()) << "a reused object was evicted";
+  auto ns = FindNamespace(**admin, "tight");
+  ASSERT_TRUE(ns.has_value());
+  EXPECT_LE(ns->bytes, spec.quota_bytes.value_or(0));
+  EXPECT_GE(ns->evictions, 90u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, PolicyTest, ::testing::Values("lru", "s3fifo", "lru-ghost"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
 }  // namespace
 }  // namespace ctxstore
