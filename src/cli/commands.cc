@@ -1,7 +1,9 @@
-// Client subcommands: put, get, exists, rm, stats, flush, ls, stat, pin,
-// unpin and ns. Each connects with ctxstore::Client (in the namespace given
-// by --namespace), runs one call and maps the result to an exit code
-// (cli/commands.h) with a one-line message on stderr when it fails.
+// Client subcommands: put, get, exists, rm, stats and flush, and the
+// registration of every client subcommand (the context ones, ls, stat, pin,
+// unpin, rm --group and ns, are in context_commands.cc). Each connects with
+// ctxstore::Client (in the namespace given by --namespace), runs one call and
+// maps the result to an exit code (cli/commands.h) with a one-line message on
+// stderr when it fails.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,216 +11,24 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "cli/client_common.h"
 #include "cli/commands.h"
+#include "cli/context_commands.h"
 #include "common/units.h"
 #include "ctxstore/client.h"
 
 namespace ctxstore::cli {
 namespace {
-
-constexpr const char* kExitCodesHelp =
-    "Exit codes: 0 success, 1 not found, 2 usage error, 3 any other error "
-    "(server unreachable, server error).";
-
-void PrintError(const std::string& message) {
-  std::cerr << "ctxstore: " << message << "\n";
-}
-
-// Exit code and message for a failed call on key (empty for key-less calls).
-int Fail(const Status& st, std::string_view key = {}) {
-  switch (st.code()) {
-    case StatusCode::kNotFound:
-      PrintError("not found: " + std::string(key));
-      return kExitNotFound;
-    case StatusCode::kExists:
-      PrintError("exists: " + std::string(key));
-      return kExitError;
-    default:
-      PrintError(st.ToString());
-      return kExitError;
-  }
-}
-
-struct ServerAddress {
-  std::string host;
-  uint16_t port = 0;
-};
-
-// HOST:PORT, with [v6]:PORT for IPv6 literals.
-std::optional<ServerAddress> ParseServer(std::string_view text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
-    return std::nullopt;
-  }
-  std::string_view host = text.substr(0, colon);
-  std::string_view port_text = text.substr(colon + 1);
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return std::nullopt;
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return std::nullopt;  // an unbracketed IPv6 literal is ambiguous
-  }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return std::nullopt;
-  }
-  return ServerAddress{std::string(host), static_cast<uint16_t>(port)};
-}
-
-// --server and --namespace: where every client command connects.
-struct ConnectionArgs {
-  std::string server = kDefaultServer;
-  std::string ns = "default";
-};
-
-// Connects, or returns the exit code to use.
-int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client) {
-  std::optional<ServerAddress> addr = ParseServer(conn.server);
-  if (!addr) {
-    PrintError("invalid --server '" + conn.server + "': expected HOST:PORT");
-    return kExitUsage;
-  }
-  ClientOptions options;
-  options.host = addr->host;
-  options.port = addr->port;
-  options.client_name = "ctxstore-cli";
-  options.max_idle_connections = 1;
-  options.namespace_name = conn.ns;
-  auto connected = Client::Connect(options);
-  if (!connected.ok()) {
-    // An unknown namespace is a "not found" like a key in it would be.
-    if (connected.status().code() == StatusCode::kNotFound) {
-      PrintError(connected.status().message());
-      return kExitNotFound;
-    }
-    return Fail(connected.status());
-  }
-  *client = std::move(*connected);
-  return kExitOk;
-}
-
-// Parses an optional duration option (empty: not given); false after
-// printing the usage error.
-bool ParseDurationArg(const std::string& option, const std::string& text, uint64_t* ms) {
-  if (text.empty()) return true;
-  auto parsed = ParseDurationMs(text);
-  if (!parsed.ok()) {
-    PrintError(option + ": " + parsed.status().message());
-    return false;
-  }
-  *ms = *parsed;
-  return true;
-}
-
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char ch : bytes) {
-    const auto b = static_cast<unsigned char>(ch);
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
-// Keys and groups are arbitrary bytes; `ls` prints one object per line with
-// tab-separated fields, so control bytes (and bytes that are not UTF-8) are
-// escaped C-style and a backslash is doubled.
-std::string EscapeForLine(std::string_view s) {
-  const bool utf8 = IsValidUtf8(s);
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    const auto b = static_cast<unsigned char>(ch);
-    if (ch == '\\') {
-      out += "\\\\";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (b < 0x20 || b == 0x7f || (b >= 0x80 && !utf8)) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", b);
-      out += buf;
-    } else {
-      out.push_back(ch);
-    }
-  }
-  return out;
-}
-
-// Wall-clock milliseconds as ISO 8601 UTC ("2025-01-02T03:04:05.678Z").
-std::string FormatTimeMs(uint64_t ms) {
-  const auto secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  if (::gmtime_r(&secs, &tm) == nullptr) return std::to_string(ms);
-  char date[32];
-  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "%s.%03uZ", date, static_cast<unsigned>(ms % 1000));
-  return buf;
-}
-
-// The largest unit that divides the duration exactly ("90s", "5m", "2h");
-// "-" for 0, which means "none" for every duration shown.
-std::string FormatDurationMs(uint64_t ms) {
-  if (ms == 0) return "-";
-  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
 
 // The bytes of a file or of stdin. A regular file is mapped rather than read,
 // so the value goes from the page cache to the socket without another copy.
@@ -352,13 +162,6 @@ int RunGet(const GetArgs& a) {
 
 // --- exists ------------------------------------------------------------------
 
-struct KeyArgs {
-  ConnectionArgs conn;
-  bool sync = false;
-  std::string key;
-  std::string group;  // rm --group
-};
-
 int RunExists(const KeyArgs& a) {
   std::unique_ptr<Client> client;
   if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
@@ -371,276 +174,12 @@ int RunExists(const KeyArgs& a) {
 
 // --- rm ----------------------------------------------------------------------
 
-// KEY or --group G, exactly one; false after printing the usage error.
-bool OneTarget(const std::string& command, const std::string& key, const std::string& group) {
-  if (key.empty() == group.empty()) {
-    PrintError(command + " needs KEY or --group GROUP (exactly one); see ctxstore " + command +
-               " --help");
-    return false;
-  }
-  return true;
-}
-
-void PrintCount(uint64_t n) {
-  std::cout << n << "\n";
-  std::cout.flush();
-}
-
 int RunRm(const KeyArgs& a) {
   if (!OneTarget("rm", a.key, a.group)) return kExitUsage;
+  if (!a.group.empty()) return RunRmGroup(a);
   std::unique_ptr<Client> client;
   if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  if (!a.group.empty()) {
-    auto n = client->DeleteGroup(a.group);
-    if (!n.ok()) return Fail(n.status(), "group " + a.group);
-    PrintCount(*n);
-    return kExitOk;
-  }
   if (Status st = client->Delete(a.key, a.sync); !st.ok()) return Fail(st, a.key);
-  return kExitOk;
-}
-
-// --- ls ----------------------------------------------------------------------
-
-struct LsArgs {
-  ConnectionArgs conn;
-  std::string prefix;
-  std::string group;
-  uint64_t limit = 0;  // 0: everything
-};
-
-constexpr uint32_t kListPageLimit = 1000;  // the protocol's largest page
-
-std::string Tier(const ObjectInfo& o) {
-  if (o.in_dram && o.on_flash) return "dram+flash";
-  if (o.in_dram) return "dram";
-  if (o.on_flash) return "flash";
-  return "-";
-}
-
-int RunLs(const LsArgs& a, bool limit_given) {
-  if (limit_given && a.limit == 0) {
-    PrintError("--limit must be at least 1");
-    return kExitUsage;
-  }
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  ListOptions opts;
-  opts.prefix = a.prefix;
-  opts.group = a.group;
-  uint64_t printed = 0;
-  for (;;) {
-    uint64_t want = limit_given ? a.limit - printed : kListPageLimit;
-    opts.limit = static_cast<uint32_t>(std::min<uint64_t>(want, kListPageLimit));
-    auto page = client->List(opts);
-    if (!page.ok()) return Fail(page.status());
-    for (const ObjectInfo& o : page->items) {
-      std::cout << EscapeForLine(o.key) << '\t' << o.value_len << '\t' << Tier(o) << '\t'
-                << (o.expires_ms == 0 ? std::string("-") : FormatTimeMs(o.expires_ms)) << '\t'
-                << (o.group.empty() ? std::string("-") : EscapeForLine(o.group)) << '\n';
-      ++printed;
-    }
-    if (page->next_cursor.empty() || (limit_given && printed >= a.limit)) break;
-    opts.cursor = std::move(page->next_cursor);
-  }
-  std::cout.flush();
-  return std::cout ? kExitOk : kExitError;
-}
-
-// --- stat --------------------------------------------------------------------
-
-// Strings as JSON can carry only UTF-8; anything else is replaced (keys,
-// groups and writers are meant to be text; the metadata blob is not, so it
-// gets a hex form instead).
-int RunStat(const KeyArgs& a) {
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  auto info = client->Stat(a.key);
-  if (!info.ok()) return Fail(info.status(), a.key);
-  const ObjectInfo& o = *info;
-  nlohmann::ordered_json j;
-  j["key"] = o.key;
-  j["namespace_id"] = o.namespace_id;
-  j["size"] = o.value_len;
-  // Hex: a u64 does not survive JSON readers that use doubles (jq, JavaScript).
-  char xxh3[24];
-  std::snprintf(xxh3, sizeof(xxh3), "%016llx", static_cast<unsigned long long>(o.value_xxh3));
-  j["xxh3"] = xxh3;
-  j["created_ms"] = o.created_ms;
-  j["expires_ms"] = o.expires_ms;
-  j["in_dram"] = o.in_dram;
-  j["on_flash"] = o.on_flash;
-  j["durable"] = o.durable;
-  j["pinned"] = o.pinned;
-  j["pin_dram"] = o.pin_dram;
-  j["pin_expires_ms"] = o.pin_expires_ms;
-  j["leases"] = o.leases;
-  j["lease_expires_ms"] = o.lease_expires_ms;
-  j["orphan"] = o.orphan;
-  j["group"] = o.group;
-  j["parent"] = o.parent;
-  j["writer"] = o.writer;
-  if (IsValidUtf8(o.meta)) {
-    j["meta"] = o.meta;
-  } else {
-    j["meta_hex"] = Hex(o.meta);
-  }
-  std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-  std::cout.flush();
-  return std::cout ? kExitOk : kExitError;
-}
-
-// --- pin, unpin --------------------------------------------------------------
-
-struct PinArgs {
-  ConnectionArgs conn;
-  std::string key;
-  std::string group;
-  std::string ttl;
-  bool dram = false;
-};
-
-int RunPin(const PinArgs& a) {
-  if (!OneTarget("pin", a.key, a.group)) return kExitUsage;
-  PinOptions opts;
-  if (!ParseDurationArg("--ttl", a.ttl, &opts.ttl_ms)) return kExitUsage;
-  opts.by_group = !a.group.empty();
-  opts.dram = a.dram;
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  const std::string& name = opts.by_group ? a.group : a.key;
-  auto n = client->Pin(name, opts);
-  if (!n.ok()) return Fail(n.status(), opts.by_group ? "group " + name : name);
-  // Like rm: a group operation reports how many objects it touched.
-  if (opts.by_group) PrintCount(*n);
-  return kExitOk;
-}
-
-int RunUnpin(const PinArgs& a) {
-  if (!OneTarget("unpin", a.key, a.group)) return kExitUsage;
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  const bool by_group = !a.group.empty();
-  if (Status st = client->Unpin(by_group ? a.group : a.key, by_group); !st.ok()) {
-    return Fail(st, by_group ? "pin on group " + a.group : "pin on " + a.key);
-  }
-  return kExitOk;
-}
-
-// --- ns ----------------------------------------------------------------------
-
-struct NsArgs {
-  ConnectionArgs conn;  // shared by `ns` and its subcommands
-  std::string name;
-  std::string quota;
-  std::string default_ttl;
-  std::string max_ttl;
-  std::optional<uint32_t> priority;
-  bool json = false;
-};
-
-// The options given, as a spec; false after printing the usage error.
-bool ParseNamespaceSpec(const NsArgs& a, NamespaceSpec* spec) {
-  if (!a.quota.empty()) {
-    auto quota = ParseSize(a.quota);
-    if (!quota.ok()) {
-      PrintError("--quota: " + quota.status().message());
-      return false;
-    }
-    spec->quota_bytes = *quota;
-  }
-  uint64_t ms = 0;
-  if (!a.default_ttl.empty()) {
-    if (!ParseDurationArg("--default-ttl", a.default_ttl, &ms)) return false;
-    spec->default_ttl_ms = ms;
-  }
-  if (!a.max_ttl.empty()) {
-    if (!ParseDurationArg("--max-ttl", a.max_ttl, &ms)) return false;
-    spec->max_ttl_ms = ms;
-  }
-  spec->priority = a.priority;
-  return true;
-}
-
-int RunNsCreate(const NsArgs& a) {
-  NamespaceSpec spec;
-  if (!ParseNamespaceSpec(a, &spec)) return kExitUsage;
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  if (Status st = client->CreateNamespace(a.name, spec); !st.ok()) {
-    return Fail(st, "namespace " + a.name);
-  }
-  return kExitOk;
-}
-
-int RunNsSet(const NsArgs& a) {
-  NamespaceSpec spec;
-  if (!ParseNamespaceSpec(a, &spec)) return kExitUsage;
-  if (!spec.quota_bytes && !spec.default_ttl_ms && !spec.max_ttl_ms && !spec.priority) {
-    PrintError("ns set needs at least one of --quota, --default-ttl, --max-ttl, --priority");
-    return kExitUsage;
-  }
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  if (Status st = client->SetNamespace(a.name, spec); !st.ok()) {
-    return Fail(st, "namespace " + a.name);
-  }
-  return kExitOk;
-}
-
-int RunNsLs(const NsArgs& a) {
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  auto list = client->ListNamespaces();
-  if (!list.ok()) return Fail(list.status());
-  if (a.json) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const NamespaceInfo& ns : *list) {
-      out.push_back({{"id", ns.id},
-                     {"name", ns.name},
-                     {"quota_bytes", ns.quota_bytes},
-                     {"default_ttl_ms", ns.default_ttl_ms},
-                     {"max_ttl_ms", ns.max_ttl_ms},
-                     {"priority", ns.priority},
-                     {"objects", ns.objects},
-                     {"bytes", ns.bytes},
-                     {"evictions", ns.evictions}});
-    }
-    std::cout << out.dump() << "\n";
-    std::cout.flush();
-    return std::cout ? kExitOk : kExitError;
-  }
-  std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "QUOTA", "DEFAULT_TTL", "MAX_TTL",
-                                                 "PRIORITY", "OBJECTS", "BYTES", "EVICTIONS"}};
-  for (const NamespaceInfo& ns : *list) {
-    rows.push_back({ns.name, std::to_string(ns.id),
-                    ns.quota_bytes == 0 ? std::string("-") : FormatSize(ns.quota_bytes),
-                    FormatDurationMs(ns.default_ttl_ms), FormatDurationMs(ns.max_ttl_ms),
-                    std::to_string(ns.priority), std::to_string(ns.objects), FormatSize(ns.bytes),
-                    std::to_string(ns.evictions)});
-  }
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      line += row[c];
-      if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 2, ' ');
-    }
-    std::cout << line << "\n";
-  }
-  std::cout.flush();
-  return std::cout ? kExitOk : kExitError;
-}
-
-int RunNsRm(const NsArgs& a) {
-  std::unique_ptr<Client> client;
-  if (int rc = ConnectTo(a.conn, &client); rc != kExitOk) return rc;
-  if (Status st = client->DeleteNamespace(a.name); !st.ok()) {
-    return Fail(st, "namespace " + a.name);
-  }
   return kExitOk;
 }
 
@@ -735,63 +274,8 @@ int RunFlush(const ConnectionArgs& conn) {
   return kExitOk;
 }
 
-// Every client command takes these. Subcommands of `ns` share one
-// ConnectionArgs with `ns` itself, so the options work on either level.
-void AddConnectionOptions(CLI::App* sub, ConnectionArgs* conn) {
-  sub->add_option("--server", conn->server, "Server address as HOST:PORT")->capture_default_str();
-  sub->add_option("--namespace", conn->ns, "Namespace the command works in")->capture_default_str();
-}
-
 constexpr const char* kNotFoundInNamespaceHelp =
     " Keys live in a namespace (--namespace): a key stored in another one is not found here.";
-
-void RegisterNamespaceCommands(CLI::App& app, int* exit_code) {
-  auto args = std::make_shared<NsArgs>();
-  CLI::App* ns = app.add_subcommand("ns", "Manage namespaces (create, set, ls, rm)");
-  ns->require_subcommand(1);
-  AddConnectionOptions(ns, &args->conn);
-  ns->footer(kExitCodesHelp);
-
-  auto add_spec_options = [args](CLI::App* sub) {
-    sub->add_option("--quota", args->quota, "Most bytes of live values (e.g. 4GiB); 0 = no limit");
-    sub->add_option("--default-ttl", args->default_ttl,
-                    "TTL of PUTs that give none (e.g. 30m); 0 = none");
-    sub->add_option("--max-ttl", args->max_ttl, "Cap on every TTL (e.g. 24h); 0 = no cap");
-    sub->add_option("--priority", args->priority, "0..7: lower leaves DRAM first")
-        ->check(CLI::Range(0, 7));
-  };
-  {
-    CLI::App* sub = ns->add_subcommand("create", "Create namespace NAME");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_option("NAME", args->name, "1 to 64 bytes of [A-Za-z0-9._-]")->required();
-    add_spec_options(sub);
-    sub->footer(std::string(kExitCodesHelp) +
-                " Unset options take the server's defaults (no quota, no TTL, priority 4).");
-    sub->callback([args, exit_code] { *exit_code = RunNsCreate(*args); });
-  }
-  {
-    CLI::App* sub = ns->add_subcommand("set", "Change namespace NAME's settings");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_option("NAME", args->name, "Namespace")->required();
-    add_spec_options(sub);
-    sub->footer(std::string(kExitCodesHelp) + " Options not given stay as they are.");
-    sub->callback([args, exit_code] { *exit_code = RunNsSet(*args); });
-  }
-  {
-    CLI::App* sub = ns->add_subcommand("ls", "List namespaces with their settings and usage");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_flag("--json", args->json, "Print a JSON array instead of a table");
-    sub->footer(kExitCodesHelp);
-    sub->callback([args, exit_code] { *exit_code = RunNsLs(*args); });
-  }
-  {
-    CLI::App* sub = ns->add_subcommand("rm", "Delete namespace NAME with its objects and pins");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_option("NAME", args->name, "Namespace")->required();
-    sub->footer(kExitCodesHelp);
-    sub->callback([args, exit_code] { *exit_code = RunNsRm(*args); });
-  }
-}
 
 }  // namespace
 
@@ -843,51 +327,7 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
     sub->footer(kExitCodesHelp);
     sub->callback([args, exit_code] { *exit_code = RunRm(*args); });
   }
-  {
-    auto args = std::make_shared<LsArgs>();
-    CLI::App* sub = app.add_subcommand(
-        "ls", "List objects, one per line: key, size, tier, expiry (UTC), group");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_option("--prefix", args->prefix, "Only keys starting with this");
-    sub->add_option("--group", args->group, "Only objects of this group");
-    CLI::Option* limit = sub->add_option("--limit", args->limit, "List at most N objects");
-    sub->footer(std::string(kExitCodesHelp) +
-                " Fields are tab-separated; \"-\" stands for none. Control bytes in keys and "
-                "groups are escaped (\\t, \\n, \\xNN, \\\\).");
-    sub->callback([args, limit, exit_code] { *exit_code = RunLs(*args, limit->count() > 0); });
-  }
-  {
-    auto args = std::make_shared<KeyArgs>();
-    CLI::App* sub = app.add_subcommand("stat", "Print everything known about KEY as JSON");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_option("KEY", args->key, "Key")->required();
-    sub->footer(std::string(kExitCodesHelp) +
-                " Metadata that is not UTF-8 is printed as hex under \"meta_hex\".");
-    sub->callback([args, exit_code] { *exit_code = RunStat(*args); });
-  }
-  {
-    auto args = std::make_shared<PinArgs>();
-    CLI::App* sub = app.add_subcommand(
-        "pin", "Keep KEY, or a group's objects present and future, from eviction");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_option("--group", args->group, "Pin the group instead of one KEY (prints the count)");
-    sub->add_option("--ttl", args->ttl, "The pin lapses after this long (default: never)");
-    sub->add_flag("--dram", args->dram, "Also keep (or load) the objects in DRAM");
-    sub->add_option("KEY", args->key, "Key");
-    sub->footer(std::string(kExitCodesHelp) +
-                " Pins survive restarts. A pin the namespace's quota cannot hold exits 3 with "
-                "\"no space: pinned\".");
-    sub->callback([args, exit_code] { *exit_code = RunPin(*args); });
-  }
-  {
-    auto args = std::make_shared<PinArgs>();
-    CLI::App* sub = app.add_subcommand("unpin", "Remove the pin on KEY or on a group");
-    AddConnectionOptions(sub, &args->conn);
-    sub->add_option("--group", args->group, "Unpin the group instead of one KEY");
-    sub->add_option("KEY", args->key, "Key");
-    sub->footer(kExitCodesHelp);
-    sub->callback([args, exit_code] { *exit_code = RunUnpin(*args); });
-  }
+  RegisterContextCommands(app, exit_code);
   {
     auto args = std::make_shared<StatsArgs>();
     CLI::App* sub = app.add_subcommand("stats", "Print the server's statistics");

@@ -301,8 +301,13 @@ Status Engine::Unpin(uint32_t ns, std::string_view name, bool group) {
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
   auto& rules = group ? group_pins_ : key_pins_;
-  if (rules.erase(ikey) == 0) return Status::NotFound("no such pin");
-  return WriteCatalog(lock);
+  auto it = rules.find(ikey);
+  if (it == rules.end()) return Status::NotFound("no such pin");
+  // A pin that lapsed (not yet swept by maintenance) is gone already.
+  const bool lapsed = it->second.expires_ms != 0 && it->second.expires_ms <= NowMs();
+  rules.erase(it);
+  CTX_RETURN_IF_ERROR(WriteCatalog(lock));
+  return lapsed ? Status::NotFound("no such pin (it lapsed)") : Status::Ok();
 }
 
 }  // namespace ctxstore::engine

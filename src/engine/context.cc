@@ -193,11 +193,19 @@ Status Engine::ReleaseLease(uint64_t lease_id) {
   std::unique_lock lock(mu_);
   auto it = leases_.find(lease_id);
   if (it == leases_.end()) return Status::NotFound("no such lease (released or ended)");
+  const uint64_t now = NowMs();
+  // A lease that ended is not released (maintenance may not have dropped it yet).
+  const bool ended = it->second.expires_ms <= now;
   for (const auto& [key, seq] : it->second.objects) {
     auto e = index_.find(key);
-    if (e != index_.end() && e->second.seq == seq && e->second.leases > 0) --e->second.leases;
+    if (e == index_.end() || e->second.seq != seq || e->second.leases == 0) continue;
+    --e->second.leases;
+    // Expired while leased: maintenance looks again only at the lease's
+    // original end; now that it is invisible, let it go at the next pass.
+    if (ExpiredLocked(e->second)) expiry_.push({now, seq, key});
   }
   leases_.erase(it);
+  if (ended) return Status::NotFound("no such lease (released or ended)");
   return Status::Ok();
 }
 

@@ -287,7 +287,10 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key) {
   Entry& e = it->second;
   if (Namespace* n = FindNamespaceLocked(e.namespace_id)) n->policy->Access(&e.policy);
   if (e.dram) {
-    if (e.on_lru) lru_[e.lru_level].Touch(&e);
+    if (e.on_lru) {
+      lru_[e.lru_level].Remove(&e);
+      AddToLruLocked(e);  // at the front of its namespace's current level
+    }
     ++stats_.hits_dram;
     return ValueRef{e.dram, e.dram->data(), e.value_len, e.value_xxh3, e.meta};
   }

@@ -79,6 +79,10 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
     info.pinned = pin.pinned;
     info.pin_dram = pin.dram;
     info.pin_expires_ms = pin.expires_ms;
+    if (LeasedLocked(e)) {
+      info.leases = e.leases;
+      info.lease_expires_ms = e.lease_until_ms;
+    }
     info.orphan = e.policy.orphan;
     page.items.push_back(std::move(info));
   }

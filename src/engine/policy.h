@@ -2,9 +2,9 @@
 // namespace leave the store when the namespace is over its quota.
 //
 // A policy only orders nodes; the engine decides what may go (pinned and
-// leased objects, and objects not yet durable, may not) and does the
-// removing. The same classes drive the offline simulator of the benchmark,
-// so that a replay against the server and a simulation agree.
+// leased objects may not; an object not yet on flash may, and its pending
+// write is followed by a tombstone) and does the removing. The same classes drive the offline
+// simulator of the benchmark, so that a replay against the server and a simulation agree.
 //
 // Rules common to every policy:
 //  - orphans (objects whose parent chunk is gone, so that no prefix lookup

@@ -1,0 +1,111 @@
+// Helpers shared by the client subcommands.
+#include "cli/client_common.h"
+
+#include <charconv>
+#include <iostream>
+#include <optional>
+
+#include "common/units.h"
+
+namespace ctxstore::cli {
+namespace {
+
+struct ServerAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// HOST:PORT, with [v6]:PORT for IPv6 literals.
+std::optional<ServerAddress> ParseServer(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    return std::nullopt;
+  }
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return std::nullopt;  // an unbracketed IPv6 literal is ambiguous
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  return ServerAddress{std::string(host), static_cast<uint16_t>(port)};
+}
+
+}  // namespace
+
+void PrintError(const std::string& message) {
+  std::cerr << "ctxstore: " << message << "\n";
+}
+
+int Fail(const Status& st, std::string_view key) {
+  switch (st.code()) {
+    case StatusCode::kNotFound:
+      PrintError("not found: " + std::string(key));
+      return kExitNotFound;
+    case StatusCode::kExists:
+      PrintError("exists: " + std::string(key));
+      return kExitError;
+    default:
+      PrintError(st.ToString());
+      return kExitError;
+  }
+}
+
+int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client) {
+  std::optional<ServerAddress> addr = ParseServer(conn.server);
+  if (!addr) {
+    PrintError("invalid --server '" + conn.server + "': expected HOST:PORT");
+    return kExitUsage;
+  }
+  ClientOptions options;
+  options.host = addr->host;
+  options.port = addr->port;
+  options.client_name = "ctxstore-cli";
+  options.max_idle_connections = 1;
+  options.namespace_name = conn.ns;
+  auto connected = Client::Connect(options);
+  if (!connected.ok()) {
+    // An unknown namespace is a "not found" like a key in it would be.
+    if (connected.status().code() == StatusCode::kNotFound) {
+      PrintError(connected.status().message());
+      return kExitNotFound;
+    }
+    return Fail(connected.status());
+  }
+  *client = std::move(*connected);
+  return kExitOk;
+}
+
+bool ParseDurationArg(const std::string& option, const std::string& text, uint64_t* ms) {
+  if (text.empty()) return true;
+  auto parsed = ParseDurationMs(text);
+  if (!parsed.ok()) {
+    PrintError(option + ": " + parsed.status().message());
+    return false;
+  }
+  *ms = *parsed;
+  return true;
+}
+
+bool OneTarget(const std::string& command, const std::string& key, const std::string& group) {
+  if (key.empty() == group.empty()) {
+    PrintError(command + " needs KEY or --group GROUP (exactly one); see ctxstore " + command +
+               " --help");
+    return false;
+  }
+  return true;
+}
+
+void AddConnectionOptions(CLI::App* sub, ConnectionArgs* conn) {
+  sub->add_option("--server", conn->server, "Server address as HOST:PORT")->capture_default_str();
+  sub->add_option("--namespace", conn->ns, "Namespace the command works in")->capture_default_str();
+}
+
+}  // namespace ctxstore::cli

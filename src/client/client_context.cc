@@ -1,0 +1,285 @@
+// Client: the context calls (GET with metadata, MATCH_PREFIX with a lease,
+// RELEASE, STAT, LIST, PIN, UNPIN, DELETE_GROUP) and namespace admin
+// (NS_CREATE, NS_SET, NS_LIST, NS_DELETE).
+#include "ctxstore/client.h"
+
+#include <sys/uio.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/client_impl.h"
+#include "common/hash.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+
+namespace ctxstore {
+namespace {
+
+// One object's info: a handful of fixed fields and strings of at most 64 KiB.
+constexpr uint64_t kMaxStatBodyBytes = 512 * 1024;
+// A LIST page holds at most 1000 objects; their strings are bounded by the
+// server's limits (keys, groups 512 bytes, meta 4 KiB), far below this.
+constexpr uint64_t kMaxListBodyBytes = 64 * 1024 * 1024;
+// NS_LIST: a JSON array of small objects.
+constexpr uint64_t kMaxNamespaceListBodyBytes = 16 * 1024 * 1024;
+// The GET reply with kFlagExt: u64 xxh3, u16 meta_len (then meta and value).
+constexpr size_t kGetExtReplyPrefix = 10;
+
+// Strings go on the wire with a u16 length; the server's own limits are far
+// lower, so this only keeps the encoding from truncating.
+Status CheckShortString(std::string_view what, std::string_view s) {
+  if (s.size() > protocol::kMaxKeyBytes) {
+    return Status::TooLarge(std::string(what) + " of " + std::to_string(s.size()) +
+                            " bytes exceeds the limit of " +
+                            std::to_string(protocol::kMaxKeyBytes));
+  }
+  return Status::Ok();
+}
+
+ObjectInfo FromWire(protocol::ObjectInfoWire&& w) {
+  ObjectInfo info;
+  info.key = std::move(w.key);
+  info.namespace_id = w.namespace_id;
+  info.value_len = w.value_len;
+  info.value_xxh3 = w.value_xxh3;
+  info.created_ms = w.created_ms;
+  info.expires_ms = w.expires_ms;
+  info.in_dram = (w.state & protocol::kObjectStateInDram) != 0;
+  info.on_flash = (w.state & protocol::kObjectStateOnFlash) != 0;
+  info.durable = (w.state & protocol::kObjectStateDurable) != 0;
+  info.pinned = (w.state & protocol::kObjectStatePinned) != 0;
+  info.pin_dram = (w.state & protocol::kObjectStatePinDram) != 0;
+  info.orphan = (w.state & protocol::kObjectStateOrphan) != 0;
+  info.pin_expires_ms = w.pin_expires_ms;
+  info.leases = w.leases;
+  info.lease_expires_ms = w.lease_expires_ms;
+  info.group = std::move(w.group);
+  info.parent = std::move(w.parent);
+  info.writer = std::move(w.writer);
+  info.meta = std::move(w.meta);
+  return info;
+}
+
+// NS_CREATE / NS_SET body: only the fields the caller set.
+std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) {
+  nlohmann::json j = nlohmann::json::object();
+  j["name"] = std::string(name);
+  if (spec.quota_bytes) j["quota_bytes"] = *spec.quota_bytes;
+  if (spec.default_ttl_ms) j["default_ttl_ms"] = *spec.default_ttl_ms;
+  if (spec.max_ttl_ms) j["max_ttl_ms"] = *spec.max_ttl_ms;
+  if (spec.priority) j["priority"] = *spec.priority;
+  // Names that are not UTF-8 are sent with replacement characters; the
+  // server refuses them as invalid names anyway.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Reads an unsigned field of an NS_LIST entry; false when present but not a
+// non-negative integer. Absent fields (an older server) stay 0.
+template <typename T>
+bool ReadUnsigned(const nlohmann::json& entry, const char* field, T* out) {
+  auto it = entry.find(field);
+  if (it == entry.end()) return true;
+  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->template get<int64_t>() >= 0)) {
+    return false;
+  }
+  *out = static_cast<T>(it->template get<uint64_t>());
+  return true;
+}
+
+Result<uint64_t> DecodeCount(const Result<std::string>& reply, std::string_view op) {
+  if (!reply.ok()) return reply.status();
+  auto n = protocol::DecodeU64(*reply);
+  if (!n.ok()) {
+    return ProtocolError(std::string(op) + " reply of " + std::to_string(reply->size()) + " bytes");
+  }
+  return *n;
+}
+
+}  // namespace
+
+Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
+  CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
+  auto conn = impl_->Borrow();
+  if (!conn.ok()) return conn.status();
+  Impl::Lease lease(impl_.get(), std::move(*conn));
+  std::string prefix = protocol::EncodeKey(key);
+  std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
+  auto h = impl_->Exchange(lease, Opcode::kGet, protocol::kFlagExt, iov);
+  if (!h.ok()) return h.status();
+  if (h->body_len < kGetExtReplyPrefix) {
+    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
+  }
+  std::array<uint8_t, kGetExtReplyPrefix> raw;
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), raw.size()));
+  protocol::ByteReader r(std::span<const uint8_t>(raw.data(), raw.size()));
+  const uint64_t xxh3 = r.Get<uint64_t>();
+  const uint16_t meta_len = r.Get<uint16_t>();
+  const uint64_t rest = h->body_len - kGetExtReplyPrefix;
+  // Never allocate a length the server's own limits rule out.
+  if (meta_len > protocol::kMaxMetaBytes || meta_len > rest ||
+      rest - meta_len > impl_->max_value_bytes()) {
+    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes with " +
+                         std::to_string(meta_len) + " bytes of metadata");
+  }
+  GetWithMetaResult result;
+  result.meta.resize(meta_len);
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(result.meta.data(), result.meta.size()));
+  result.value.resize(rest - meta_len);
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(result.value.data(), result.value.size()));
+  lease.MarkClean();
+  if (impl_->options.verify_checksums && Xxh3(result.value.data(), result.value.size()) != xxh3) {
+    return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
+  }
+  return result;
+}
+
+Result<MatchResult> Client::MatchPrefixLease(std::span<const std::string> keys, uint64_t lease_ms) {
+  if (keys.empty()) return MatchResult{};
+  CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
+  std::string body = protocol::EncodeU64(lease_ms);
+  body += protocol::EncodeKeyList(keys);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  auto reply = impl_->Call(Opcode::kMatchPrefix, protocol::kFlagExt, iov, 12);
+  if (!reply.ok()) return reply.status();
+  protocol::ByteReader r(*reply);
+  MatchResult result;
+  result.matched = r.Get<uint32_t>();
+  result.lease_id = r.Get<uint64_t>();
+  if (!r.ok() || r.remaining() != 0 || result.matched > keys.size()) {
+    return ProtocolError("MATCH_PREFIX reply of " + std::to_string(reply->size()) + " bytes for " +
+                         std::to_string(keys.size()) + " keys");
+  }
+  return result;
+}
+
+Status Client::ReleaseLease(uint64_t lease_id) {
+  std::string body = protocol::EncodeU64(lease_id);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kRelease, 0, iov, 0).status();
+}
+
+Result<ObjectInfo> Client::Stat(std::string_view key) {
+  CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
+  std::string body = protocol::EncodeKey(key);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  auto reply = impl_->Call(Opcode::kStat, 0, iov, kMaxStatBodyBytes);
+  if (!reply.ok()) return reply.status();
+  auto info = protocol::DecodeObjectInfo(std::string_view(*reply));
+  if (!info.ok()) return ProtocolError("STAT reply: " + info.status().message());
+  return FromWire(std::move(*info));
+}
+
+Result<ListPage> Client::List(const ListOptions& opts) {
+  if (opts.limit == 0 || opts.limit > 1000) {
+    return Status::Invalid("list limit " + std::to_string(opts.limit) + " is not in 1..1000");
+  }
+  CTX_RETURN_IF_ERROR(CheckShortString("prefix", opts.prefix));
+  CTX_RETURN_IF_ERROR(CheckShortString("group", opts.group));
+  CTX_RETURN_IF_ERROR(CheckShortString("cursor", opts.cursor));
+  protocol::ListRequest req;
+  req.prefix = opts.prefix;
+  req.group = opts.group;
+  req.cursor = opts.cursor;
+  req.limit = opts.limit;
+  std::string body = protocol::EncodeListRequest(req);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  auto reply = impl_->Call(Opcode::kList, 0, iov, kMaxListBodyBytes);
+  if (!reply.ok()) return reply.status();
+  auto decoded = protocol::DecodeListReply(*reply);
+  if (!decoded.ok()) return ProtocolError("LIST reply: " + decoded.status().message());
+  if (decoded->items.size() > opts.limit) {
+    return ProtocolError("LIST reply has " + std::to_string(decoded->items.size()) +
+                         " items for a limit of " + std::to_string(opts.limit));
+  }
+  ListPage page;
+  page.items.reserve(decoded->items.size());
+  for (protocol::ObjectInfoWire& w : decoded->items) page.items.push_back(FromWire(std::move(w)));
+  page.next_cursor = std::move(decoded->next_cursor);
+  return page;
+}
+
+Result<uint64_t> Client::Pin(std::string_view name, const PinOptions& opts) {
+  CTX_RETURN_IF_ERROR(opts.by_group ? CheckGroup(name) : protocol::ValidateKey(name));
+  protocol::PinRequest req;
+  req.by_group = opts.by_group;
+  req.name = std::string(name);
+  req.ttl_ms = opts.ttl_ms;
+  req.dram = opts.dram;
+  std::string body = protocol::EncodePinRequest(req);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return DecodeCount(impl_->Call(Opcode::kPin, 0, iov, 8), "PIN");
+}
+
+Status Client::Unpin(std::string_view name, bool by_group) {
+  CTX_RETURN_IF_ERROR(by_group ? CheckGroup(name) : protocol::ValidateKey(name));
+  std::string body = protocol::EncodeUnpinRequest(by_group, name);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kUnpin, 0, iov, 0).status();
+}
+
+Result<uint64_t> Client::DeleteGroup(std::string_view group) {
+  CTX_RETURN_IF_ERROR(CheckGroup(group));
+  std::string body = protocol::EncodeString(group);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return DecodeCount(impl_->Call(Opcode::kDeleteGroup, 0, iov, 8), "DELETE_GROUP");
+}
+
+Status Client::CreateNamespace(std::string_view name, const NamespaceSpec& spec) {
+  CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
+  std::string body = NamespaceSpecJson(name, spec);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kNsCreate, 0, iov, 0).status();
+}
+
+Status Client::SetNamespace(std::string_view name, const NamespaceSpec& spec) {
+  CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
+  std::string body = NamespaceSpecJson(name, spec);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kNsSet, 0, iov, 0).status();
+}
+
+Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
+  std::array<iovec, 1> iov{};
+  auto reply = impl_->Call(Opcode::kNsList, 0, iov, kMaxNamespaceListBodyBytes);
+  if (!reply.ok()) return reply.status();
+  nlohmann::json j = nlohmann::json::parse(*reply, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_array()) {
+    return ProtocolError("NS_LIST reply is not a JSON array");
+  }
+  std::vector<NamespaceInfo> out;
+  out.reserve(j.size());
+  for (const nlohmann::json& entry : j) {
+    NamespaceInfo info;
+    bool ok = entry.is_object();
+    if (ok) {
+      auto name = entry.find("name");
+      ok = name != entry.end() && name->is_string();
+      if (ok) info.name = name->get<std::string>();
+    }
+    ok = ok && ReadUnsigned(entry, "id", &info.id) &&
+         ReadUnsigned(entry, "quota_bytes", &info.quota_bytes) &&
+         ReadUnsigned(entry, "default_ttl_ms", &info.default_ttl_ms) &&
+         ReadUnsigned(entry, "max_ttl_ms", &info.max_ttl_ms) &&
+         ReadUnsigned(entry, "priority", &info.priority) &&
+         ReadUnsigned(entry, "objects", &info.objects) &&
+         ReadUnsigned(entry, "bytes", &info.bytes) &&
+         ReadUnsigned(entry, "evictions", &info.evictions);
+    if (!ok) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Status Client::DeleteNamespace(std::string_view name) {
+  CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
+  std::string body = protocol::EncodeString(name);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return impl_->Call(Opcode::kNsDelete, 0, iov, 0).status();
+}
+
+}  // namespace ctxstore

@@ -1,0 +1,124 @@
+// Private to the client library, included only by client.cc (core key
+// calls) and client_context.cc (context calls and namespace admin):
+// Client::Impl (the connection pool and the request/reply exchange) and the
+// helpers both files use.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/socket.h"
+#include "ctxstore/client.h"
+#include "protocol/frame.h"
+
+namespace ctxstore {
+namespace client {
+
+struct Connection {
+  std::unique_ptr<Socket> socket;
+  uint64_t next_request_id = 1;
+};
+
+inline iovec Iov(const void* data, size_t len) {
+  return iovec{const_cast<void*>(data), len};
+}
+
+// Status::Internal("protocol error: " + what).
+Status ProtocolError(const std::string& what);
+// At most max_keys keys, each a valid key.
+Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys);
+// A group name of 1..kMaxGroupBytes bytes.
+Status CheckGroup(std::string_view group);
+
+}  // namespace client
+
+// Shorthands for client.cc and client_context.cc, the only files that
+// include this header.
+using client::CheckGroup;
+using client::CheckKeys;
+using client::Connection;
+using client::Iov;
+using client::ProtocolError;
+using client::Socket;
+using protocol::FrameHeader;
+using protocol::Opcode;
+
+struct Client::Impl {
+  ClientOptions options;
+  ServerInfo info;
+
+  std::mutex mu;
+  std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu
+
+  uint64_t max_value_bytes() const {
+    return info.max_value_bytes != 0 ? info.max_value_bytes : protocol::Limits{}.max_value_bytes;
+  }
+  uint32_t max_batch_keys() const {
+    return info.max_batch_keys != 0 ? info.max_batch_keys : protocol::Limits{}.max_batch_keys;
+  }
+  uint64_t max_batch_bytes() const {
+    return info.max_batch_bytes != 0 ? info.max_batch_bytes : protocol::Limits{}.max_batch_bytes;
+  }
+
+  // A borrowed connection. It goes back to the pool only when the exchange
+  // was marked clean; after any transport or framing error the stream state
+  // is unknown, so it is closed instead.
+  class Lease {
+   public:
+    Lease(Impl* impl, std::unique_ptr<Connection> conn) : impl_(impl), conn_(std::move(conn)) {}
+    ~Lease() {
+      if (clean_ && conn_ != nullptr && conn_->socket->is_open()) impl_->Return(std::move(conn_));
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection& conn() { return *conn_; }
+    Socket& socket() { return *conn_->socket; }
+    void MarkClean() { clean_ = true; }
+    std::unique_ptr<Connection> Release() { return std::move(conn_); }
+
+   private:
+    Impl* impl_;
+    std::unique_ptr<Connection> conn_;
+    bool clean_ = false;
+  };
+
+  Result<std::unique_ptr<Connection>> Open(ServerInfo* info_out);
+  Result<std::unique_ptr<Connection>> Borrow();
+  void Return(std::unique_ptr<Connection> conn);
+
+  // Sends one request. iov[0] is reserved for the header; the body is the
+  // rest of iov, written together with the header in one sendmsg.
+  Status SendRequest(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov,
+                     uint64_t* request_id);
+  // Receives a reply header and checks that it answers request_id.
+  Result<FrameHeader> RecvReplyHeader(Lease& lease, Opcode op, uint64_t request_id);
+  // Reads a non-OK reply's message body and turns it into the Status.
+  Status ReadError(Lease& lease, const FrameHeader& h);
+  // Sends a request and reads the reply header; a non-OK reply becomes the
+  // returned Status (its message body consumed).
+  Result<FrameHeader> Exchange(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov);
+
+  struct GetReplyPrefix {
+    uint64_t value_len = 0;
+    uint64_t xxh3 = 0;
+  };
+  Result<GetReplyPrefix> StartGet(Lease& lease, std::string_view key);
+  // One request whose OK reply body is small and read whole (at most
+  // max_body bytes; more is a protocol error).
+  Result<std::string> Call(Opcode op, uint16_t flags, std::span<iovec> iov, uint64_t max_body);
+  // Call() on a connection already borrowed.
+  Result<std::string> CallOn(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov,
+                             uint64_t max_body);
+
+  Result<std::string> KeyListCall(Opcode op, std::span<const std::string> keys, uint64_t max_body);
+};
+
+}  // namespace ctxstore

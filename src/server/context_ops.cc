@@ -1,0 +1,297 @@
+// Connection: lease bookkeeping, the context ops (RELEASE, STAT, LIST, PIN,
+// UNPIN, DELETE_GROUP) and namespace administration (NS_CREATE, NS_SET,
+// NS_LIST, NS_DELETE).
+#include "server/connection_impl.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "protocol/messages.h"
+
+namespace ctxstore::server {
+namespace {
+
+using asio::awaitable;
+
+protocol::ObjectInfoWire ToWire(const engine::ObjectInfo& info) {
+  protocol::ObjectInfoWire w;
+  w.key = info.key;
+  w.namespace_id = info.namespace_id;
+  w.value_len = info.value_len;
+  w.value_xxh3 = info.value_xxh3;
+  w.created_ms = info.created_ms;
+  w.expires_ms = info.expires_ms;
+  auto bit = [](bool on, uint8_t b) { return on ? b : uint8_t{0}; };
+  w.state = bit(info.in_dram, protocol::kObjectStateInDram) |
+            bit(info.on_flash, protocol::kObjectStateOnFlash) |
+            bit(info.durable, protocol::kObjectStateDurable) |
+            bit(info.pinned, protocol::kObjectStatePinned) |
+            bit(info.pin_dram, protocol::kObjectStatePinDram) |
+            bit(info.orphan, protocol::kObjectStateOrphan);
+  w.pin_expires_ms = info.pin_expires_ms;
+  w.leases = info.leases;
+  w.lease_expires_ms = info.lease_expires_ms;
+  w.group = info.meta.group;
+  w.parent = info.meta.parent;
+  w.writer = info.meta.writer;
+  w.meta = info.meta.meta;
+  return w;
+}
+
+// NS_CREATE / NS_SET body: a JSON object with "name" and any of the config
+// fields. Everything is checked before anything is applied, so that a bad
+// NS_SET changes nothing.
+struct NamespaceRequest {
+  std::string name;
+  nlohmann::json fields;
+};
+
+Result<NamespaceRequest> ParseNamespaceRequest(std::string_view body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::Invalid("body is not a JSON object");
+  NamespaceRequest req;
+  for (const auto& [field, value] : j.items()) {
+    if (field == "name") {
+      if (!value.is_string()) return Status::Invalid("\"name\" must be a string");
+      req.name = value.get<std::string>();
+    } else if (field == "quota_bytes" || field == "default_ttl_ms" || field == "max_ttl_ms" ||
+               field == "priority") {
+      // is_number_unsigned: no negatives, no fractions.
+      if (!value.is_number_unsigned()) {
+        return Status::Invalid("\"" + field + "\" must be a non-negative integer");
+      }
+      if (field == "priority" && value.get<uint64_t>() >= engine::kPriorityLevels) {
+        return Status::Invalid("\"priority\" must be 0.." +
+                               std::to_string(engine::kPriorityLevels - 1));
+      }
+    } else {
+      return Status::Invalid("unknown field \"" + field + "\"");
+    }
+  }
+  if (!j.contains("name")) return Status::Invalid("missing \"name\"");
+  req.fields = std::move(j);
+  return req;
+}
+
+// Overrides the fields present in a parsed request.
+void ApplyNamespaceFields(const nlohmann::json& j, engine::NamespaceConfig* c) {
+  if (j.contains("quota_bytes")) c->quota_bytes = j["quota_bytes"].get<uint64_t>();
+  if (j.contains("default_ttl_ms")) c->default_ttl_ms = j["default_ttl_ms"].get<uint64_t>();
+  if (j.contains("max_ttl_ms")) c->max_ttl_ms = j["max_ttl_ms"].get<uint64_t>();
+  if (j.contains("priority")) c->priority = static_cast<uint8_t>(j["priority"].get<uint64_t>());
+}
+
+nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
+  return {
+      {"id", ns.id},
+      {"name", ns.name},
+      {"quota_bytes", ns.config.quota_bytes},
+      {"default_ttl_ms", ns.config.default_ttl_ms},
+      {"max_ttl_ms", ns.config.max_ttl_ms},
+      {"priority", ns.config.priority},
+      {"objects", ns.objects},
+      {"bytes", ns.bytes},
+      {"evictions", ns.evictions},
+  };
+}
+
+}  // namespace
+
+// ---- leases ----
+
+bool Connection::HasLeaseSlot() {
+  if (leases_.size() < ctx_.limits.max_leases_per_connection) return true;
+  // Leases the client let run out still occupy slots until pruned. The
+  // engine is told too, in case its clock runs behind ours.
+  uint64_t now = MonotonicMs();
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    (void)ctx_.engine->ReleaseLease(it->first);
+    it = leases_.erase(it);
+  }
+  return leases_.size() < ctx_.limits.max_leases_per_connection;
+}
+
+void Connection::ReleaseLeases() {
+  // Results ignored: a lease that already ended answers NOT_FOUND.
+  for (const auto& [id, deadline] : leases_) (void)ctx_.engine->ReleaseLease(id);
+  leases_.clear();
+}
+
+// ---- context ops ----
+
+awaitable<bool> Connection::HandleRelease() {
+  std::string body = co_await ReadBody();
+  auto id = protocol::DecodeU64(body);
+  if (!id.ok()) {
+    co_await ReplyError(id.status());
+    co_return true;
+  }
+  // Forgotten here whatever the engine says: NOT_FOUND means it ended.
+  leases_.erase(*id);
+  co_await ReplyStatus(ctx_.engine->ReleaseLease(*id));
+  co_return true;
+}
+
+awaitable<bool> Connection::HandleStat() {
+  std::string body = co_await ReadBody();
+  auto key = protocol::DecodeKey(body);
+  if (!key.ok()) {
+    co_await ReplyError(key.status());
+    co_return true;
+  }
+  auto info = ctx_.engine->Stat(ns_id_, *key);
+  if (!info.ok()) {
+    co_await ReplyError(info.status());
+    co_return true;
+  }
+  std::string reply;
+  protocol::EncodeObjectInfo(ToWire(*info), &reply);
+  co_await ReplyOk(reply);
+  co_return true;
+}
+
+awaitable<bool> Connection::HandleList() {
+  std::string body = co_await ReadBody();
+  auto req = protocol::DecodeListRequest(body);
+  if (!req.ok()) {
+    co_await ReplyError(req.status());
+    co_return true;
+  }
+  if (req->limit == 0 || req->limit > engine::kMaxListLimit) {
+    co_await ReplyError(
+        Status::Invalid("LIST limit must be 1.." + std::to_string(engine::kMaxListLimit)));
+    co_return true;
+  }
+  engine::ListOptions opts;
+  opts.prefix = std::move(req->prefix);
+  opts.group = std::move(req->group);
+  opts.cursor = std::move(req->cursor);
+  opts.limit = req->limit;
+  auto page = ctx_.engine->List(ns_id_, opts);
+  if (!page.ok()) {
+    co_await ReplyError(page.status());
+    co_return true;
+  }
+  protocol::ListReply reply;
+  reply.items.reserve(page->items.size());
+  for (const engine::ObjectInfo& info : page->items) reply.items.push_back(ToWire(info));
+  reply.next_cursor = std::move(page->next_cursor);
+  co_await ReplyOk(protocol::EncodeListReply(reply));
+  co_return true;
+}
+
+awaitable<bool> Connection::HandlePin() {
+  std::string body = co_await ReadBody();
+  auto req = protocol::DecodePinRequest(body);
+  if (!req.ok()) {
+    co_await ReplyError(req.status());
+    co_return true;
+  }
+  engine::PinOptions opts;
+  opts.group = req->by_group;
+  opts.ttl_ms = req->ttl_ms;
+  opts.dram = req->dram;
+  auto pinned = ctx_.engine->Pin(ns_id_, req->name, opts);
+  if (!pinned.ok()) {
+    co_await ReplyError(pinned.status());
+    co_return true;
+  }
+  co_await ReplyOk(protocol::EncodeU64(*pinned));
+  co_return true;
+}
+
+awaitable<bool> Connection::HandleUnpin() {
+  std::string body = co_await ReadBody();
+  auto req = protocol::DecodeUnpinRequest(body);
+  if (!req.ok()) {
+    co_await ReplyError(req.status());
+    co_return true;
+  }
+  co_await ReplyStatus(ctx_.engine->Unpin(ns_id_, req->name, req->by_group));
+  co_return true;
+}
+
+awaitable<bool> Connection::HandleDeleteGroup() {
+  std::string body = co_await ReadBody();
+  auto group = protocol::DecodeString(body);
+  if (!group.ok()) {
+    co_await ReplyError(group.status());
+    co_return true;
+  }
+  if (group->empty() || group->size() > protocol::kMaxGroupBytes) {
+    co_await ReplyError(
+        Status::Invalid("group must be 1.." + std::to_string(protocol::kMaxGroupBytes) + " bytes"));
+    co_return true;
+  }
+  auto deleted = ctx_.engine->DeleteGroup(ns_id_, *group);
+  if (!deleted.ok()) {
+    co_await ReplyError(deleted.status());
+    co_return true;
+  }
+  co_await ReplyOk(protocol::EncodeU64(*deleted));
+  co_return true;
+}
+
+// ---- namespace administration ----
+
+awaitable<bool> Connection::HandleNsCreate() {
+  std::string body = co_await ReadBody();
+  auto req = ParseNamespaceRequest(body);
+  if (!req.ok()) {
+    co_await ReplyError(req.status());
+    co_return true;
+  }
+  engine::NamespaceConfig config;
+  ApplyNamespaceFields(req->fields, &config);
+  co_await ReplyStatus(ctx_.engine->CreateNamespace(req->name, config).status());
+  co_return true;
+}
+
+awaitable<bool> Connection::HandleNsSet() {
+  std::string body = co_await ReadBody();
+  auto req = ParseNamespaceRequest(body);
+  if (!req.ok()) {
+    co_await ReplyError(req.status());
+    co_return true;
+  }
+  // Fields left out of the request keep their current values.
+  auto current = ctx_.engine->GetNamespace(req->name);
+  if (!current.ok()) {
+    co_await ReplyError(current.status());
+    co_return true;
+  }
+  engine::NamespaceConfig config = current->config;
+  ApplyNamespaceFields(req->fields, &config);
+  co_await ReplyStatus(ctx_.engine->SetNamespace(req->name, config));
+  co_return true;
+}
+
+awaitable<bool> Connection::HandleNsList() {
+  co_await Drain(req_.body_len);
+  nlohmann::json list = nlohmann::json::array();
+  for (const engine::NamespaceInfo& ns : ctx_.engine->ListNamespaces()) {
+    list.push_back(NamespaceJson(ns));
+  }
+  co_await ReplyOk(list.dump());
+  co_return true;
+}
+
+awaitable<bool> Connection::HandleNsDelete() {
+  std::string body = co_await ReadBody();
+  auto name = protocol::DecodeString(body);
+  if (!name.ok()) {
+    co_await ReplyError(name.status());
+    co_return true;
+  }
+  co_await ReplyStatus(ctx_.engine->DeleteNamespace(*name));
+  co_return true;
+}
+
+}  // namespace ctxstore::server
