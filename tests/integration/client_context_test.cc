@@ -179,7 +179,8 @@ TEST_F(ContextTest, NamespacesIsolateEveryKeyOp) {
 }
 
 TEST_F(ContextTest, MetadataRoundTripsThroughGetWithMetaAndStat) {
-  std::string meta("dtype=bf16;shape=[32,8,128]\0\xff binary", 38);
+  static const char kMeta[] = "dtype=bf16;shape=[32,8,128]\0\xff binary";
+  std::string meta(kMeta, sizeof(kMeta) - 1);  // with its NUL and 0xff bytes
   std::string value(100000, 'v');
   PutOptions opts;
   opts.group = "session-1";
