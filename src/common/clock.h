@@ -19,4 +19,9 @@ inline uint64_t MonotonicMs() {
                                    .count());
 }
 
+// Deadlines from client-given durations: never wrap around.
+inline uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 }  // namespace ctxstore

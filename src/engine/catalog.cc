@@ -14,6 +14,7 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "common/units.h"
 #include "engine/engine.h"
 
@@ -82,21 +83,31 @@ Engine::Namespace* Engine::AddNamespaceLocked(uint32_t id, std::string name,
   return &ns;
 }
 
-std::string Engine::CatalogJsonLocked() const {
+Engine::CatalogSnapshot Engine::SnapshotCatalogLocked() const {
+  CatalogSnapshot c;
+  c.next_namespace_id = next_namespace_id_;
+  for (const auto& [id, ns] : namespaces_) c.namespaces[id] = {ns.name, ns.config};
+  c.key_pins = key_pins_;
+  c.group_pins = group_pins_;
+  return c;
+}
+
+Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mutex>& lock) {
   nlohmann::json j;
   j["version"] = kCatalogVersion;
-  j["next_namespace_id"] = next_namespace_id_;
+  j["next_namespace_id"] = c.next_namespace_id;
   j["namespaces"] = nlohmann::json::array();
-  for (const auto& [id, ns] : namespaces_) {
+  for (const auto& [id, ns] : c.namespaces) {
+    const auto& [name, config] = ns;
     j["namespaces"].push_back({{"id", id},
-                               {"name", ns.name},
-                               {"quota_bytes", ns.config.quota_bytes},
-                               {"default_ttl_ms", ns.config.default_ttl_ms},
-                               {"max_ttl_ms", ns.config.max_ttl_ms},
-                               {"priority", ns.config.priority}});
+                               {"name", name},
+                               {"quota_bytes", config.quota_bytes},
+                               {"default_ttl_ms", config.default_ttl_ms},
+                               {"max_ttl_ms", config.max_ttl_ms},
+                               {"priority", config.priority}});
   }
   j["pins"] = nlohmann::json::array();
-  auto add_pins = [&j](const auto& rules, bool group) {
+  auto add_pins = [&j](const PinRules& rules, bool group) {
     for (const auto& [ikey, rule] : rules) {
       j["pins"].push_back({{"namespace_id", IndexKeyNamespace(ikey)},
                            {"group", group},
@@ -105,13 +116,9 @@ std::string Engine::CatalogJsonLocked() const {
                            {"dram", rule.dram}});
     }
   };
-  add_pins(key_pins_, false);
-  add_pins(group_pins_, true);
-  return j.dump(1);
-}
-
-Status Engine::WriteCatalog(std::unique_lock<std::mutex>& lock) {
-  std::string json = CatalogJsonLocked();
+  add_pins(c.key_pins, false);
+  add_pins(c.group_pins, true);
+  std::string json = j.dump(1);
   lock.unlock();
   Status st = device_->WriteFileAtomic(options_.data_dir + "/" + kCatalogFileName, json);
   lock.lock();
@@ -176,9 +183,13 @@ Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceC
   if (FindNamespaceLocked(name) != nullptr) {
     return Status::Exists("namespace '" + std::string(name) + "' exists");
   }
-  uint32_t id = next_namespace_id_++;
+  const uint32_t id = next_namespace_id_;
+  CatalogSnapshot c = SnapshotCatalogLocked();
+  c.next_namespace_id = id + 1;
+  c.namespaces[id] = {std::string(name), config};
+  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  next_namespace_id_ = id + 1;
   AddNamespaceLocked(id, std::string(name), config);
-  CTX_RETURN_IF_ERROR(WriteCatalog(lock));
   spdlog::info("namespace '{}' created (id {})", name, id);
   return id;
 }
@@ -191,11 +202,16 @@ Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config
   Namespace* ns = FindNamespaceLocked(name);
   if (ns == nullptr)
     return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+  const uint32_t id = ns->id;
+  CatalogSnapshot c = SnapshotCatalogLocked();
+  c.namespaces[id].second = config;
+  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  ns = FindNamespaceLocked(id);  // still there: catalog_mu_ is held
   ns->config = config;
   // A smaller quota applies at once.
   Status room = MakeRoomLocked(*ns, 0, nullptr);
   if (!room.ok()) spdlog::warn("namespace '{}' stays over its new quota: {}", name, room.message());
-  return WriteCatalog(lock);
+  return Status::Ok();
 }
 
 Status Engine::DeleteNamespace(std::string_view name) {
@@ -208,6 +224,11 @@ Status Engine::DeleteNamespace(std::string_view name) {
   if (ns == nullptr)
     return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
   const uint32_t id = ns->id;
+  CatalogSnapshot c = SnapshotCatalogLocked();
+  c.namespaces.erase(id);
+  std::erase_if(c.key_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
+  std::erase_if(c.group_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
+  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
   // Its records stay on flash until reclaimed; recovery skips them because
   // the catalog no longer names their namespace.
   for (auto it = index_.begin(); it != index_.end();) {
@@ -219,7 +240,7 @@ Status Engine::DeleteNamespace(std::string_view name) {
   std::erase_if(group_pins_, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
   namespaces_.erase(id);
   spdlog::info("namespace '{}' deleted", name);
-  return WriteCatalog(lock);
+  return Status::Ok();
 }
 
 Result<NamespaceInfo> Engine::GetNamespace(std::string_view name) const {
@@ -258,7 +279,7 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
     std::unique_lock lock(mu_);
     if (closed_) return Status::Unavailable("engine closed");
     if (FindNamespaceLocked(ns) == nullptr) return Status::NotFound("namespace does not exist");
-    auto& rules = opts.group ? group_pins_ : key_pins_;
+    const PinRules& rules = opts.group ? group_pins_ : key_pins_;
     if (!rules.contains(ikey) && key_pins_.size() + group_pins_.size() >= options_.max_pins) {
       return Status::NoSpace("too many pins (" + std::to_string(options_.max_pins) + ")");
     }
@@ -273,9 +294,11 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
       if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
       members.push_back(std::string(name));
     }
-    PinRule rule{opts.ttl_ms == 0 ? 0 : NowMs() + opts.ttl_ms, opts.dram};
-    rules[ikey] = rule;
-    CTX_RETURN_IF_ERROR(WriteCatalog(lock));
+    PinRule rule{opts.ttl_ms == 0 ? 0 : SaturatingAdd(NowMs(), opts.ttl_ms), opts.dram};
+    CatalogSnapshot c = SnapshotCatalogLocked();
+    (opts.group ? c.group_pins : c.key_pins)[ikey] = rule;
+    CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+    (opts.group ? group_pins_ : key_pins_)[ikey] = rule;
   }
   if (opts.dram) {
     // Load what is only on flash into DRAM; the pin keeps it there.
@@ -296,17 +319,20 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
 }
 
 Status Engine::Unpin(uint32_t ns, std::string_view name, bool group) {
+  if (name.empty() || name.size() > 512) return Status::Invalid("pin names are 1 to 512 bytes");
   std::string ikey = IndexKey(ns, name).str();
   std::lock_guard catalog_lock(catalog_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
-  auto& rules = group ? group_pins_ : key_pins_;
+  const PinRules& rules = group ? group_pins_ : key_pins_;
   auto it = rules.find(ikey);
   if (it == rules.end()) return Status::NotFound("no such pin");
   // A pin that lapsed (not yet swept by maintenance) is gone already.
   const bool lapsed = it->second.expires_ms != 0 && it->second.expires_ms <= NowMs();
-  rules.erase(it);
-  CTX_RETURN_IF_ERROR(WriteCatalog(lock));
+  CatalogSnapshot c = SnapshotCatalogLocked();
+  (group ? c.group_pins : c.key_pins).erase(ikey);
+  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  (group ? group_pins_ : key_pins_).erase(ikey);
   return lapsed ? Status::NotFound("no such pin (it lapsed)") : Status::Ok();
 }
 

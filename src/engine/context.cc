@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "common/clock.h"
 #include "common/hash.h"
 #include "common/units.h"
 #include "engine/engine.h"
@@ -30,7 +31,7 @@ uint64_t Engine::ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint6
   if (ns.config.max_ttl_ms != 0 && (ttl_ms == 0 || ttl_ms > ns.config.max_ttl_ms)) {
     ttl_ms = ns.config.max_ttl_ms;
   }
-  return ttl_ms == 0 ? 0 : now_ms + ttl_ms;
+  return ttl_ms == 0 ? 0 : SaturatingAdd(now_ms, ttl_ms);
 }
 
 bool Engine::LeasedLocked(const Entry& e) const {
@@ -52,7 +53,7 @@ Engine::PinState Engine::PinStateLocked(const Entry& e) const {
   };
   if (auto it = key_pins_.find(*e.key); it != key_pins_.end()) apply(it->second);
   if (e.meta && !e.meta->group.empty() && !group_pins_.empty()) {
-    auto it = group_pins_.find(IndexKey(e.namespace_id, e.meta->group).str());
+    auto it = group_pins_.find(IndexKey(e.namespace_id, e.meta->group).view());
     if (it != group_pins_.end()) apply(it->second);
   }
   if (forever) state.expires_ms = 0;
@@ -68,7 +69,10 @@ void Engine::AttachLocked(Entry& e) {
   e.policy.key_hash = Xxh3(e.key->data(), e.key->size());
   e.policy.bytes = e.value_len;
   ns->policy->Insert(&e.policy);
-  if (e.expires_ms != 0) expiry_.push({e.expires_ms, e.seq, *e.key});
+  if (e.expires_ms != 0) {
+    ++ttl_objects_;
+    expiry_.push({e.expires_ms, e.seq, *e.key});
+  }
   if (!e.meta) return;
   if (!e.meta->group.empty()) {
     groups_[IndexKey(e.namespace_id, e.meta->group).str()].insert(&e);
@@ -89,6 +93,7 @@ void Engine::DetachLocked(Entry& e, bool orphan_children) {
   // Recovery erases entries it has not attached yet: nothing to undo.
   if (e.policy.owner == nullptr) return;
   e.policy.owner = nullptr;
+  if (e.expires_ms != 0) --ttl_objects_;  // its expiry_ item goes stale
   Namespace* ns = FindNamespaceLocked(e.namespace_id);
   if (ns != nullptr) {
     --ns->objects;
@@ -96,7 +101,7 @@ void Engine::DetachLocked(Entry& e, bool orphan_children) {
     ns->policy->Remove(&e.policy);
   }
   if (e.meta && !e.meta->group.empty()) {
-    auto g = groups_.find(IndexKey(e.namespace_id, e.meta->group).str());
+    auto g = groups_.find(IndexKey(e.namespace_id, e.meta->group).view());
     if (g != groups_.end()) {
       g->second.erase(&e);
       if (g->second.empty()) groups_.erase(g);
@@ -168,16 +173,20 @@ void Engine::MaintainLocked() {
     ++stats_.expired_objects;
   }
   for (auto it = leases_.begin(); it != leases_.end();) {
-    if (it->second.expires_ms <= now) {
-      auto lease = std::move(it->second);
-      it = leases_.erase(it);
-      for (const auto& [key, seq] : lease.objects) {
-        auto e = index_.find(key);
-        if (e != index_.end() && e->second.seq == seq && e->second.leases > 0) --e->second.leases;
-      }
-    } else {
-      ++it;
+    auto next = std::next(it);
+    if (it->second.expires_ms <= now) EndLeaseLocked(it);
+    it = next;
+  }
+  // Overwrites and deletes leave stale items in expiry_: rebuild it when
+  // they outnumber the live ones, so it stays proportional to the objects.
+  if (expiry_.size() > 2 * ttl_objects_ + 1024) {
+    std::vector<ExpiryItem> live;
+    live.reserve(ttl_objects_);
+    for (const auto& [key, e] : index_) {
+      if (e.expires_ms != 0 && e.policy.owner != nullptr)
+        live.push_back({e.expires_ms, e.seq, key});
     }
+    expiry_ = decltype(expiry_)(std::greater<>(), std::move(live));
   }
   // Lapsed pins are dropped from memory; the catalog still lists them until
   // its next write, and they are ignored when it is read.
@@ -189,13 +198,8 @@ void Engine::MaintainLocked() {
   });
 }
 
-Status Engine::ReleaseLease(uint64_t lease_id) {
-  std::unique_lock lock(mu_);
-  auto it = leases_.find(lease_id);
-  if (it == leases_.end()) return Status::NotFound("no such lease (released or ended)");
+void Engine::EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it) {
   const uint64_t now = NowMs();
-  // A lease that ended is not released (maintenance may not have dropped it yet).
-  const bool ended = it->second.expires_ms <= now;
   for (const auto& [key, seq] : it->second.objects) {
     auto e = index_.find(key);
     if (e == index_.end() || e->second.seq != seq || e->second.leases == 0) continue;
@@ -204,12 +208,25 @@ Status Engine::ReleaseLease(uint64_t lease_id) {
     // original end; now that it is invisible, let it go at the next pass.
     if (ExpiredLocked(e->second)) expiry_.push({now, seq, key});
   }
+  leased_objects_ -= std::min(leased_objects_, it->second.objects.size());
   leases_.erase(it);
+}
+
+Status Engine::ReleaseLease(uint32_t ns, uint64_t lease_id) {
+  std::unique_lock lock(mu_);
+  auto it = leases_.find(lease_id);
+  // Another namespace's lease is not this client's to release, nor to know of.
+  if (it == leases_.end() || it->second.namespace_id != ns) {
+    return Status::NotFound("no such lease (released or ended)");
+  }
+  // A lease that ended is not released (maintenance may not have dropped it yet).
+  const bool ended = it->second.expires_ms <= NowMs();
+  EndLeaseLocked(it);
   if (ended) return Status::NotFound("no such lease (released or ended)");
   return Status::Ok();
 }
 
-void Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
+bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   const std::string key = *e.key;
   const uint64_t seq = e.seq;
   auto requeue = [this, &key](Entry& entry) {
@@ -231,7 +248,7 @@ void Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   };
   if (e.dram) {
     requeue(e);
-    return;
+    return true;
   }
   auto seg_it = segments_.find(e.segment_id);
   std::shared_ptr<ArenaBlock> block = AllocateLocked(e.value_len, lock, /*wait=*/false);
@@ -249,18 +266,19 @@ void Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
     lock.lock();
   }
   auto it = index_.find(key);
-  if (it == index_.end() || it->second.seq != seq) return;  // changed meanwhile
+  if (it == index_.end() || it->second.seq != seq) return false;  // changed meanwhile
   if (!st.ok()) {
     ++stats_.pinned_lost;
     spdlog::error("pinned object '{}' lost in flash reclaim: {}", IndexKeyUserKey(key),
                   st.ToString());
     EraseLocked(it);
     EnqueueTombstoneLocked(key, nullptr);
-    return;
+    return false;
   }
   std::memset(block->data() + e.value_len, 0, block->size() - e.value_len);
   SetDramLocked(it->second, std::move(block));
   requeue(it->second);
+  return true;
 }
 
 Result<uint64_t> Engine::DeleteGroup(uint32_t ns, std::string_view group) {

@@ -14,6 +14,11 @@
 
 namespace ctxstore::engine {
 
+Status CheckKey(std::string_view key) {
+  if (key.empty() || key.size() > kMaxKeyBytes) return Status::Invalid("keys are 1 to 512 bytes");
+  return Status::Ok();
+}
+
 Engine::Engine(const EngineOptions& options) : options_(options) {}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
@@ -159,7 +164,7 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
 
 Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len,
                                         const WriteOptions& opts) {
-  if (key.empty() || key.size() > 512) return Status::Invalid("key must be 1 to 512 bytes");
+  CTX_RETURN_IF_ERROR(CheckKey(key));
   if (value_len > options_.max_value_bytes) {
     return Status::TooLarge("value of " + std::to_string(value_len) +
                             " bytes exceeds the limit of " +
@@ -177,8 +182,9 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
   Namespace* ns = FindNamespaceLocked(opts.namespace_id);
   if (ns == nullptr) return Status::NotFound("namespace does not exist");
   if (ns->config.quota_bytes != 0 && value_len > ns->config.quota_bytes) {
-    return Status::NoSpace("value of " + FormatSize(value_len) + " exceeds the quota of " +
-                           FormatSize(ns->config.quota_bytes) + " of namespace '" + ns->name + "'");
+    return Status::TooLarge("value of " + FormatSize(value_len) + " exceeds the quota of " +
+                            FormatSize(ns->config.quota_bytes) + " of namespace '" + ns->name +
+                            "'");
   }
   if (!opts.overwrite) {
     auto it = index_.find(ikey.view());
@@ -275,6 +281,7 @@ Status Engine::Put(std::string_view key, std::span<const uint8_t> value, const W
 }
 
 Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key) {
+  CTX_RETURN_IF_ERROR(CheckKey(user_key));
   IndexKey ikey(ns, user_key);
   std::string_view key = ikey.view();
   std::unique_lock lock(mu_);
@@ -357,6 +364,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key) {
 }
 
 Result<uint64_t> Engine::Exists(uint32_t ns, std::string_view key) {
+  CTX_RETURN_IF_ERROR(CheckKey(key));
   IndexKey ikey(ns, key);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
@@ -378,6 +386,7 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
   if (n == nullptr) return result;
   std::vector<Entry*> matched;
   for (std::string_view key : keys) {
+    if (!CheckKey(key).ok()) break;
     auto it = index_.find(IndexKey(ns, key).view());
     if (it == index_.end() || ExpiredLocked(it->second)) break;
     n->policy->Access(&it->second.policy);
@@ -385,23 +394,31 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
   }
   result.matched = static_cast<uint32_t>(matched.size());
   if (lease_ms == 0 || matched.empty()) return result;
-  if (leases_.size() >= options_.max_leases) {
-    return Status::Busy("too many outstanding leases (" + std::to_string(leases_.size()) + ")");
+  if (leases_.size() >= options_.max_leases ||
+      leased_objects_ + matched.size() > options_.max_leased_objects) {
+    return Status::Busy("too many outstanding leases (" + std::to_string(leases_.size()) +
+                        " holding " + std::to_string(leased_objects_) + " objects)");
   }
   Lease lease;
-  lease.expires_ms = NowMs() + lease_ms;
+  lease.namespace_id = ns;
+  lease.expires_ms = SaturatingAdd(NowMs(), lease_ms);
   for (Entry* e : matched) {
     ++e->leases;
     e->lease_until_ms = std::max(e->lease_until_ms, lease.expires_ms);
     lease.objects.emplace_back(*e->key, e->seq);
   }
-  result.lease_id = next_lease_id_++;
+  // Ids are random, so that one client cannot guess another's.
+  do {
+    result.lease_id = lease_id_rng_();
+  } while (result.lease_id == 0 || leases_.contains(result.lease_id));
+  leased_objects_ += lease.objects.size();
   leases_.emplace(result.lease_id, std::move(lease));
   return result;
 }
 
 Status Engine::Delete(uint32_t ns, std::string_view user_key, bool sync,
                       DurableCallback on_durable) {
+  CTX_RETURN_IF_ERROR(CheckKey(user_key));
   IndexKey ikey(ns, user_key);
   std::string_view key = ikey.view();
   std::unique_lock lock(mu_);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,9 +52,10 @@ struct EngineOptions {
   uint64_t space_wait_ms = 5'000;       // how long a PUT waits for DRAM to drain to flash
   std::string eviction_policy = "lru";  // per namespace, within its quota (policy.h)
   uint64_t max_lease_ms = 60'000;
-  uint64_t max_leases = 100'000;  // outstanding over all clients
-  uint64_t max_pins = 100'000;    // pin rules (keys and groups)
-  Device* device = nullptr;       // nullptr: the POSIX device
+  uint64_t max_leases = 100'000;          // outstanding over all clients
+  uint64_t max_leased_objects = 262'144;  // objects held by all leases together
+  uint64_t max_pins = 100'000;            // pin rules (keys and groups)
+  Device* device = nullptr;               // nullptr: the POSIX device
   // The wall clock (TTL, pins, leases); tests substitute a controllable one.
   std::function<uint64_t()> wall_clock_ms;
 };
@@ -241,8 +243,8 @@ class Engine {
     auto r = MatchPrefix(kDefaultNamespaceId, keys, 0);
     return r.ok() ? r->matched : 0;
   }
-  // kNotFound when unknown or already ended.
-  Status ReleaseLease(uint64_t lease_id);
+  // kNotFound when unknown, already ended, or taken in another namespace.
+  Status ReleaseLease(uint32_t ns, uint64_t lease_id);
 
   Status Delete(uint32_t ns, std::string_view key, bool sync, DurableCallback on_durable);
   Status Delete(std::string_view key, bool sync, DurableCallback on_durable) {
@@ -316,12 +318,14 @@ class Engine {
     uint64_t expires_ms = 0;  // 0 = never
     bool dram = false;
   };
+  using PinRules = std::unordered_map<std::string, PinRule, KeyHash, std::equal_to<>>;
   struct PinState {
     bool pinned = false;
     bool dram = false;
     uint64_t expires_ms = 0;
   };
   struct Lease {
+    uint32_t namespace_id = 0;
     uint64_t expires_ms = 0;
     std::vector<std::pair<std::string, uint64_t>> objects;  // index key, seq
   };
@@ -335,9 +339,18 @@ class Engine {
   Namespace* AddNamespaceLocked(uint32_t id, std::string name, const NamespaceConfig& config);
   Namespace* FindNamespaceLocked(uint32_t id);
   Namespace* FindNamespaceLocked(std::string_view name);
-  std::string CatalogJsonLocked() const;
-  // Writes the catalog (namespaces, pins); catalog_mu_ held, mu_ not.
-  Status WriteCatalog(std::unique_lock<std::mutex>& lock);
+  // The catalog's content. A change is written as a modified copy first and
+  // applied in memory only once the file is durable, so that nothing is
+  // served (a namespace, a pin) that a crash could take back.
+  struct CatalogSnapshot {
+    uint32_t next_namespace_id = 0;
+    std::map<uint32_t, std::pair<std::string, NamespaceConfig>> namespaces;
+    PinRules key_pins;
+    PinRules group_pins;
+  };
+  CatalogSnapshot SnapshotCatalogLocked() const;
+  // Writes it with mu_ released meanwhile; catalog_mu_ must be held.
+  Status WriteCatalog(const CatalogSnapshot& catalog, std::unique_lock<std::mutex>& lock);
   uint64_t ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint64_t now_ms) const;
   PinState PinStateLocked(const Entry& e) const;
   bool LeasedLocked(const Entry& e) const;
@@ -349,9 +362,11 @@ class Engine {
   Status MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* keep);
   // Expired objects, lapsed leases and pins (the flusher calls it).
   void MaintainLocked();
-  // Flash reclaim keeps pinned objects: writes them again.
-  void CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock);
+  // Flash reclaim keeps pinned objects: queues them to be written again.
+  // False when it could not (the object is then lost and counted).
+  bool CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock);
   void AddToLruLocked(Entry& e);
+  void EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it);
 
   // Flusher thread (flusher.cc).
   void FlusherLoop();
@@ -416,12 +431,15 @@ class Engine {
   std::mutex catalog_mu_;
   std::map<uint32_t, Namespace> namespaces_;
   uint32_t next_namespace_id_ = 1;
-  std::unordered_map<std::string, PinRule> key_pins_;    // index key -> rule
-  std::unordered_map<std::string, PinRule> group_pins_;  // IndexKey(ns, group) -> rule
-  std::unordered_map<std::string, std::unordered_set<Entry*>> groups_;  // IndexKey(ns, group)
+  PinRules key_pins_;    // index key -> rule
+  PinRules group_pins_;  // IndexKey(ns, group) -> rule
+  std::unordered_map<std::string, std::unordered_set<Entry*>, KeyHash, std::equal_to<>>
+      groups_;                   // IndexKey(ns, group) -> members
+  uint64_t ttl_objects_ = 0;     // entries with an expiry (bounds expiry_'s stale items)
+  uint64_t leased_objects_ = 0;  // object references held by leases
   std::unordered_map<Entry*, std::vector<Entry*>> children_;
   std::unordered_map<uint64_t, Lease> leases_;
-  uint64_t next_lease_id_ = 1;
+  std::mt19937_64 lease_id_rng_{std::random_device{}()};
   std::priority_queue<ExpiryItem, std::vector<ExpiryItem>, std::greater<>> expiry_;
   uint64_t last_maintain_ms_ = 0;
 };

@@ -29,17 +29,22 @@ struct KeyHash {
 // (4 bytes, little-endian) followed by the client's key. The same key in two
 // namespaces names two objects.
 inline constexpr size_t kIndexKeyPrefix = 4;
+inline constexpr size_t kMaxKeyBytes = 512;
+// kInvalid unless 1 to kMaxKeyBytes bytes: every public engine call checks.
+Status CheckKey(std::string_view key);
 class IndexKey {
  public:
-  IndexKey(uint32_t ns, std::string_view key) : len_(kIndexKeyPrefix + key.size()) {
+  // Keys longer than 512 bytes are cut (callers check lengths first).
+  IndexKey(uint32_t ns, std::string_view key)
+      : len_(kIndexKeyPrefix + std::min(key.size(), sizeof(buf_) - kIndexKeyPrefix)) {
     std::memcpy(buf_, &ns, kIndexKeyPrefix);
-    std::memcpy(buf_ + kIndexKeyPrefix, key.data(), std::min(key.size(), sizeof(buf_) - 4));
+    std::memcpy(buf_ + kIndexKeyPrefix, key.data(), len_ - kIndexKeyPrefix);
   }
   std::string_view view() const { return {buf_, len_}; }
   std::string str() const { return std::string(view()); }
 
  private:
-  char buf_[kIndexKeyPrefix + 512];
+  char buf_[kIndexKeyPrefix + kMaxKeyBytes];
   size_t len_;
 };
 inline uint32_t IndexKeyNamespace(std::string_view index_key) {

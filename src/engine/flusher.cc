@@ -322,14 +322,36 @@ void Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
   // first when not in DRAM) before their segment goes.
   std::vector<std::string> keys;
   for (Entry* e : pinned) keys.push_back(*e->key);
+  bool carried = false;
   for (const std::string& key : keys) {
     auto it = index_.find(key);
-    if (it != index_.end() && it->second.segment_id == id) CarryForwardLocked(it->second, lock);
+    if (it != index_.end() && it->second.segment_id == id) {
+      carried |= CarryForwardLocked(it->second, lock);
+    }
   }
   uint64_t size = seg->end_offset();
   flash_bytes_ -= std::min(flash_bytes_, size);
   segments_.erase(oldest);
   ++stats_.reclaimed_segments;
+  if (carried) {
+    // The file goes only once the carried records are durable elsewhere: a
+    // crash before that finds them here again. (Its bytes are already off
+    // the flash budget, so disk use may overshoot by a segment meanwhile.)
+    FlushItem barrier;
+    barrier.kind = FlushItem::Kind::kBarrier;
+    barrier.lost_writes_at_enqueue = lost_writes_;
+    barrier.on_durable = [device = device_, path = seg->path()](Status st) {
+      if (!st.ok()) {
+        spdlog::warn("keeping {} until restart: carried records not durable ({})", path,
+                     st.ToString());
+        return;
+      }
+      Status removed = device->Remove(path);
+      if (!removed.ok()) spdlog::warn("reclaiming {}: {}", path, removed.ToString());
+    };
+    Enqueue(std::move(barrier));
+    return;
+  }
   lock.unlock();
   Status st = device_->Remove(seg->path());  // open readers keep the file until they finish
   if (!st.ok()) spdlog::warn("reclaiming {}: {}", seg->path(), st.ToString());

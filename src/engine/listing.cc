@@ -24,6 +24,7 @@ ObjectInfo MakeInfo(std::string_view user_key, const Entry& e) {
 }  // namespace
 
 Result<ObjectInfo> Engine::Stat(uint32_t ns, std::string_view key) {
+  CTX_RETURN_IF_ERROR(CheckKey(key));
   IndexKey ikey(ns, key);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");

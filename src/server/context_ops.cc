@@ -112,7 +112,7 @@ bool Connection::HasLeaseSlot() {
       ++it;
       continue;
     }
-    (void)ctx_.engine->ReleaseLease(it->first);
+    (void)ctx_.engine->ReleaseLease(ns_id_, it->first);
     it = leases_.erase(it);
   }
   return leases_.size() < ctx_.limits.max_leases_per_connection;
@@ -120,7 +120,7 @@ bool Connection::HasLeaseSlot() {
 
 void Connection::ReleaseLeases() {
   // Results ignored: a lease that already ended answers NOT_FOUND.
-  for (const auto& [id, deadline] : leases_) (void)ctx_.engine->ReleaseLease(id);
+  for (const auto& [id, deadline] : leases_) (void)ctx_.engine->ReleaseLease(ns_id_, id);
   leases_.clear();
 }
 
@@ -135,7 +135,7 @@ awaitable<bool> Connection::HandleRelease() {
   }
   // Forgotten here whatever the engine says: NOT_FOUND means it ended.
   leases_.erase(*id);
-  co_await ReplyStatus(ctx_.engine->ReleaseLease(*id));
+  co_await ReplyStatus(ctx_.engine->ReleaseLease(ns_id_, *id));
   co_return true;
 }
 

@@ -611,9 +611,11 @@ TEST_F(LeaseTest, MatchPrefixHandsOutLeases) {
       StatusCode::kInvalid);
   EXPECT_TRUE(engine_->MatchPrefix(kDefaultNamespaceId, keys, options_.max_lease_ms).ok());
 
-  ASSERT_TRUE(engine_->ReleaseLease(m->lease_id).ok());
-  EXPECT_EQ(engine_->ReleaseLease(m->lease_id).code(), StatusCode::kNotFound);
-  EXPECT_EQ(engine_->ReleaseLease(987654).code(), StatusCode::kNotFound);
+  // Another namespace cannot release (or learn of) it.
+  EXPECT_EQ(engine_->ReleaseLease(7, m->lease_id).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(engine_->ReleaseLease(kDefaultNamespaceId, m->lease_id).ok());
+  EXPECT_EQ(engine_->ReleaseLease(kDefaultNamespaceId, m->lease_id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->ReleaseLease(kDefaultNamespaceId, 987654).code(), StatusCode::kNotFound);
   EXPECT_EQ(StatOf("k0").leases, 1u);  // the second (maximum-length) lease
 }
 
@@ -638,7 +640,7 @@ TEST_F(LeaseTest, LeaseHoldsOffExpiryUntilReleased) {
   EXPECT_TRUE(Has("a"));
   EXPECT_EQ(engine_->Stats().expired_objects, 1u);
 
-  ASSERT_TRUE(engine_->ReleaseLease(m->lease_id).ok());
+  ASSERT_TRUE(engine_->ReleaseLease(kDefaultNamespaceId, m->lease_id).ok());
   EXPECT_FALSE(Has("a"));
   EXPECT_EQ(GetCode(kDefaultNamespaceId, "a"), StatusCode::kNotFound);
   EXPECT_EQ(engine_->Stats().leases, 0u);
@@ -659,7 +661,7 @@ TEST_F(LeaseTest, LeaseEndsByItself) {
   Advance(1);
   EXPECT_FALSE(Has("a"));
   // An ended lease cannot be released, whether or not maintenance ran yet.
-  EXPECT_EQ(engine_->ReleaseLease(m->lease_id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->ReleaseLease(kDefaultNamespaceId, m->lease_id).code(), StatusCode::kNotFound);
   ASSERT_TRUE(WaitFor([&] { return engine_->Stats().expired_objects == 1; }));
   EXPECT_EQ(engine_->Stats().leases, 0u);
 }
@@ -672,7 +674,7 @@ TEST_F(LeaseTest, DeleteStillRemovesALeasedObject) {
   ASSERT_TRUE(m.ok());
   ASSERT_TRUE(engine_->Delete("a", false).ok());
   EXPECT_FALSE(Has("a"));
-  EXPECT_TRUE(engine_->ReleaseLease(m->lease_id).ok());
+  EXPECT_TRUE(engine_->ReleaseLease(kDefaultNamespaceId, m->lease_id).ok());
 }
 
 TEST_F(LeaseTest, OutstandingLeasesAreLimited) {
@@ -691,7 +693,7 @@ TEST_F(LeaseTest, OutstandingLeasesAreLimited) {
             StatusCode::kBusy);
   // Matching without a lease still works.
   EXPECT_EQ(engine_->MatchPrefix(kDefaultNamespaceId, keys, 0)->matched, 1u);
-  ASSERT_TRUE(engine_->ReleaseLease(l1->lease_id).ok());
+  ASSERT_TRUE(engine_->ReleaseLease(kDefaultNamespaceId, l1->lease_id).ok());
   EXPECT_EQ(StatOf("a").leases, 1u);
   EXPECT_TRUE(engine_->MatchPrefix(kDefaultNamespaceId, keys, 1000).ok());
 }
@@ -760,11 +762,11 @@ TEST_F(QuotaTest, OverwriteIsChargedOnlyTheDifference) {
   EXPECT_EQ(Info("q").bytes, 3 * kValueBytes + 1);
 }
 
-TEST_F(QuotaTest, ValueLargerThanTheQuotaIsNoSpace) {
+TEST_F(QuotaTest, ValueLargerThanTheQuotaIsTooLarge) {
   Open();
   const uint32_t ns = CreateNs("q", {.quota_bytes = 2 * kValueBytes});
   ASSERT_TRUE(PutIn(ns, "a").ok());
-  EXPECT_EQ(PutIn(ns, "big", {}, 2 * kValueBytes + 1).code(), StatusCode::kNoSpace);
+  EXPECT_EQ(PutIn(ns, "big", {}, 2 * kValueBytes + 1).code(), StatusCode::kTooLarge);
   EXPECT_FALSE(Has(ns, "big"));
   EXPECT_TRUE(Has(ns, "a"));  // nothing evicted for it
   EXPECT_EQ(Info("q").evictions, 0u);
@@ -806,7 +808,7 @@ TEST_F(QuotaTest, PinnedAndLeasedObjectsAreNotEvicted) {
   EXPECT_FALSE(Has(ns, "n0"));
   EXPECT_TRUE(Has(ns, "k0"));
   EXPECT_TRUE(Has(ns, "k1"));
-  ASSERT_TRUE(engine_->ReleaseLease(lease->lease_id).ok());
+  ASSERT_TRUE(engine_->ReleaseLease(ns, lease->lease_id).ok());
   ASSERT_TRUE(PutIn(ns, "n3").ok());  // k1 is evictable again, and least recent
   EXPECT_FALSE(Has(ns, "k1"));
   EXPECT_TRUE(Has(ns, "k0"));
