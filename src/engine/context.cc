@@ -228,45 +228,31 @@ Status Engine::ReleaseLease(uint32_t ns, uint64_t lease_id) {
 
 bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   const std::string key = *e.key;
-  const uint64_t seq = e.seq;
-  auto requeue = [this, &key](Entry& entry) {
-    ClearFlashLocked(entry);
-    lru_[entry.lru_level].Remove(&entry);
-    entry.dirty = true;
-    ++stats_.dirty_objects;
-    FlushItem item;
-    item.kind = FlushItem::Kind::kPut;
-    item.key = key;
-    item.seq = entry.seq;
-    item.value_len = entry.value_len;
-    item.value_xxh3 = entry.value_xxh3;
-    item.created_ms = entry.created_ms;
-    item.expires_ms = entry.expires_ms;
-    item.ext = EncodeRecordExt(entry.meta.get());
-    item.block = entry.dram;
-    Enqueue(std::move(item));
-  };
+  const uint64_t seq = e.seq, len = e.value_len, xxh3 = e.value_xxh3;
+  // A private copy of the value: the flusher cannot wait for DRAM (it is
+  // what frees it), and the entry stays clean and readable meanwhile.
+  auto value = std::make_shared<AlignedBuffer>(len);
+  std::memset(value->data, 0, value->size);
+  Status st = Status::Ok();
   if (e.dram) {
-    requeue(e);
-    return true;
-  }
-  auto seg_it = segments_.find(e.segment_id);
-  std::shared_ptr<ArenaBlock> block = AllocateLocked(e.value_len, lock, /*wait=*/false);
-  Status st = Status::NoSpace("no DRAM to carry it forward");
-  if (block && seg_it != segments_.end()) {
+    std::memcpy(value->data, e.dram->data(), len);
+  } else {
+    auto seg_it = segments_.find(e.segment_id);
+    if (seg_it == segments_.end()) return false;
     std::shared_ptr<Segment> segment = seg_it->second;
     RecordHeader h{};
     h.key_len = static_cast<uint16_t>(IndexKeyUserKey(key).size());
     h.ext_len = static_cast<uint32_t>(EncodeRecordExt(e.meta.get()).size());
-    h.value_len = e.value_len;
-    const uint64_t offset = e.record_offset, xxh3 = e.value_xxh3, len = e.value_len;
+    h.value_len = len;
+    const uint64_t offset = e.record_offset;
     lock.unlock();
-    st = segment->ReadValue(offset, h, block->data());
-    if (st.ok() && Xxh3(block->data(), len) != xxh3) st = Status::Corrupt("checksum mismatch");
+    st = segment->ReadValue(offset, h, value->data);
+    if (st.ok() && Xxh3(value->data, len) != xxh3) st = Status::Corrupt("checksum mismatch");
     lock.lock();
   }
   auto it = index_.find(key);
   if (it == index_.end() || it->second.seq != seq) return false;  // changed meanwhile
+  Entry& entry = it->second;
   if (!st.ok()) {
     ++stats_.pinned_lost;
     spdlog::error("pinned object '{}' lost in flash reclaim: {}", IndexKeyUserKey(key),
@@ -275,9 +261,18 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
     EnqueueTombstoneLocked(key, nullptr);
     return false;
   }
-  std::memset(block->data() + e.value_len, 0, block->size() - e.value_len);
-  SetDramLocked(it->second, std::move(block));
-  requeue(it->second);
+  FlushItem item;
+  item.kind = FlushItem::Kind::kPut;
+  item.carry = true;
+  item.carried_value = std::move(value);
+  item.key = key;
+  item.seq = seq;
+  item.value_len = len;
+  item.value_xxh3 = xxh3;
+  item.created_ms = entry.created_ms;
+  item.expires_ms = entry.expires_ms;
+  item.ext = EncodeRecordExt(entry.meta.get());
+  Enqueue(std::move(item));
   return true;
 }
 

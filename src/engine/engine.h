@@ -378,7 +378,10 @@ class Engine {
   void WaitWhileCommitsPausedLocked(std::unique_lock<std::mutex>& lock);
   Status AppendBatch(std::vector<FlushItem>& batch);
   Status RollSegment(uint64_t record_len);
-  void ReclaimOldestLocked(std::unique_lock<std::mutex>& lock);
+  // Drops the oldest segment that is not retiring; false when there is none.
+  bool ReclaimOldestLocked(std::unique_lock<std::mutex>& lock);
+  // The carried copies out of a retiring segment are durable (or failed).
+  void FinishRetiring(uint64_t segment_id, const Status& carried);
   Status SyncActive();
   void AbandonActive(const Status& why);
   void CompleteBatch(std::vector<FlushItem>& batch, const Status& status);
@@ -398,6 +401,9 @@ class Engine {
   // level is evicted first); front = most recent.
   EntryList lru_[kPriorityLevels];
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;
+  // Reclaimed segments kept (readable, off the flash budget) until the
+  // pinned objects carried out of them are durable elsewhere.
+  std::unordered_set<uint64_t> retiring_;
   uint64_t next_seq_ = 1;
   uint64_t next_segment_id_ = 1;
   uint64_t flash_bytes_ = 0;

@@ -15,6 +15,7 @@
 #include "engine/arena.h"
 #include "engine/policy.h"
 #include "engine/record.h"
+#include "engine/segment.h"
 
 namespace ctxstore::engine {
 
@@ -136,8 +137,14 @@ struct FlushItem {
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;
-  std::string ext;                         // the record's ext (EncodeRecordExt)
-  std::shared_ptr<ArenaBlock> block;       // the value, for kPut
+  std::string ext;                    // the record's ext (EncodeRecordExt)
+  std::shared_ptr<ArenaBlock> block;  // the value, for kPut
+  // A pinned object carried forward out of a segment being reclaimed: its
+  // entry stays clean and readable where it is until this copy is durable.
+  bool carry = false;
+  std::shared_ptr<AlignedBuffer> carried_value;  // the value, when carry
+  const uint8_t* value_data() const { return carry ? carried_value->data : block->data(); }
+  uint64_t value_capacity() const { return carry ? carried_value->size : block->size(); }
   std::function<void(Status)> on_durable;  // sync waiters and barriers
   uint64_t lost_writes_at_enqueue = 0;     // barriers: drops since count against them
   bool retry = false;                      // re-queued after its segment failed

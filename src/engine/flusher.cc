@@ -154,7 +154,7 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     for (FlushItem* p : pending) {
       p->appended = true;
       FlushItem meta = *p;  // what MarkDurableLocked / RetryLocked need: no value, no waiter
-      meta.block.reset();
+      meta.block.reset();   // (a carried value stays: it has no other home)
       meta.on_durable = nullptr;
       unsynced_.push_back(std::move(meta));
     }
@@ -181,15 +181,15 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     std::span<uint8_t> head(staging.data + staging_used, layout.head_len());
     staging_used += layout.head_len();
     std::span<const uint8_t> packed_value;
-    if (layout.packed && item.value_len > 0) packed_value = {item.block->data(), item.value_len};
+    if (layout.packed && item.value_len > 0) packed_value = {item.value_data(), item.value_len};
     EncodeRecordHead(h, user_key, item.ext, packed_value, head);
     item.segment_id = active_->id();
     item.record_offset = active_->end_offset() + iov_bytes;
     iov.push_back({head.data(), head.size()});
     if (!layout.packed) {
       // Straight from the arena: the block is page-aligned and its tail zeroed.
-      assert(item.block->size() >= RoundUpToBlock(item.value_len));
-      iov.push_back({item.block->data(), RoundUpToBlock(item.value_len)});
+      assert(item.value_capacity() >= RoundUpToBlock(item.value_len));
+      iov.push_back({const_cast<uint8_t*>(item.value_data()), RoundUpToBlock(item.value_len)});
     }
     iov_bytes += layout.record_len;
     pending.push_back(&item);
@@ -218,6 +218,10 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
   auto it = index_.find(item.key);
   if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
   Entry& e = it->second;
+  if (item.carry) {
+    SetFlashLocked(e, item.segment_id, item.record_offset);  // off the retiring segment
+    return;
+  }
   assert(e.dirty && e.dram);
   SetFlashLocked(e, item.segment_id, item.record_offset);
   e.dirty = false;
@@ -244,7 +248,11 @@ void Engine::RetryLocked(FlushItem item) {
   item.block.reset();
   item.appended = false;
   auto it = index_.find(item.key);
-  if (item.kind == FlushItem::Kind::kPut) {
+  if (item.kind == FlushItem::Kind::kPut && item.carry) {
+    if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
+    // Closing: the old segment stays (its barrier fails), so nothing is lost.
+    if (stop_flusher_) return;
+  } else if (item.kind == FlushItem::Kind::kPut) {
     if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
     Entry& e = it->second;
     assert(e.dirty && e.dram);
@@ -277,7 +285,8 @@ Status Engine::RollSegment(uint64_t record_len) {
   active_.reset();
   uint64_t need = std::max(options_.segment_bytes, kSegmentHeaderBytes + record_len);
   std::unique_lock lock(mu_);
-  while (flash_bytes_ + need > options_.disk_bytes && !segments_.empty()) ReclaimOldestLocked(lock);
+  while (flash_bytes_ + need > options_.disk_bytes && ReclaimOldestLocked(lock)) {
+  }
   if (flash_bytes_ + need > options_.disk_bytes) {
     return Status::NoSpace("a record of " + std::to_string(record_len) +
                            " bytes exceeds the flash size");
@@ -297,17 +306,19 @@ Status Engine::RollSegment(uint64_t record_len) {
   return Status::Ok();
 }
 
-void Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
+bool Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
   auto oldest = segments_.begin();
+  while (oldest != segments_.end() && retiring_.contains(oldest->first)) ++oldest;
+  if (oldest == segments_.end()) return false;
   std::shared_ptr<Segment> seg = oldest->second;
-  uint64_t id = oldest->first;
-  std::vector<Entry*> pinned;
+  const uint64_t id = oldest->first;
+  std::vector<std::string> pinned;
   for (auto it = index_.begin(); it != index_.end();) {
     auto next = std::next(it);
     Entry& e = it->second;
     if (e.segment_id == id) {
       if (PinStateLocked(e).pinned) {
-        pinned.push_back(&e);
+        pinned.push_back(*e.key);
       } else {
         ClearFlashLocked(e);
         if (!e.dram) {
@@ -318,44 +329,51 @@ void Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
     }
     it = next;
   }
-  // Pinned objects are never dropped: they are written again (read back
-  // first when not in DRAM) before their segment goes.
-  std::vector<std::string> keys;
-  for (Entry* e : pinned) keys.push_back(*e->key);
+  // Pinned objects are never dropped: they are written again, and their
+  // segment stays (readable, but off the flash budget) until those copies
+  // are durable, so a crash in between finds them in the old file.
   bool carried = false;
-  for (const std::string& key : keys) {
+  for (const std::string& key : pinned) {
     auto it = index_.find(key);
     if (it != index_.end() && it->second.segment_id == id) {
       carried |= CarryForwardLocked(it->second, lock);
     }
   }
-  uint64_t size = seg->end_offset();
-  flash_bytes_ -= std::min(flash_bytes_, size);
-  segments_.erase(oldest);
+  flash_bytes_ -= std::min(flash_bytes_, seg->end_offset());
   ++stats_.reclaimed_segments;
   if (carried) {
-    // The file goes only once the carried records are durable elsewhere: a
-    // crash before that finds them here again. (Its bytes are already off
-    // the flash budget, so disk use may overshoot by a segment meanwhile.)
+    retiring_.insert(id);
     FlushItem barrier;
     barrier.kind = FlushItem::Kind::kBarrier;
     barrier.lost_writes_at_enqueue = lost_writes_;
-    barrier.on_durable = [device = device_, path = seg->path()](Status st) {
-      if (!st.ok()) {
-        spdlog::warn("keeping {} until restart: carried records not durable ({})", path,
-                     st.ToString());
-        return;
-      }
-      Status removed = device->Remove(path);
-      if (!removed.ok()) spdlog::warn("reclaiming {}: {}", path, removed.ToString());
-    };
+    barrier.on_durable = [this, id](Status st) { FinishRetiring(id, st); };
     Enqueue(std::move(barrier));
-    return;
+    return true;
   }
+  segments_.erase(id);
   lock.unlock();
   Status st = device_->Remove(seg->path());  // open readers keep the file until they finish
   if (!st.ok()) spdlog::warn("reclaiming {}: {}", seg->path(), st.ToString());
   lock.lock();
+  return true;
+}
+
+void Engine::FinishRetiring(uint64_t segment_id, const Status& carried) {
+  std::unique_lock lock(mu_);
+  auto it = segments_.find(segment_id);
+  if (it == segments_.end()) return;
+  if (!carried.ok()) {
+    // Kept (still retiring, off the budget) until a restart scans it again.
+    spdlog::warn("keeping {}: the pinned objects carried out of it are not durable ({})",
+                 it->second->path(), carried.ToString());
+    return;
+  }
+  std::shared_ptr<Segment> seg = it->second;
+  segments_.erase(it);
+  retiring_.erase(segment_id);
+  lock.unlock();
+  Status st = device_->Remove(seg->path());
+  if (!st.ok()) spdlog::warn("reclaiming {}: {}", seg->path(), st.ToString());
 }
 
 void Engine::CompleteBatch(std::vector<FlushItem>& batch, const Status& status) {
