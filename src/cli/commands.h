@@ -16,5 +16,7 @@ inline constexpr const char* kDefaultServer = "127.0.0.1:7070";
 
 void RegisterServeCommand(CLI::App& app, int* exit_code);
 void RegisterClientCommands(CLI::App& app, int* exit_code);
+// bench sim (cli/bench.cc).
+void RegisterBenchCommands(CLI::App& app, int* exit_code);
 
 }  // namespace ctxstore::cli

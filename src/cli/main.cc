@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   int exit_code = ctxstore::cli::kExitOk;
   ctxstore::cli::RegisterServeCommand(app, &exit_code);
   ctxstore::cli::RegisterClientCommands(app, &exit_code);
+  ctxstore::cli::RegisterBenchCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
