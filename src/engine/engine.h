@@ -366,6 +366,7 @@ class Engine {
   // False when it could not (the object is then lost and counted).
   bool CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock);
   void AddToLruLocked(Entry& e);
+  ObjectInfo InfoLocked(const Entry& e) const;  // STAT and LIST
   void EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it);
 
   // Flusher thread (flusher.cc).

@@ -30,8 +30,11 @@ Result<ObjectInfo> Engine::Stat(uint32_t ns, std::string_view key) {
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(ikey.view());
   if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
-  const Entry& e = it->second;
-  ObjectInfo info = MakeInfo(key, e);
+  return InfoLocked(it->second);
+}
+
+ObjectInfo Engine::InfoLocked(const Entry& e) const {
+  ObjectInfo info = MakeInfo(IndexKeyUserKey(*e.key), e);
   PinState pin = PinStateLocked(e);
   info.pinned = pin.pinned;
   info.pin_dram = pin.dram;
@@ -62,7 +65,7 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
     found.push_back(&e);
   };
   if (!opts.group.empty()) {
-    auto g = groups_.find(IndexKey(ns, opts.group).str());
+    auto g = groups_.find(IndexKey(ns, opts.group).view());
     if (g != groups_.end()) {
       for (const Entry* e : g->second) consider(*e);
     }
@@ -73,20 +76,7 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
   size_t take = std::min<size_t>(found.size(), opts.limit);
   std::partial_sort(found.begin(), found.begin() + take, found.end(), by_key);
   ListPage page;
-  for (size_t i = 0; i < take; ++i) {
-    const Entry& e = *found[i];
-    ObjectInfo info = MakeInfo(IndexKeyUserKey(*e.key), e);
-    PinState pin = PinStateLocked(e);
-    info.pinned = pin.pinned;
-    info.pin_dram = pin.dram;
-    info.pin_expires_ms = pin.expires_ms;
-    if (LeasedLocked(e)) {
-      info.leases = e.leases;
-      info.lease_expires_ms = e.lease_until_ms;
-    }
-    info.orphan = e.policy.orphan;
-    page.items.push_back(std::move(info));
-  }
+  for (size_t i = 0; i < take; ++i) page.items.push_back(InfoLocked(*found[i]));
   if (found.size() > take) page.next_cursor = page.items.back().key;
   return page;
 }
