@@ -242,7 +242,7 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
     std::shared_ptr<Segment> segment = seg_it->second;
     RecordHeader h{};
     h.key_len = static_cast<uint16_t>(IndexKeyUserKey(key).size());
-    h.ext_len = static_cast<uint32_t>(EncodeRecordExt(e.meta.get()).size());
+    h.ext_len = static_cast<uint32_t>(RecordExtLen(e.meta.get()));
     h.value_len = len;
     const uint64_t offset = e.record_offset;
     lock.unlock();

@@ -315,7 +315,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key) {
   std::shared_ptr<const ObjectMeta> meta = e.meta;
   RecordHeader h{};
   h.key_len = static_cast<uint16_t>(user_key.size());
-  h.ext_len = static_cast<uint32_t>(EncodeRecordExt(meta.get()).size());
+  h.ext_len = static_cast<uint32_t>(RecordExtLen(meta.get()));
   h.value_len = len;
   std::shared_ptr<ArenaBlock> block = AllocateLocked(len, lock, /*wait=*/false);
   lock.unlock();

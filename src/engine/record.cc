@@ -31,7 +31,7 @@ std::string EncodeRecordExt(const ObjectMeta* meta) {
   put_str(meta->parent);
   put_str(meta->writer);
   put_str(meta->meta);
-  assert(out.size() <= kMaxRecordExtBytes);
+  assert(out.size() <= kMaxRecordExtBytes && out.size() == RecordExtLen(meta));
   return out;
 }
 

@@ -88,6 +88,11 @@ struct ObjectMeta {
 inline constexpr size_t kMaxRecordExtBytes = 4 * 2 + 512 + 512 + 256 + 4096;
 
 std::string EncodeRecordExt(const ObjectMeta* meta);  // "" for null or empty
+// EncodeRecordExt(meta).size(), without building it (flash reads need it).
+inline size_t RecordExtLen(const ObjectMeta* meta) {
+  if (meta == nullptr || meta->empty()) return 0;
+  return 8 + meta->group.size() + meta->parent.size() + meta->writer.size() + meta->meta.size();
+}
 Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta);
 
 struct RecordLayout {
