@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -22,6 +21,7 @@ namespace {
 using ::ctxstore::testing::CliResult;
 using ::ctxstore::testing::RunCli;
 using ::ctxstore::testing::ServerProcess;
+using ::ctxstore::testing::StopAndReport;
 
 std::string Describe(const CliResult& r) {
   return "exit " + std::to_string(r.exit_code) + ", stdout: " + r.out + ", stderr: " + r.err;
@@ -65,12 +65,7 @@ nlohmann::json NamespaceEntry(const ServerProcess& server, const std::string& na
 class CliContextTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
-  void TearDown() override {
-    if (server_.running()) {
-      EXPECT_EQ(server_.Stop(), 0);
-    }
-    if (HasFailure()) std::cerr << "--- server log ---\n" << server_.log() << "---\n";
-  }
+  void TearDown() override { StopAndReport(server_); }
   void Put(std::vector<std::string> args, const std::string& value) {
     args.insert(args.begin(), "put");
     args.push_back("-");

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -19,6 +18,7 @@ namespace {
 using ::ctxstore::testing::CliResult;
 using ::ctxstore::testing::RunCli;
 using ::ctxstore::testing::ServerProcess;
+using ::ctxstore::testing::StopAndReport;
 using ::ctxstore::testing::TempDir;
 
 std::string RandomBytes(size_t len, uint64_t seed) {
@@ -51,13 +51,7 @@ std::string Describe(const CliResult& r) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start()); }
-  void TearDown() override {
-    // A clean shutdown is part of every test: flush, checkpoint, exit 0.
-    if (server_.running()) {
-      EXPECT_EQ(server_.Stop(), 0);
-    }
-    if (HasFailure()) std::cerr << "--- server log ---\n" << server_.log() << "---\n";
-  }
+  void TearDown() override { StopAndReport(server_); }
   std::string File(const std::string& name) const { return files_.path() + "/" + name; }
 
   ServerProcess server_;

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <span>
@@ -24,6 +23,7 @@ namespace ctxstore {
 namespace {
 
 using ::ctxstore::testing::ServerProcess;
+using ::ctxstore::testing::StopAndReport;
 
 // "prefix" + i without std::string concatenation (g++ 12 -O3 -Wrestrict
 // false positives).
@@ -79,10 +79,7 @@ class ContextTest : public ::testing::Test {
   void TearDown() override {
     clients_.clear();
     client_.reset();
-    if (server_.running()) {
-      EXPECT_EQ(server_.Stop(), 0);
-    }
-    if (HasFailure()) std::cerr << "--- server log ---\n" << server_.log() << "---\n";
+    StopAndReport(server_);
   }
 
   Result<std::unique_ptr<Client>> TryConnect(const std::string& ns) {

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <span>
@@ -22,6 +21,7 @@ namespace ctxstore {
 namespace {
 
 using ::ctxstore::testing::ServerProcess;
+using ::ctxstore::testing::StopAndReport;
 
 std::string RandomBytes(size_t len, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -51,11 +51,7 @@ class ClientTest : public ::testing::Test {
   }
   void TearDown() override {
     client_.reset();
-    // A clean shutdown is part of every test: flush, checkpoint, exit 0.
-    if (server_.running()) {
-      EXPECT_EQ(server_.Stop(), 0);
-    }
-    if (HasFailure()) std::cerr << "--- server log ---\n" << server_.log() << "---\n";
+    StopAndReport(server_);
   }
 
   ServerProcess server_;

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <iostream>
+
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -334,6 +336,15 @@ CliResult ServerProcess::Cli(std::vector<std::string> args, const std::string& s
   full.push_back(address());
   if (args.size() > 1) full.insert(full.end(), args.begin() + 1, args.end());
   return RunCli(full, stdin_data);
+}
+
+void StopAndReport(ServerProcess& server) {
+  if (server.running()) {
+    EXPECT_EQ(server.Stop(), 0);
+  }
+  if (::testing::Test::HasFailure()) {
+    std::cerr << "--- server log ---\n" << server.log() << "---\n";
+  }
 }
 
 }  // namespace ctxstore::testing

@@ -99,4 +99,8 @@ class ServerProcess {
   size_t log_start_ = 0;    // where the current run's output begins in log_
 };
 
+// For a fixture's TearDown: a clean stop (flush, checkpoint, exit 0) is part
+// of every test, and a failed test prints the server's log.
+void StopAndReport(ServerProcess& server);
+
 }  // namespace ctxstore::testing
