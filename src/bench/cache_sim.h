@@ -87,7 +87,7 @@ class PolicySim {
 };
 
 // Replays `trace` through the engine policy `policy` ("lru", "s3fifo",
-// "lru-ghost") with room for capacity_blocks blocks (0 = unlimited, as a
+// "lru-ghost", "lru-doorkeeper") with room for capacity_blocks blocks (0 = unlimited, as a
 // quota of 0 is in the engine). Invalid for an unknown policy.
 Result<SimResult> SimulatePolicy(const Trace& trace, std::string_view policy,
                                  uint64_t capacity_blocks);

@@ -256,8 +256,9 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-batch-bytes", flags->max_batch_bytes,
                   "Bytes per BATCH_PUT request or BATCH_GET reply")
       ->capture_default_str();
-  cmd->add_option("--eviction-policy", flags->eviction_policy,
-                  "Order of eviction within a namespace quota: lru, s3fifo, lru-ghost")
+  cmd->add_option(
+         "--eviction-policy", flags->eviction_policy,
+         "Order of eviction within a namespace quota: lru, s3fifo, lru-ghost, lru-doorkeeper")
       ->capture_default_str();
   cmd->add_option("--max-lease", flags->max_lease, "Longest MATCH_PREFIX lease")
       ->capture_default_str();

@@ -83,6 +83,7 @@ std::unique_ptr<EvictionPolicy> NewEvictionPolicy(std::string_view name) {
   if (name == "lru") return policy_internal::NewLruPolicy();
   if (name == "s3fifo") return policy_internal::NewS3FifoPolicy();
   if (name == "lru-ghost") return policy_internal::NewLruGhostPolicy();
+  if (name == "lru-doorkeeper") return policy_internal::NewLruDoorkeeperPolicy();
   return nullptr;
 }
 

@@ -1,5 +1,5 @@
 // Building blocks shared by the eviction policies (policy_lru.cc,
-// policy_s3fifo.cc). Not part of the engine's interface: include policy.h.
+// policy_s3fifo.cc, policy_sightings.cc). Not part of the engine's interface: include policy.h.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/policy.h"
 
@@ -85,7 +86,45 @@ class GhostList {
   uint64_t next_seq_ = 0;
 };
 
+// Key hashes sighted recently, approximately, in fixed memory per key
+// remembered: two Bloom filters, the current one taking new keys while the
+// previous one still answers. When the current one has taken `window` keys
+// (the window passed to the Add that started it) it becomes the previous one
+// and the old previous one is dropped, so a key is remembered for at least
+// `window` and at most 2 x window additions. No false negatives within that;
+// about 1% false positives per filter (kBitsPerKey, kProbes).
+class SightingFilter {
+ public:
+  static constexpr uint64_t kMinWindow = 1024;
+  static constexpr uint64_t kBitsPerKey = 10;
+  static constexpr int kProbes = 4;
+
+  bool Contains(uint64_t key_hash) const {
+    return current_.Test(key_hash) || previous_.Test(key_hash);
+  }
+  // Remembers key_hash; window is clamped to at least kMinWindow.
+  void Add(uint64_t key_hash, uint64_t window);
+  // Bytes held by both filters.
+  uint64_t memory_bytes() const {
+    return (current_.words.size() + previous_.words.size()) * sizeof(uint64_t);
+  }
+
+ private:
+  struct Filter {
+    std::vector<uint64_t> words;  // empty: holds nothing
+    uint64_t keys = 0;            // keys added
+    uint64_t capacity = 0;        // keys it takes before it is retired
+
+    bool Test(uint64_t key_hash) const;
+    void Set(uint64_t key_hash);
+  };
+
+  Filter current_;
+  Filter previous_;
+};
+
 std::unique_ptr<EvictionPolicy> NewLruPolicy();
+std::unique_ptr<EvictionPolicy> NewLruDoorkeeperPolicy();
 std::unique_ptr<EvictionPolicy> NewLruGhostPolicy();
 std::unique_ptr<EvictionPolicy> NewS3FifoPolicy();
 

@@ -25,7 +25,7 @@ namespace ctxstore::bench {
 namespace {
 
 const std::string kSampleTrace = std::string(CTXSTORE_TEST_DATA_DIR) + "/sample_trace.jsonl";
-constexpr std::string_view kPolicies[] = {"lru", "s3fifo", "lru-ghost"};
+constexpr std::string_view kPolicies[] = {"lru", "s3fifo", "lru-ghost", "lru-doorkeeper"};
 
 // A trace of the given requests, each one full blocks long.
 Trace MakeTrace(const std::vector<std::vector<uint64_t>>& requests) {

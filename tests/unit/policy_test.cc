@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/policy_internal.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -326,7 +328,8 @@ TEST_P(EvictionPolicyTest, RandomOperationsKeepInvariants) {
   EXPECT_EQ(policy_->bytes(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(All, EvictionPolicyTest, testing::Values("lru", "s3fifo", "lru-ghost"),
+INSTANTIATE_TEST_SUITE_P(All, EvictionPolicyTest,
+                         testing::Values("lru", "s3fifo", "lru-ghost", "lru-doorkeeper"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            for (char& c : name) {
@@ -628,6 +631,101 @@ TEST(LruGhostPolicyTest, GhostGrowsWithLinkedObjects) {
 }
 
 // ---------------------------------------------------------------------------
+// lru-doorkeeper
+
+// Like lru-ghost: a key never seen goes in at the cold end.
+TEST(LruDoorkeeperPolicyTest, FirstSightingIsNextToGo) {
+  auto policy = MakePolicy("lru-doorkeeper");
+  std::vector<PolicyNode> nodes = MakeNodes(4);
+  policy->Insert(&nodes[0]);
+  policy->Insert(&nodes[1]);
+  policy->Access(&nodes[1]);
+  policy->Insert(&nodes[2]);
+  policy->Insert(&nodes[3]);
+  EXPECT_EQ(Drain(*policy), (std::vector<uint64_t>{4, 3, 1, 2}));
+}
+
+// An evicted key, or one inserted cold and deleted, enters hot when stored
+// again, and keeps doing so: the filter cannot forget one key.
+TEST(LruDoorkeeperPolicyTest, SecondSightingIsAdmittedHot) {
+  auto policy = MakePolicy("lru-doorkeeper");
+  PolicyNode x = Node(100);
+  policy->Insert(&x);
+  ASSERT_EQ(policy->Victim(AllowAll), &x);
+  policy->Remove(&x);
+  EXPECT_TRUE(AdmittedHot(*policy, x));
+
+  PolicyNode y = Node(200);
+  policy->Insert(&y);  // cold
+  policy->Remove(&y);  // deleted, not evicted
+  EXPECT_TRUE(AdmittedHot(*policy, y));
+  EXPECT_TRUE(AdmittedHot(*policy, y));
+}
+
+// Sightings are remembered for 5 to 10 times the linked objects, at least
+// 1024 to 2048, then forgotten.
+TEST(LruDoorkeeperPolicyTest, ForgetsAfterItsWindow) {
+  for (int flood : {500, 1100}) {
+    auto policy = MakePolicy("lru-doorkeeper");
+    PolicyNode x = Node(1'000'000);
+    policy->Insert(&x);
+    ASSERT_EQ(policy->Victim(AllowAll), &x);
+    policy->Remove(&x);
+    for (int i = 0; i < flood; ++i) {  // one-shots, each evicted: two sightings
+      PolicyNode n = Node(i + 1);
+      policy->Insert(&n);
+      ASSERT_EQ(policy->Victim(AllowAll), &n);
+      policy->Remove(&n);
+    }
+    // 1001 sightings fit in the first 1024; 2201 are past two filters.
+    EXPECT_EQ(AdmittedHot(*policy, x), flood == 500) << "flood=" << flood;
+  }
+}
+
+// A namespace with more objects remembers proportionally more: with 4000
+// linked, 10,000 sightings later a key is still known (5 x 4000 = 20,000).
+TEST(LruDoorkeeperPolicyTest, WindowGrowsWithLinkedObjects) {
+  for (int linked : {0, 4000}) {
+    auto policy = MakePolicy("lru-doorkeeper");
+    std::vector<PolicyNode> resident = MakeNodes(linked, 1, 10'000'000);
+    for (auto& n : resident) policy->Insert(&n);
+    PolicyNode x = Node(1'000'000);
+    policy->Insert(&x);
+    policy->Remove(&x);
+    for (int i = 0; i < 10'000; ++i) {  // one-shots, stored and deleted
+      PolicyNode n = Node(i + 1);
+      policy->Insert(&n);
+      policy->Remove(&n);
+    }
+    EXPECT_EQ(AdmittedHot(*policy, x), linked > 0) << "linked=" << linked;
+  }
+}
+
+// The filter's memory depends on the window, not on the traffic: two
+// filters of 10 bits per key of the window; no false negatives within the
+// window and few false positives.
+TEST(SightingFilterTest, BoundedMemoryNoFalseNegativesFewFalsePositives) {
+  using policy_internal::SightingFilter;
+  constexpr uint64_t kWindow = 10'000;
+  SightingFilter filter;
+  Rng rng(7);
+  std::vector<uint64_t> keys;
+  for (int i = 0; i < 1'000'000; ++i) {
+    keys.push_back(rng.Next());
+    filter.Add(keys.back(), kWindow);
+  }
+  const uint64_t per_filter = (kWindow * SightingFilter::kBitsPerKey + 63) / 64 * 8;
+  EXPECT_LE(filter.memory_bytes(), 2 * per_filter);
+  for (size_t i = keys.size() - kWindow; i < keys.size(); ++i) {
+    ASSERT_TRUE(filter.Contains(keys[i])) << i;
+  }
+  int false_positives = 0;
+  for (int i = 0; i < 100'000; ++i) false_positives += filter.Contains(rng.Next());
+  EXPECT_LT(false_positives, 3'000);  // two filters at about 1% each
+  EXPECT_FALSE(SightingFilter().Contains(keys[0]));
+}
+
+// ---------------------------------------------------------------------------
 // A small cache simulation: a few shared prefixes (system prompts, few-shot
 // headers) reused among a stream of unique one-shot keys (user suffixes).
 
@@ -686,13 +784,17 @@ TEST(PolicySimulationTest, SharedPrefixesFavorS3FifoAndLruGhost) {
   double lru = SimulateHitRate("lru");
   double s3fifo = SimulateHitRate("s3fifo");
   double lru_ghost = SimulateHitRate("lru-ghost");
+  double lru_doorkeeper = SimulateHitRate("lru-doorkeeper");
   RecordProperty("lru_hit_rate", std::to_string(lru));
   RecordProperty("s3fifo_hit_rate", std::to_string(s3fifo));
   RecordProperty("lru_ghost_hit_rate", std::to_string(lru_ghost));
-  std::printf("hit rate: lru %.3f, s3fifo %.3f, lru-ghost %.3f\n", lru, s3fifo, lru_ghost);
+  RecordProperty("lru_doorkeeper_hit_rate", std::to_string(lru_doorkeeper));
+  std::printf("hit rate: lru %.3f, s3fifo %.3f, lru-ghost %.3f, lru-doorkeeper %.3f\n", lru, s3fifo,
+              lru_ghost, lru_doorkeeper);
   // The trace is fixed (seeded), so the margin is too: about 0.16 against 0.30.
   EXPECT_GT(s3fifo, lru + 0.05);
   EXPECT_GT(lru_ghost, lru + 0.05);
+  EXPECT_GT(lru_doorkeeper, lru + 0.05);
 }
 
 }  // namespace
