@@ -7,6 +7,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libasio-dev liburing-dev libxxhash-dev libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libtomlplusplus-dev libgtest-dev
+  libhiredis-dev redis-server fio iperf3 gnuplot-nox
 )
 
 missing=()

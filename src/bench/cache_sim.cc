@@ -144,9 +144,11 @@ double Share(uint64_t part, uint64_t whole) {
 
 }  // namespace
 
-PolicySim::PolicySim(std::unique_ptr<EvictionPolicy> policy, uint64_t capacity_blocks)
+PolicySim::PolicySim(std::unique_ptr<EvictionPolicy> policy, uint64_t capacity_blocks,
+                     bool reads_hits)
     : policy_(std::move(policy)),
       capacity_(capacity_blocks),
+      reads_hits_(reads_hits),
       evictable_([](PolicyNode*) { return true; }) {}
 
 uint64_t PolicySim::Request(std::span<const uint64_t> ids) {
@@ -155,6 +157,10 @@ uint64_t PolicySim::Request(std::span<const uint64_t> ids) {
     auto it = blocks_.find(ids[matched]);
     if (it == blocks_.end()) break;
     policy_->Access(&it->second.node);
+  }
+  // The GETs of the matched blocks (nothing was evicted in between).
+  for (size_t i = 0; reads_hits_ && i < matched; ++i) {
+    policy_->Access(&blocks_.find(ids[i])->second.node);
   }
   for (size_t i = matched; i < ids.size(); ++i) {
     if (!blocks_.contains(ids[i])) Put(ids[i], i > 0 ? &ids[i - 1] : nullptr);
@@ -178,7 +184,12 @@ void PolicySim::Put(uint64_t id, const uint64_t* parent_id) {
   Block& b = blocks_.try_emplace(id).first->second;
   b.id = id;
   b.node.owner = &b;
-  b.node.key_hash = Xxh3(&id, sizeof(id));
+  // The engine hashes the user key; a block's key is its id in decimal (as
+  // the online replay names it), so hash-based policies (Bloom filters)
+  // see the same collisions.
+  char key[24];
+  const int key_len = std::snprintf(key, sizeof(key), "%" PRIu64, id);
+  b.node.key_hash = Xxh3(key, static_cast<size_t>(key_len));
   b.node.bytes = 1;
   policy_->Insert(&b.node);
   if (parent_id == nullptr) return;
@@ -204,13 +215,13 @@ void PolicySim::Erase(Block& b) {
 }
 
 Result<SimResult> SimulatePolicy(const Trace& trace, std::string_view policy,
-                                 uint64_t capacity_blocks) {
+                                 uint64_t capacity_blocks, bool reads_hits) {
   std::unique_ptr<EvictionPolicy> p = engine::NewEvictionPolicy(policy);
   if (p == nullptr) {
     return Status::Invalid("unknown policy '" + std::string(policy) + "' (" +
                            std::string(engine::kPolicyNames) + ")");
   }
-  PolicySim sim(std::move(p), capacity_blocks);
+  PolicySim sim(std::move(p), capacity_blocks, reads_hits);
   SimResult res =
       Replay(trace, policy, capacity_blocks,
              [&sim](std::span<const uint64_t> ids, size_t) { return sim.Request(ids); });

@@ -52,7 +52,11 @@ struct SimResult {
 class PolicySim {
  public:
   // capacity_blocks 0 = unlimited.
-  PolicySim(std::unique_ptr<engine::EvictionPolicy> policy, uint64_t capacity_blocks);
+  // reads_hits: the client also GETs the matched blocks after the match (the
+  // online replay of `bench run` does), which accesses each of them again,
+  // in order, before the puts; policies that count reads (s3fifo) see it.
+  PolicySim(std::unique_ptr<engine::EvictionPolicy> policy, uint64_t capacity_blocks,
+            bool reads_hits = false);
   PolicySim(const PolicySim&) = delete;
   PolicySim& operator=(const PolicySim&) = delete;
 
@@ -81,6 +85,7 @@ class PolicySim {
 
   std::unique_ptr<engine::EvictionPolicy> policy_;
   const uint64_t capacity_;
+  const bool reads_hits_;
   std::unordered_map<uint64_t, Block> blocks_;  // node-based: Blocks stay put
   const std::function<bool(engine::PolicyNode*)> evictable_;
   uint64_t evictions_ = 0;
@@ -90,7 +95,7 @@ class PolicySim {
 // "lru-ghost", "lru-doorkeeper") with room for capacity_blocks blocks (0 = unlimited, as a
 // quota of 0 is in the engine). Invalid for an unknown policy.
 Result<SimResult> SimulatePolicy(const Trace& trace, std::string_view policy,
-                                 uint64_t capacity_blocks);
+                                 uint64_t capacity_blocks, bool reads_hits = false);
 
 // Belady's MIN with bypass: a missing block is brought in, and when that
 // makes one too many the cached block (the new one included) whose next

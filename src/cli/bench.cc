@@ -8,6 +8,7 @@
 
 #include "bench/cache_sim.h"
 #include "bench/trace.h"
+#include "cli/bench_run.h"
 #include "cli/client_common.h"
 #include "cli/commands.h"
 
@@ -17,7 +18,7 @@ namespace {
 struct SimArgs {
   std::vector<std::string> traces;
   std::vector<uint64_t> capacities{1000, 3000, 6000, 12000};
-  std::vector<std::string> policies{"lru", "s3fifo", "lru-ghost"};
+  std::vector<std::string> policies{"lru", "s3fifo", "lru-ghost", "lru-doorkeeper"};
   size_t max_requests = 0;
   bool json = false;
 };
@@ -49,7 +50,7 @@ int RunSim(const SimArgs& a) {
 }  // namespace
 
 void RegisterBenchCommands(CLI::App& app, int* exit_code) {
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks (sim: offline cache simulation)");
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks (run: the benchmark suite; sim: offline cache simulation)");
   bench->require_subcommand(1);
   auto args = std::make_shared<SimArgs>();
   CLI::App* sub = bench->add_subcommand(
@@ -65,7 +66,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   sub->add_option("--policies", args->policies, "Engine policies, comma-separated")
       ->delimiter(',')
-      ->check(CLI::IsMember({"lru", "s3fifo", "lru-ghost"}))
+      ->check(CLI::IsMember({"lru", "s3fifo", "lru-ghost", "lru-doorkeeper"}))
       ->capture_default_str();
   sub->add_option("--max-requests", args->max_requests,
                   "Replay only the first N requests of each trace (0 = all)")
@@ -75,6 +76,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
       "Belady (offline optimum) and an unlimited cache are always reported. Exit: 0 ok, 2 usage, "
       "3 unreadable or malformed trace.");
   sub->callback([args, exit_code] { *exit_code = RunSim(*args); });
+  RegisterBenchRun(bench, exit_code);
 }
 
 }  // namespace ctxstore::cli

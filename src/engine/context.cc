@@ -66,7 +66,11 @@ void Engine::AttachLocked(Entry& e) {
   ++ns->objects;
   ns->bytes += e.value_len;
   e.policy.owner = &e;
-  e.policy.key_hash = Xxh3(e.key->data(), e.key->size());
+  // The user key alone (policies are per namespace): the offline simulator
+  // computes the same hash from a block's key, so that hash-based policies
+  // (Bloom filters) make the same mistakes online and offline.
+  const std::string_view user_key = IndexKeyUserKey(*e.key);
+  e.policy.key_hash = Xxh3(user_key.data(), user_key.size());
   e.policy.bytes = e.value_len;
   ns->policy->Insert(&e.policy);
   if (e.expires_ms != 0) {

@@ -1,0 +1,204 @@
+#include "bench/harness.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "bench/report.h"
+
+namespace ctxstore::bench {
+namespace fs = std::filesystem;
+
+std::string BenchContext::ScratchDir(const std::string& name) const {
+  fs::path dir = fs::path(options.work_dir) / name;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  return dir.string();
+}
+
+Result<StoreServer> StartStoreServer(const BenchContext& ctx, const std::string& name,
+                                     const std::vector<std::string>& args, std::string data_dir) {
+  StoreServer server;
+  server.data_dir = data_dir.empty() ? ctx.ScratchDir(name) : std::move(data_dir);
+  server.log_path = (fs::path(ctx.options.work_dir) / (name + ".log")).string();
+  Result<uint16_t> port = FreePort();
+  if (!port.ok()) return port.status();
+  server.port = *port;
+  std::vector<std::string> argv = {ctx.options.ctxstore_exe,
+                                   "serve",
+                                   "--data-dir",
+                                   server.data_dir,
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(*port),
+                                   "--log-level",
+                                   "warn"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = ChildProcess::Start(argv, server.log_path);
+  if (!child.ok()) return child.status();
+  server.process = std::move(*child);
+  // Generous: a restart of a large store replays its index first.
+  Status s = WaitForPort(server.port, server.process.get(), 300000);
+  if (!s.ok()) {
+    return Status(s.code(), "ctxstore server '" + name + "': " + s.message() +
+                                " (log: " + server.log_path + ")");
+  }
+  return server;
+}
+
+namespace {
+
+std::string ReadFirstLine(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) {
+      size_t colon = line.find(':');
+      std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "";
+}
+
+nlohmann::json MachineInfo(const HarnessOptions& o) {
+  utsname u{};
+  ::uname(&u);
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  std::string mem = ReadFirstLine("/proc/meminfo", "MemTotal");
+  return {{"hostname", host},
+          {"kernel", std::string(u.sysname) + " " + u.release},
+          {"cpu", ReadFirstLine("/proc/cpuinfo", "model name")},
+          {"cores", ::sysconf(_SC_NPROCESSORS_ONLN)},
+          {"memory", mem},
+          {"work_dir", o.work_dir}};
+}
+
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+void ConfigureSizes(BenchContext& ctx) {
+  const HarnessOptions& o = ctx.options;
+  if (o.smoke) {
+    ctx.value_sizes = {64 << 10, 1 << 20};
+    ctx.connections = {1, 2};
+    ctx.cell_duration_ms = 100;
+    ctx.cell_max_bytes = 64ull << 20;
+    ctx.data_set_bytes = 8ull << 20;
+    ctx.scale_max_objects = 5000;
+    ctx.replay_max_requests = 200;
+  } else if (o.quick) {
+    ctx.value_sizes = {64 << 10, 4 << 20};
+    ctx.connections = {1, 4};
+    ctx.cell_duration_ms = 700;
+    ctx.cell_max_bytes = 4ull << 30;
+    ctx.data_set_bytes = 256ull << 20;
+    ctx.scale_max_objects = 300000;
+    ctx.replay_max_requests = 0;
+  } else {
+    ctx.value_sizes = {64 << 10, 1 << 20, 4 << 20, 32 << 20};
+    ctx.connections = {1, 4, 16};
+    ctx.cell_duration_ms = 1500;
+    ctx.cell_max_bytes = 16ull << 30;
+    ctx.data_set_bytes = 1ull << 30;
+    ctx.scale_max_objects = 1000000;
+    ctx.replay_max_requests = 0;
+  }
+}
+
+struct Section {
+  const char* name;
+  std::function<nlohmann::json(BenchContext&)> run;
+};
+
+}  // namespace
+
+Status RunHarness(const HarnessOptions& options) {
+  BenchContext ctx;
+  ctx.options = options;
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  if (ec) return Status::IoError("cannot create " + options.out_dir + ": " + ec.message());
+  if (ctx.options.work_dir.empty()) {
+    ctx.options.work_dir = (fs::path(options.out_dir) / "work").string();
+  }
+  fs::create_directories(ctx.options.work_dir, ec);
+  if (ec) return Status::IoError("cannot create " + ctx.options.work_dir + ": " + ec.message());
+  ConfigureSizes(ctx);
+  Progress progress;
+  ctx.progress = &progress;
+
+  const std::vector<Section> all = {
+      {"limits", RunLimits}, {"datapath", RunDataPath}, {"redis", RunRedis}, {"fs", RunFsStore},
+      {"flash", RunFlash},   {"small", RunSmallOps},    {"scale", RunScale}, {"replay", RunReplay},
+  };
+  for (const std::string& s : options.sections) {
+    bool known = std::any_of(all.begin(), all.end(), [&](const Section& x) { return s == x.name; });
+    if (!known) return Status::Invalid("unknown section '" + s + "'");
+  }
+
+  nlohmann::json results;
+  results["meta"] = {{"date", UtcNow()},
+                     {"command", options.command_line},
+                     {"mode", options.smoke   ? "smoke"
+                              : options.quick ? "quick"
+                                              : "full"},
+                     {"machine", MachineInfo(ctx.options)},
+                     {"value_sizes", ctx.value_sizes},
+                     {"connections", ctx.connections},
+                     {"cell_duration_ms", ctx.cell_duration_ms},
+                     {"data_set_bytes", ctx.data_set_bytes}};
+  const auto started = std::chrono::steady_clock::now();
+  for (const Section& section : all) {
+    if (!options.sections.empty() && std::find(options.sections.begin(), options.sections.end(),
+                                               section.name) == options.sections.end()) {
+      continue;
+    }
+    progress.Section(section.name, 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      results[section.name] = section.run(ctx);
+    } catch (const std::exception& e) {
+      results[section.name] = {{"error", std::string("exception: ") + e.what()}};
+    }
+    results[section.name]["elapsed_s"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (results[section.name].contains("error")) {
+      progress.Warn(section.name + std::string(": ") +
+                    results[section.name]["error"].get<std::string>());
+    }
+  }
+  results["meta"]["elapsed_s"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  results["targets"] = ComputeTargets(results);
+
+  std::vector<std::string> warnings;
+  results["charts"] = WriteCharts(results, options.out_dir, &warnings);
+  for (const std::string& w : warnings) progress.Warn(w);
+
+  const fs::path out(options.out_dir);
+  std::ofstream json_file(out / "results.json");
+  json_file << results.dump(2) << "\n";
+  std::ofstream md_file(out / "results.md");
+  md_file << FormatMarkdown(results);
+  if (!json_file.good() || !md_file.good()) {
+    return Status::IoError("cannot write the results to " + options.out_dir);
+  }
+  progress.Section("done", 0);
+  progress.Result("wrote " + (out / "results.json").string() + " and results.md");
+  return Status::Ok();
+}
+
+}  // namespace ctxstore::bench

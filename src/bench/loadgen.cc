@@ -1,0 +1,159 @@
+#include "bench/loadgen.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace ctxstore::bench {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Bound on latency samples kept per worker: beyond it every other sample
+// is dropped (uniformly thinning), so memory stays bounded on long runs.
+constexpr size_t kMaxSamplesPerWorker = 1 << 20;
+
+struct WorkerTally {
+  uint64_t ops = 0;
+  uint64_t bytes = 0;
+  uint64_t errors = 0;
+  std::string first_error;
+  std::vector<double> latencies_us;
+  uint64_t sample_stride = 1;
+};
+
+}  // namespace
+
+double Percentile(std::vector<double>& samples, double p) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  double rank = p / 100.0 * static_cast<double>(samples.size() - 1);
+  size_t lo = static_cast<size_t>(std::floor(rank));
+  size_t hi = std::min(lo + 1, samples.size() - 1);
+  double frac = rank - static_cast<double>(lo);
+  return samples[lo] + (samples[hi] - samples[lo]) * frac;
+}
+
+double Median(std::vector<double> values) {
+  return Percentile(values, 50);
+}
+
+LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
+  const uint32_t workers = std::max<uint32_t>(1, spec.workers);
+  std::vector<WorkerTally> tallies(workers);
+  std::atomic<uint32_t> ready{0};
+  std::atomic<bool> go{false};
+  std::atomic<uint64_t> issued{0};
+  SteadyClock::time_point start;
+  std::vector<SteadyClock::time_point> ends(workers);
+  const auto duration = std::chrono::milliseconds(spec.duration_ms);
+
+  auto body = [&](uint32_t w) {
+    WorkerTally& t = tallies[w];
+    ready.fetch_add(1);
+    while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+    for (uint64_t i = 0;; ++i) {
+      if (i >= spec.min_ops) {
+        if (SteadyClock::now() - start >= duration) break;
+        if (spec.max_ops != 0 && issued.fetch_add(1) >= spec.max_ops) break;
+      } else if (spec.max_ops != 0) {
+        issued.fetch_add(1);
+      }
+      auto t0 = SteadyClock::now();
+      Result<uint64_t> moved = op(w, i);
+      auto t1 = SteadyClock::now();
+      if (moved.ok()) {
+        t.ops++;
+        t.bytes += *moved;
+      } else {
+        t.errors++;
+        if (t.first_error.empty()) t.first_error = moved.status().ToString();
+      }
+      if (i % t.sample_stride == 0) {
+        t.latencies_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        if (t.latencies_us.size() >= kMaxSamplesPerWorker) {
+          // Keep every other sample and halve the rate from now on.
+          size_t kept = 0;
+          for (size_t k = 0; k < t.latencies_us.size(); k += 2) {
+            t.latencies_us[kept++] = t.latencies_us[k];
+          }
+          t.latencies_us.resize(kept);
+          t.sample_stride *= 2;
+        }
+      }
+    }
+    ends[w] = SteadyClock::now();
+  };
+
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (uint32_t w = 0; w < workers; ++w) threads.emplace_back(body, w);
+  while (ready.load() < workers) std::this_thread::yield();
+  start = SteadyClock::now();
+  go.store(true, std::memory_order_release);
+  for (std::thread& t : threads) t.join();
+
+  LoadResult r;
+  SteadyClock::time_point end = start;
+  std::vector<double> all;
+  for (uint32_t w = 0; w < workers; ++w) {
+    const WorkerTally& t = tallies[w];
+    r.ops += t.ops;
+    r.bytes += t.bytes;
+    r.errors += t.errors;
+    if (r.first_error.empty()) r.first_error = t.first_error;
+    all.insert(all.end(), t.latencies_us.begin(), t.latencies_us.end());
+    end = std::max(end, ends[w]);
+  }
+  r.seconds = std::chrono::duration<double>(end - start).count();
+  r.p50_us = Percentile(all, 50);
+  r.p99_us = Percentile(all, 99);
+  return r;
+}
+
+void FillValue(void* data, size_t len, uint64_t seed) {
+  auto* p = static_cast<uint8_t*>(data);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i < len; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    p[i] = static_cast<uint8_t>(x);
+  }
+}
+
+std::string SizeLabel(uint64_t bytes) {
+  char buf[32];
+  const auto n = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) {
+    std::snprintf(buf, sizeof(buf), "%llu MiB", n(bytes >> 20));
+  } else if (bytes >= 1024 && bytes % 1024 == 0) {
+    std::snprintf(buf, sizeof(buf), "%llu KiB", n(bytes >> 10));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%llu B", n(bytes));
+  }
+  return buf;
+}
+
+std::string Summary(const LoadResult& r) {
+  char buf[200];
+  std::snprintf(buf, sizeof(buf), "%.2f GB/s, %.0f op/s, p50 %.0f us, p99 %.0f us", r.gbps(),
+                r.ops_per_s(), r.p50_us, r.p99_us);
+  std::string out = buf;
+  if (r.errors > 0) out += ", " + std::to_string(r.errors) + " errors, first: " + r.first_error;
+  return out;
+}
+
+nlohmann::json ToJson(const LoadResult& r) {
+  nlohmann::json j = {{"ops", r.ops},         {"bytes", r.bytes},  {"errors", r.errors},
+                      {"seconds", r.seconds}, {"gbps", r.gbps()},  {"ops_per_s", r.ops_per_s()},
+                      {"p50_us", r.p50_us},   {"p99_us", r.p99_us}};
+  if (!r.first_error.empty()) j["first_error"] = r.first_error;
+  return j;
+}
+
+}  // namespace ctxstore::bench

@@ -1,0 +1,313 @@
+// The redis baseline: redis-server (persistence off) driven by hiredis with
+// the same load generator, value sizes and concurrency as ctxstore, plus the
+// small-command latencies (PING, EXISTS) the small-operation targets use.
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/harness.h"
+#include "bench/loadgen.h"
+
+namespace ctxstore::bench {
+namespace {
+
+using json = nlohmann::json;
+
+struct ReplyFree {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+struct ContextFree {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+using Conn = std::unique_ptr<redisContext, ContextFree>;
+
+Result<Conn> Connect(uint16_t port) {
+  Conn c(redisConnectWithTimeout("127.0.0.1", port, timeval{5, 0}));
+  if (!c || c->err) {
+    return Status::Unavailable(std::string("redis connect: ") + (c ? c->errstr : "out of memory"));
+  }
+  redisSetTimeout(c.get(), timeval{120, 0});  // a 32 MiB reply under load can take a while
+  return c;
+}
+
+Reply Command(redisContext* c, const char* format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  void* r = redisvCommand(c, format, ap);
+  va_end(ap);
+  return Reply(static_cast<redisReply*>(r));
+}
+
+// SET through the argv interface: hiredis copies the value once, where a
+// "%b" format copies it twice, which would handicap redis on large values.
+Reply SetCommand(redisContext* c, const char* key, size_t key_len, const char* value,
+                 size_t value_len) {
+  const char* argv[] = {"SET", key, value};
+  const size_t argv_len[] = {3, key_len, value_len};
+  return Reply(static_cast<redisReply*>(redisCommandArgv(c, 3, argv, argv_len)));
+}
+
+// A failed command as a Status: the connection's error or the reply's.
+Status Failure(redisContext* c, const redisReply* r, const char* what) {
+  if (r == nullptr) return Status::Unavailable(std::string(what) + ": " + c->errstr);
+  if (r->type == REDIS_REPLY_ERROR) return Status::Internal(std::string(what) + ": " + r->str);
+  return Status::Internal(std::string(what) + ": unexpected reply type " + std::to_string(r->type));
+}
+
+// Keys a measurement may touch: about data_set_bytes worth, at least one per worker.
+uint64_t KeyCount(const BenchContext& ctx, uint64_t value_bytes, uint64_t workers) {
+  return std::max<uint64_t>(workers, ctx.data_set_bytes / value_bytes);
+}
+
+class RedisBench {
+ public:
+  RedisBench(BenchContext& ctx, uint16_t port) : ctx_(ctx), port_(port) {}
+
+  Status Init() {
+    auto c = Connect(port_);
+    if (!c.ok()) return c.status();
+    control_ = std::move(*c);
+    Reply info = Command(control_.get(), "INFO server");
+    if (!info || info->type != REDIS_REPLY_STRING)
+      return Failure(control_.get(), info.get(), "INFO");
+    const std::string text(info->str, info->len);
+    const size_t at = text.find("redis_version:");
+    version_ = at == std::string::npos ? "?" : text.substr(at + 14, text.find('\r', at) - at - 14);
+    return Status::Ok();
+  }
+  std::string server() const { return "redis " + version_; }
+
+  Status Flush() {
+    Reply r = Command(control_.get(), "FLUSHALL");
+    return r && r->type == REDIS_REPLY_STATUS ? Status::Ok()
+                                              : Failure(control_.get(), r.get(), "FLUSHALL");
+  }
+
+  // One connection per worker, opened before the clock starts.
+  Result<std::vector<Conn>> Connections(uint32_t n) {
+    std::vector<Conn> conns;
+    for (uint32_t i = 0; i < n; ++i) {
+      auto c = Connect(port_);
+      if (!c.ok()) return c.status();
+      conns.push_back(std::move(*c));
+    }
+    return conns;
+  }
+
+  // SET of distinct keys, cycling per worker so the resident set stays bounded.
+  Result<LoadResult> Set(uint64_t size, uint32_t workers) {
+    CTX_RETURN_IF_ERROR(Flush());
+    auto conns = Connections(workers);
+    if (!conns.ok()) return conns.status();
+    std::vector<std::vector<char>> values(workers, std::vector<char>(size));
+    for (uint32_t w = 0; w < workers; ++w) FillValue(values[w].data(), values[w].size(), w + 1);
+    const uint64_t slots = std::max<uint64_t>(1, KeyCount(ctx_, size, workers) / workers);
+    return RunLoad(Spec(size, workers), [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
+      char key[48];
+      const int len = std::snprintf(key, sizeof(key), "s:%u:%llu", w,
+                                    static_cast<unsigned long long>(i % slots));
+      redisContext* c = (*conns)[w].get();
+      Reply r = SetCommand(c, key, static_cast<size_t>(len), values[w].data(), size);
+      if (!r || r->type != REDIS_REPLY_STATUS) return Failure(c, r.get(), "SET");
+      return size;
+    });
+  }
+
+  // Stores `count` keys g:0.. of `size` bytes, pipelined in batches of
+  // bounded bytes (hiredis buffers a whole batch).
+  Status Preload(uint64_t size, uint64_t count) {
+    CTX_RETURN_IF_ERROR(Flush());
+    std::vector<char> value(size);
+    FillValue(value.data(), value.size(), 7);
+    const uint64_t batch = std::clamp<uint64_t>((64ull << 20) / size, 1, 256);
+    for (uint64_t first = 0; first < count; first += batch) {
+      const uint64_t n = std::min(batch, count - first);
+      for (uint64_t k = first; k < first + n; ++k) {
+        char key[32];
+        const int len =
+            std::snprintf(key, sizeof(key), "g:%llu", static_cast<unsigned long long>(k));
+        const char* argv[] = {"SET", key, value.data()};
+        const size_t argv_len[] = {3, static_cast<size_t>(len), size};
+        redisAppendCommandArgv(control_.get(), 3, argv, argv_len);
+      }
+      for (uint64_t k = 0; k < n; ++k) {
+        void* raw = nullptr;
+        if (redisGetReply(control_.get(), &raw) != REDIS_OK) {
+          return Failure(control_.get(), nullptr, "preload SET");
+        }
+        Reply r(static_cast<redisReply*>(raw));
+        if (r->type != REDIS_REPLY_STATUS) return Failure(control_.get(), r.get(), "preload SET");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // GET round-robin over the preloaded keys, each reply's length checked.
+  Result<LoadResult> Get(uint64_t size, uint32_t workers, uint64_t count) {
+    auto conns = Connections(workers);
+    if (!conns.ok()) return conns.status();
+    return RunLoad(Spec(size, workers), [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
+      char key[32];
+      const int len = std::snprintf(key, sizeof(key), "g:%llu",
+                                    static_cast<unsigned long long>((w + i * workers) % count));
+      redisContext* c = (*conns)[w].get();
+      Reply r = Command(c, "GET %b", key, static_cast<size_t>(len));
+      if (!r || r->type != REDIS_REPLY_STRING) return Failure(c, r.get(), "GET");
+      if (r->len != size)
+        return Status::Corrupt("GET returned " + std::to_string(r->len) + " bytes");
+      return size;
+    });
+  }
+
+  // PING, EXISTS of one key and EXISTS of 64 keys on one connection.
+  Result<json> Latency() {
+    CTX_RETURN_IF_ERROR(Flush());
+    std::vector<std::string> keys(64);
+    std::vector<const char*> argv = {"EXISTS"};
+    std::vector<size_t> argv_len = {6};
+    for (size_t k = 0; k < keys.size(); ++k) {
+      char key[32];
+      std::snprintf(key, sizeof(key), "lat:%zu", k);
+      keys[k] = key;
+      Reply r = Command(control_.get(), "SET %s v", key);
+      if (!r || r->type != REDIS_REPLY_STATUS) return Failure(control_.get(), r.get(), "SET");
+      argv.push_back(keys[k].c_str());
+      argv_len.push_back(keys[k].size());
+    }
+    uint64_t duration_ms = ctx_.options.quick ? 500 : 2000;
+    if (ctx_.options.smoke) duration_ms = 100;
+    redisContext* c = control_.get();
+    json out = json::array();
+    auto measure = [&](const char* op, auto issue) {
+      ctx_.progress->Step(std::string("redis ") + op + " latency");
+      const LoadResult res = RunLoad({.workers = 1, .duration_ms = duration_ms}, issue);
+      json row = {{"op", op}};
+      row.update(ToJson(res));
+      out.push_back(row);
+      char line[96];
+      std::snprintf(line, sizeof(line), "p50 %.1f us, p99 %.1f us", res.p50_us, res.p99_us);
+      ctx_.progress->Result(line);
+    };
+    auto expect = [c](Reply r, int type, long long integer, const char* what) -> Result<uint64_t> {
+      if (!r || r->type != type || (type == REDIS_REPLY_INTEGER && r->integer != integer)) {
+        return Failure(c, r.get(), what);
+      }
+      return uint64_t{0};
+    };
+    measure("ping", [&](uint32_t, uint64_t) {
+      return expect(Command(c, "PING"), REDIS_REPLY_STATUS, 0, "PING");
+    });
+    measure("exists", [&](uint32_t, uint64_t) {
+      return expect(Command(c, "EXISTS lat:0"), REDIS_REPLY_INTEGER, 1, "EXISTS");
+    });
+    measure("exists64", [&](uint32_t, uint64_t) {
+      void* r = redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), argv_len.data());
+      return expect(Reply(static_cast<redisReply*>(r)), REDIS_REPLY_INTEGER, 64, "EXISTS x64");
+    });
+    return out;
+  }
+
+ private:
+  LoadSpec Spec(uint64_t size, uint32_t workers) const {
+    return {.workers = workers,
+            .duration_ms = ctx_.cell_duration_ms,
+            .max_ops = std::max<uint64_t>(1, ctx_.cell_max_bytes / size)};
+  }
+
+  BenchContext& ctx_;
+  uint16_t port_;
+  Conn control_;
+  std::string version_;
+};
+
+json Row(const char* op, uint64_t size, uint32_t conns, const Result<LoadResult>& res) {
+  json row = {{"system", "redis"}, {"op", op}, {"value_bytes", size}, {"connections", conns}};
+  if (res.ok()) {
+    row.update(ToJson(*res));
+  } else {
+    row["error"] = res.status().ToString();
+  }
+  return row;
+}
+
+json Measure(BenchContext& ctx, RedisBench& bench) {
+  json rows = json::array();
+  const uint32_t max_conns = *std::max_element(ctx.connections.begin(), ctx.connections.end());
+  auto report = [&](const Result<LoadResult>& res) {
+    if (res.ok()) {
+      ctx.progress->Result(Summary(*res));
+    } else {
+      ctx.progress->Warn(res.status().ToString());
+    }
+  };
+  for (uint64_t size : ctx.value_sizes) {
+    for (uint32_t conns : ctx.connections) {
+      ctx.progress->Step("redis SET " + SizeLabel(size) + " x" + std::to_string(conns));
+      Result<LoadResult> res = bench.Set(size, conns);
+      report(res);
+      rows.push_back(Row("put", size, conns, res));
+    }
+    const uint64_t count = KeyCount(ctx, size, max_conns);
+    const Status loaded = bench.Preload(size, count);
+    for (uint32_t conns : ctx.connections) {
+      ctx.progress->Step("redis GET " + SizeLabel(size) + " x" + std::to_string(conns));
+      Result<LoadResult> res = loaded.ok() ? bench.Get(size, conns, count) : loaded;
+      report(res);
+      rows.push_back(Row("get", size, conns, res));
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+nlohmann::json RunRedis(BenchContext& ctx) {
+  json out = json::object();
+  if (ctx.value_sizes.empty() || ctx.connections.empty()) {
+    return {{"skipped", {"no value sizes or connection counts"}}};
+  }
+  const std::string exe = FindExecutable("redis-server");
+  if (exe.empty()) {
+    ctx.progress->Warn("redis-server is not installed; redis baseline skipped");
+    return {{"skipped", {"redis-server is not installed"}}};
+  }
+  auto port = FreePort();
+  if (!port.ok()) return {{"error", port.status().ToString()}};
+  const std::string dir = ctx.ScratchDir("redis");
+  auto server = ChildProcess::Start(
+      {exe, "--port", std::to_string(*port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+       "no", "--protected-mode", "no", "--io-threads", "1", "--maxmemory", "0", "--dir", dir},
+      dir + "/redis.log");
+  if (!server.ok()) return {{"error", server.status().ToString()}};
+  try {
+    Status st = WaitForPort(*port, server->get(), 10000);
+    RedisBench bench(ctx, *port);
+    if (st.ok()) st = bench.Init();
+    if (st.ok()) {
+      out["server"] = bench.server();
+      out["rows"] = Measure(ctx, bench);
+      auto latency = bench.Latency();
+      if (latency.ok()) {
+        out["latency"] = *latency;
+      } else {
+        out["error"] = latency.status().ToString();
+      }
+      st = bench.Flush();  // frees the server's memory before it stops
+    }
+    if (!st.ok()) out["error"] = st.ToString();
+  } catch (const std::exception& e) {  // bad_alloc of a value buffer
+    out["error"] = e.what();
+  }
+  (*server)->Stop(SIGTERM, 10000);
+  return out;
+}
+
+}  // namespace ctxstore::bench

@@ -1,0 +1,189 @@
+// results.json as markdown and gnuplot charts.
+#include "bench/report.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "bench/loadgen.h"
+
+namespace ctxstore::bench {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), format, v);
+  return buf;
+}
+
+std::string Num(const json& j, const char* field, const char* format = "%.2f") {
+  if (!j.is_object() || !j.contains(field) || !j[field].is_number()) return "–";
+  return Fmt(format, j[field].get<double>());
+}
+
+void Targets(std::ostringstream& md, const json& r) {
+  md << "## Targets\n\n| what | measured | target | met |\n| --- | ---: | ---: | :---: |\n";
+  for (const json& t : r.value("targets", json::array())) {
+    std::string measured = t["measured"].is_number()
+                               ? Fmt("%.3g", t["measured"].get<double>()) + t.value("unit", "")
+                               : "not measured";
+    md << "| " << t.value("name", "") << " (" << t.value("detail", "") << ") | " << measured
+       << " | " << t.value("comparison", "") << " " << Fmt("%g", t.value("target", 0.0))
+       << t.value("unit", "") << " | " << (t.value("met", false) ? "yes" : "**no**") << " |\n";
+  }
+  md << "\n";
+}
+
+void Limits(std::ostringstream& md, const json& l) {
+  if (!l.is_object()) return;
+  md << "## Limits of this machine\n\n| limit | GB/s |\n| --- | ---: |\n";
+  md << "| memcpy, one thread | " << Num(l, "memcpy_gbps") << " |\n";
+  for (const json& t : l.value("tcp", json::array())) {
+    md << "| loopback TCP, " << t.value("streams", 0) << " stream(s) (" << l.value("tcp_tool", "")
+       << ") | " << Num(t, "gbps") << " |\n";
+  }
+  if (l.contains("disk")) {
+    const json& d = l["disk"];
+    md << "| O_DIRECT sequential read, 4 MiB, QD " << d.value("iodepth", 0) << " (fio "
+       << d.value("ioengine", "") << ") | " << Num(d, "read_gbps") << " |\n";
+    md << "| O_DIRECT sequential write, 4 MiB, QD " << d.value("iodepth", 0) << " (fio "
+       << d.value("ioengine", "") << ") | " << Num(d, "write_gbps") << " |\n";
+  }
+  md << "\n";
+}
+
+// One table for ctxstore, redis and the filesystem store side by side,
+// with ctxstore's ratio to each.
+void DataPath(std::ostringstream& md, const json& r) {
+  std::map<std::tuple<std::string, uint64_t, uint32_t>, std::map<std::string, json>> cells;
+  std::set<std::string> systems;
+  for (const char* section : {"datapath", "redis", "fs"}) {
+    if (!r.contains(section) || !r[section].contains("rows")) continue;
+    for (const json& row : r[section]["rows"]) {
+      cells[{row.value("op", ""), row.value("value_bytes", uint64_t{0}),
+             row.value("connections", 0u)}][row.value("system", "")] = row;
+      systems.insert(row.value("system", ""));
+    }
+  }
+  if (cells.empty()) return;
+  systems.erase("ctxstore");
+  md << "## Data path (GB/s; ctxstore p50/p99 in µs; ratio = ctxstore / other)\n\n";
+  md << "| op | value | conns | ctxstore | p50 | p99 |";
+  for (const std::string& s : systems) md << " " << s << " | ratio |";
+  md << "\n| --- | ---: | ---: | ---: | ---: | ---: |";
+  for (size_t i = 0; i < systems.size(); ++i) md << " ---: | ---: |";
+  md << "\n";
+  for (auto& [key, by_system] : cells) {
+    auto& [op, size, conns] = key;
+    json ours = by_system.count("ctxstore") ? by_system["ctxstore"] : json::object();
+    md << "| " << op << " | " << SizeLabel(size) << " | " << conns << " | " << Num(ours, "gbps")
+       << " | " << Num(ours, "p50_us", "%.0f") << " | " << Num(ours, "p99_us", "%.0f") << " |";
+    for (const std::string& s : systems) {
+      json other = by_system.count(s) ? by_system[s] : json::object();
+      std::string ratio = "–";
+      if (ours.contains("gbps") && other.contains("gbps") && other["gbps"].get<double>() > 0) {
+        ratio = Fmt("%.2fx", ours["gbps"].get<double>() / other["gbps"].get<double>());
+      }
+      md << " " << Num(other, "gbps") << " | " << ratio << " |";
+    }
+    md << "\n";
+  }
+  md << "\n";
+}
+
+void Flash(std::ostringstream& md, const json& f) {
+  if (!f.is_object() || !f.contains("flash_get")) return;
+  md << "## Flash tier (4 MiB values)\n\n| measurement | GB/s | p50 µs | p99 µs |\n"
+        "| --- | ---: | ---: | ---: |\n";
+  for (const char* k : {"flash_get", "sync_put"}) {
+    if (!f.contains(k)) continue;
+    md << "| " << k << ", " << f[k].value("connections", 0) << " connections | "
+       << Num(f[k], "gbps") << " | " << Num(f[k], "p50_us", "%.0f") << " | "
+       << Num(f[k], "p99_us", "%.0f") << " |\n";
+  }
+  md << "\n";
+}
+
+void SmallOps(std::ostringstream& md, const json& r) {
+  md << "## Small operations, one connection (µs)\n\n| op | keys | p50 | p99 |\n"
+        "| --- | ---: | ---: | ---: |\n";
+  for (const char* section : {"small", "redis"}) {
+    if (!r.contains(section)) continue;
+    const char* list = std::string(section) == "small" ? "rows" : "latency";
+    for (const json& row : r[section].value(list, json::array())) {
+      md << "| " << (std::string(section) == "redis" ? "redis " : "") << row.value("op", "")
+         << " | " << row.value("keys", 1) << " | " << Num(row, "p50_us", "%.1f") << " | "
+         << Num(row, "p99_us", "%.1f") << " |\n";
+    }
+  }
+  md << "\n";
+}
+
+void Scale(std::ostringstream& md, const json& s) {
+  if (!s.is_object() || !s.contains("rows")) return;
+  md << "## Scale (" << s.value("value_bytes", 0) << " B values, " << s.value("key_bytes", 0)
+     << " B keys)\n\n| objects | index B/object | less key | restart clean s | restart kill -9 s "
+        "|\n"
+        "| ---: | ---: | ---: | ---: | ---: |\n";
+  for (const json& row : s["rows"]) {
+    md << "| " << row.value("objects", 0) << " | " << Num(row, "index_bytes_per_object", "%.0f")
+       << " | " << Num(row, "index_bytes_per_object_minus_key", "%.0f") << " | "
+       << Num(row, "restart_clean_s", "%.2f") << " | " << Num(row, "restart_kill9_s", "%.2f")
+       << " |\n";
+  }
+  md << "\n";
+}
+
+void Replay(std::ostringstream& md, const json& s) {
+  if (!s.is_object() || !s.contains("rows")) return;
+  md << "## Trace replay (" << s.value("model", "") << ", " << s.value("bytes_per_block", 0)
+     << " B per block)\n\n| trace | policy | blocks cap | hit rate | sim | Belady | infinite | "
+        "tokens avoided | lookup+load p50/p99 µs |\n| --- | --- | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: |\n";
+  for (const json& row : s["rows"]) {
+    md << "| " << row.value("trace", "") << " | " << row.value("policy", "") << " | "
+       << row.value("capacity_blocks", 0) << " | " << Num(row, "hit_rate", "%.4f") << " | "
+       << Num(row, "sim_hit_rate", "%.4f") << " | " << Num(row, "belady_hit_rate", "%.4f") << " | "
+       << Num(row, "infinite_hit_rate", "%.4f") << " | " << row.value("tokens_avoided", 0) << " | "
+       << Num(row, "lookup_load_p50_us", "%.0f") << " / " << Num(row, "lookup_load_p99_us", "%.0f")
+       << " |\n";
+  }
+  md << "\n";
+}
+
+}  // namespace
+
+std::string FormatMarkdown(const json& r) {
+  std::ostringstream md;
+  const json& meta = r.value("meta", json::object());
+  const json& m = meta.value("machine", json::object());
+  md << "# ctxstore benchmark (" << meta.value("mode", "") << ")\n\n"
+     << "- date: " << meta.value("date", "") << "\n- machine: " << m.value("cpu", "") << ", "
+     << m.value("cores", 0) << " cores, " << m.value("memory", "") << ", " << m.value("kernel", "")
+     << "\n- command: `" << meta.value("command", "")
+     << "`\n- elapsed: " << Num(meta, "elapsed_s", "%.0f") << " s\n\n";
+  Targets(md, r);
+  Limits(md, r.value("limits", json()));
+  DataPath(md, r);
+  Flash(md, r.value("flash", json()));
+  SmallOps(md, r);
+  Scale(md, r.value("scale", json()));
+  Replay(md, r.value("replay", json()));
+  for (const char* section :
+       {"limits", "datapath", "redis", "fs", "flash", "small", "scale", "replay"}) {
+    if (r.contains(section) && r[section].contains("error")) {
+      md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";
+    }
+    if (r.contains(section) && r[section].contains("skipped")) {
+      md << "- " << section << " skipped: " << r[section]["skipped"].dump() << "\n";
+    }
+  }
+  return md.str();
+}
+
+}  // namespace ctxstore::bench

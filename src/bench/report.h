@@ -1,0 +1,26 @@
+// Turning the harness's results.json into verdicts and documents: the
+// targets of issue 4 (one entry per condition of its targets table), a
+// markdown report and gnuplot charts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace ctxstore::bench {
+
+// [{"name", "measured", "target", "comparison" (">=" or "<="), "unit",
+//   "met", "detail"}]. A figure this run did not measure gives measured
+// null and met false.
+nlohmann::json ComputeTargets(const nlohmann::json& results);
+
+// The whole report as markdown (meta, targets, limits, data path with
+// ratios, flash, small operations, scale, replay).
+std::string FormatMarkdown(const nlohmann::json& results);
+
+// Writes OUT/*.png with gnuplot (data and scripts beside them). Returns the
+// file names written; a missing gnuplot or a failed plot is a warning.
+std::vector<std::string> WriteCharts(const nlohmann::json& results, const std::string& out_dir,
+                                     std::vector<std::string>* warnings);
+
+}  // namespace ctxstore::bench

@@ -1,0 +1,282 @@
+// The ctxstore sections of the harness: the PUT/GET grid over TCP, the
+// flash tier (GETs of objects only on flash, sustained sync PUTs) and small
+// operations (EXISTS, MATCH_PREFIX of 64 keys). Every measurement goes
+// through the real server binary and the C++ client, one client (so one
+// connection) per worker.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/harness.h"
+#include "bench/loadgen.h"
+#include "ctxstore/client.h"
+
+namespace ctxstore::bench {
+namespace {
+
+std::string Key(const char* prefix, uint64_t size, uint64_t i) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%s/%llu/%08llu", prefix, static_cast<unsigned long long>(size),
+                static_cast<unsigned long long>(i));
+  return buf;
+}
+
+std::vector<uint8_t> MakeValue(uint64_t bytes, uint64_t seed) {
+  std::vector<uint8_t> v(bytes);
+  FillValue(v.data(), v.size(), seed);
+  return v;
+}
+
+Result<std::vector<std::unique_ptr<Client>>> Connect(uint16_t port, uint32_t n) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (uint32_t i = 0; i < n; ++i) {
+    ClientOptions o;
+    o.port = port;
+    o.client_name = "ctxstore-bench";
+    o.max_idle_connections = 1;
+    Result<std::unique_ptr<Client>> c = Client::Connect(o);
+    if (!c.ok()) return c.status();
+    clients.push_back(std::move(*c));
+  }
+  return clients;
+}
+
+nlohmann::json Row(const std::string& system, const std::string& op, uint64_t value_bytes,
+                   uint32_t connections, const LoadResult& r) {
+  nlohmann::json row = {
+      {"system", system}, {"op", op}, {"value_bytes", value_bytes}, {"connections", connections}};
+  row.update(ToJson(r));
+  return row;
+}
+
+void Report(BenchContext& ctx, const LoadResult& r) {
+  ctx.progress->Result(Summary(r));
+}
+
+// PUTs (overwrite) of `size`-byte values, cycling over a bounded key set.
+LoadResult MeasurePut(const BenchContext& ctx, std::vector<std::unique_ptr<Client>>& clients,
+                      const char* prefix, uint64_t size, uint32_t conns, bool sync,
+                      uint64_t duration_ms) {
+  std::vector<std::vector<uint8_t>> values;
+  for (uint32_t w = 0; w < conns; ++w) values.push_back(MakeValue(size, w + 1));
+  const uint64_t keys_per_worker = std::max<uint64_t>(1, ctx.data_set_bytes / size / conns);
+  PutOptions opts;
+  opts.overwrite = true;
+  opts.sync = sync;
+  LoadSpec spec{conns, duration_ms, ctx.cell_max_bytes / size, 1};
+  return RunLoad(spec, [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
+    std::string key = Key(prefix, size, w * keys_per_worker + i % keys_per_worker);
+    Status s = clients[w]->Put(key, std::span<const uint8_t>(values[w]), opts);
+    if (!s.ok()) return s;
+    return size;
+  });
+}
+
+// Stores `count` objects of `size` bytes under prefix, spread over the clients.
+Status Preload(std::vector<std::unique_ptr<Client>>& clients, const char* prefix, uint64_t size,
+               uint64_t count) {
+  const uint32_t n = static_cast<uint32_t>(clients.size());
+  LoadSpec spec{n, 3600 * 1000, count, (count + n - 1) / n};
+  std::vector<std::vector<uint8_t>> values;
+  for (uint32_t w = 0; w < n; ++w) values.push_back(MakeValue(size, 100 + w));
+  PutOptions opts;
+  opts.overwrite = true;
+  LoadResult r = RunLoad(spec, [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
+    uint64_t index = i * n + w;
+    if (index >= count) return 0;
+    Status s = clients[w]->Put(Key(prefix, size, index), std::span<const uint8_t>(values[w]), opts);
+    if (!s.ok()) return s;
+    return size;
+  });
+  if (r.errors > 0) return Status::IoError("preload failed: " + r.first_error);
+  return Status::Ok();
+}
+
+// GETs of `count` preloaded objects, each worker walking them from its own
+// starting point.
+LoadResult MeasureGet(std::vector<std::unique_ptr<Client>>& clients, const char* prefix,
+                      uint64_t size, uint64_t count, uint32_t conns, uint64_t duration_ms,
+                      uint64_t max_ops) {
+  std::vector<std::vector<uint8_t>> buffers(conns, std::vector<uint8_t>(size));
+  LoadSpec spec{conns, duration_ms, max_ops, 1};
+  return RunLoad(spec, [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
+    uint64_t index = (i * 7919 + w * (count / conns + 1)) % count;  // 7919: a prime stride
+    Result<size_t> n = clients[w]->GetInto(Key(prefix, size, index), buffers[w]);
+    if (!n.ok()) return n.status();
+    if (*n != size) return Status::Corrupt("short value");
+    return size;
+  });
+}
+
+uint32_t MaxOf(const std::vector<uint32_t>& v) {
+  uint32_t m = 1;
+  for (uint32_t x : v) m = std::max(m, x);
+  return m;
+}
+
+}  // namespace
+
+nlohmann::json RunDataPath(BenchContext& ctx) {
+  nlohmann::json out = {{"rows", nlohmann::json::array()}};
+  uint64_t memory_bytes = ctx.data_set_bytes * 3 + (256ull << 20);
+  std::vector<std::string> args = {"--memory", std::to_string(memory_bytes), "--disk",
+                                   std::to_string(memory_bytes * 4)};
+  Result<StoreServer> server = StartStoreServer(ctx, "datapath", args);
+  if (!server.ok()) {
+    out["error"] = server.status().ToString();
+    return out;
+  }
+  out["server_args"] = args;
+  auto clients = Connect(server->port, MaxOf(ctx.connections));
+  if (!clients.ok()) {
+    out["error"] = clients.status().ToString();
+    return out;
+  }
+  for (uint64_t size : ctx.value_sizes) {
+    for (uint32_t conns : ctx.connections) {
+      ctx.progress->Step("ctxstore PUT " + SizeLabel(size) + " x" + std::to_string(conns));
+      LoadResult r = MeasurePut(ctx, *clients, "put", size, conns, false, ctx.cell_duration_ms);
+      out["rows"].push_back(Row("ctxstore", "put", size, conns, r));
+      Report(ctx, r);
+    }
+    // One data set per size, read by every concurrency level.
+    uint64_t count = std::max<uint64_t>(MaxOf(ctx.connections), ctx.data_set_bytes / size);
+    Status s = Preload(*clients, "get", size, count);
+    if (!s.ok()) {
+      ctx.progress->Warn(s.ToString());
+      continue;
+    }
+    for (uint32_t conns : ctx.connections) {
+      ctx.progress->Step("ctxstore GET " + SizeLabel(size) + " x" + std::to_string(conns));
+      LoadResult r = MeasureGet(*clients, "get", size, count, conns, ctx.cell_duration_ms,
+                                ctx.cell_max_bytes / size);
+      out["rows"].push_back(Row("ctxstore", "get", size, conns, r));
+      Report(ctx, r);
+    }
+  }
+  return out;
+}
+
+nlohmann::json RunFlash(BenchContext& ctx) {
+  // A DRAM tier far smaller than the data set, so that GETs come from flash.
+  constexpr uint64_t kSize = 4ull << 20;
+  const uint64_t dram_bytes = std::max<uint64_t>(64ull << 20, ctx.data_set_bytes / 16);
+  const uint64_t flash_set_bytes = ctx.data_set_bytes * 2;
+  const uint32_t conns = ctx.connections.size() > 1 ? ctx.connections[1] : ctx.connections[0];
+  nlohmann::json out;
+  std::vector<std::string> args = {"--memory", std::to_string(dram_bytes), "--disk",
+                                   std::to_string(flash_set_bytes * 3)};
+  Result<StoreServer> server = StartStoreServer(ctx, "flash", args);
+  if (!server.ok()) return {{"error", server.status().ToString()}};
+  out["server_args"] = args;
+  auto clients = Connect(server->port, conns);
+  if (!clients.ok()) return {{"error", clients.status().ToString()}};
+
+  ctx.progress->Step("sustained sync PUT 4 MiB x" + std::to_string(conns));
+  uint64_t sync_duration_ms = ctx.cell_duration_ms * 2;
+  LoadResult put = MeasurePut(ctx, *clients, "sync", kSize, conns, true, sync_duration_ms);
+  out["sync_put"] = Row("ctxstore", "sync_put", kSize, conns, put);
+  Report(ctx, put);
+
+  const uint64_t count = flash_set_bytes / kSize;
+  ctx.progress->Step("load " + std::to_string(count) + " x 4 MiB for flash GETs");
+  Status s = Preload(*clients, "flash", kSize, count);
+  if (s.ok()) s = (*clients)[0]->Flush();
+  if (!s.ok()) {
+    out["error"] = s.ToString();
+    return out;
+  }
+  auto stats_before = (*clients)[0]->StatsJson();
+  ctx.progress->Step("GET 4 MiB from flash x" + std::to_string(conns));
+  LoadResult get = MeasureGet(*clients, "flash", kSize, count, conns, ctx.cell_duration_ms * 2,
+                              count);  // each object read about once: no DRAM re-hits
+  out["flash_get"] = Row("ctxstore", "flash_get", kSize, conns, get);
+  auto stats_after = (*clients)[0]->StatsJson();
+  if (stats_before.ok() && stats_after.ok()) {
+    auto b = nlohmann::json::parse(*stats_before, nullptr, false);
+    auto a = nlohmann::json::parse(*stats_after, nullptr, false);
+    auto delta = [&](const char* field) -> int64_t {
+      auto find = [&](const nlohmann::json& j) -> int64_t {
+        if (j.contains(field)) return j[field].get<int64_t>();
+        if (j.contains("engine") && j["engine"].contains(field))
+          return j["engine"][field].get<int64_t>();
+        return 0;
+      };
+      return find(a) - find(b);
+    };
+    out["flash_get"]["hits_flash"] = delta("hits_flash");
+    out["flash_get"]["hits_dram"] = delta("hits_dram");
+  }
+  Report(ctx, get);
+  out["dram_bytes"] = dram_bytes;
+  out["data_set_bytes"] = flash_set_bytes;
+  return out;
+}
+
+nlohmann::json RunSmallOps(BenchContext& ctx) {
+  constexpr uint32_t kKeys = 64;
+  constexpr uint64_t kValueBytes = 4096;
+  nlohmann::json out = {{"keys", kKeys}, {"rows", nlohmann::json::array()}};
+  Result<StoreServer> server = StartStoreServer(ctx, "small", {"--memory", "256MiB"});
+  if (!server.ok()) return {{"error", server.status().ToString()}};
+  auto clients = Connect(server->port, 1);
+  if (!clients.ok()) return {{"error", clients.status().ToString()}};
+  Client& c = *(*clients)[0];
+  std::vector<std::string> keys;
+  std::vector<uint8_t> value = MakeValue(kValueBytes, 7);
+  for (uint32_t i = 0; i < kKeys; ++i) {
+    keys.push_back(Key("chain", kValueBytes, i));
+    PutOptions o;
+    if (i > 0) o.parent = keys[i - 1];
+    if (Status s = c.Put(keys.back(), std::span<const uint8_t>(value), o); !s.ok()) {
+      return {{"error", s.ToString()}};
+    }
+  }
+  LoadSpec spec{1, ctx.cell_duration_ms, 0, 1};
+  struct Op {
+    const char* name;
+    uint32_t keys;
+    LoadOp fn;
+  };
+  std::vector<Op> ops = {
+      {"exists", 1,
+       [&](uint32_t, uint64_t) -> Result<uint64_t> {
+         Result<uint64_t> r = c.Exists(keys[0]);
+         return r.ok() ? Result<uint64_t>(0) : Result<uint64_t>(r.status());
+       }},
+      {"batch_exists", kKeys,
+       [&](uint32_t, uint64_t) -> Result<uint64_t> {
+         auto r = c.BatchExists(keys);
+         return r.ok() ? Result<uint64_t>(0) : Result<uint64_t>(r.status());
+       }},
+      {"match_prefix", kKeys,
+       [&](uint32_t, uint64_t) -> Result<uint64_t> {
+         Result<uint32_t> r = c.MatchPrefix(keys);
+         if (!r.ok()) return r.status();
+         if (*r != kKeys) return Status::Internal("matched " + std::to_string(*r));
+         return 0;
+       }},
+      {"match_prefix_lease", kKeys,
+       [&](uint32_t, uint64_t) -> Result<uint64_t> {
+         Result<MatchResult> r = c.MatchPrefixLease(keys, 10000);
+         if (!r.ok()) return r.status();
+         if (Status s = c.ReleaseLease(r->lease_id); !s.ok()) return s;
+         return 0;
+       }},
+  };
+  for (Op& op : ops) {
+    ctx.progress->Step(std::string(op.name) + " of " + std::to_string(op.keys) + " keys");
+    LoadResult r = RunLoad(spec, op.fn);
+    nlohmann::json row = {{"op", op.name}, {"keys", op.keys}};
+    row.update(ToJson(r));
+    char line[160];
+    std::snprintf(line, sizeof(line), "%s: p50 %.1f us, p99 %.1f us (%llu ops)", op.name, r.p50_us,
+                  r.p99_us, static_cast<unsigned long long>(r.ops));
+    ctx.progress->Result(line);
+    out["rows"].push_back(row);
+  }
+  return out;
+}
+
+}  // namespace ctxstore::bench

@@ -1,0 +1,78 @@
+// `ctxstore bench run`: the benchmark harness (bench/harness.h).
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/harness.h"
+#include "cli/bench_run.h"
+#include "cli/client_common.h"
+#include "cli/commands.h"
+
+namespace ctxstore::cli {
+namespace {
+
+std::string SelfExecutable() {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "ctxstore" : p.string();
+}
+
+// This process's arguments as typed, for the report.
+std::string CommandLine() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : raw) {
+    if (c == '\0') c = ' ';
+  }
+  while (!raw.empty() && raw.back() == ' ') raw.pop_back();
+  return raw;
+}
+
+}  // namespace
+
+void RegisterBenchRun(CLI::App* bench, int* exit_code) {
+  auto o = std::make_shared<bench::HarnessOptions>();
+  o->trace_dir = "../shared/data/mooncake-traces";
+  CLI::App* run = bench->add_subcommand(
+      "run",
+      "Run the benchmark suite (machine limits, data path vs redis and a filesystem store, flash "
+      "tier, small ops, scale, trace replay) and write results.json, results.md and charts");
+  run->add_option("--out", o->out_dir, "Folder for results.json, results.md and PNG charts")
+      ->required();
+  run->add_flag("--quick", o->quick, "A short version of the same suite (a few minutes)");
+  run->add_flag("--smoke", o->smoke, "Tiny sizes (seconds): checks the harness, not speed");
+  run->add_option("--work-dir", o->work_dir,
+                  "Scratch folder for the servers' data and fio files (default: OUT/work); it "
+                  "decides which disk is measured");
+  run->add_option("--sections", o->sections,
+                  "Only these sections, comma-separated: limits, datapath, redis, fs, flash, "
+                  "small, scale, replay")
+      ->delimiter(',');
+  run->add_option("--traces", o->trace_dir,
+                  "Folder of Mooncake JSONL traces to replay (every *.jsonl in it)")
+      ->capture_default_str();
+  run->add_option("--server-binary", o->ctxstore_exe,
+                  "ctxstore binary to run as the server (default: this one)");
+  run->footer(
+      "Starts its own ctxstore servers and redis-server on free loopback ports and stops them at "
+      "the end. A missing tool (redis-server, fio, iperf3, gnuplot) skips what needs it. Exit: 0 "
+      "ok (whether or not targets are met), 2 usage, 3 the results could not be written.");
+  run->callback([o, exit_code] {
+    if (o->ctxstore_exe.empty()) o->ctxstore_exe = SelfExecutable();
+    o->command_line = CommandLine();
+    Status s = bench::RunHarness(*o);
+    if (!s.ok()) {
+      PrintError(s.ToString());
+      *exit_code = s.code() == StatusCode::kInvalid ? kExitUsage : kExitError;
+      return;
+    }
+    *exit_code = kExitOk;
+  });
+}
+
+}  // namespace ctxstore::cli

@@ -1,0 +1,133 @@
+// The benchmark harness kept working: a smoke run (tiny sizes, seconds) of
+// every section through the real binary, checked for well-formed results,
+// not for speed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "server_process.h"
+
+namespace ctxstore::testing {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+bool Installed(const std::string& program) {
+  for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/bin/"}) {
+    if (fs::exists(std::string(dir) + program)) return true;
+  }
+  return false;
+}
+
+void ExpectLoadRow(const json& row, const std::string& where) {
+  SCOPED_TRACE(where + ": " + row.dump());
+  for (const char* field :
+       {"ops", "bytes", "errors", "seconds", "gbps", "ops_per_s", "p50_us", "p99_us"}) {
+    ASSERT_TRUE(row.contains(field) && row[field].is_number()) << field;
+  }
+  EXPECT_EQ(row["errors"].get<uint64_t>(), 0u);
+  EXPECT_GT(row["ops"].get<uint64_t>(), 0u);
+  EXPECT_GT(row["seconds"].get<double>(), 0);
+  EXPECT_LE(row["p50_us"].get<double>(), row["p99_us"].get<double>());
+}
+
+TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
+  TempDir out;
+  CliResult r =
+      RunCli({"bench", "run", "--smoke", "--out", out.path(), "--traces", CTXSTORE_TEST_DATA_DIR},
+             {}, 600000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("== datapath"), std::string::npos) << "no progress display:\n" << r.err;
+
+  std::ifstream in(out.path() + "/results.json");
+  ASSERT_TRUE(in.good());
+  json results = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(results.is_discarded()) << "results.json is not JSON";
+  EXPECT_EQ(results["meta"]["mode"], "smoke");
+  for (const char* section :
+       {"limits", "datapath", "redis", "fs", "flash", "small", "scale", "replay"}) {
+    ASSERT_TRUE(results.contains(section)) << section;
+    EXPECT_FALSE(results[section].contains("error")) << section << ": " << results[section];
+  }
+
+  // Limits: memcpy and TCP always; the disk when fio is installed.
+  EXPECT_GT(results["limits"]["memcpy_gbps"].get<double>(), 0);
+  ASSERT_FALSE(results["limits"]["tcp"].empty());
+  for (const json& t : results["limits"]["tcp"]) EXPECT_GT(t["gbps"].get<double>(), 0);
+  if (Installed("fio")) {
+    EXPECT_GT(results["limits"]["disk"]["read_gbps"].get<double>(), 0);
+  }
+
+  // The data path grid: every size at every concurrency, PUT and GET.
+  const json& meta = results["meta"];
+  size_t cells = meta["value_sizes"].size() * meta["connections"].size();
+  ASSERT_EQ(results["datapath"]["rows"].size(), 2 * cells);
+  for (const json& row : results["datapath"]["rows"]) ExpectLoadRow(row, "datapath");
+  if (Installed("redis-server")) {
+    ASSERT_EQ(results["redis"]["rows"].size(), 2 * cells);
+    for (const json& row : results["redis"]["rows"]) ExpectLoadRow(row, "redis");
+    std::set<std::string> ops;
+    for (const json& row : results["redis"]["latency"]) ops.insert(row["op"]);
+    EXPECT_TRUE(ops.contains("ping"));
+  }
+  ASSERT_FALSE(results["fs"]["rows"].empty());
+  for (const json& row : results["fs"]["rows"]) ExpectLoadRow(row, "fs");
+  ExpectLoadRow(results["flash"]["flash_get"], "flash_get");
+  ExpectLoadRow(results["flash"]["sync_put"], "sync_put");
+  for (const json& row : results["small"]["rows"]) ExpectLoadRow(row, "small");
+
+  // Scale: index memory and restarts measured, every key readable again.
+  ASSERT_FALSE(results["scale"]["rows"].empty());
+  for (const json& row : results["scale"]["rows"]) {
+    EXPECT_GT(row["index_bytes_per_object"].get<double>(), 0) << row;
+    EXPECT_GT(row["restart_clean_s"].get<double>(), 0) << row;
+    EXPECT_GT(row["restart_kill9_s"].get<double>(), 0) << row;
+    EXPECT_EQ(row.value("errors", 0), 0) << row;
+  }
+
+  // Replay: the online hit rate equals the simulation of the same policy.
+  ASSERT_FALSE(results["replay"]["rows"].empty());
+  for (const json& row : results["replay"]["rows"]) {
+    EXPECT_TRUE(row["matches_sim"].get<bool>()) << row;
+    EXPECT_LE(row["hit_rate"].get<double>(), row["belady_hit_rate"].get<double>() + 1e-9) << row;
+  }
+
+  // One target per condition of the table, each well-formed.
+  ASSERT_EQ(results["targets"].size(), 12u);
+  for (const json& t : results["targets"]) {
+    EXPECT_TRUE(t["name"].is_string());
+    EXPECT_TRUE(t["target"].is_number());
+    EXPECT_TRUE(t["met"].is_boolean());
+    EXPECT_TRUE(t["measured"].is_number() || t["measured"].is_null());
+  }
+
+  std::ifstream md(out.path() + "/results.md");
+  std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("## Targets"), std::string::npos);
+  EXPECT_NE(text.find("## Data path"), std::string::npos);
+  if (Installed("gnuplot")) {
+    ASSERT_FALSE(results["charts"].empty());
+    for (const json& chart : results["charts"]) {
+      std::string path = out.path() + "/" + chart.get<std::string>();
+      std::ifstream png(path, std::ios::binary);
+      char magic[4] = {};
+      png.read(magic, 4);
+      EXPECT_EQ(std::string(magic + 1, 3), "PNG") << path;
+    }
+  }
+}
+
+TEST(BenchSmoke, UnknownSectionIsAUsageError) {
+  TempDir out;
+  CliResult r = RunCli({"bench", "run", "--smoke", "--out", out.path(), "--sections", "nope"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("unknown section 'nope'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ctxstore::testing
