@@ -103,7 +103,7 @@ void ConfigureSizes(BenchContext& ctx) {
     ctx.value_sizes = {64 << 10, 4 << 20};
     ctx.connections = {1, 4};
     ctx.cell_duration_ms = 700;
-    ctx.cell_max_bytes = 4ull << 30;
+    ctx.cell_max_bytes = 2ull << 30;
     ctx.data_set_bytes = 256ull << 20;
     ctx.scale_max_objects = 300000;
     ctx.replay_max_requests = 0;
@@ -111,7 +111,7 @@ void ConfigureSizes(BenchContext& ctx) {
     ctx.value_sizes = {64 << 10, 1 << 20, 4 << 20, 32 << 20};
     ctx.connections = {1, 4, 16};
     ctx.cell_duration_ms = 1500;
-    ctx.cell_max_bytes = 16ull << 30;
+    ctx.cell_max_bytes = 4ull << 30;
     ctx.data_set_bytes = 1ull << 30;
     ctx.scale_max_objects = 1000000;
     ctx.replay_max_requests = 0;

@@ -1,8 +1,13 @@
 #include "engine/arena.h"
 
 #include <sys/mman.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <cstdint>
@@ -52,9 +57,7 @@ Result<std::unique_ptr<Arena>> Arena::Create(uint64_t capacity_bytes) {
     ::close(fd);
     return ErrnoStatus("ftruncate", err);
   }
-  // Populated up front: the arena is preallocated memory, and faulting pages
-  // in on first touch would cost every new value a page fault per 4 KiB.
-  void* base = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  void* base = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     int err = errno;
     ::close(fd);
@@ -67,9 +70,26 @@ Arena::Arena(int memfd, uint8_t* base, uint64_t capacity)
     : memfd_(memfd), base_(base), capacity_(capacity) {
   free_by_offset_.emplace(0, capacity_);
   free_by_size_.emplace(capacity_, 0);
+  populator_ = std::thread([this] { Populate(); });
+}
+
+void Arena::Populate() {
+  // Chunk by chunk, so that the destructor need not wait for all of it.
+  constexpr uint64_t kChunkBytes = 64ull << 20;
+  for (uint64_t off = 0; off < capacity_ && !stop_populating_.load(); off += kChunkBytes) {
+    uint64_t len = std::min(kChunkBytes, capacity_ - off);
+    if (::madvise(base_ + off, len, MADV_POPULATE_WRITE) == 0) continue;
+    // Older kernels: a read fault allocates a shared memory page as well.
+    // Never a write: a value may be landing in these pages right now.
+    for (uint64_t p = off; p < off + len; p += kPageSize) {
+      (void)*static_cast<volatile uint8_t*>(base_ + p);
+    }
+  }
 }
 
 Arena::~Arena() {
+  stop_populating_.store(true);
+  populator_.join();
   // A block outliving its arena would free into freed memory.
   assert(used_ == 0 && "ArenaBlock outlived its Arena");
   ::munmap(base_, capacity_);

@@ -5,12 +5,14 @@
 // they can be written to and read from flash with O_DIRECT as they are.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <span>
+#include <thread>
 #include <utility>
 
 #include "ctxstore/status.h"
@@ -44,7 +46,9 @@ class Arena {
  public:
   static constexpr uint64_t kPageSize = 4096;
 
-  // Maps capacity_bytes (rounded up to kPageSize) of a memfd.
+  // Maps capacity_bytes (rounded up to kPageSize) of a memfd. Its pages are
+  // faulted in by a background thread (so that values do not pay a page
+  // fault per 4 KiB, and a restart need not wait for gigabytes of faults).
   static Result<std::unique_ptr<Arena>> Create(uint64_t capacity_bytes);
   ~Arena();
   Arena(const Arena&) = delete;
@@ -64,6 +68,7 @@ class Arena {
   friend class ArenaBlock;
   Arena(int memfd, uint8_t* base, uint64_t capacity);
   void Free(uint64_t offset, uint64_t size);
+  void Populate();  // the background thread's body
 
   const int memfd_;
   uint8_t* const base_;
@@ -72,6 +77,8 @@ class Arena {
   std::map<uint64_t, uint64_t> free_by_offset_;           // offset -> length
   std::set<std::pair<uint64_t, uint64_t>> free_by_size_;  // (length, offset)
   uint64_t used_ = 0;
+  std::atomic<bool> stop_populating_{false};
+  std::thread populator_;
 };
 
 }  // namespace ctxstore::engine

@@ -12,6 +12,8 @@
 #include <climits>
 #include <cstring>
 #include <mutex>
+#include <span>
+#include <vector>
 
 namespace ctxstore::engine {
 namespace {
@@ -19,12 +21,25 @@ namespace {
 // Linux's IOV_MAX; a single readv/writev (or its SQE) takes at most this many.
 constexpr size_t kMaxIovecs = 1024;
 constexpr unsigned kRingDepth = 8;
+// Transfers of at least two pieces are cut into pieces of this size and
+// submitted together, up to kRingDepth at a time: one 4 MiB read or one
+// flusher batch then keeps the device's queue as deep as fio's QD 8 instead
+// of 1. A multiple of the O_DIRECT block size, so every piece stays aligned.
+constexpr uint64_t kPieceBytes = 1 << 20;
 
 Status ErrnoStatus(std::string_view op, const std::string& path, int err) {
   std::string msg = std::string(op) + " " + path + ": " + std::strerror(err);
   if (err == ENOSPC || err == EDQUOT) return Status::NoSpace(std::move(msg));
   return Status::IoError(std::move(msg));
 }
+
+// A slice of a large transfer, submitted beside the others.
+struct IoPiece {
+  std::vector<iovec> iov;
+  uint64_t offset = 0;
+  uint64_t len = 0;
+  ssize_t res = 0;
+};
 
 // One ring per thread: rings are not thread-safe, and a per-thread ring
 // needs no locking. Submitting one SQE and waiting for it keeps the calling
@@ -75,6 +90,49 @@ class ThreadRing {
     ssize_t res = cqe->res;
     io_uring_cqe_seen(&ring_, cqe);
     return res;
+  }
+
+  // Runs every piece, kRingDepth at a time, and sets each one's res (bytes
+  // or -errno). False when the ring failed (it is then shut down and the
+  // caller redoes the pieces with plain syscalls).
+  bool SubmitAll(bool write, int fd, std::vector<IoPiece>& pieces) {
+    for (size_t begin = 0; begin < pieces.size(); begin += kRingDepth) {
+      const size_t end = std::min(pieces.size(), begin + kRingDepth);
+      for (size_t i = begin; i < end; ++i) {
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+        if (sqe == nullptr) {
+          Shutdown();
+          return false;
+        }
+        IoPiece& p = pieces[i];
+        if (write) {
+          io_uring_prep_writev(sqe, fd, p.iov.data(), static_cast<unsigned>(p.iov.size()),
+                               p.offset);
+        } else {
+          io_uring_prep_readv(sqe, fd, p.iov.data(), static_cast<unsigned>(p.iov.size()), p.offset);
+        }
+        io_uring_sqe_set_data64(sqe, i);
+      }
+      const int want = static_cast<int>(end - begin);
+      if (io_uring_submit(&ring_) != want) {
+        Shutdown();
+        return false;
+      }
+      for (int n = 0; n < want; ++n) {
+        io_uring_cqe* cqe = nullptr;
+        int rc;
+        do {
+          rc = io_uring_wait_cqe(&ring_, &cqe);
+        } while (rc == -EINTR);
+        if (rc < 0) {
+          Shutdown();
+          return false;
+        }
+        pieces[io_uring_cqe_get_data64(cqe)].res = cqe->res;
+        io_uring_cqe_seen(&ring_, cqe);
+      }
+    }
+    return true;
   }
 
  private:
@@ -132,6 +190,78 @@ void Advance(std::vector<iovec>& iovs, size_t* first, size_t bytes) {
   while (*first < iovs.size() && iovs[*first].iov_len == 0) ++*first;
 }
 
+// Cuts iovs (starting at file offset `offset`) into pieces of at most
+// kPieceBytes and kMaxIovecs buffers each.
+std::vector<IoPiece> Cut(std::span<const iovec> iovs, uint64_t offset) {
+  std::vector<IoPiece> pieces(1);
+  pieces.back().offset = offset;
+  for (iovec v : iovs) {
+    while (v.iov_len > 0) {
+      IoPiece* p = &pieces.back();
+      if (p->len == kPieceBytes || p->iov.size() == kMaxIovecs) {
+        pieces.push_back(IoPiece{{}, p->offset + p->len, 0, 0});
+        p = &pieces.back();
+      }
+      size_t take = std::min<uint64_t>(v.iov_len, kPieceBytes - p->len);
+      p->iov.push_back({v.iov_base, take});
+      p->len += take;
+      v.iov_base = static_cast<uint8_t*>(v.iov_base) + take;
+      v.iov_len -= take;
+    }
+  }
+  return pieces;
+}
+
+// Completes one piece with plain calls after its parallel attempt moved
+// `already` bytes. Returns the piece's bytes moved (less than len only at
+// EOF, for reads) or -errno.
+ssize_t FinishPiece(bool write, int fd, IoPiece& p, uint64_t already) {
+  size_t first = 0;
+  Advance(p.iov, &first, already);
+  uint64_t done = already;
+  while (first < p.iov.size()) {
+    ssize_t res = DoIo(write, fd, p.iov.data() + first, p.iov.size() - first, p.offset + done);
+    if (res < 0) return res;
+    if (res == 0) break;  // EOF (a write without progress is the caller's error)
+    done += static_cast<uint64_t>(res);
+    Advance(p.iov, &first, static_cast<size_t>(res));
+  }
+  return static_cast<ssize_t>(done);
+}
+
+// Whether `offset` is at or past the end of the file: a short read there is
+// EOF, and retrying at an unaligned offset would fail under O_DIRECT.
+bool AtEof(int fd, uint64_t offset) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && offset >= static_cast<uint64_t>(st.st_size);
+}
+
+// A transfer of two pieces or more, in parallel. Returns the bytes moved up
+// to the first short piece (EOF for reads) or -errno.
+ssize_t ParallelIo(bool write, int fd, std::span<const iovec> iovs, uint64_t offset) {
+  std::vector<IoPiece> pieces = Cut(iovs, offset);
+  const bool submitted = Ring().ok() && Ring().SubmitAll(write, fd, pieces);
+  uint64_t total = 0;
+  for (IoPiece& p : pieces) {
+    ssize_t res = submitted ? p.res : 0;
+    if (res == -EINTR || res == -EAGAIN) res = 0;
+    if (res < 0) return res;
+    if (static_cast<uint64_t>(res) < p.len && !(write == false && AtEof(fd, p.offset + res))) {
+      res = FinishPiece(write, fd, p, res);
+    }
+    if (res < 0) return res;
+    total += static_cast<uint64_t>(res);
+    if (static_cast<uint64_t>(res) < p.len) break;
+  }
+  return static_cast<ssize_t>(total);
+}
+
+uint64_t TotalBytes(std::span<const iovec> iovs) {
+  uint64_t total = 0;
+  for (const iovec& v : iovs) total += v.iov_len;
+  return total;
+}
+
 class PosixFile : public File {
  public:
   PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -140,6 +270,13 @@ class PosixFile : public File {
   PosixFile& operator=(const PosixFile&) = delete;
 
   Status WriteV(uint64_t offset, std::span<const iovec> buffers) override {
+    const uint64_t total = TotalBytes(buffers);
+    if (total >= 2 * kPieceBytes) {
+      ssize_t res = ParallelIo(true, fd_, buffers, offset);
+      if (res < 0) return ErrnoStatus("write", path_, static_cast<int>(-res));
+      if (static_cast<uint64_t>(res) < total) return ErrnoStatus("write (no progress)", path_, EIO);
+      return Status::Ok();
+    }
     std::vector<iovec> iovs(buffers.begin(), buffers.end());
     size_t first = 0;
     Advance(iovs, &first, 0);
@@ -156,6 +293,12 @@ class PosixFile : public File {
 
   Result<size_t> ReadAt(uint64_t offset, std::span<uint8_t> buf) override {
     size_t done = 0;
+    if (buf.size() >= 2 * kPieceBytes) {
+      iovec whole{buf.data(), buf.size()};
+      ssize_t res = ParallelIo(false, fd_, std::span<const iovec>(&whole, 1), offset);
+      if (res < 0) return ErrnoStatus("read", path_, static_cast<int>(-res));
+      return static_cast<size_t>(res);  // short only at EOF
+    }
     while (done < buf.size()) {
       iovec v{buf.data() + done, buf.size() - done};
       ssize_t res = DoIo(false, fd_, &v, 1, offset + done);

@@ -218,7 +218,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
     ObjectMeta m{std::move(r.opts_.group), std::move(r.opts_.parent), std::move(r.opts_.writer),
                  std::move(r.opts_.meta)};
     if (m.writer.size() > kMaxWriterBytes) m.writer.resize(kMaxWriterBytes);
-    if (!m.empty()) meta = std::make_shared<const ObjectMeta>(std::move(m));
+    meta = meta_interner_.Make(std::move(m));
   }
   item.ext = EncodeRecordExt(meta.get());
 

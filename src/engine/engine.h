@@ -36,6 +36,7 @@
 #include "engine/arena.h"
 #include "engine/device.h"
 #include "engine/entry.h"
+#include "engine/meta_interner.h"
 #include "engine/policy.h"
 #include "engine/segment.h"
 
@@ -398,6 +399,7 @@ class Engine {
   std::mutex close_mu_;
   mutable std::mutex mu_;  // guards everything below
   Index index_;
+  MetaInterner meta_interner_;  // metadata shared by objects with only a writer
   // Resident, clean entries, one list per namespace priority (the lowest
   // level is evicted first); front = most recent.
   EntryList lru_[kPriorityLevels];

@@ -61,7 +61,7 @@ void Engine::InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, O
   e.value_xxh3 = h.value_xxh3;
   e.created_ms = h.created_ms;
   e.expires_ms = h.expires_ms;
-  if (!meta.empty()) e.meta = std::make_shared<const ObjectMeta>(std::move(meta));
+  e.meta = meta_interner_.Make(std::move(meta));
   SetFlashLocked(e, segment_id, offset);
 }
 

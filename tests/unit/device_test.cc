@@ -157,6 +157,44 @@ TEST_F(DeviceTest, ReadAtIsShortAtEof) {
   EXPECT_EQ(big.data[4999], 'y');
 }
 
+// Transfers of 2 MiB and more are cut into 1 MiB pieces submitted
+// together: the bytes must land in order, whatever the buffer boundaries.
+TEST_F(DeviceTest, LargeDirectTransfersInParallelPiecesRoundTrip) {
+  auto f = OpenOrDie("large", Create(/*direct=*/true));
+  ASSERT_NE(f, nullptr);
+  // Buffers of uneven (block-multiple) sizes, so that pieces split buffers.
+  const size_t sizes[] = {4096, 3u << 20, 12288, (1u << 20) + 8192, 4096 * 7};
+  std::vector<std::unique_ptr<AlignedBuf>> bufs;
+  std::vector<iovec> iov;
+  size_t total = 0;
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    bufs.push_back(std::make_unique<AlignedBuf>(sizes[i]));
+    bufs.back()->Fill(static_cast<uint8_t>(i * 17 + 1));
+    iov.push_back({bufs.back()->data, sizes[i]});
+    total += sizes[i];
+  }
+  ASSERT_TRUE(f->WriteV(8192, iov).ok());
+  auto size = f->Size();
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(*size, 8192 + total);
+
+  AlignedBuf back(total);
+  auto n = f->ReadAt(8192, {back.data, total});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_EQ(*n, total);
+  size_t pos = 0;
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    ASSERT_EQ(std::memcmp(back.data + pos, bufs[i]->data, sizes[i]), 0) << "buffer " << i;
+    pos += sizes[i];
+  }
+  // A large read running past the end is short, exactly at the end.
+  AlignedBuf past(4u << 20);
+  auto m = f->ReadAt(total + 8192 - (1u << 20), {past.data, past.size});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(*m, 1u << 20);
+  EXPECT_EQ(std::memcmp(past.data, back.data + total - (1u << 20), 1u << 20), 0);
+}
+
 TEST_F(DeviceTest, WriteFileAtomicReplacesContent) {
   const std::string p = Path("MANIFEST");
   ASSERT_TRUE(dev_->WriteFileAtomic(p, "first version, fairly long").ok());
