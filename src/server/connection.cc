@@ -85,7 +85,7 @@ void Connection::SetDeadline(bool in_frame) {
 awaitable<bool> Connection::ServeOne() {
   SetDeadline(false);
   protocol::HeaderBytes raw;
-  co_await asio::async_read(socket_, asio::buffer(raw), use_awaitable);
+  co_await asio::async_read(socket_, asio::buffer(raw), TransferAll(), use_awaitable);
   SetDeadline(true);
   ctx_.counters->requests++;
   protocol::DecodedHeader d = protocol::DecodeHeader(raw);
@@ -317,7 +317,7 @@ awaitable<bool> Connection::HandleBatchPut() {
     co_return true;
   }
   uint32_t count = 0;
-  co_await asio::async_read(socket_, asio::buffer(&count, 4), use_awaitable);
+  co_await asio::async_read(socket_, asio::buffer(&count, 4), TransferAll(), use_awaitable);
   remaining -= 4;
   if (count > ctx_.limits.max_batch_keys) {
     co_await ReplyError(Status::TooLarge("batch of " + std::to_string(count) + " items exceeds " +
@@ -345,7 +345,7 @@ awaitable<bool> Connection::HandleBatchPut() {
     uint64_t value_len = 0;
     bool framed = key.ok() && remaining >= 8;
     if (framed) {
-      co_await asio::async_read(socket_, asio::buffer(&value_len, 8), use_awaitable);
+      co_await asio::async_read(socket_, asio::buffer(&value_len, 8), TransferAll(), use_awaitable);
       remaining -= 8;
     }
     if (!framed || value_len > remaining) {

@@ -26,6 +26,17 @@
 
 namespace ctxstore::server {
 
+// Completion condition for asio::async_read/async_write: asio's default
+// (transfer_all) caps every read_some/write_some at 64 KiB, so a 4 MiB value
+// took 64 system calls and as many reactor round trips. This one lets each
+// call move as much as the kernel takes.
+struct TransferAll {
+  size_t operator()(const std::error_code& ec, size_t /*transferred*/) const {
+    return ec ? 0 : kMaxBytesPerCall;
+  }
+  static constexpr size_t kMaxBytesPerCall = size_t{1} << 30;
+};
+
 // Turns a DurableCallback (run on the flusher thread) into something a
 // coroutine can wait for on its own executor.
 class DurableWaiter : public std::enable_shared_from_this<DurableWaiter> {

@@ -31,7 +31,7 @@ awaitable<void> Connection::Reply(StatusCode code, std::vector<asio::const_buffe
   for (const auto& b : body_parts) h.body_len += b.size();
   protocol::HeaderBytes head = protocol::EncodeHeader(h);
   body_parts.insert(body_parts.begin(), asio::buffer(head));
-  co_await asio::async_write(socket_, body_parts, use_awaitable);
+  co_await asio::async_write(socket_, body_parts, TransferAll(), use_awaitable);
 }
 
 awaitable<void> Connection::ReplyOk(std::string_view body) {
@@ -63,27 +63,28 @@ awaitable<void> Connection::Drain(uint64_t bytes) {
   thread_local std::array<char, kDrainChunkBytes> buf;
   while (bytes > 0) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(bytes, sizeof(buf)));
-    co_await asio::async_read(socket_, asio::buffer(buf.data(), n), use_awaitable);
+    co_await asio::async_read(socket_, asio::buffer(buf.data(), n), TransferAll(), use_awaitable);
     bytes -= n;
   }
 }
 
 awaitable<std::string> Connection::ReadBody() {
   std::string body(req_.body_len, '\0');
-  if (!body.empty()) co_await asio::async_read(socket_, asio::buffer(body), use_awaitable);
+  if (!body.empty())
+    co_await asio::async_read(socket_, asio::buffer(body), TransferAll(), use_awaitable);
   co_return body;
 }
 
 awaitable<Result<std::string>> Connection::ReadKey(uint64_t* remaining) {
   if (*remaining < 2) co_return Status::Invalid("body too short for a key");
   uint16_t key_len = 0;
-  co_await asio::async_read(socket_, asio::buffer(&key_len, 2), use_awaitable);
+  co_await asio::async_read(socket_, asio::buffer(&key_len, 2), TransferAll(), use_awaitable);
   *remaining -= 2;
   if (key_len == 0 || key_len > protocol::kMaxKeyBytes || key_len > *remaining) {
     co_return Status::Invalid("bad key length " + std::to_string(key_len));
   }
   std::string key(key_len, '\0');
-  co_await asio::async_read(socket_, asio::buffer(key), use_awaitable);
+  co_await asio::async_read(socket_, asio::buffer(key), TransferAll(), use_awaitable);
   *remaining -= key_len;
   co_return key;
 }
@@ -92,7 +93,9 @@ awaitable<bool> Connection::ReadMore(std::string* buf, size_t n, uint64_t* remai
   if (n > *remaining) co_return false;
   size_t old = buf->size();
   buf->resize(old + n);
-  if (n > 0) co_await asio::async_read(socket_, asio::buffer(buf->data() + old, n), use_awaitable);
+  if (n > 0)
+    co_await asio::async_read(socket_, asio::buffer(buf->data() + old, n), TransferAll(),
+                              use_awaitable);
   *remaining -= n;
   co_return true;
 }
@@ -139,7 +142,8 @@ awaitable<Status> Connection::ReceiveValue(const std::string& key, uint64_t valu
   }
   std::span<uint8_t> dst = r->buffer();
   if (!dst.empty())
-    co_await asio::async_read(socket_, asio::buffer(dst.data(), dst.size()), use_awaitable);
+    co_await asio::async_read(socket_, asio::buffer(dst.data(), dst.size()), TransferAll(),
+                              use_awaitable);
   std::shared_ptr<DurableWaiter> waiter;
   if (opts.sync) waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
   Status st = ctx_.engine->CommitPut(std::move(*r), waiter ? waiter->Callback() : nullptr);
