@@ -118,6 +118,16 @@ void ConfigureSizes(BenchContext& ctx) {
   }
 }
 
+// Deletes the folders a section left in the work folder (servers' data,
+// fio's file, the file store): a full run writes tens of GiB in all. The
+// logs stay.
+void RemoveScratch(const std::string& work_dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(work_dir, ec)) {
+    if (e.is_directory(ec)) fs::remove_all(e.path(), ec);
+  }
+}
+
 struct Section {
   const char* name;
   std::function<nlohmann::json(BenchContext&)> run;
@@ -175,6 +185,7 @@ Status RunHarness(const HarnessOptions& options) {
     }
     results[section.name]["elapsed_s"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    RemoveScratch(ctx.options.work_dir);
     if (results[section.name].contains("error")) {
       progress.Warn(section.name + std::string(": ") +
                     results[section.name]["error"].get<std::string>());
