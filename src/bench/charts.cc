@@ -70,6 +70,8 @@ Chart DataPathChart(const json& r, const std::string& op, uint32_t conns) {
     for (const json& row : r[section]["rows"]) {
       if (row.value("op", "") != op || row.value("connections", 0u) != conns) continue;
       std::string system = row.value("system", "");
+      // The file store runs in the harness's process: no network on its path.
+      if (system.rfind("fs", 0) == 0) system += " (local, no network)";
       systems.insert(system);
       c.points[row.value("value_bytes", 0.0) / 1024][system] = row.value("gbps", 0.0);
     }

@@ -42,7 +42,10 @@ double Median(std::vector<double> values) {
   return Percentile(values, 50);
 }
 
-LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
+namespace {
+
+// One round: every worker from iteration `first` on.
+LoadResult RunRound(const LoadSpec& spec, const LoadOp& op, uint64_t first) {
   const uint32_t workers = std::max<uint32_t>(1, spec.workers);
   std::vector<WorkerTally> tallies(workers);
   std::atomic<uint32_t> ready{0};
@@ -64,7 +67,7 @@ LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
         issued.fetch_add(1);
       }
       auto t0 = SteadyClock::now();
-      Result<uint64_t> moved = op(w, i);
+      Result<uint64_t> moved = op(w, first + i);
       auto t1 = SteadyClock::now();
       if (moved.ok()) {
         t.ops++;
@@ -112,7 +115,35 @@ LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
   r.seconds = std::chrono::duration<double>(end - start).count();
   r.p50_us = Percentile(all, 50);
   r.p99_us = Percentile(all, 99);
+  r.latencies_us = std::move(all);
   return r;
+}
+
+}  // namespace
+
+LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
+  const uint32_t rounds = std::max<uint32_t>(1, spec.rounds);
+  LoadSpec round_spec = spec;
+  round_spec.duration_ms = std::max<uint64_t>(1, spec.duration_ms / rounds);
+  round_spec.max_ops = spec.max_ops == 0 ? 0 : std::max<uint64_t>(1, spec.max_ops / rounds);
+  LoadResult total;
+  std::vector<double> all;
+  uint64_t first = 0;
+  for (uint32_t k = 0; k < rounds; ++k) {
+    LoadResult r = RunRound(round_spec, op, first);
+    first += r.ops + r.errors;  // later rounds go on where this one stopped
+    total.ops += r.ops;
+    total.bytes += r.bytes;
+    total.errors += r.errors;
+    total.seconds += r.seconds;
+    if (total.first_error.empty()) total.first_error = r.first_error;
+    total.round_gbps.push_back(r.gbps());
+    total.round_ops_per_s.push_back(r.ops_per_s());
+    all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
+  }
+  total.p50_us = Percentile(all, 50);
+  total.p99_us = Percentile(all, 99);
+  return total;
 }
 
 void FillValue(void* data, size_t len, uint64_t seed) {
@@ -149,9 +180,9 @@ std::string Summary(const LoadResult& r) {
 }
 
 nlohmann::json ToJson(const LoadResult& r) {
-  nlohmann::json j = {{"ops", r.ops},         {"bytes", r.bytes},  {"errors", r.errors},
-                      {"seconds", r.seconds}, {"gbps", r.gbps()},  {"ops_per_s", r.ops_per_s()},
-                      {"p50_us", r.p50_us},   {"p99_us", r.p99_us}};
+  nlohmann::json j = {{"rounds_gbps", r.round_gbps}, {"ops", r.ops},         {"bytes", r.bytes},
+                      {"errors", r.errors},          {"seconds", r.seconds}, {"gbps", r.gbps()},
+                      {"ops_per_s", r.ops_per_s()},  {"p50_us", r.p50_us},   {"p99_us", r.p99_us}};
   if (!r.first_error.empty()) j["first_error"] = r.first_error;
   return j;
 }

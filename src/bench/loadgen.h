@@ -14,6 +14,9 @@
 
 namespace ctxstore::bench {
 
+// The median of values (copied); 0 when empty.
+double Median(std::vector<double> values);
+
 struct LoadResult {
   uint64_t ops = 0;
   uint64_t bytes = 0;  // value bytes moved (as reported by the operations)
@@ -23,8 +26,19 @@ struct LoadResult {
   double p50_us = 0;
   double p99_us = 0;
 
-  double gbps() const { return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e9 : 0; }
-  double ops_per_s() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+  // Per round (LoadSpec::rounds); gbps() and ops_per_s() are their medians.
+  std::vector<double> round_gbps;
+  std::vector<double> round_ops_per_s;
+  std::vector<double> latencies_us;  // of one round, while it is summed up
+
+  double gbps() const {
+    if (!round_gbps.empty()) return Median(round_gbps);
+    return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e9 : 0;
+  }
+  double ops_per_s() const {
+    if (!round_ops_per_s.empty()) return Median(round_ops_per_s);
+    return seconds > 0 ? static_cast<double>(ops) / seconds : 0;
+  }
 };
 
 struct LoadSpec {
@@ -32,6 +46,11 @@ struct LoadSpec {
   uint64_t duration_ms = 1000;  // stop after this long...
   uint64_t max_ops = 0;         // ...or after this many operations in all (0 = no limit)
   uint64_t min_ops = 1;         // but never before each worker has done this many
+  // The time (and max_ops) is split into this many rounds, run one after
+  // the other; throughput is the median of the rounds', so that one stall
+  // of a noisy machine does not decide a figure. Latency percentiles are
+  // over every operation of every round.
+  uint32_t rounds = 3;
 };
 
 // One operation of worker `worker` (0..workers-1), its `iteration`th. Returns
@@ -45,9 +64,6 @@ LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op);
 
 // Percentile p (0..100) of samples (sorted in place), in the samples' unit.
 double Percentile(std::vector<double>& samples, double p);
-
-// The median of values (copied); 0 when empty.
-double Median(std::vector<double> values);
 
 // Fills a value with non-repeating bytes from `seed`, so that nothing on the
 // path (compression, deduplication) can shortcut the copy.
