@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/subprocess.h"  // RunCommand, for the tools the harness runs
 #include "ctxstore/status.h"
 
 namespace ctxstore::bench {
@@ -36,15 +37,6 @@ class ChildProcess {
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
   pid_t pid_ = -1;
 };
-
-struct CommandResult {
-  int exit_code = -1;  // 128 + signal when killed (also on timeout)
-  std::string out;     // stdout
-  std::string err;     // stderr
-};
-
-// Runs a program to completion, collecting its output; killed after timeout_ms.
-Result<CommandResult> RunCommand(const std::vector<std::string>& argv, int timeout_ms);
 
 // The full path of `name` on PATH, or "" when it is not installed.
 std::string FindExecutable(const std::string& name);

@@ -46,21 +46,6 @@ constexpr uint64_t kDefaultMaxRequestsQuick = 1000;
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::string> PolicyNames() {
-  std::vector<std::string> out;
-  std::string_view all = engine::kPolicyNames;
-  while (!all.empty()) {
-    size_t comma = all.find(',');
-    std::string_view name = all.substr(0, comma);
-    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (!name.empty() && engine::NewEvictionPolicy(name) != nullptr) out.emplace_back(name);
-    if (comma == std::string_view::npos) break;
-    all.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 std::vector<std::string> TraceFiles(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -275,7 +260,7 @@ nlohmann::json RowOf(const SimResult& sim, const SimResult& belady, const SimRes
 }  // namespace
 
 nlohmann::json RunReplay(BenchContext& ctx) {
-  const std::vector<std::string> policies = PolicyNames();
+  const std::vector<std::string> policies = engine::EvictionPolicyNames();
   std::vector<uint64_t> capacities;
   uint64_t max_requests = ctx.replay_max_requests;
   if (ctx.options.smoke) {

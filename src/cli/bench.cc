@@ -11,6 +11,7 @@
 #include "cli/bench_run.h"
 #include "cli/client_common.h"
 #include "cli/commands.h"
+#include "engine/policy.h"
 
 namespace ctxstore::cli {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 struct SimArgs {
   std::vector<std::string> traces;
   std::vector<uint64_t> capacities{1000, 3000, 6000, 12000};
-  std::vector<std::string> policies{"lru", "s3fifo", "lru-ghost", "lru-doorkeeper"};
+  std::vector<std::string> policies = engine::EvictionPolicyNames();
   size_t max_requests = 0;
   bool json = false;
 };
@@ -50,7 +51,8 @@ int RunSim(const SimArgs& a) {
 }  // namespace
 
 void RegisterBenchCommands(CLI::App& app, int* exit_code) {
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks (run: the benchmark suite; sim: offline cache simulation)");
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Benchmarks (run: the benchmark suite; sim: offline cache simulation)");
   bench->require_subcommand(1);
   auto args = std::make_shared<SimArgs>();
   CLI::App* sub = bench->add_subcommand(
@@ -66,7 +68,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   sub->add_option("--policies", args->policies, "Engine policies, comma-separated")
       ->delimiter(',')
-      ->check(CLI::IsMember({"lru", "s3fifo", "lru-ghost", "lru-doorkeeper"}))
+      ->check(CLI::IsMember(engine::EvictionPolicyNames()))
       ->capture_default_str();
   sub->add_option("--max-requests", args->max_requests,
                   "Replay only the first N requests of each trace (0 = all)")

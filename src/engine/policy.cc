@@ -1,6 +1,8 @@
 #include "engine/policy.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "engine/policy_internal.h"
 
@@ -85,6 +87,21 @@ std::unique_ptr<EvictionPolicy> NewEvictionPolicy(std::string_view name) {
   if (name == "lru-ghost") return policy_internal::NewLruGhostPolicy();
   if (name == "lru-doorkeeper") return policy_internal::NewLruDoorkeeperPolicy();
   return nullptr;
+}
+
+std::vector<std::string> EvictionPolicyNames() {
+  std::vector<std::string> out;
+  std::string_view all = kPolicyNames;
+  while (!all.empty()) {
+    size_t comma = all.find(',');
+    std::string_view name = all.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!name.empty() && NewEvictionPolicy(name) != nullptr) out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    all.remove_prefix(comma + 1);
+  }
+  return out;
 }
 
 }  // namespace ctxstore::engine

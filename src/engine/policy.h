@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace ctxstore::engine {
 
@@ -78,5 +80,8 @@ inline constexpr std::string_view kPolicyNames = "lru, s3fifo, lru-ghost, lru-do
 //   on the Mooncake traces (docs/simulator.md).
 // nullptr for an unknown name.
 std::unique_ptr<EvictionPolicy> NewEvictionPolicy(std::string_view name);
+
+// kPolicyNames as a list.
+std::vector<std::string> EvictionPolicyNames();
 
 }  // namespace ctxstore::engine

@@ -1,11 +1,12 @@
 #include "server_process.h"
 
+#include "common/subprocess.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,59 +32,17 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::string_view kReadyPrefix = "ready: listening on 127.0.0.1:";
 
-int ExitCodeOf(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return -1;
-}
-
 void MakePipe(int fds[2]) {
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   }
 }
 
-// fork + exec of CTXSTORE_BINARY with the given descriptors as 0, 1 and 2
-// (-1: /dev/null for stdin). Everything the child needs is prepared before
-// fork: after it, only async-signal-safe calls are allowed.
-pid_t Spawn(const std::vector<std::string>& args, int stdin_fd, int stdout_fd, int stderr_fd,
-            bool die_with_parent) {
-  std::vector<std::string> argv_strings;
-  argv_strings.push_back(CTXSTORE_BINARY);
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid > 0) return pid;
-
-  // Child.
-  if (die_with_parent) {
-    // A crashed test must not leave servers behind.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-  }
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  ::sigaction(SIGPIPE, &dfl, nullptr);  // the test process ignores it; exec keeps that
-  if (stdin_fd < 0) stdin_fd = ::open("/dev/null", O_RDONLY);
-  if (::dup2(stdin_fd, 0) < 0 || ::dup2(stdout_fd, 1) < 0 || ::dup2(stderr_fd, 2) < 0) {
-    ::_exit(127);
-  }
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
-}
-
-void IgnoreSigpipe() {
-  // Writing a CLI's stdin after it exited must fail with EPIPE, not kill the test.
-  static const bool once = [] {
-    ::signal(SIGPIPE, SIG_IGN);
-    return true;
-  }();
-  (void)once;
+// CTXSTORE_BINARY args...
+std::vector<std::string> BinaryArgv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{CTXSTORE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
 }
 
 }  // namespace
@@ -121,75 +80,9 @@ uint16_t UnusedPort() {
 
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data,
                  int timeout_ms) {
-  IgnoreSigpipe();
-  int in[2], out[2], err[2];
-  MakePipe(in);
-  MakePipe(out);
-  MakePipe(err);
-  pid_t pid = Spawn(args, in[0], out[1], err[1], /*die_with_parent=*/true);
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
-  ::fcntl(in[1], F_SETFL, O_NONBLOCK);
-
-  CliResult result;
-  size_t written = 0;
-  int in_fd = in[1];
-  if (stdin_data.empty()) {
-    ::close(in_fd);
-    in_fd = -1;
-  }
-  int out_fd = out[0], err_fd = err[0];
-  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
-  bool timed_out = false;
-  char buf[64 * 1024];
-  // One poll loop for all three pipes: a child that fills stdout while we
-  // still feed its stdin must not deadlock.
-  while (in_fd >= 0 || out_fd >= 0 || err_fd >= 0) {
-    pollfd fds[3];
-    int n = 0;
-    if (in_fd >= 0) fds[n++] = {in_fd, POLLOUT, 0};
-    if (out_fd >= 0) fds[n++] = {out_fd, POLLIN, 0};
-    if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    int rc = ::poll(fds, n, static_cast<int>(left.count()));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) continue;
-    for (int i = 0; i < n; ++i) {
-      if (fds[i].revents == 0) continue;
-      int fd = fds[i].fd;
-      if (fd == in_fd) {
-        ssize_t w = ::write(fd, stdin_data.data() + written, stdin_data.size() - written);
-        if (w > 0) written += static_cast<size_t>(w);
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_data.size()) {
-          ::close(in_fd);
-          in_fd = -1;
-        }
-        continue;
-      }
-      ssize_t r = ::read(fd, buf, sizeof(buf));
-      if (r > 0) {
-        (fd == out_fd ? result.out : result.err).append(buf, static_cast<size_t>(r));
-      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-        ::close(fd);
-        (fd == out_fd ? out_fd : err_fd) = -1;
-      }
-    }
-  }
-  for (int fd : {in_fd, out_fd, err_fd}) {
-    if (fd >= 0) ::close(fd);
-  }
-  if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = ExitCodeOf(status);
-  return result;
+  Result<CommandResult> r = RunCommand(BinaryArgv(args), timeout_ms, stdin_data);
+  if (!r.ok()) throw std::runtime_error("cannot run the CLI: " + r.status().ToString());
+  return CliResult{r->exit_code, std::move(r->out), std::move(r->err)};
 }
 
 // --- ServerProcess -----------------------------------------------------------
@@ -248,7 +141,9 @@ void ServerProcess::JoinDrain() {
     drain_eof_ = false;
     log_start_ = log_.size();
   }
-  pid_ = Spawn(args, -1, fds[1], fds[1], /*die_with_parent=*/true);
+  Result<pid_t> pid = SpawnProcess(BinaryArgv(args), -1, fds[1], fds[1]);
+  if (!pid.ok()) throw std::runtime_error("cannot start the server: " + pid.status().ToString());
+  pid_ = *pid;
   ::close(fds[1]);
   drain_ = std::thread([this, fd = fds[0]] { DrainLoop(fd); });
 
@@ -282,21 +177,9 @@ void ServerProcess::JoinDrain() {
 }
 
 int ServerProcess::Reap(int timeout_ms) {
-  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      return ExitCodeOf(status);
-    }
-    if (r < 0 && errno != EINTR) {
-      pid_ = -1;
-      return -1;
-    }
-    if (SteadyClock::now() >= deadline) return -2;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  int code = WaitForExit(pid_, timeout_ms);
+  if (code != -2) pid_ = -1;
+  return code;
 }
 
 int ServerProcess::Stop() {
