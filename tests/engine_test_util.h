@@ -176,17 +176,23 @@ struct RawRecord {
 };
 
 // Walks the records of a (closed) segment file from offset 4096, stopping at
-// the first block that does not hold a valid header.
+// the first block boundary that does not hold a valid header (a record that
+// ends inside a block is followed by another record, or by zeros up to the
+// next block).
 inline std::vector<RawRecord> ListRecords(const std::string& segment_path) {
   std::vector<RawRecord> out;
   std::string data = ReadWholeFile(segment_path);
   uint64_t pos = kSegmentHeaderBytes;
-  while (pos + kBlockSize <= data.size()) {
+  while (pos + kRecordHeaderSize <= data.size()) {
     RecordHeader h{};
     std::string_view key, ext;
     auto block = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()) + pos,
                                           data.size() - pos);
-    if (!ParseRecordHeader(block, &h, &key, &ext).ok()) break;
+    if (!ParseRecordHeader(block, &h, &key, &ext).ok()) {
+      if (pos % kBlockSize == 0) break;
+      pos = RoundUpToBlock(pos);  // the batch's padding
+      continue;
+    }
     out.push_back({segment_path, pos, h, std::string(key)});
     pos += h.record_len;
   }

@@ -172,8 +172,9 @@ Result<Restart> TimedRestart(const BenchContext& ctx, const std::vector<std::str
 // One object count: load, measure, kill -9 and restart, stop cleanly and
 // restart. Fills `row`; returns the first error.
 Status MeasureCount(BenchContext& ctx, uint64_t n, nlohmann::json& row) {
-  // Flash and DRAM take a 4 KiB block per object; DRAM may be smaller than
-  // the data (objects then stay on flash only, which the index does not see).
+  // DRAM takes a 4 KiB page per object (flash far less: the disk is sized
+  // generously). DRAM may be smaller than the data (objects then stay on
+  // flash only, which the index does not see).
   const uint64_t disk_bytes = std::max<uint64_t>(1 * kGiB, 2 * n * kRecordBytes);
   const uint64_t memory_bytes =
       std::clamp<uint64_t>(n * kRecordBytes + 64 * kMiB, 256 * kMiB, 2 * kGiB);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <cstring>
 
 #include "common/clock.h"
 #include "engine/checkpoint.h"
@@ -123,23 +124,45 @@ bool Engine::WriteBatch(std::vector<FlushItem>& batch) {
   return st.ok();
 }
 
+// Lays the batch out as records in the active segment and writes it with
+// as few writes as the iovec limit allows. Packed records are copied into a
+// staging buffer back to back (64-byte aligned); a large record's head is
+// staged on a block boundary and its value written straight from the arena.
+// Every write is a whole number of blocks, zero-padded (O_DIRECT, and no
+// block is ever written twice).
 Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
+  // Sized as if every record took whole blocks (format 2): packing into a
+  // shared block never needs more.
   uint64_t staging_bytes = 0;
   for (const FlushItem& item : batch) {
     if (item.kind != FlushItem::Kind::kBarrier) {
-      staging_bytes +=
+      staging_bytes += RoundUpToBlock(
           ComputeLayout(item.key.size() - kIndexKeyPrefix + item.ext.size(), item.value_len)
-              .head_len();
+              .head_len());
     }
   }
   if (staging_bytes == 0) return Status::Ok();
   AlignedBuffer staging(staging_bytes);
-  uint64_t staging_used = 0;
+  uint64_t staging_used = 0;  // end of the staged bytes
+  uint64_t run_start = 0;     // staged bytes from here on are not in iov yet
   std::vector<iovec> iov;
   uint64_t iov_bytes = 0;
   std::vector<FlushItem*> pending;  // items whose bytes are in iov
 
+  // Pads the staged run to a block boundary with zeros and adds it to iov.
+  auto close_run = [&] {
+    const uint64_t padded = RoundUpToBlock(staging_used);
+    assert(padded <= staging.size);
+    std::memset(staging.data + staging_used, 0, padded - staging_used);
+    staging_used = padded;
+    if (staging_used > run_start) {
+      iov.push_back({staging.data + run_start, staging_used - run_start});
+      iov_bytes += staging_used - run_start;
+    }
+    run_start = staging_used;
+  };
   auto write_pending = [&]() -> Status {
+    close_run();
     if (iov.empty()) return Status::Ok();
     Status st = active_->Append(iov, iov_bytes);
     if (!st.ok()) {
@@ -168,30 +191,34 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     if (item.kind == FlushItem::Kind::kBarrier) continue;
     std::string_view user_key = IndexKeyUserKey(item.key);
     RecordLayout layout = ComputeLayout(user_key.size() + item.ext.size(), item.value_len);
-    uint64_t end = active_ ? active_->end_offset() + iov_bytes : 0;
+    uint64_t end = active_ ? active_->end_offset() + iov_bytes + (staging_used - run_start) : 0;
     bool segment_has_records = end > kSegmentHeaderBytes;
-    if (!active_ || (segment_has_records && end + layout.record_len > options_.segment_bytes)) {
+    if (!active_ ||
+        (segment_has_records && RoundUpToBlock(end + layout.record_len) > options_.segment_bytes)) {
       CTX_RETURN_IF_ERROR(write_pending());
-      CTX_RETURN_IF_ERROR(RollSegment(layout.record_len));
+      CTX_RETURN_IF_ERROR(RollSegment(RoundUpToBlock(layout.record_len)));
     }
+    if (!layout.packed) close_run();  // a large record and its value start on a block
     uint16_t flags = item.kind == FlushItem::Kind::kTombstone ? kRecordFlagTombstone : 0;
     RecordHeader h = MakeRecordHeader(flags, item.seq, item.created_ms, item.expires_ms,
                                       IndexKeyNamespace(item.key), user_key, item.ext,
                                       item.value_len, item.value_xxh3);
+    assert(staging_used % kRecordAlignment == 0);
     std::span<uint8_t> head(staging.data + staging_used, layout.head_len());
+    item.segment_id = active_->id();
+    item.record_offset = active_->end_offset() + iov_bytes + (staging_used - run_start);
     staging_used += layout.head_len();
+    assert(staging_used <= staging.size);
     std::span<const uint8_t> packed_value;
     if (layout.packed && item.value_len > 0) packed_value = {item.value_data(), item.value_len};
     EncodeRecordHead(h, user_key, item.ext, packed_value, head);
-    item.segment_id = active_->id();
-    item.record_offset = active_->end_offset() + iov_bytes;
-    iov.push_back({head.data(), head.size()});
     if (!layout.packed) {
+      close_run();  // adds no padding: the head is whole blocks
       // Straight from the arena: the block is page-aligned and its tail zeroed.
       assert(item.value_capacity() >= RoundUpToBlock(item.value_len));
       iov.push_back({const_cast<uint8_t*>(item.value_data()), RoundUpToBlock(item.value_len)});
+      iov_bytes += RoundUpToBlock(item.value_len);
     }
-    iov_bytes += layout.record_len;
     pending.push_back(&item);
     if (iov.size() >= kMaxIovecsPerWrite) CTX_RETURN_IF_ERROR(write_pending());
   }

@@ -56,13 +56,14 @@ Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta) {
   return Status::Ok();
 }
 
-RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len) {
+RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len, uint16_t version) {
   RecordLayout l;
-  uint64_t packed_len = RoundUpToBlock(kRecordHeaderSize + head_bytes + value_len);
-  if (packed_len <= kPackedRecordMaxBytes) {
+  const uint64_t packed_bytes = kRecordHeaderSize + head_bytes + value_len;
+  if (RoundUpToBlock(packed_bytes) <= kPackedRecordMaxBytes) {
     l.packed = true;
     l.value_offset = kRecordHeaderSize + head_bytes;
-    l.record_len = packed_len;
+    l.record_len =
+        version >= 3 ? RoundUpToRecordAlignment(packed_bytes) : RoundUpToBlock(packed_bytes);
   } else {
     l.value_offset = RoundUpToBlock(kRecordHeaderSize + head_bytes);
     l.record_len = l.value_offset + RoundUpToBlock(value_len);
@@ -72,11 +73,12 @@ RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len) {
 
 RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
                               uint64_t expires_ms, uint32_t namespace_id, std::string_view key,
-                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3) {
-  RecordLayout l = ComputeLayout(key.size() + ext.size(), value_len);
+                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3,
+                              uint16_t version) {
+  RecordLayout l = ComputeLayout(key.size() + ext.size(), value_len, version);
   RecordHeader h{};
   h.magic = kRecordMagic;
-  h.version = kRecordFormatVersion;
+  h.version = version;
   h.flags = flags;
   h.seq = seq;
   h.created_ms = created_ms;
@@ -95,7 +97,7 @@ RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
 
 void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view ext,
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out) {
-  RecordLayout l = ComputeLayout(key.size() + ext.size(), h.value_len);
+  RecordLayout l = ComputeLayout(key.size() + ext.size(), h.value_len, h.version);
   assert(out.size() == l.head_len());
   assert(l.packed == !packed_value.empty() || h.value_len == 0);
   assert(h.ext_len == ext.size());
@@ -114,7 +116,7 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
   if (bytes.size() < kRecordHeaderSize) return Status::Corrupt("short record header");
   std::memcpy(h, bytes.data(), sizeof(*h));
   if (h->magic != kRecordMagic) return Status::Corrupt("bad record magic");
-  if (h->version != 1 && h->version != kRecordFormatVersion) {
+  if (h->version < 1 || h->version > kRecordFormatVersion) {
     return Status::Corrupt("unsupported record format version " + std::to_string(h->version));
   }
   if (h->key_len == 0 || h->key_len > 512) return Status::Corrupt("bad record key length");
@@ -132,7 +134,7 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
   if (HeaderChecksum(*h, *key, *ext) != h->header_xxh3)
     return Status::Corrupt("record header checksum mismatch");
   // The checksum passed; the lengths must still agree with the layout rules.
-  RecordLayout l = ComputeLayout(h->key_len + h->ext_len, h->value_len);
+  RecordLayout l = ComputeLayout(h->key_len + h->ext_len, h->value_len, h->version);
   if (h->reserved != 0 || l.value_offset != h->value_offset || l.record_len != h->record_len) {
     return Status::Corrupt("record layout inconsistent with its lengths");
   }

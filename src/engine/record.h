@@ -2,26 +2,32 @@
 //
 // A segment file:
 //
-//   offset 0          4096                                   ...
-//   +-----------------+---------------+---------------+------+
-//   | SegmentHeader   | record        | record        | ...  |
-//   | (padded to 4K)  | (4K-aligned)  | (4K-aligned)  |      |
-//   +-----------------+---------------+---------------+------+
+//   offset 0          4096
+//   +-----------------+---------------------------------------------+------+
+//   | SegmentHeader   | batch: records, zero pad to 4 KiB           | ...  |
+//   | (padded to 4K)  | (every write the flusher makes is 4K-sized) |      |
+//   +-----------------+---------------------------------------------+------+
 //
-// A record (starts and ends on a 4 KiB boundary):
+// A record:
 //
-//   +--------------+-----+---------+---------+-------------------+-----------+
-//   | RecordHeader | key | ext     | (pad)   | value             | zero pad  |
-//   | 80 bytes     |     | ext_len |         | at value_offset   | to 4 KiB  |
-//   +--------------+-----+---------+---------+-------------------+-----------+
+//   +--------------+-----+---------+---------+-------------------+----------+
+//   | RecordHeader | key | ext     | (pad)   | value             | zero pad |
+//   | 80 bytes     |     | ext_len |         | at value_offset   |          |
+//   +--------------+-----+---------+---------+-------------------+----------+
 //
-// ext (format 2; absent when empty): str group, str parent, str writer,
+// ext (format 2 on; absent when empty): str group, str parent, str writer,
 // u16 meta_len, meta, where str = u16 length + bytes.
 //
-// Small records are packed (value right after the ext, value_offset =
-// 80 + key_len + ext_len). Large values start on a 4 KiB boundary
-// (value_offset = round_up(80 + key_len + ext_len, 4 KiB)) so that they are
-// written from, and read back into, the DRAM arena with O_DIRECT and no copy.
+// Small records are packed: the value right after the ext (value_offset =
+// 80 + key_len + ext_len). Since format 3 a packed record takes its length
+// rounded up to 64 bytes and starts on any 64-byte boundary, so several share
+// a 4 KiB block (format 1 and 2 rounded every record up to 4 KiB). Large
+// records start on a 4 KiB boundary and so does their value (value_offset =
+// round_up(80 + key_len + ext_len, 4 KiB)), so that it is written from, and
+// read back into, the DRAM arena with O_DIRECT and no copy; their length is
+// a multiple of 4 KiB. A batch's unused bytes (before a large record, at the
+// end) are zero: a scanner that meets zeros up to a block boundary after a
+// record skips to that boundary.
 //
 // header_xxh3 covers the header (with header_xxh3 itself zero), the key and
 // the ext; value_xxh3 covers the value. A record is valid only if both match.
@@ -47,11 +53,17 @@ inline constexpr uint32_t kSegmentMagic = 0x47585443;     // "CTXG"
 inline constexpr uint32_t kSuperblockMagic = 0x42585443;  // "CTXB"
 // Superblock and segment headers.
 inline constexpr uint16_t kFormatVersion = 1;
-// Records: 2 adds the namespace id and the ext; records of format 1 (which
-// have neither) are still read.
-inline constexpr uint16_t kRecordFormatVersion = 2;
+// Records: 2 adds the namespace id and the ext; 3 packs small records to
+// 64 bytes instead of 4 KiB. Records of formats 1 and 2 are still read.
+inline constexpr uint16_t kRecordFormatVersion = 3;
+// Where a format 3 packed record may start, and what its length is a multiple of.
+inline constexpr uint64_t kRecordAlignment = 64;
+inline constexpr uint64_t RoundUpToRecordAlignment(uint64_t n) {
+  return (n + kRecordAlignment - 1) & ~(kRecordAlignment - 1);
+}
 
-// Records whose whole length fits in this are packed and written by copy.
+// Records whose whole length, rounded up to 4 KiB, fits in this are packed
+// and written by copy.
 inline constexpr uint64_t kPackedRecordMaxBytes = 64 * 1024;
 
 inline constexpr uint16_t kRecordFlagTombstone = 1 << 0;
@@ -70,7 +82,7 @@ struct RecordHeader {
   uint16_t key_len;       // 56
   uint16_t reserved;      // 58  zero
   uint32_t ext_len;       // 60  bytes of ext after the key (0 in format 1)
-  uint64_t record_len;    // 64  whole record, a multiple of kBlockSize
+  uint64_t record_len;    // 64  whole record (format 3 packed: a multiple of 64, else of 4 KiB)
   uint64_t header_xxh3;   // 72
 };
 static_assert(sizeof(RecordHeader) == 80, "RecordHeader is part of the on-disk format");
@@ -102,14 +114,17 @@ struct RecordLayout {
   // Bytes from the record start up to the value (packed: the whole record).
   uint64_t head_len() const { return packed ? record_len : value_offset; }
 };
-// head_bytes: key_len + ext_len.
-RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len);
+// head_bytes: key_len + ext_len. Where the value is does not depend on the
+// format version; only a packed record's length does.
+RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len,
+                           uint16_t version = kRecordFormatVersion);
 
 // Fills the header fields that derive from the others (magic, version,
 // layout, header checksum).
 RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
                               uint64_t expires_ms, uint32_t namespace_id, std::string_view key,
-                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3);
+                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3,
+                              uint16_t version = kRecordFormatVersion);
 
 // Writes header, key, ext and (packed) value into out, which must hold
 // layout.head_len() bytes; zero-fills the padding.

@@ -91,13 +91,20 @@ Status Segment::Append(std::span<const iovec> buffers, uint64_t total_bytes) {
 Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst) {
   RecordLayout layout = ComputeLayout(h.key_len + h.ext_len, h.value_len);
   if (layout.packed) {
-    AlignedBuffer bounce(layout.record_len);
-    auto n = file_->ReadAt(record_offset, {bounce.data, layout.record_len});
+    // A packed record may start anywhere in a block: read the blocks that
+    // hold its value into a bounce buffer and copy the value out.
+    if (h.value_len == 0) return Status::Ok();
+    const uint64_t value_at = record_offset + layout.value_offset;
+    const uint64_t first = value_at & ~(kBlockSize - 1);
+    const uint64_t len = RoundUpToBlock(value_at + h.value_len) - first;
+    AlignedBuffer bounce(len);
+    auto n = file_->ReadAt(first, {bounce.data, len});
     if (!n.ok()) return n.status();
-    if (*n < layout.record_len) return Status::Corrupt("record truncated in " + path());
-    std::memcpy(dst, bounce.data + layout.value_offset, h.value_len);
+    if (*n < len) return Status::Corrupt("record truncated in " + path());
+    std::memcpy(dst, bounce.data + (value_at - first), h.value_len);
     return Status::Ok();
   }
+  assert(record_offset % kBlockSize == 0);  // large records start on a block
   uint64_t len = RoundUpToBlock(h.value_len);
   auto n = file_->ReadAt(record_offset + layout.value_offset, {dst, len});
   if (!n.ok()) return n.status();
@@ -105,35 +112,58 @@ Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t
   return Status::Ok();
 }
 
+// A partial last block (a torn write) is not scanned: it is not part of the
+// segment (Segment::Open rounds its end down), and is counted as torn.
 SegmentScanner::SegmentScanner(Segment* segment, uint64_t start_offset, uint64_t file_size)
-    : segment_(segment), pos_(start_offset), file_size_(file_size) {}
+    : segment_(segment),
+      pos_(start_offset),
+      file_size_(file_size & ~(kBlockSize - 1)),
+      torn_tail_(file_size % kBlockSize != 0) {}
 
 Result<uint64_t> SegmentScanner::Ensure(uint64_t offset, uint64_t len) {
   uint64_t want_end = std::min(offset + len, file_size_);
   if (offset >= want_end) return uint64_t{0};
   if (buf_ && offset >= buf_offset_ && want_end <= buf_offset_ + buf_len_) return want_end - offset;
-  uint64_t read_len = std::max<uint64_t>(kChunkBytes, RoundUpToBlock(len));
+  const uint64_t read_from = offset & ~(kBlockSize - 1);  // O_DIRECT reads whole blocks
+  uint64_t read_len = std::max<uint64_t>(kChunkBytes, RoundUpToBlock(want_end - read_from));
   if (!buf_ || buf_->size < read_len) buf_ = std::make_unique<AlignedBuffer>(read_len);
-  auto n = segment_->file()->ReadAt(offset, {buf_->data, buf_->size});
+  auto n = segment_->file()->ReadAt(read_from, {buf_->data, buf_->size});
   if (!n.ok()) return n.status();
-  buf_offset_ = offset;
+  buf_offset_ = read_from;
   buf_len_ = *n;
-  return std::min<uint64_t>(want_end - offset, buf_len_);
+  if (buf_len_ <= offset - read_from) return uint64_t{0};
+  return std::min<uint64_t>(want_end - offset, buf_len_ - (offset - read_from));
 }
+
+namespace {
+bool AllZero(const uint8_t* p, uint64_t len) {
+  for (uint64_t i = 0; i < len; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+}  // namespace
 
 Result<bool> SegmentScanner::Next(Item* item) {
   bool in_garbage = false;
-  while (pos_ + kBlockSize <= file_size_) {
-    auto avail = Ensure(pos_, kBlockSize);
+  while (pos_ < file_size_) {
+    const uint64_t block_start = pos_ & ~(kBlockSize - 1);
+    const uint64_t block_end = std::min(block_start + kBlockSize, file_size_);
+    const uint64_t want = std::min(kBlockSize, file_size_ - pos_);
+    auto avail = Ensure(pos_, want);
     if (!avail.ok()) return avail.status();
-    if (*avail < kBlockSize) break;
+    if (*avail < want) break;
     const uint8_t* p = buf_->data + (pos_ - buf_offset_);
+    if (pos_ != block_start && AllZero(p, block_end - pos_)) {
+      pos_ = block_end;  // a batch's padding after a packed record
+      continue;
+    }
     RecordHeader h{};
     std::string_view key, ext;
     uint64_t needed = 0;
-    Status st = ParseRecordHeader({p, kBlockSize}, &h, &key, &ext, &needed);
+    Status st = ParseRecordHeader({p, *avail}, &h, &key, &ext, &needed);
     if (st.code() == StatusCode::kTooLarge) {
-      // The key and ext spill past the first block: offer them whole.
+      // The key and ext spill past what was offered: offer them whole.
       auto head_avail = Ensure(pos_, needed);
       if (!head_avail.ok()) return head_avail.status();
       if (*head_avail < needed) break;  // runs past the end of the file: torn
@@ -141,8 +171,10 @@ Result<bool> SegmentScanner::Next(Item* item) {
       st = ParseRecordHeader({p, needed}, &h, &key, &ext);
     }
     if (!st.ok()) {
+      // Records start on 64-byte boundaries (format 3), so the next valid
+      // one may be anywhere after this.
       in_garbage = true;
-      pos_ += kBlockSize;
+      pos_ += kRecordAlignment;
       continue;
     }
     std::string key_copy(key);
@@ -165,7 +197,7 @@ Result<bool> SegmentScanner::Next(Item* item) {
     pos_ += h.record_len;
     return true;
   }
-  if (in_garbage || pos_ < file_size_) ++torn_skipped_;
+  if (in_garbage || pos_ < file_size_ || torn_tail_) ++torn_skipped_;
   pos_ = file_size_;
   return false;
 }

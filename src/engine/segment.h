@@ -50,7 +50,8 @@ class Segment {
   Status Sync() { return file_->Sync(); }
 
   // Reads the value of the record at record_offset into dst. For a packed
-  // record the record is read into a bounce buffer and the value copied;
+  // record the blocks holding the value are read into a bounce buffer and
+  // the value copied;
   // otherwise dst must be aligned and hold RoundUpToBlock(value_len) bytes
   // and the value is read straight into it.
   Status ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst);
@@ -65,10 +66,12 @@ class Segment {
   uint64_t end_offset_;
 };
 
-// Sequential reader of a segment's valid records, for recovery. Invalid
-// bytes are skipped 4 KiB at a time until a valid record header turns up:
-// a run of invalid blocks that reaches the end of the file is a torn tail,
-// one followed by a valid record is corruption. Values are verified.
+// Sequential reader of a segment's valid records, for recovery. Zeros from
+// a record's end to the next 4 KiB boundary are a batch's padding. Other
+// invalid bytes are skipped 64 bytes at a time (where records may start)
+// until a valid record header turns up: a run of invalid bytes that reaches
+// the end of the file is a torn tail, one followed by a valid record is
+// corruption. Values are verified.
 class SegmentScanner {
  public:
   SegmentScanner(Segment* segment, uint64_t start_offset, uint64_t file_size);
@@ -93,7 +96,8 @@ class SegmentScanner {
   static constexpr uint64_t kChunkBytes = 8ull << 20;
   Segment* segment_;
   uint64_t pos_;
-  uint64_t file_size_;
+  uint64_t file_size_;  // whole blocks only
+  bool torn_tail_;      // the file ends in a partial block
   std::unique_ptr<AlignedBuffer> buf_;
   uint64_t buf_offset_ = 0;  // file offset of buf_->data[0]
   uint64_t buf_len_ = 0;     // valid bytes in buf_
