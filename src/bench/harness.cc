@@ -9,11 +9,34 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <thread>
 
 #include "bench/report.h"
+#include "ctxstore/client.h"
 
 namespace ctxstore::bench {
 namespace fs = std::filesystem;
+
+Status WaitUntilWarm(const StoreServer& server, uint64_t timeout_ms) {
+  ClientOptions o;
+  o.port = server.port;
+  o.client_name = "bench-warmup";
+  auto client = Client::Connect(o);
+  if (!client.ok()) return client.status();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    auto stats = (*client)->StatsJson();
+    if (!stats.ok()) return stats.status();
+    nlohmann::json j = nlohmann::json::parse(*stats, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return Status::Corrupt("STATS is not a JSON object");
+    const uint64_t populated = j.value("dram_populated_bytes", uint64_t{0});
+    if (populated >= j.value("dram_capacity_bytes", uint64_t{0})) return Status::Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Unavailable("the server's DRAM tier was not populated in time");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 std::string BenchContext::ScratchDir(const std::string& name) const {
   fs::path dir = fs::path(options.work_dir) / name;

@@ -65,6 +65,12 @@ Result<StoreServer> StartStoreServer(const BenchContext& ctx, const std::string&
                                      const std::vector<std::string>& args,
                                      std::string data_dir = "");
 
+// Waits until the server's DRAM tier is faulted in (STATS
+// dram_populated_bytes reaches its capacity), so that a measurement does not
+// share the CPU with the start-up population: what a long-running server
+// does not pay. The scale section measures restarts and does not wait.
+Status WaitUntilWarm(const StoreServer& server, uint64_t timeout_ms = 120000);
+
 // Sections. Each returns a JSON object (see docs/benchmarks.md).
 nlohmann::json RunLimits(BenchContext& ctx);    // memcpy, loopback TCP, fio
 nlohmann::json RunDataPath(BenchContext& ctx);  // ctxstore PUT/GET grid

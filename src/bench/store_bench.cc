@@ -128,6 +128,10 @@ nlohmann::json RunDataPath(BenchContext& ctx) {
   std::vector<std::string> args = {"--memory", std::to_string(memory_bytes), "--disk",
                                    std::to_string(memory_bytes + (1ull << 30))};
   Result<StoreServer> server = StartStoreServer(ctx, "datapath", args);
+  if (server.ok()) {
+    Status warm = WaitUntilWarm(*server);
+    if (!warm.ok()) server = warm;
+  }
   if (!server.ok()) {
     out["error"] = server.status().ToString();
     return out;
@@ -178,6 +182,7 @@ nlohmann::json RunFlash(BenchContext& ctx) {
                                    std::to_string(flash_set_bytes + ctx.cell_max_bytes)};
   Result<StoreServer> server = StartStoreServer(ctx, "flash", args);
   if (!server.ok()) return {{"error", server.status().ToString()}};
+  if (Status warm = WaitUntilWarm(*server); !warm.ok()) return {{"error", warm.ToString()}};
   out["server_args"] = args;
   auto clients = Connect(server->port, conns);
   if (!clients.ok()) return {{"error", clients.status().ToString()}};
@@ -229,6 +234,7 @@ nlohmann::json RunSmallOps(BenchContext& ctx) {
   nlohmann::json out = {{"keys", kKeys}, {"rows", nlohmann::json::array()}};
   Result<StoreServer> server = StartStoreServer(ctx, "small", {"--memory", "256MiB"});
   if (!server.ok()) return {{"error", server.status().ToString()}};
+  if (Status warm = WaitUntilWarm(*server); !warm.ok()) return {{"error", warm.ToString()}};
   auto clients = Connect(server->port, 1);
   if (!clients.ok()) return {{"error", clients.status().ToString()}};
   Client& c = *(*clients)[0];

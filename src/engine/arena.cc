@@ -17,6 +17,8 @@
 #include <iterator>
 #include <string>
 
+#include "common/thread_name.h"
+
 // Allocator invariants stay checked in release builds: a corrupted free list
 // would silently hand out the same bytes twice, and the checks are O(1).
 #define ARENA_CHECK(cond)                                                                       \
@@ -70,7 +72,10 @@ Arena::Arena(int memfd, uint8_t* base, uint64_t capacity)
     : memfd_(memfd), base_(base), capacity_(capacity) {
   free_by_offset_.emplace(0, capacity_);
   free_by_size_.emplace(capacity_, 0);
-  populator_ = std::thread([this] { Populate(); });
+  populator_ = std::thread([this] {
+    SetThreadName("ctx-populate");
+    Populate();
+  });
 }
 
 void Arena::Populate() {
@@ -78,12 +83,14 @@ void Arena::Populate() {
   constexpr uint64_t kChunkBytes = 64ull << 20;
   for (uint64_t off = 0; off < capacity_ && !stop_populating_.load(); off += kChunkBytes) {
     uint64_t len = std::min(kChunkBytes, capacity_ - off);
-    if (::madvise(base_ + off, len, MADV_POPULATE_WRITE) == 0) continue;
-    // Older kernels: a read fault allocates a shared memory page as well.
-    // Never a write: a value may be landing in these pages right now.
-    for (uint64_t p = off; p < off + len; p += kPageSize) {
-      (void)*static_cast<volatile uint8_t*>(base_ + p);
+    if (::madvise(base_ + off, len, MADV_POPULATE_WRITE) != 0) {
+      // Older kernels: a read fault allocates a shared memory page as well.
+      // Never a write: a value may be landing in these pages right now.
+      for (uint64_t p = off; p < off + len; p += kPageSize) {
+        (void)*static_cast<volatile uint8_t*>(base_ + p);
+      }
     }
+    populated_.store(off + len, std::memory_order_relaxed);
   }
 }
 

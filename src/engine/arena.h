@@ -61,6 +61,9 @@ class Arena {
   uint64_t capacity_bytes() const { return capacity_; }
   uint64_t used_bytes() const;
   uint64_t largest_free_bytes() const;
+  // How much of the region the background thread has faulted in so far
+  // (capacity_bytes() once it is done).
+  uint64_t populated_bytes() const { return populated_.load(std::memory_order_relaxed); }
   uint8_t* base() const { return base_; }
   int memfd() const { return memfd_; }
 
@@ -78,6 +81,7 @@ class Arena {
   std::set<std::pair<uint64_t, uint64_t>> free_by_size_;  // (length, offset)
   uint64_t used_ = 0;
   std::atomic<bool> stop_populating_{false};
+  std::atomic<uint64_t> populated_{0};
   std::thread populator_;
 };
 

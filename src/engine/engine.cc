@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/hash.h"
+#include "common/thread_name.h"
 #include "common/units.h"
 
 namespace ctxstore::engine {
@@ -48,7 +49,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   engine->arena_ = std::move(*arena);
   CTX_RETURN_IF_ERROR(engine->Recover());
   engine->last_sync_ms_ = engine->last_checkpoint_ms_ = MonotonicMs();
-  engine->flusher_ = std::thread([e = engine.get()] { e->FlusherLoop(); });
+  engine->flusher_ = std::thread([e = engine.get()] {
+    SetThreadName("ctx-flusher");
+    e->FlusherLoop();
+  });
   return engine;
 }
 
@@ -481,6 +485,7 @@ EngineStats Engine::Stats() const {
   s.objects = index_.size();
   s.dram_bytes = arena_->used_bytes();
   s.dram_capacity_bytes = arena_->capacity_bytes();
+  s.dram_populated_bytes = arena_->populated_bytes();
   s.flash_bytes = flash_bytes_;
   s.flash_capacity_bytes = options_.disk_bytes;
   s.flash_segments = segments_.size();

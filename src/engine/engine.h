@@ -149,7 +149,8 @@ struct EngineStats {
   uint64_t dram_objects = 0;
   uint64_t dram_bytes = 0;  // arena bytes in use
   uint64_t dram_capacity_bytes = 0;
-  uint64_t dirty_objects = 0;  // in DRAM, not yet written to flash
+  uint64_t dram_populated_bytes = 0;  // faulted in by the arena's background thread so far
+  uint64_t dirty_objects = 0;         // in DRAM, not yet written to flash
   uint64_t flash_objects = 0;
   uint64_t flash_bytes = 0;  // bytes of all segment files
   uint64_t flash_capacity_bytes = 0;
@@ -166,7 +167,8 @@ struct EngineStats {
   uint64_t torn_records_skipped = 0;     // found by recovery
   uint64_t corrupt_reads = 0;            // checksum failures on GET from flash
   uint64_t io_errors = 0;
-  uint64_t write_retries = 0;  // records written again after their segment failed
+  uint64_t write_retries = 0;     // records written again after their segment failed
+  uint64_t writes_coalesced = 0;  // queued versions never written: a newer one replaced them
   uint64_t recovered_objects = 0;
   uint64_t recovery_ms = 0;
   bool recovered_from_checkpoint = false;
@@ -373,6 +375,7 @@ class Engine {
   // Flusher thread (flusher.cc).
   void FlusherLoop();
   void Enqueue(FlushItem item);
+  bool SupersededLocked(const FlushItem& item) const;  // may be dropped unwritten
   void EnqueueTombstoneLocked(std::string_view key, DurableCallback on_durable);
   bool WriteBatch(std::vector<FlushItem>& batch);  // false on a device failure
   void RetryLocked(FlushItem item);
@@ -423,6 +426,9 @@ class Engine {
   std::vector<FlushItem> unsynced_;
   std::unordered_map<std::string, uint64_t> recovery_tombstones_;  // key -> seq, during Recover()
   uint64_t retries_queued_ = 0;  // re-queued records not yet written again
+  // next_seq_ when each barrier in queue_ was queued, oldest first: the
+  // barrier covers exactly the writes of lower seq.
+  std::deque<uint64_t> queued_barrier_seqs_;
   uint64_t space_waiters_ = 0;   // puts waiting for DRAM: sync without delay
   bool commits_paused_ = false;  // the flusher drains the queue for a checkpoint
   std::condition_variable resume_cv_;

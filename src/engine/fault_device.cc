@@ -80,7 +80,10 @@ class FaultFile : public File {
   // Every call holds the device mutex across the base I/O, so that Crash()
   // cannot interleave with a write that would land after the "power loss".
   Status WriteV(uint64_t offset, std::span<const iovec> buffers) override {
-    std::lock_guard lock(dev_->mu_);
+    std::unique_lock lock(dev_->mu_);
+    ++dev_->writes_waiting_;
+    dev_->writes_released_.wait(lock, [this] { return !dev_->hold_writes_ || dev_->crashed_; });
+    --dev_->writes_waiting_;
     if (dev_->crashed_) return Crashed(path());
     FaultKind kind;
     if (dev_->TakeFault(FaultOp::kWrite, path(), &kind)) {
@@ -160,6 +163,24 @@ void FaultDevice::ClearFaults() {
   rules_.clear();
 }
 
+void FaultDevice::HoldWrites() {
+  std::lock_guard lock(mu_);
+  hold_writes_ = true;
+}
+
+int FaultDevice::writes_waiting() const {
+  std::lock_guard lock(mu_);
+  return writes_waiting_;
+}
+
+void FaultDevice::ReleaseWrites() {
+  {
+    std::lock_guard lock(mu_);
+    hold_writes_ = false;
+  }
+  writes_released_.notify_all();
+}
+
 bool FaultDevice::TakeFault(FaultOp op, const std::string& path, FaultKind* kind) {
   for (auto it = rules_.begin(); it != rules_.end(); ++it) {
     if (it->op != op || path.find(it->path_substring) == std::string::npos) continue;
@@ -175,6 +196,7 @@ void FaultDevice::Crash(bool keep_torn_prefix) {
   std::lock_guard lock(mu_);
   if (crashed_) return;
   crashed_ = true;
+  writes_released_.notify_all();  // held writes fail now
   // std::map iterates in path order, so the rng draws below are reproducible.
   for (const auto& [path, state] : files_) {
     struct stat st;

@@ -2,6 +2,7 @@
 //   - Crash(): every later operation fails with EIO (the process "died"), and
 //     each file loses what was written since its last Sync(), optionally
 //     keeping a torn prefix of that unsynced tail (seeded, reproducible).
+//   - a slow device: HoldWrites() makes every write wait until ReleaseWrites().
 //   - scripted failures: the next N writes / syncs / reads of files whose
 //     path contains a substring fail with EIO or ENOSPC, or a write is torn
 //     (only a prefix reaches the file, then EIO).
@@ -9,6 +10,7 @@
 // the range of each file above its size at the last successful Sync().
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -38,6 +40,11 @@ class FaultDevice : public Device {
   // path contains path_substring ("" = any) fail as `kind`.
   void InjectFault(FaultOp op, FaultKind kind, const std::string& path_substring, int count = 1);
   void ClearFaults();
+
+  // Writes wait (blocked in WriteV) from HoldWrites() until ReleaseWrites().
+  void HoldWrites();
+  void ReleaseWrites();
+  int writes_waiting() const;  // blocked by HoldWrites() right now
 
   // Simulates power loss: afterwards every operation fails with EIO. Unsynced
   // tails are truncated away; with keep_torn_prefix a seeded random prefix
@@ -81,6 +88,9 @@ class FaultDevice : public Device {
   std::vector<Rule> rules_;
   std::map<std::string, FileState> files_;
   bool crashed_ = false;
+  bool hold_writes_ = false;
+  int writes_waiting_ = 0;
+  std::condition_variable writes_released_;
   uint64_t writes_ = 0, syncs_ = 0, injected_ = 0;
 };
 

@@ -22,6 +22,10 @@ constexpr size_t kMaxIovecsPerWrite = 512;
 }  // namespace
 
 void Engine::Enqueue(FlushItem item) {
+  if (item.kind == FlushItem::Kind::kBarrier) {
+    item.seq = next_seq_;
+    queued_barrier_seqs_.push_back(item.seq);
+  }
   queue_.push_back(std::move(item));
   ++changes_since_checkpoint_;
   flush_cv_.notify_one();
@@ -51,9 +55,19 @@ void Engine::FlusherLoop() {
       std::vector<FlushItem> batch;
       uint64_t bytes = 0;
       while (!queue_.empty() && batch.size() < kMaxBatchItems && bytes < kMaxBatchBytes) {
-        bytes += queue_.front().value_len;
-        if (queue_.front().retry) --retries_queued_;
-        batch.push_back(std::move(queue_.front()));
+        FlushItem& front = queue_.front();
+        if (front.retry) --retries_queued_;
+        if (front.kind == FlushItem::Kind::kBarrier) {
+          assert(!queued_barrier_seqs_.empty() && queued_barrier_seqs_.front() == front.seq);
+          queued_barrier_seqs_.pop_front();
+        }
+        if (SupersededLocked(front)) {
+          ++stats_.writes_coalesced;
+          queue_.pop_front();  // frees its DRAM block, if nothing else holds it
+          continue;
+        }
+        bytes += front.value_len;
+        batch.push_back(std::move(front));
         queue_.pop_front();
       }
       lock.unlock();
@@ -94,6 +108,23 @@ void Engine::FlusherLoop() {
   commits_paused_ = false;
   resume_cv_.notify_all();
   FinishCheckpointRequestLocked(Status::Unavailable("engine closed"));
+}
+
+// A queued version that a newer PUT or a DELETE of its key has replaced
+// need not reach flash: nobody waits for it, and no reader can get it. But
+// a FLUSH promises that every write before it is durable: a version stays
+// if a queued barrier lies between it and the version that replaced it.
+// (A deleted key's tombstone seq is not known here: then any later barrier
+// keeps it.) Tombstones, carried copies and sync writes are always written.
+bool Engine::SupersededLocked(const FlushItem& item) const {
+  if (item.kind != FlushItem::Kind::kPut || item.carry || item.on_durable) return false;
+  auto it = index_.find(item.key);
+  if (it != index_.end() && it->second.seq == item.seq) return false;  // current
+  const uint64_t replaced_by = it == index_.end() ? UINT64_MAX : it->second.seq;
+  for (uint64_t barrier : queued_barrier_seqs_) {
+    if (barrier > item.seq && barrier <= replaced_by) return false;
+  }
+  return true;
 }
 
 void Engine::FinishCheckpointRequestLocked(const Status& st) {

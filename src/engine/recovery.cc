@@ -116,6 +116,7 @@ Status Engine::Recover() {
   uint64_t replay_segment = 0, replay_offset = 0, max_seq = 0;
   auto cp = ReadCheckpoint(device_, dir + "/" + kCheckpointFileName);
   if (cp.ok() && cp->store_id == store_id_) {
+    index_.reserve(cp->entries.size());  // no rehash while loading
     for (CheckpointEntry& ce : cp->entries) {
       if (ce.key.size() <= kIndexKeyPrefix) continue;
       if (FindNamespaceLocked(IndexKeyNamespace(ce.key)) == nullptr) continue;  // deleted

@@ -5,6 +5,7 @@
 #include <asio.hpp>
 
 #include "common/clock.h"
+#include "common/thread_name.h"
 #include "server/connection.h"
 
 namespace ctxstore::server {
@@ -100,7 +101,10 @@ Status Server::Start() {
 void Server::Run() {
   std::vector<std::thread> threads;
   for (size_t i = 1; i < impl_->workers.size(); ++i) {
-    threads.emplace_back([ctx = impl_->workers[i].get()] { ctx->run(); });
+    threads.emplace_back([ctx = impl_->workers[i].get(), i] {
+      SetThreadName("ctx-net-" + std::to_string(i));
+      ctx->run();
+    });
   }
   impl_->workers[0]->run();
   for (auto& t : threads) t.join();

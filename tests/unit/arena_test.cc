@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <random>
@@ -26,6 +27,22 @@ TEST(ArenaTest, CapacityRoundsUpToPages) {
   EXPECT_EQ(arena->used_bytes(), 0u);
   EXPECT_EQ(arena->largest_free_bytes(), 11 * kPage);
   EXPECT_EQ(Arena::Create(0).status().code(), StatusCode::kInvalid);
+}
+
+TEST(ArenaTest, BackgroundPopulationReachesTheWholeCapacity) {
+  auto arena = MakeArena(200 * kPage * 256 + kPage);  // ~200 MiB, not a multiple of the chunk
+  uint64_t last = 0;
+  for (int i = 0; i < 1000 && arena->populated_bytes() < arena->capacity_bytes(); ++i) {
+    const uint64_t now = arena->populated_bytes();
+    EXPECT_GE(now, last);  // only grows
+    last = now;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(arena->populated_bytes(), arena->capacity_bytes());
+  // Blocks are usable whatever the population has reached.
+  auto b = arena->Allocate(3 * kPage);
+  ASSERT_TRUE(b);
+  std::memset(b->data(), 0x5a, b->size());
 }
 
 TEST(ArenaTest, BlocksArePageAlignedAndRounded) {
