@@ -214,7 +214,8 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   FlushItem item;
   item.kind = FlushItem::Kind::kPut;
   item.value_len = r.value_len_;
-  item.value_xxh3 = Xxh3(r.block_->data(), r.value_len_);
+  item.value_xxh3 = r.has_value_xxh3_ ? r.value_xxh3_ : Xxh3(r.block_->data(), r.value_len_);
+  assert(item.value_xxh3 == Xxh3(r.block_->data(), r.value_len_));
   item.block = r.block_;
   if (r.opts_.sync) item.on_durable = std::move(on_durable);
   std::shared_ptr<const ObjectMeta> meta;

@@ -197,6 +197,13 @@ class PutReservation {
   PutReservation() = default;
   std::span<uint8_t> buffer() const { return {block_ ? block_->data() : nullptr, value_len_}; }
   uint64_t value_len() const { return value_len_; }
+  // The XXH3 of buffer() as filled, when the caller hashed it while filling
+  // it (pieces hashed as they land are still in cache); CommitPut hashes
+  // the value itself otherwise.
+  void set_value_xxh3(uint64_t xxh3) {
+    value_xxh3_ = xxh3;
+    has_value_xxh3_ = true;
+  }
 
  private:
   friend class Engine;
@@ -204,6 +211,8 @@ class PutReservation {
   uint64_t value_len_ = 0;
   WriteOptions opts_;
   std::shared_ptr<ArenaBlock> block_;
+  uint64_t value_xxh3_ = 0;
+  bool has_value_xxh3_ = false;
 };
 
 // Called once a sync write or a flush is durable (or failed), on the

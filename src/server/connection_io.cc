@@ -2,11 +2,13 @@
 // value by value into the arena) and writing replies with gather writes.
 #include "server/connection_impl.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "common/hash.h"
 #include "protocol/messages.h"
 
 namespace ctxstore::server {
@@ -140,10 +142,25 @@ awaitable<Status> Connection::ReceiveValue(const std::string& key, uint64_t valu
     co_await Drain(value_len);
     co_return r.status();
   }
+  // Large values are received and hashed a piece at a time, each piece while
+  // it is still in the core's cache: hashing 4 MiB after the fact reads it
+  // back from L3 or DRAM at about half the speed.
+  constexpr uint64_t kHashPieceBytes = 256 << 10;
   std::span<uint8_t> dst = r->buffer();
-  if (!dst.empty())
+  if (dst.size() > kHashPieceBytes) {
+    Xxh3Stream hash;
+    for (uint64_t done = 0; done < dst.size();) {
+      const uint64_t n = std::min<uint64_t>(kHashPieceBytes, dst.size() - done);
+      co_await asio::async_read(socket_, asio::buffer(dst.data() + done, n), TransferAll(),
+                                use_awaitable);
+      hash.Update(dst.data() + done, n);
+      done += n;
+    }
+    r->set_value_xxh3(hash.Digest());
+  } else if (!dst.empty()) {
     co_await asio::async_read(socket_, asio::buffer(dst.data(), dst.size()), TransferAll(),
                               use_awaitable);
+  }
   std::shared_ptr<DurableWaiter> waiter;
   if (opts.sync) waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
   Status st = ctx_.engine->CommitPut(std::move(*r), waiter ? waiter->Callback() : nullptr);

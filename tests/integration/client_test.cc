@@ -75,6 +75,21 @@ TEST_F(ClientTest, PutGetRoundTripOf4MiB) {
   EXPECT_TRUE(*got == value);
 }
 
+// The server hashes large values in 256 KiB pieces as they arrive: sizes
+// around and between piece boundaries must store the same checksum as a
+// one-shot hash (the client verifies it on GET).
+TEST_F(ClientTest, ValuesAroundHashPieceBoundariesRoundTrip) {
+  const size_t piece = 256 << 10;
+  for (size_t len : {piece - 1, piece, piece + 1, 3 * piece + 77, size_t{3 << 20} + 5}) {
+    std::string key = "piece-" + std::to_string(len);
+    std::string value = RandomBytes(len, len);
+    ASSERT_TRUE(client_->Put(key, value).ok()) << len;
+    auto got = client_->Get(key);
+    ASSERT_TRUE(got.ok()) << len << ": " << got.status().ToString();
+    EXPECT_TRUE(*got == value) << len;
+  }
+}
+
 TEST_F(ClientTest, PutIfAbsentKeepsTheFirstValue) {
   ASSERT_TRUE(client_->Put("k", "first").ok());
   Status st = client_->Put("k", "second");
