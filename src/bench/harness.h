@@ -65,6 +65,11 @@ Result<StoreServer> StartStoreServer(const BenchContext& ctx, const std::string&
                                      const std::vector<std::string>& args,
                                      std::string data_dir = "");
 
+// fio's queue depth in the limits section: 4 MiB requests, this many in
+// flight. The flash section runs as many connections, so that ctxstore has
+// the same bytes in flight as the baseline it is compared with.
+inline constexpr uint32_t kFioIoDepth = 8;
+
 // Waits until the server's DRAM tier is faulted in (STATS
 // dram_populated_bytes reaches its capacity), so that a measurement does not
 // share the CPU with the start-up population: what a long-running server

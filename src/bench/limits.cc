@@ -192,8 +192,8 @@ Result<double> FioGbps(const std::string& exe, const std::string& file, uint64_t
                        const std::string& rw, const std::string& engine, int runtime_s) {
   auto run = RunCommand(
       {exe, "--name=ctxstore-" + rw, "--filename=" + file, "--size=" + std::to_string(file_bytes),
-       "--bs=4M", "--iodepth=8", "--rw=" + rw, "--direct=1", "--ioengine=" + engine,
-       "--runtime=" + std::to_string(runtime_s), "--output-format=json"},
+       "--bs=4M", "--iodepth=" + std::to_string(kFioIoDepth), "--rw=" + rw, "--direct=1",
+       "--ioengine=" + engine, "--runtime=" + std::to_string(runtime_s), "--output-format=json"},
       (runtime_s + 60) * 1000);
   if (!run.ok()) return run.status();
   // fio may print warnings before the JSON document.
@@ -239,8 +239,8 @@ void MeasureDisk(BenchContext& ctx, json& out, json& skipped) {
       ctx.progress->Warn(read.status().ToString());
       continue;
     }
-    out["disk"] = {{"tool", "fio"},          {"ioengine", engine},  {"path", file},
-                   {"block_bytes", 4194304}, {"iodepth", 8},        {"file_bytes", file_bytes},
+    out["disk"] = {{"tool", "fio"},          {"ioengine", engine},     {"path", file},
+                   {"block_bytes", 4194304}, {"iodepth", kFioIoDepth}, {"file_bytes", file_bytes},
                    {"read_gbps", *read},     {"write_gbps", *write}};
     ctx.progress->Result(std::string(engine) + ": write " + Gbps(*write) + ", read " + Gbps(*read));
     break;

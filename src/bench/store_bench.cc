@@ -176,7 +176,8 @@ nlohmann::json RunFlash(BenchContext& ctx) {
   constexpr uint64_t kSize = 4ull << 20;
   const uint64_t dram_bytes = std::max<uint64_t>(64ull << 20, ctx.data_set_bytes / 16);
   const uint64_t flash_set_bytes = ctx.data_set_bytes * 2;
-  const uint32_t conns = ctx.connections.size() > 1 ? ctx.connections[1] : ctx.connections[0];
+  // As many requests in flight as fio's baseline (smoke runs stay small).
+  const uint32_t conns = ctx.options.smoke ? 2 : kFioIoDepth;
   nlohmann::json out;
   std::vector<std::string> args = {"--memory", std::to_string(dram_bytes), "--disk",
                                    std::to_string(flash_set_bytes + ctx.cell_max_bytes)};
