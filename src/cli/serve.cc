@@ -30,6 +30,7 @@ struct ServeFlags {
   std::string idle_timeout = "300s";
   std::string frame_timeout = "60s";
   unsigned workers = 0;
+  unsigned flash_read_threads = 8;
   uint32_t max_connections = 4096;
   uint32_t max_batch_keys = 1024;
   std::string max_batch_bytes = "1GiB";
@@ -82,6 +83,7 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       {"idle-timeout", str(&f->idle_timeout)},
       {"frame-timeout", str(&f->frame_timeout)},
       {"workers", num(&f->workers)},
+      {"flash-read-threads", num(&f->flash_read_threads)},
       {"max-connections", num(&f->max_connections)},
       {"max-batch-keys", num(&f->max_batch_keys)},
       {"max-batch-bytes", str(&f->max_batch_bytes)},
@@ -157,6 +159,7 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   eo->max_pins = f.max_pins;
   so->limits.max_leases_per_connection = f.max_leases_per_connection;
   so->workers = f.workers;
+  so->flash_read_threads = f.flash_read_threads;
   so->max_connections = f.max_connections;
   so->limits.max_batch_keys = f.max_batch_keys;
   return Status::Ok();
@@ -248,6 +251,10 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
                   "Close connections that take longer to send one frame")
       ->capture_default_str();
   cmd->add_option("--workers", flags->workers, "Network worker threads (0: one per core)")
+      ->capture_default_str();
+  cmd->add_option("--flash-read-threads", flags->flash_read_threads,
+                  "Threads on which GETs of flash-only objects wait for the device (0: on the "
+                  "network threads)")
       ->capture_default_str();
   cmd->add_option("--max-connections", flags->max_connections, "Connections served at once")
       ->capture_default_str();

@@ -285,7 +285,7 @@ Status Engine::Put(std::string_view key, std::span<const uint8_t> value, const W
   return fut.get();
 }
 
-Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key) {
+Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_block) {
   CTX_RETURN_IF_ERROR(CheckKey(user_key));
   IndexKey ikey(ns, user_key);
   std::string_view key = ikey.view();
@@ -297,6 +297,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key) {
     return Status::NotFound();
   }
   Entry& e = it->second;
+  if (never_block && !e.dram) return Status::Busy("only on flash");
   if (Namespace* n = FindNamespaceLocked(e.namespace_id)) n->policy->Access(&e.policy);
   if (e.dram) {
     if (e.on_lru) {

@@ -242,7 +242,10 @@ class Engine {
   Status Put(std::string_view key, std::span<const uint8_t> value, const WriteOptions& opts);
 
   // Reads: kNotFound for absent or expired keys (and in an unknown namespace).
-  Result<ValueRef> Get(uint32_t ns, std::string_view key);
+  // With never_block, an object that is only on flash gives kBusy at once,
+  // before anything about it changes (no hit counted, the policy not told):
+  // an event loop then repeats the Get on a thread that may wait for flash.
+  Result<ValueRef> Get(uint32_t ns, std::string_view key, bool never_block = false);
   Result<ValueRef> Get(std::string_view key) { return Get(kDefaultNamespaceId, key); }
   Result<uint64_t> Exists(uint32_t ns, std::string_view key);  // the value length
   Result<uint64_t> Exists(std::string_view key) { return Exists(kDefaultNamespaceId, key); }

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -243,6 +245,44 @@ awaitable<bool> Connection::HandlePut() {
   co_return true;
 }
 
+namespace {
+
+// Starts a GET on the flash reader pool; the pool thread posts the
+// coroutine's completion handler back to its own executor, where it is
+// called and destroyed (it owns coroutine frames allocated there). A named
+// type rather than a lambda inside the coroutine: g++ 12 mishandles
+// init-captures of lambdas written in coroutines.
+struct StartFlashGet {
+  engine::Engine* engine;
+  uint32_t ns;
+  std::shared_ptr<const std::string> key;
+  std::shared_ptr<std::optional<Result<engine::ValueRef>>> result;
+  BlockingPool* pool;
+
+  template <typename Handler>
+  void operator()(Handler handler) const {
+    auto held = std::make_shared<Handler>(std::move(handler));
+    pool->Post([engine = engine, ns = ns, key = key, result = result, held]() mutable {
+      result->emplace(engine->Get(ns, *key));
+      auto home = asio::get_associated_executor(*held);
+      asio::post(home, [h = std::move(held)] { std::move (*h)(); });
+    });
+  }
+};
+
+}  // namespace
+
+awaitable<Result<engine::ValueRef>> Connection::GetValue(std::string_view key) {
+  auto value = ctx_.engine->Get(ns_id_, key, /*never_block=*/true);
+  if (value.status().code() != StatusCode::kBusy) co_return value;
+  if (ctx_.flash_readers == nullptr) co_return ctx_.engine->Get(ns_id_, key);  // blocks this thread
+  auto result = std::make_shared<std::optional<Result<engine::ValueRef>>>();
+  StartFlashGet start{ctx_.engine, ns_id_, std::make_shared<const std::string>(key), result,
+                      ctx_.flash_readers};
+  co_await asio::async_initiate<decltype(use_awaitable), void()>(start, use_awaitable);
+  co_return std::move(**result);
+}
+
 awaitable<bool> Connection::HandleGet() {
   std::string body = co_await ReadBody();
   auto key = protocol::DecodeKey(body);
@@ -250,7 +290,7 @@ awaitable<bool> Connection::HandleGet() {
     co_await ReplyError(key.status());
     co_return true;
   }
-  auto value = ctx_.engine->Get(ns_id_, *key);
+  auto value = co_await GetValue(*key);
   if (!value.ok()) {
     co_await ReplyError(value.status());
     co_return true;
@@ -395,7 +435,7 @@ awaitable<bool> Connection::HandleBatchGet() {
     StatusCode code = len.status().code();
     if (len.ok() && total + *len > ctx_.limits.max_batch_bytes) code = StatusCode::kTooLarge;
     if (code == StatusCode::kOk) {
-      auto v = ctx_.engine->Get(ns_id_, (*keys)[i]);
+      auto v = co_await GetValue((*keys)[i]);
       code = v.status().code();
       if (v.ok() && total + v->size > ctx_.limits.max_batch_bytes) code = StatusCode::kTooLarge;
       if (code == StatusCode::kOk) {

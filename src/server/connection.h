@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "protocol/frame.h"
+#include "server/blocking_pool.h"
 #include "server/server.h"
 
 namespace ctxstore::server {
@@ -18,6 +19,7 @@ struct ConnectionContext {
   const ServerOptions* options;
   protocol::Limits limits;
   ServerCounters* counters;
+  BlockingPool* flash_readers;  // null: flash reads block the network thread
 };
 
 // Serves one connection until the peer closes, an unrecoverable protocol

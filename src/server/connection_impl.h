@@ -137,6 +137,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> HandleHello();
   asio::awaitable<bool> HandlePut();
   asio::awaitable<bool> HandleGet();
+  // engine->Get, with a read that must wait for flash moved to the flash
+  // reader pool (the connections sharing this thread go on meanwhile).
+  asio::awaitable<Result<engine::ValueRef>> GetValue(std::string_view key);
   asio::awaitable<bool> HandleExists();
   asio::awaitable<bool> HandleDelete();
   asio::awaitable<bool> HandleBatchPut();

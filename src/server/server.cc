@@ -24,6 +24,7 @@ struct Server::Impl {
   size_t next_worker = 0;
   std::unique_ptr<asio::steady_timer> accept_backoff;
   uint64_t last_accept_warning_ms = 0;
+  std::unique_ptr<BlockingPool> flash_readers;
 
   void Accept() {
     asio::io_context& target = *workers[next_worker];
@@ -66,7 +67,12 @@ Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_
   impl_->engine = engine;
   impl_->options = std::move(options);
   impl_->options.limits.max_value_bytes = engine->options().max_value_bytes;
-  impl_->ctx = ConnectionContext{engine, &impl_->options, impl_->options.limits, &impl_->counters};
+  if (impl_->options.flash_read_threads > 0) {
+    impl_->flash_readers =
+        std::make_unique<BlockingPool>(impl_->options.flash_read_threads, "ctx-flashread");
+  }
+  impl_->ctx = ConnectionContext{engine, &impl_->options, impl_->options.limits, &impl_->counters,
+                                 impl_->flash_readers.get()};
   unsigned n = impl_->options.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {

@@ -28,6 +28,9 @@ struct ServerOptions {
   uint64_t idle_timeout_ms = 300'000;  // between requests
   uint64_t frame_timeout_ms = 60'000;  // to receive one whole frame
   uint32_t max_connections = 4096;
+  // GETs of objects that are only on flash wait for the device on these
+  // threads, so that a network thread never blocks on flash (0: it does).
+  unsigned flash_read_threads = 8;
 };
 
 // Live counters shared by the connections of a server.
