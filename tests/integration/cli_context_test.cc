@@ -176,7 +176,8 @@ TEST_F(CliContextTest, PutOptionsStatAndGetMeta) {
 }
 
 TEST_F(CliContextTest, TtlExpiresAndShowsInLs) {
-  Put({"--ttl", "300ms", "brief"}, "v");
+  // Long enough for two CLI runs under a sanitizer build, short enough to wait for.
+  Put({"--ttl", "1500ms", "brief"}, "v");
   Put({"lasting"}, "v");
   CliResult r = server_.Cli({"ls"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
@@ -188,7 +189,7 @@ TEST_F(CliContextTest, TtlExpiresAndShowsInLs) {
   EXPECT_NE(brief[3], "-") << lines[0];  // an expiry time
   EXPECT_EQ(Fields(lines[1])[3], "-") << lines[1];
 
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
   while (server_.Cli({"exists", "brief"}).exit_code == 0 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
