@@ -77,6 +77,13 @@ inline std::vector<uint8_t> MakeValue(std::string_view key, uint64_t version, si
   return v;
 }
 
+// Engine::Open, failing the test (and returning null) on an error.
+inline std::unique_ptr<Engine> OpenOrNull(const EngineOptions& o) {
+  auto r = Engine::Open(o);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
 inline std::span<const uint8_t> Bytes(const std::vector<uint8_t>& v) {
   return {v.data(), v.size()};
 }

@@ -21,12 +21,7 @@ using ::ctxstore::testing::ServerProcess;
 using ::ctxstore::testing::StopAndReport;
 using ::ctxstore::testing::TempDir;
 
-std::string RandomBytes(size_t len, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string out(len, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
+using ::ctxstore::testing::RandomBytes;
 
 void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream f(path, std::ios::binary);

@@ -23,17 +23,7 @@ namespace {
 using ::ctxstore::testing::ServerProcess;
 using ::ctxstore::testing::StopAndReport;
 
-std::string RandomBytes(size_t len, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string out(len, '\0');
-  size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(out.data() + i, &v, 8);
-  }
-  for (; i < len; ++i) out[i] = static_cast<char>(rng());
-  return out;
-}
+using ::ctxstore::testing::RandomBytes;
 
 std::span<uint8_t> AsBytes(std::string& s) {
   return {reinterpret_cast<uint8_t*>(s.data()), s.size()};

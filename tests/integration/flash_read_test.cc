@@ -22,10 +22,7 @@ using ::ctxstore::testing::ServerProcess;
 using ::ctxstore::testing::StopAndReport;
 
 std::string Value(size_t len, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string out(len, '\0');
-  for (size_t i = 0; i < len; ++i) out[i] = static_cast<char>(rng());
-  return out;
+  return ::ctxstore::testing::RandomBytes(len, seed);
 }
 
 std::string KeyOf(int i) {

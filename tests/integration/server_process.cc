@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <stdexcept>
 
 #ifndef CTXSTORE_BINARY
@@ -77,6 +78,18 @@ uint16_t UnusedPort() {
 }
 
 // --- RunCli ------------------------------------------------------------------
+
+std::string RandomBytes(size_t len, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(len, '\0');
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(out.data() + i, &v, 8);
+  }
+  for (; i < len; ++i) out[i] = static_cast<char>(rng());
+  return out;
+}
 
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data,
                  int timeout_ms) {

@@ -39,6 +39,10 @@ struct CliResult {
 
 // Runs `CTXSTORE_BINARY args...` with stdin_data on its stdin and collects
 // stdout and stderr. A run past timeout_ms is killed (exit_code 128 + 9).
+// len pseudo-random bytes, the same for the same seed: values to store and
+// compare byte for byte.
+std::string RandomBytes(size_t len, uint64_t seed);
+
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data = {},
                  int timeout_ms = 60000);
 

@@ -45,9 +45,7 @@ class EngineTest : public ::testing::Test {
   }
 
   static std::unique_ptr<Engine> OpenOrNull(const EngineOptions& o) {
-    auto r = Engine::Open(o);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : nullptr;
+    return test_util::OpenOrNull(o);
   }
 
   TempDir dir_;

@@ -42,11 +42,7 @@ class RecordPackingTest : public ::testing::Test {
     o.segment_bytes = 4 * kMiB;
     return o;
   }
-  std::unique_ptr<Engine> Open() const {
-    auto r = Engine::Open(Options());
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : nullptr;
-  }
+  std::unique_ptr<Engine> Open() const { return test_util::OpenOrNull(Options()); }
   void RemoveCheckpoint() const {
     ASSERT_TRUE(std::filesystem::remove(dir_.data_dir() + "/CHECKPOINT"));
   }

@@ -49,9 +49,7 @@ class RecoveryTest : public ::testing::Test {
 
   std::unique_ptr<Engine> Open() const { return OpenWith(Options()); }
   static std::unique_ptr<Engine> OpenWith(const EngineOptions& o) {
-    auto r = Engine::Open(o);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : nullptr;
+    return test_util::OpenOrNull(o);
   }
 
   std::string CheckpointPath() const { return dir_.data_dir() + "/CHECKPOINT"; }
