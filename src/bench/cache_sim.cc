@@ -156,11 +156,11 @@ uint64_t PolicySim::Request(std::span<const uint64_t> ids) {
   for (; matched < ids.size(); ++matched) {
     auto it = blocks_.find(ids[matched]);
     if (it == blocks_.end()) break;
-    policy_->Access(&it->second.node);
+    policy_->Access(&it->second);
   }
   // The GETs of the matched blocks (nothing was evicted in between).
   for (size_t i = 0; reads_hits_ && i < matched; ++i) {
-    policy_->Access(&blocks_.find(ids[i])->second.node);
+    policy_->Access(&blocks_.find(ids[i])->second);
   }
   for (size_t i = matched; i < ids.size(); ++i) {
     if (!blocks_.contains(ids[i])) Put(ids[i], i > 0 ? &ids[i - 1] : nullptr);
@@ -170,7 +170,7 @@ uint64_t PolicySim::Request(std::span<const uint64_t> ids) {
 
 bool PolicySim::IsOrphan(uint64_t id) const {
   auto it = blocks_.find(id);
-  return it != blocks_.end() && it->second.node.orphan;
+  return it != blocks_.end() && it->second.orphan;
 }
 
 void PolicySim::Put(uint64_t id, const uint64_t* parent_id) {
@@ -178,37 +178,36 @@ void PolicySim::Put(uint64_t id, const uint64_t* parent_id) {
   while (capacity_ != 0 && blocks_.size() >= capacity_) {
     PolicyNode* victim = policy_->Victim(evictable_);
     if (victim == nullptr) break;  // cannot happen: everything is evictable
-    Erase(*static_cast<Block*>(victim->owner));
+    Erase(*static_cast<Block*>(victim));
   }
   // AttachLocked.
   Block& b = blocks_.try_emplace(id).first->second;
   b.id = id;
-  b.node.owner = &b;
   // The engine hashes the user key; a block's key is its id in decimal (as
   // the online replay names it), so hash-based policies (Bloom filters)
   // see the same collisions.
   char key[24];
   const int key_len = std::snprintf(key, sizeof(key), "%" PRIu64, id);
-  b.node.key_hash = Xxh3(key, static_cast<size_t>(key_len));
-  b.node.bytes = 1;
-  policy_->Insert(&b.node);
+  b.key_hash = engine::PolicyKeyHash(std::string_view(key, static_cast<size_t>(key_len)));
+  b.bytes = 1;
+  policy_->Insert(&b);
   if (parent_id == nullptr) return;
   auto it = blocks_.find(*parent_id);
   if (it != blocks_.end() && &it->second != &b) {
     b.parent = &it->second;
     it->second.children.push_back(&b);
   } else {
-    policy_->Orphan(&b.node);  // its prefix is already broken
+    policy_->Orphan(&b);  // its prefix is already broken
   }
 }
 
 // DetachLocked with orphan_children, then the index erase.
 void PolicySim::Erase(Block& b) {
-  policy_->Remove(&b.node);
+  policy_->Remove(&b);
   if (b.parent != nullptr) std::erase(b.parent->children, &b);
   for (Block* child : b.children) {
     child->parent = nullptr;
-    policy_->Orphan(&child->node);
+    policy_->Orphan(child);
   }
   evictions_++;
   blocks_.erase(b.id);

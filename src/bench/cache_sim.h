@@ -73,9 +73,8 @@ class PolicySim {
   uint64_t evictions() const { return evictions_; }
 
  private:
-  struct Block {
+  struct Block : engine::PolicyNode {
     uint64_t id = 0;
-    engine::PolicyNode node;
     Block* parent = nullptr;       // linked only if present when this was put
     std::vector<Block*> children;  // in the order they were linked
   };

@@ -41,7 +41,7 @@ Status ErrnoStatus(std::string_view op, int err) {
 }  // namespace
 
 ArenaBlock::~ArenaBlock() {
-  arena_->Free(offset_, size_);
+  arena_->Unref(offset_, size_);
 }
 
 uint8_t* ArenaBlock::data() const {
@@ -52,24 +52,35 @@ Result<std::unique_ptr<Arena>> Arena::Create(uint64_t capacity_bytes) {
   if (capacity_bytes == 0) return Status::Invalid("arena capacity must be positive");
   if (capacity_bytes > UINT64_MAX - kPageSize) return Status::TooLarge("arena capacity too large");
   uint64_t capacity = (capacity_bytes + kPageSize - 1) / kPageSize * kPageSize;
+  // DramRef holds page numbers in 32 bits.
+  if (capacity / kPageSize > UINT32_MAX) return Status::TooLarge("arena capacity over 16 TiB");
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  auto* refs = static_cast<std::atomic<uint32_t>*>(
+      std::calloc(capacity / kPageSize, sizeof(std::atomic<uint32_t>)));
+  if (refs == nullptr) return Status::NoSpace("arena: no memory for block references");
   int fd = ::memfd_create("ctxstore-arena", MFD_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("memfd_create", errno);
+  if (fd < 0) {
+    std::free(refs);
+    return ErrnoStatus("memfd_create", errno);
+  }
   if (::ftruncate(fd, static_cast<off_t>(capacity)) != 0) {
     int err = errno;
     ::close(fd);
+    std::free(refs);
     return ErrnoStatus("ftruncate", err);
   }
   void* base = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     int err = errno;
     ::close(fd);
+    std::free(refs);
     return ErrnoStatus("mmap", err);
   }
-  return std::unique_ptr<Arena>(new Arena(fd, static_cast<uint8_t*>(base), capacity));
+  return std::unique_ptr<Arena>(new Arena(fd, static_cast<uint8_t*>(base), capacity, refs));
 }
 
-Arena::Arena(int memfd, uint8_t* base, uint64_t capacity)
-    : memfd_(memfd), base_(base), capacity_(capacity) {
+Arena::Arena(int memfd, uint8_t* base, uint64_t capacity, std::atomic<uint32_t>* refs)
+    : memfd_(memfd), base_(base), capacity_(capacity), refs_(refs) {
   free_by_offset_.emplace(0, capacity_);
   free_by_size_.emplace(capacity_, 0);
   populator_ = std::thread([this] {
@@ -101,6 +112,7 @@ Arena::~Arena() {
   assert(used_ == 0 && "ArenaBlock outlived its Arena");
   ::munmap(base_, capacity_);
   ::close(memfd_);
+  std::free(refs_);
 }
 
 std::shared_ptr<ArenaBlock> Arena::Allocate(uint64_t bytes) {
@@ -124,7 +136,37 @@ std::shared_ptr<ArenaBlock> Arena::Allocate(uint64_t bytes) {
     used_ += size;
     ARENA_CHECK(used_ <= capacity_);
   }
+  refs_[offset / kPageSize].store(1, std::memory_order_relaxed);
   return std::make_shared<ArenaBlock>(this, offset, size);
+}
+
+DramRef Arena::Adopt(const ArenaBlock& block) {
+  uint32_t before = refs_[block.offset() / kPageSize].fetch_add(1, std::memory_order_relaxed);
+  ARENA_CHECK(before > 0);
+  return DramRef{static_cast<uint32_t>(block.offset() / kPageSize),
+                 static_cast<uint32_t>(block.size() / kPageSize)};
+}
+
+std::shared_ptr<ArenaBlock> Arena::Pin(DramRef ref) {
+  ARENA_CHECK(ref.pages > 0);
+  uint32_t before = refs_[ref.page].fetch_add(1, std::memory_order_relaxed);
+  ARENA_CHECK(before > 0);
+  return std::make_shared<ArenaBlock>(this, uint64_t{ref.page} * kPageSize,
+                                      uint64_t{ref.pages} * kPageSize);
+}
+
+void Arena::Release(DramRef& ref) {
+  ARENA_CHECK(ref.pages > 0);
+  Unref(uint64_t{ref.page} * kPageSize, uint64_t{ref.pages} * kPageSize);
+  ref = DramRef{};
+}
+
+void Arena::Unref(uint64_t offset, uint64_t size) {
+  ARENA_CHECK(offset < capacity_ && offset % kPageSize == 0);
+  // acq_rel: the freeing thread sees every write made through other references.
+  uint32_t before = refs_[offset / kPageSize].fetch_sub(1, std::memory_order_acq_rel);
+  ARENA_CHECK(before > 0);
+  if (before == 1) Free(offset, size);
 }
 
 void Arena::Free(uint64_t offset, uint64_t size) {

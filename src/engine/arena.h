@@ -21,9 +21,18 @@ namespace ctxstore::engine {
 
 class Arena;
 
-// One allocation; returns itself to the arena when the last owner drops it.
-// Readers hold a shared_ptr while they send from it, so eviction never pulls
-// bytes out from under a reply.
+// A block owned by an index entry: 8 bytes where a shared_ptr to an
+// ArenaBlock would cost 16 in the entry and 48 on the heap per object.
+struct DramRef {
+  uint32_t page = 0;   // the block's first page
+  uint32_t pages = 0;  // 0: no block
+  explicit operator bool() const { return pages != 0; }
+};
+
+// A counted reference to one allocation (a value being received, written to
+// flash or sent). Readers hold one while they send from it, so eviction never
+// pulls bytes out from under a reply. The block returns to the arena when its
+// last reference, counted or an entry's DramRef, is gone.
 class ArenaBlock {
  public:
   ArenaBlock(Arena* arena, uint64_t offset, uint64_t size)
@@ -58,6 +67,15 @@ class Arena {
   // or nullptr when no free run is large enough. Thread-safe.
   std::shared_ptr<ArenaBlock> Allocate(uint64_t bytes);
 
+  // Block references. Each block's count lives in a side array indexed by its
+  // first page (4 bytes per page of the region, fixed), so an index entry
+  // holds a block with a DramRef alone. Thread-safe; Adopt and Pin need a
+  // reference to be held already (the count is never revived from 0).
+  DramRef Adopt(const ArenaBlock& block);                  // one more, for an entry
+  std::shared_ptr<ArenaBlock> Pin(DramRef ref);            // one more, counted
+  void Release(DramRef& ref);                              // the entry's is gone; clears ref
+  uint8_t* data(DramRef ref) const { return base_ + uint64_t{ref.page} * kPageSize; }
+
   uint64_t capacity_bytes() const { return capacity_; }
   uint64_t used_bytes() const;
   uint64_t largest_free_bytes() const;
@@ -69,13 +87,17 @@ class Arena {
 
  private:
   friend class ArenaBlock;
-  Arena(int memfd, uint8_t* base, uint64_t capacity);
+  Arena(int memfd, uint8_t* base, uint64_t capacity, std::atomic<uint32_t>* refs);
+  void Unref(uint64_t offset, uint64_t size);  // frees the block on the last reference
   void Free(uint64_t offset, uint64_t size);
   void Populate();  // the background thread's body
 
   const int memfd_;
   uint8_t* const base_;
   const uint64_t capacity_;
+  // References per block, at its first page (calloc'd: pages of the array
+  // that no block has used cost nothing).
+  std::atomic<uint32_t>* const refs_;
   mutable std::mutex mu_;
   std::map<uint64_t, uint64_t> free_by_offset_;           // offset -> length
   std::set<std::pair<uint64_t, uint64_t>> free_by_size_;  // (length, offset)

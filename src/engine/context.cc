@@ -35,7 +35,16 @@ uint64_t Engine::ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint6
 }
 
 bool Engine::LeasedLocked(const Entry& e) const {
-  return e.leases > 0 && e.lease_until_ms > NowMs();
+  if (!e.leased) return false;
+  auto it = lease_holds_.find(&e);
+  assert(it != lease_holds_.end());
+  return it->second.until_ms > NowMs();
+}
+
+void Engine::DropLeaseHoldLocked(Entry& e) {
+  if (!e.leased) return;
+  lease_holds_.erase(&e);
+  e.leased = false;
 }
 
 Engine::PinState Engine::PinStateLocked(const Entry& e) const {
@@ -51,7 +60,7 @@ Engine::PinState Engine::PinStateLocked(const Entry& e) const {
     if (rule.expires_ms == 0) forever = true;
     state.expires_ms = std::max(state.expires_ms, rule.expires_ms);
   };
-  if (auto it = key_pins_.find(*e.key); it != key_pins_.end()) apply(it->second);
+  if (auto it = key_pins_.find(e.key()); it != key_pins_.end()) apply(it->second);
   if (e.meta && !e.meta->group.empty() && !group_pins_.empty()) {
     auto it = group_pins_.find(IndexKey(e.namespace_id, e.meta->group).view());
     if (it != group_pins_.end()) apply(it->second);
@@ -65,17 +74,16 @@ void Engine::AttachLocked(Entry& e) {
   assert(ns != nullptr);
   ++ns->objects;
   ns->bytes += e.value_len;
-  e.policy.owner = &e;
+  e.attached = true;
   // The user key alone (policies are per namespace): the offline simulator
   // computes the same hash from a block's key, so that hash-based policies
   // (Bloom filters) make the same mistakes online and offline.
-  const std::string_view user_key = IndexKeyUserKey(*e.key);
-  e.policy.key_hash = Xxh3(user_key.data(), user_key.size());
-  e.policy.bytes = e.value_len;
-  ns->policy->Insert(&e.policy);
+  e.key_hash = PolicyKeyHash(IndexKeyUserKey(e.key()));
+  e.bytes = e.value_len;
+  ns->policy->Insert(&e);
   if (e.expires_ms != 0) {
     ++ttl_objects_;
-    expiry_.push({e.expires_ms, e.seq, *e.key});
+    expiry_.push({e.expires_ms, e.seq, std::string(e.key())});
   }
   if (!e.meta) return;
   if (!e.meta->group.empty()) {
@@ -84,25 +92,24 @@ void Engine::AttachLocked(Entry& e) {
   if (!e.meta->parent.empty()) {
     auto it = index_.find(IndexKey(e.namespace_id, e.meta->parent).view());
     if (it != index_.end() && &it->second != &e) {
-      e.parent = &it->second;
-      children_[e.parent].push_back(&e);
+      children_[&it->second].push_back(&e);
     } else {
       // Its prefix is already broken: no lookup can reach it.
-      ns->policy->Orphan(&e.policy);
+      ns->policy->Orphan(&e);
     }
   }
 }
 
 void Engine::DetachLocked(Entry& e, bool orphan_children) {
   // Recovery erases entries it has not attached yet: nothing to undo.
-  if (e.policy.owner == nullptr) return;
-  e.policy.owner = nullptr;
+  if (!e.attached) return;
+  e.attached = false;
   if (e.expires_ms != 0) --ttl_objects_;  // its expiry_ item goes stale
   Namespace* ns = FindNamespaceLocked(e.namespace_id);
   if (ns != nullptr) {
     --ns->objects;
-    ns->bytes -= std::min(ns->bytes, e.value_len);
-    ns->policy->Remove(&e.policy);
+    ns->bytes -= std::min<uint64_t>(ns->bytes, e.value_len);
+    ns->policy->Remove(&e);
   }
   if (e.meta && !e.meta->group.empty()) {
     auto g = groups_.find(IndexKey(e.namespace_id, e.meta->group).view());
@@ -111,22 +118,22 @@ void Engine::DetachLocked(Entry& e, bool orphan_children) {
       if (g->second.empty()) groups_.erase(g);
     }
   }
-  if (e.parent != nullptr) {
-    auto c = children_.find(e.parent);
+  // Linked to its parent only if the parent was present when it was
+  // attached and has not been replaced since (that orphaned it): the parent
+  // entry's child list tells.
+  if (e.meta && !e.meta->parent.empty() && !e.orphan) {
+    auto p = index_.find(IndexKey(e.namespace_id, e.meta->parent).view());
+    auto c = p == index_.end() ? children_.end() : children_.find(&p->second);
     if (c != children_.end()) {
       std::erase(c->second, &e);
       if (c->second.empty()) children_.erase(c);
     }
-    e.parent = nullptr;
   }
   if (orphan_children) {
     auto c = children_.find(&e);
     if (c != children_.end()) {
       for (Entry* child : c->second) {
-        child->parent = nullptr;
-        if (Namespace* cns = FindNamespaceLocked(child->namespace_id)) {
-          cns->policy->Orphan(&child->policy);
-        }
+        if (Namespace* cns = FindNamespaceLocked(child->namespace_id)) cns->policy->Orphan(child);
       }
       children_.erase(c);
     }
@@ -136,7 +143,7 @@ void Engine::DetachLocked(Entry& e, bool orphan_children) {
 Status Engine::MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* keep) {
   if (ns.config.quota_bytes == 0) return Status::Ok();
   auto evictable = [&](PolicyNode* n) {
-    const Entry* e = static_cast<const Entry*>(n->owner);
+    const Entry* e = static_cast<const Entry*>(n);
     return e != keep && !LeasedLocked(*e) && !PinStateLocked(*e).pinned;
   };
   while (ns.bytes + incoming > ns.config.quota_bytes) {
@@ -146,7 +153,7 @@ Status Engine::MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* kee
                              FormatSize(ns.bytes) + " of its " + FormatSize(ns.config.quota_bytes) +
                              " quota in pinned or leased objects");
     }
-    std::string key = *static_cast<Entry*>(node->owner)->key;
+    std::string key(static_cast<Entry*>(node)->key());
     EraseLocked(index_.find(key));
     EnqueueTombstoneLocked(key, nullptr);
     ++ns.evictions;
@@ -166,7 +173,8 @@ void Engine::MaintainLocked() {
     if (it == index_.end() || it->second.seq != item.seq) continue;
     Entry& e = it->second;
     if (LeasedLocked(e)) {
-      expiry_.push({e.lease_until_ms, e.seq, item.index_key});  // look again when it ends
+      // Look again when the lease ends.
+      expiry_.push({lease_holds_.at(&e).until_ms, e.seq, item.index_key});
       continue;
     }
     if (e.dirty) {
@@ -187,8 +195,8 @@ void Engine::MaintainLocked() {
     std::vector<ExpiryItem> live;
     live.reserve(ttl_objects_);
     for (const auto& [key, e] : index_) {
-      if (e.expires_ms != 0 && e.policy.owner != nullptr)
-        live.push_back({e.expires_ms, e.seq, key});
+      if (e.expires_ms != 0 && e.attached)
+        live.push_back({e.expires_ms, e.seq, std::string(key)});
     }
     expiry_ = decltype(expiry_)(std::greater<>(), std::move(live));
   }
@@ -206,8 +214,8 @@ void Engine::EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it) {
   const uint64_t now = NowMs();
   for (const auto& [key, seq] : it->second.objects) {
     auto e = index_.find(key);
-    if (e == index_.end() || e->second.seq != seq || e->second.leases == 0) continue;
-    --e->second.leases;
+    if (e == index_.end() || e->second.seq != seq || !e->second.leased) continue;
+    if (--lease_holds_.at(&e->second).leases == 0) DropLeaseHoldLocked(e->second);
     // Expired while leased: maintenance looks again only at the lease's
     // original end; now that it is invisible, let it go at the next pass.
     if (ExpiredLocked(e->second)) expiry_.push({now, seq, key});
@@ -231,7 +239,7 @@ Status Engine::ReleaseLease(uint32_t ns, uint64_t lease_id) {
 }
 
 bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
-  const std::string key = *e.key;
+  const std::string key(e.key());
   const uint64_t seq = e.seq, len = e.value_len, xxh3 = e.value_xxh3;
   // A private copy of the value: the flusher cannot wait for DRAM (it is
   // what frees it), and the entry stays clean and readable meanwhile.
@@ -239,7 +247,7 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   std::memset(value->data, 0, value->size);
   Status st = Status::Ok();
   if (e.dram) {
-    std::memcpy(value->data, e.dram->data(), len);
+    std::memcpy(value->data, arena_->data(e.dram), len);
   } else {
     auto seg_it = segments_.find(e.segment_id);
     if (seg_it == segments_.end()) return false;
@@ -290,7 +298,7 @@ Result<uint64_t> Engine::DeleteGroup(uint32_t ns, std::string_view group) {
   auto g = groups_.find(IndexKey(ns, group).str());
   if (g == groups_.end()) return uint64_t{0};
   std::vector<std::string> keys;
-  for (Entry* e : g->second) keys.push_back(*e->key);
+  for (Entry* e : g->second) keys.emplace_back(e->key());
   uint64_t deleted = 0;
   for (const std::string& key : keys) {
     auto it = index_.find(key);

@@ -30,9 +30,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (o.segment_bytes == 0) {
     o.segment_bytes = std::clamp<uint64_t>(o.disk_bytes / 16, 1 * kMiB, 256 * kMiB);
   }
-  o.segment_bytes = RoundUpToBlock(o.segment_bytes);
+  // Index entries hold record offsets and value lengths in 32 bits.
+  o.segment_bytes = RoundUpToBlock(std::min<uint64_t>(o.segment_bytes, 1 * kGiB));
   // A value must fit in DRAM (it is received there) and leave room on flash.
-  uint64_t value_cap = std::min(o.memory_bytes, o.disk_bytes / 2);
+  uint64_t value_cap = std::min({o.memory_bytes, o.disk_bytes / 2, uint64_t{UINT32_MAX}});
   if (o.max_value_bytes > value_cap) {
     spdlog::warn("max value lowered from {} to {} to fit the DRAM and flash sizes",
                  FormatSize(o.max_value_bytes), FormatSize(value_cap));
@@ -59,6 +60,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 Engine::~Engine() {
   Status st = Close();
   if (!st.ok()) spdlog::error("engine close: {}", st.ToString());
+  // Entries hold their DRAM blocks by DramRef: return them before the arena goes.
+  std::unique_lock lock(mu_);
+  for (auto&& [key, e] : index_) SetDramLocked(e, nullptr);
 }
 
 Status Engine::Close() {
@@ -88,11 +92,16 @@ bool Engine::ExpiredLocked(const Entry& e) const {
   return e.expires_ms != 0 && e.expires_ms <= NowMs() && !LeasedLocked(e);
 }
 
-void Engine::SetDramLocked(Entry& e, std::shared_ptr<ArenaBlock> block) {
-  if (!e.dram && block) ++stats_.dram_objects;
-  if (e.dram && !block) --stats_.dram_objects;
-  e.dram = std::move(block);
-  if (!e.dram) lru_[e.lru_level].Remove(&e);
+void Engine::SetDramLocked(Entry& e, const ArenaBlock* block) {
+  if (e.dram) {
+    --stats_.dram_objects;
+    lru_[e.lru_level].Remove(&e);
+    arena_->Release(e.dram);
+  }
+  if (block != nullptr) {
+    e.dram = arena_->Adopt(*block);
+    ++stats_.dram_objects;
+  }
 }
 
 void Engine::AddToLruLocked(Entry& e) {
@@ -103,6 +112,7 @@ void Engine::AddToLruLocked(Entry& e) {
 }
 
 void Engine::SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset) {
+  assert(segment_id != 0 && segment_id <= UINT32_MAX && offset <= UINT32_MAX);
   if (e.segment_id == 0) ++stats_.flash_objects;
   e.segment_id = segment_id;
   e.record_offset = offset;
@@ -117,6 +127,7 @@ void Engine::ClearFlashLocked(Entry& e) {
 void Engine::EraseLocked(Index::iterator it) {
   Entry& e = it->second;
   DetachLocked(e, /*orphan_children=*/true);
+  DropLeaseHoldLocked(e);
   lru_[e.lru_level].Remove(&e);
   SetDramLocked(e, nullptr);
   ClearFlashLocked(e);
@@ -149,7 +160,7 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
       ++stats_.evictions_dram;
       if (victim->segment_id == 0) {
         // Not on flash (its segment was reclaimed or failed): eviction drops it.
-        EraseLocked(index_.find(*victim->key));
+        EraseLocked(index_.find(victim->key()));
       } else {
         SetDramLocked(*victim, nullptr);
       }
@@ -246,13 +257,13 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
     // Replace in place: readers holding the old block keep it alive, and
     // children of the key stay linked to it.
     DetachLocked(e, /*orphan_children=*/false);
+    DropLeaseHoldLocked(e);  // leases name the old version's seq
     lru_[e.lru_level].Remove(&e);
     SetDramLocked(e, nullptr);
     ClearFlashLocked(e);
     if (e.dirty) --stats_.dirty_objects;
-    e = Entry{};
+    e.Reset();
   }
-  e.key = &it->first;
   e.seq = next_seq_++;
   e.namespace_id = ns->id;
   e.value_len = item.value_len;
@@ -260,7 +271,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   e.created_ms = NowMs();
   e.expires_ms = ComputeExpiryLocked(*ns, r.opts_.ttl_ms, e.created_ms);
   e.meta = std::move(meta);
-  SetDramLocked(e, std::move(r.block_));
+  SetDramLocked(e, r.block_.get());
   e.dirty = true;
   AttachLocked(e);
   ++stats_.dirty_objects;
@@ -298,14 +309,14 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   }
   Entry& e = it->second;
   if (never_block && !e.dram) return Status::Busy("only on flash");
-  if (Namespace* n = FindNamespaceLocked(e.namespace_id)) n->policy->Access(&e.policy);
+  if (Namespace* n = FindNamespaceLocked(e.namespace_id)) n->policy->Access(&e);
   if (e.dram) {
     if (e.on_lru) {
       lru_[e.lru_level].Remove(&e);
       AddToLruLocked(e);  // at the front of its namespace's current level
     }
     ++stats_.hits_dram;
-    return ValueRef{e.dram, e.dram->data(), e.value_len, e.value_xxh3, e.meta};
+    return ValueRef{arena_->Pin(e.dram), arena_->data(e.dram), e.value_len, e.value_xxh3, e.meta};
   }
   // Flash only: read into a fresh arena block (or a heap buffer when DRAM is
   // full of unwritten data), verify, then promote into DRAM.
@@ -361,7 +372,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   ++stats_.hits_flash;
   if (block) {
     if (same && !again->second.dram) {
-      SetDramLocked(again->second, block);
+      SetDramLocked(again->second, block.get());
       AddToLruLocked(again->second);
     }
     return ValueRef{block, block->data(), len, xxh3, meta};
@@ -395,7 +406,7 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
     if (!CheckKey(key).ok()) break;
     auto it = index_.find(IndexKey(ns, key).view());
     if (it == index_.end() || ExpiredLocked(it->second)) break;
-    n->policy->Access(&it->second.policy);
+    n->policy->Access(&it->second);
     matched.push_back(&it->second);
   }
   result.matched = static_cast<uint32_t>(matched.size());
@@ -409,9 +420,11 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
   lease.namespace_id = ns;
   lease.expires_ms = SaturatingAdd(NowMs(), lease_ms);
   for (Entry* e : matched) {
-    ++e->leases;
-    e->lease_until_ms = std::max(e->lease_until_ms, lease.expires_ms);
-    lease.objects.emplace_back(*e->key, e->seq);
+    LeaseHold& hold = lease_holds_[e];
+    e->leased = true;
+    ++hold.leases;
+    hold.until_ms = std::max(hold.until_ms, lease.expires_ms);
+    lease.objects.emplace_back(e->key(), e->seq);
   }
   // Ids are random, so that one client cannot guess another's.
   do {

@@ -36,6 +36,7 @@
 #include "engine/arena.h"
 #include "engine/device.h"
 #include "engine/entry.h"
+#include "engine/index.h"
 #include "engine/meta_interner.h"
 #include "engine/policy.h"
 #include "engine/segment.h"
@@ -46,7 +47,7 @@ struct EngineOptions {
   std::string data_dir = "data";
   uint64_t memory_bytes = 1ull << 30;  // DRAM arena
   uint64_t disk_bytes = 4ull << 30;    // flash budget over all segments
-  uint64_t segment_bytes = 0;          // 0: disk_bytes / 16, within [1 MiB, 256 MiB]
+  uint64_t segment_bytes = 0;          // 0: disk_bytes / 16, within [1 MiB, 256 MiB]; at most 1 GiB
   uint64_t max_value_bytes = 256ull << 20;
   uint64_t sync_interval_ms = 1000;  // bound on how long written data stays unsynced
   uint64_t checkpoint_interval_ms = 60'000;
@@ -313,7 +314,7 @@ class Engine {
   std::shared_ptr<ArenaBlock> AllocateLocked(uint64_t bytes, std::unique_lock<std::mutex>& lock,
                                              bool wait);
   void EraseLocked(Index::iterator it);
-  void SetDramLocked(Entry& e, std::shared_ptr<ArenaBlock> block);
+  void SetDramLocked(Entry& e, const ArenaBlock* block);  // null: drop it from DRAM
   void SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset);
   void ClearFlashLocked(Entry& e);
   bool ExpiredLocked(const Entry& e) const;
@@ -369,6 +370,7 @@ class Engine {
   uint64_t ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint64_t now_ms) const;
   PinState PinStateLocked(const Entry& e) const;
   bool LeasedLocked(const Entry& e) const;
+  void DropLeaseHoldLocked(Entry& e);  // the entry goes, or gets a new version
   // Links a stored entry into its namespace, policy, group, parent; the
   // reverse (orphan_children: its children lose their parent).
   void AttachLocked(Entry& e);
@@ -464,7 +466,15 @@ class Engine {
       groups_;                   // IndexKey(ns, group) -> members
   uint64_t ttl_objects_ = 0;     // entries with an expiry (bounds expiry_'s stale items)
   uint64_t leased_objects_ = 0;  // object references held by leases
+  // Children linked to a present parent, by parent (an orphan has none).
   std::unordered_map<Entry*, std::vector<Entry*>> children_;
+  // Objects under MATCH_PREFIX leases (Entry::leased): their outstanding
+  // leases and the latest lease's end.
+  struct LeaseHold {
+    uint32_t leases = 0;
+    uint64_t until_ms = 0;
+  };
+  std::unordered_map<const Entry*, LeaseHold> lease_holds_;
   std::unordered_map<uint64_t, Lease> leases_;
   std::mt19937_64 lease_id_rng_{std::random_device{}()};
   std::priority_queue<ExpiryItem, std::vector<ExpiryItem>, std::greater<>> expiry_;

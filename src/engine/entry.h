@@ -2,6 +2,7 @@
 // the engine; separate from engine.h only to keep that header readable.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,36 +58,41 @@ inline std::string_view IndexKeyUserKey(std::string_view index_key) {
   return index_key.substr(kIndexKeyPrefix);
 }
 
-// One object in the index (keyed by its index key in the index map).
-struct Entry {
-  uint64_t seq = 0;  // of the record that wrote it
-  uint64_t value_len = 0;
+// One object in the index. Its index key follows it in memory (see Index),
+// and it is its namespace policy's node (Engine::AttachLocked links it).
+// Fields are ordered to pack: the small ones fill PolicyNode's tail padding.
+// Leases and parent links live in side tables: only objects that have them
+// pay for them.
+struct Entry : PolicyNode {
+  uint8_t lru_level = 0;  // which DRAM list (the namespace priority when added)
+  uint16_t key_len = 0;   // the index key's bytes follow the entry
+  bool dirty : 1 = false;     // not yet durable: queued, or written but not synced
+  bool on_lru : 1 = false;    // on lru_[lru_level] (iff resident and clean)
+  bool attached : 1 = false;  // linked into its namespace (AttachLocked)
+  bool leased : 1 = false;    // has an entry in Engine::lease_holds_
+  uint32_t namespace_id = 0;
+  uint32_t value_len = 0;     // EngineOptions::max_value_bytes keeps it under 4 GiB
+  uint64_t seq = 0;           // of the record that wrote it
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;  // 0 = never
-  uint32_t namespace_id = 0;
   std::shared_ptr<const ObjectMeta> meta;  // null when it has none
-
-  // Context state.
-  uint32_t leases = 0;          // outstanding read leases
-  uint64_t lease_until_ms = 0;  // the latest lease's end
-  Entry* parent = nullptr;      // the parent chunk's entry, while it is present
-  PolicyNode policy;            // the namespace's eviction order
-  uint8_t lru_level = 0;        // which DRAM list (the namespace priority when added)
-
-  std::shared_ptr<ArenaBlock> dram;  // resident in the DRAM tier when set
-  uint64_t segment_id = 0;           // 0: not on flash
-  uint64_t record_offset = 0;
-  bool dirty = false;  // not yet durable: queued, or written but not synced
-
-  // Intrusive LRU links; an entry is on the list iff resident and clean.
+  DramRef dram;                            // resident in the DRAM tier when set
+  uint32_t segment_id = 0;                 // 0: not on flash
+  uint32_t record_offset = 0;              // segments are under 4 GiB
+  // Intrusive DRAM LRU links.
   Entry* lru_prev = nullptr;
   Entry* lru_next = nullptr;
-  bool on_lru = false;
-  const std::string* key = nullptr;  // the index map's key (stable)
-};
 
-using Index = std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>>;
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
+  // Every field back to its default but the key, for a new version.
+  void Reset() {
+    assert(!dram && "the engine releases an entry's DRAM block first");
+    const uint16_t len = key_len;
+    *this = Entry{};
+    key_len = len;
+  }
+};
 
 // Intrusive list of Entry, front = most recently used.
 class EntryList {

@@ -322,7 +322,7 @@ void Engine::RetryLocked(FlushItem item) {
       AddToLruLocked(e);
       return;
     }
-    item.block = e.dram;
+    item.block = arena_->Pin(e.dram);
   } else if (item.kind == FlushItem::Kind::kTombstone) {
     if (it != index_.end() && it->second.seq > item.seq) return;  // put again since
     if (stop_flusher_) {
@@ -348,6 +348,10 @@ Status Engine::RollSegment(uint64_t record_len) {
   if (flash_bytes_ + need > options_.disk_bytes) {
     return Status::NoSpace("a record of " + std::to_string(record_len) +
                            " bytes exceeds the flash size");
+  }
+  if (next_segment_id_ > UINT32_MAX) {
+    // Index entries name segments in 32 bits: 4 billion segments written.
+    return Status::NoSpace("segment ids exhausted");
   }
   uint64_t id = next_segment_id_++;
   lock.unlock();
@@ -376,7 +380,7 @@ bool Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
     Entry& e = it->second;
     if (e.segment_id == id) {
       if (PinStateLocked(e).pinned) {
-        pinned.push_back(*e.key);
+        pinned.emplace_back(e.key());
       } else {
         ClearFlashLocked(e);
         if (!e.dram) {
@@ -480,7 +484,7 @@ Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
   cp.entries.reserve(stats_.flash_objects);
   for (const auto& [key, e] : index_) {
     if (e.segment_id == 0 || e.dirty) continue;
-    cp.entries.push_back({key, EncodeRecordExt(e.meta.get()), e.seq, e.segment_id, e.record_offset,
+    cp.entries.push_back({std::string(key), EncodeRecordExt(e.meta.get()), e.seq, e.segment_id, e.record_offset,
                           e.value_len, e.value_xxh3, e.created_ms, e.expires_ms});
   }
   changes_since_checkpoint_ = 0;

@@ -34,16 +34,17 @@ Result<ObjectInfo> Engine::Stat(uint32_t ns, std::string_view key) {
 }
 
 ObjectInfo Engine::InfoLocked(const Entry& e) const {
-  ObjectInfo info = MakeInfo(IndexKeyUserKey(*e.key), e);
+  ObjectInfo info = MakeInfo(IndexKeyUserKey(e.key()), e);
   PinState pin = PinStateLocked(e);
   info.pinned = pin.pinned;
   info.pin_dram = pin.dram;
   info.pin_expires_ms = pin.expires_ms;
   if (LeasedLocked(e)) {
-    info.leases = e.leases;
-    info.lease_expires_ms = e.lease_until_ms;
+    const LeaseHold& hold = lease_holds_.at(&e);
+    info.leases = hold.leases;
+    info.lease_expires_ms = hold.until_ms;
   }
-  info.orphan = e.policy.orphan;
+  info.orphan = e.orphan;
   return info;
 }
 
@@ -58,7 +59,7 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
   std::vector<const Entry*> found;
   auto consider = [&](const Entry& e) {
     if (e.namespace_id != ns || ExpiredLocked(e)) return;
-    std::string_view key = IndexKeyUserKey(*e.key);
+    std::string_view key = IndexKeyUserKey(e.key());
     if (!key.starts_with(opts.prefix)) return;
     if (!opts.cursor.empty() && key <= opts.cursor) return;
     if (!opts.group.empty() && (!e.meta || e.meta->group != opts.group)) return;
@@ -72,7 +73,7 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
   } else {
     for (const auto& [ikey, e] : index_) consider(e);
   }
-  auto by_key = [](const Entry* a, const Entry* b) { return *a->key < *b->key; };
+  auto by_key = [](const Entry* a, const Entry* b) { return a->key() < b->key(); };
   size_t take = std::min<size_t>(found.size(), opts.limit);
   std::partial_sort(found.begin(), found.begin() + take, found.end(), by_key);
   ListPage page;

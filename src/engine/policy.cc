@@ -4,9 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "common/hash.h"
 #include "engine/policy_internal.h"
 
 namespace ctxstore::engine {
+
+uint32_t PolicyKeyHash(std::string_view key) {
+  return static_cast<uint32_t>(Xxh3(key.data(), key.size()));
+}
 namespace policy_internal {
 
 void NodeList::Link(PolicyNode* n) {

@@ -23,19 +23,23 @@
 
 namespace ctxstore::engine {
 
-// Intrusive per-object policy state, embedded in the engine's Entry (and in
-// the simulator's objects). Owned by the embedding object; a policy links
-// and unlinks it.
+// Intrusive per-object policy state: the base of the engine's Entry (and of
+// the simulator's objects), which get back to themselves with a static_cast.
+// Owned by the embedding object; a policy links and unlinks it. 27 bytes of
+// data: an embedder's small fields fill the rest of its 32.
 struct PolicyNode {
   PolicyNode* prev = nullptr;
   PolicyNode* next = nullptr;
-  void* owner = nullptr;  // the embedding object (set by the embedder, not the policy)
-  uint64_t key_hash = 0;  // identity for ghost lists (the key's XXH3)
-  uint64_t bytes = 0;     // charged size
+  uint32_t key_hash = 0;  // identity for ghost lists (KeyHash32 of the key)
+  uint32_t bytes = 0;     // charged size
   uint8_t queue = 0;      // policy-private: which list the node is on (0 = none)
   uint8_t freq = 0;       // policy-private: evidence of reuse
   bool orphan = false;    // set through EvictionPolicy::Orphan
 };
+
+// The policies' key identity: 32 bits of the key's XXH3 (the engine and the
+// offline simulator must compute the same).
+uint32_t PolicyKeyHash(std::string_view key);
 
 class EvictionPolicy {
  public:

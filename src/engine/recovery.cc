@@ -53,8 +53,7 @@ void Engine::InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, O
                                     uint64_t segment_id, uint64_t offset) {
   Entry& e = it->second;
   ClearFlashLocked(e);
-  e = Entry{};
-  e.key = &it->first;
+  e.Reset();
   e.seq = h.seq;
   e.namespace_id = IndexKeyNamespace(it->first);
   e.value_len = h.value_len;
@@ -69,7 +68,7 @@ void Engine::AttachRecoveredLocked() {
   // Oldest first, so that the eviction order starts out as write order.
   std::vector<Entry*> entries;
   entries.reserve(index_.size());
-  for (auto& [key, e] : index_) entries.push_back(&e);
+  for (auto&& [key, e] : index_) entries.push_back(&e);
   std::sort(entries.begin(), entries.end(), [](Entry* a, Entry* b) { return a->seq < b->seq; });
   for (Entry* e : entries) AttachLocked(*e);
 }

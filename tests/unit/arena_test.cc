@@ -219,6 +219,40 @@ TEST(ArenaTest, MemfdSharesTheMapping) {
   EXPECT_EQ(std::memcmp(a->data(), msg, sizeof(msg)), 0);
 }
 
+TEST(ArenaTest, EntryReferencesKeepBlocksUntilTheLastOneGoes) {
+  auto arena = MakeArena(8 * kPage);
+  auto blk = arena->Allocate(2 * kPage);
+  ASSERT_NE(blk, nullptr);
+  std::memset(blk->data(), 0x5a, 2 * kPage);
+  DramRef ref = arena->Adopt(*blk);
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref.pages, 2u);
+  EXPECT_EQ(arena->data(ref), blk->data());
+  blk.reset();  // the entry's reference alone keeps it
+  EXPECT_EQ(arena->used_bytes(), 2 * kPage);
+
+  auto reader = arena->Pin(ref);  // a reply in flight
+  EXPECT_EQ(reader->data()[kPage], 0x5a);
+  arena->Release(ref);  // the entry is evicted meanwhile
+  EXPECT_FALSE(ref);
+  EXPECT_EQ(arena->used_bytes(), 2 * kPage);  // the reader still sends from it
+  reader.reset();
+  EXPECT_EQ(arena->used_bytes(), 0u);
+  EXPECT_EQ(arena->largest_free_bytes(), 8 * kPage);
+}
+
+TEST(ArenaDeathTest, ReleasingAnEntryReferenceTwiceAborts) {
+  EXPECT_DEATH(
+      {
+        auto arena = MakeArena(4 * kPage);
+        DramRef ref = arena->Adopt(*arena->Allocate(kPage));
+        DramRef copy = ref;
+        arena->Release(ref);
+        arena->Release(copy);
+      },
+      "arena invariant");
+}
+
 TEST(ArenaDeathTest, DoubleFreeAborts) {
   EXPECT_DEATH(
       {

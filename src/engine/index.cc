@@ -1,0 +1,139 @@
+#include "engine/index.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <new>
+
+#include "common/hash.h"
+
+namespace ctxstore::engine {
+namespace {
+
+size_t GranulesFor(size_t key_len) { return (sizeof(Entry) + key_len + 7) / 8; }
+
+}  // namespace
+
+Index::~Index() {
+  for (uint64_t slot : slots_) {
+    if (Live(slot)) reinterpret_cast<Entry*>(slot & kPointerMask)->~Entry();
+  }
+  for (void* chunk : chunks_) std::free(chunk);
+}
+
+size_t Index::NextLive(size_t pos) const {
+  while (pos < slots_.size() && !Live(slots_[pos])) ++pos;
+  return pos;
+}
+
+size_t Index::Home(uint64_t hash) const {
+  // The high bits pick the slot (multiply-shift: any capacity, not only
+  // powers of two); the low 16 are the tag.
+  __extension__ using Uint128 = unsigned __int128;
+  return static_cast<size_t>((static_cast<Uint128>(hash) * slots_.size()) >> 64);
+}
+
+Index::iterator Index::find(std::string_view key) const {
+  if (size_ == 0) return end();
+  const uint64_t hash = Xxh3(key.data(), key.size());
+  const uint64_t tag = hash << kTagShift;
+  const size_t n = slots_.size();
+  for (size_t pos = Home(hash), probes = 0; probes < n; ++probes, pos = pos + 1 == n ? 0 : pos + 1) {
+    const uint64_t slot = slots_[pos];
+    if (slot == kEmpty) break;
+    if (Live(slot) && (slot & ~kPointerMask) == tag && EntryAt(pos)->key() == key) return {this, pos};
+  }
+  return end();
+}
+
+std::pair<Index::iterator, bool> Index::try_emplace(std::string_view key) {
+  assert(!key.empty() && key.size() <= kIndexKeyPrefix + kMaxKeyBytes);
+  if (auto it = find(key); it != end()) return {it, false};
+  if ((used_ + 1) * 100 > slots_.size() * kMaxLoadPercent) {
+    // Full of live entries and tombstones: rebuild without the tombstones at
+    // two thirds of the maximum load. That grows the table by half when it
+    // holds no tombstones, and shrinks it when most entries were erased.
+    Rehash(std::max<size_t>(16, (size_ + 1) * 100 * 3 / (kMaxLoadPercent * 2)));
+  }
+  void* mem = AllocateEntry(sizeof(Entry) + key.size());
+  Entry* e = new (mem) Entry();
+  e->key_len = static_cast<uint16_t>(key.size());
+  std::memcpy(reinterpret_cast<char*>(e + 1), key.data(), key.size());
+  const uint64_t ptr = reinterpret_cast<uint64_t>(e);
+  assert((ptr & ~kPointerMask) == 0 && ptr > kErased);
+
+  const uint64_t hash = Xxh3(key.data(), key.size());
+  const size_t n = slots_.size();
+  size_t pos = Home(hash);
+  while (Live(slots_[pos])) pos = pos + 1 == n ? 0 : pos + 1;
+  if (slots_[pos] == kEmpty) ++used_;
+  slots_[pos] = (hash << kTagShift) | ptr;
+  ++size_;
+  return {{this, pos}, true};
+}
+
+void Index::erase(iterator it) {
+  assert(it.index_ == this && it.pos_ < slots_.size() && Live(slots_[it.pos_]));
+  Entry* e = EntryAt(it.pos_);
+  slots_[it.pos_] = kErased;
+  --size_;
+  FreeEntry(e);
+}
+
+void Index::reserve(size_t objects) {
+  const size_t capacity = objects * 100 / kMaxLoadPercent + 1;
+  if (capacity > slots_.size()) Rehash(capacity);
+}
+
+void Index::Rehash(size_t capacity) {
+  std::vector<uint64_t> old(capacity, kEmpty);
+  old.swap(slots_);
+  const size_t n = slots_.size();
+  for (uint64_t slot : old) {
+    if (!Live(slot)) continue;
+    const Entry* e = reinterpret_cast<const Entry*>(slot & kPointerMask);
+    const std::string_view key = e->key();
+    size_t pos = Home(Xxh3(key.data(), key.size()));
+    while (slots_[pos] != kEmpty) pos = pos + 1 == n ? 0 : pos + 1;
+    slots_[pos] = slot;
+  }
+  used_ = size_;
+}
+
+void* Index::AllocateEntry(size_t bytes) {
+  const size_t granules = (bytes + kGranule - 1) / kGranule;
+  assert(granules < std::size(free_by_class_));
+  if (void* head = free_by_class_[granules]) {
+    std::memcpy(&free_by_class_[granules], head, sizeof(void*));
+    return head;
+  }
+  const size_t rounded = granules * kGranule;
+  if (bump_left_ < rounded) {
+    // The rest of the old chunk (under one entry) is left unused.
+    void* chunk = std::malloc(kChunkBytes);
+    if (chunk == nullptr) throw std::bad_alloc();
+    chunks_.push_back(chunk);
+    bump_ = static_cast<char*>(chunk);
+    bump_left_ = kChunkBytes;
+  }
+  void* mem = bump_;
+  bump_ += rounded;
+  bump_left_ -= rounded;
+  return mem;
+}
+
+void Index::FreeEntry(Entry* e) {
+  const size_t granules = GranulesFor(e->key_len);
+  e->~Entry();
+  void* mem = e;
+  std::memcpy(mem, &free_by_class_[granules], sizeof(void*));
+  free_by_class_[granules] = mem;
+}
+
+uint64_t Index::memory_bytes() const {
+  return slots_.capacity() * sizeof(uint64_t) + chunks_.size() * kChunkBytes;
+}
+
+}  // namespace ctxstore::engine

@@ -1,0 +1,124 @@
+// The object index: index key -> Entry, in about 10 bytes of table per
+// object plus the entry itself with its key inline (no node, no separate key
+// allocation, no malloc header). Private to the engine; not thread-safe (the
+// engine's mutex guards it).
+//
+//   table: [slot][slot][slot]...     slot = 8 bytes, linear probing
+//           |
+//           +-- bits 63..48: 16 bits of the key's hash (a probe reads an
+//           |                entry only when they match)
+//           +-- bits 47..0:  Entry* (x86-64 and AArch64 user pointers fit)
+//                            0 = empty, 1 = erased (a tombstone)
+//
+//   entry:  [Entry fields ...][key bytes (Entry::key_len)]
+//           carved from 1 MiB chunks in 8-byte size classes, freed entries
+//           reused by the next entry of the same size
+//
+// Entries never move: the engine links them by pointer (policy and DRAM
+// lists, groups, children). Erasing leaves a tombstone, so iteration may erase
+// the entry it is on; inserting may rehash and invalidates iterators.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/entry.h"
+
+namespace ctxstore::engine {
+
+class Index {
+ public:
+  struct KeyAndEntry {
+    std::string_view first;  // the index key (namespace + key)
+    Entry& second;
+  };
+
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = KeyAndEntry;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = KeyAndEntry;
+
+    iterator() = default;
+    KeyAndEntry operator*() const {
+      Entry* e = index_->EntryAt(pos_);
+      return {e->key(), *e};
+    }
+    struct Arrow {
+      KeyAndEntry kv;
+      const KeyAndEntry* operator->() const { return &kv; }
+    };
+    Arrow operator->() const { return {**this}; }
+    iterator& operator++() {
+      pos_ = index_->NextLive(pos_ + 1);
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const { return pos_ == o.pos_; }
+
+   private:
+    friend class Index;
+    iterator(const Index* index, size_t pos) : index_(index), pos_(pos) {}
+    const Index* index_ = nullptr;
+    size_t pos_ = 0;
+  };
+
+  Index() = default;
+  ~Index();
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  iterator begin() const { return {this, NextLive(0)}; }
+  iterator end() const { return {this, slots_.size()}; }
+  iterator find(std::string_view key) const;
+  // The entry of `key`, inserted (default fields) when absent; .second is
+  // true when it was inserted. Keys are at most kIndexKeyPrefix + kMaxKeyBytes.
+  std::pair<iterator, bool> try_emplace(std::string_view key);
+  void erase(iterator it);  // destroys the entry
+  size_t size() const { return size_; }
+  void reserve(size_t objects);
+
+  // Bytes held: table, entry chunks (used or free).
+  uint64_t memory_bytes() const;
+
+ private:
+  static constexpr uint64_t kEmpty = 0;
+  static constexpr uint64_t kErased = 1;
+  static constexpr int kTagShift = 48;
+  static constexpr uint64_t kPointerMask = (uint64_t{1} << kTagShift) - 1;
+  // Table at most 85% full (tombstones count): linear probing stays short.
+  static constexpr size_t kMaxLoadPercent = 85;
+  static constexpr size_t kChunkBytes = 1 << 20;
+  static constexpr size_t kGranule = 8;
+
+  static bool Live(uint64_t slot) { return slot > kErased; }
+  Entry* EntryAt(size_t pos) const { return reinterpret_cast<Entry*>(slots_[pos] & kPointerMask); }
+  size_t NextLive(size_t pos) const;
+  size_t Home(uint64_t hash) const;  // the first slot to probe
+  void Rehash(size_t capacity);
+  void* AllocateEntry(size_t bytes);
+  void FreeEntry(Entry* e);
+
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;  // live entries
+  size_t used_ = 0;  // live entries and tombstones
+
+  // Entry storage.
+  std::vector<void*> chunks_;
+  char* bump_ = nullptr;  // the free tail of the newest chunk
+  size_t bump_left_ = 0;
+  // Freed entries by size in granules, each linked through its first bytes.
+  void* free_by_class_[(sizeof(Entry) + kIndexKeyPrefix + kMaxKeyBytes) / kGranule + 1] = {};
+};
+
+}  // namespace ctxstore::engine
