@@ -125,9 +125,25 @@ uint64_t VerifyKeys(Client& client, uint64_t n, uint64_t seed) {
   return failures;
 }
 
+// The server's resident anonymous memory once it has settled: the store
+// returns the heap that a burst of writes used within about a second of the
+// burst (its flusher trims the heap when idle), so wait until two readings
+// 500 ms apart agree within 256 KiB, for up to 5 s.
 Result<uint64_t> SettledRssAnon(pid_t pid) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  return RssAnonBytes(pid);
+  constexpr auto kInterval = std::chrono::milliseconds(500);
+  constexpr int kMaxReadings = 10;
+  constexpr uint64_t kStableBytes = 256 * 1024;
+  std::this_thread::sleep_for(kInterval);
+  auto last = RssAnonBytes(pid);
+  for (int i = 1; i < kMaxReadings && last.ok(); ++i) {
+    std::this_thread::sleep_for(kInterval);
+    auto now = RssAnonBytes(pid);
+    if (!now.ok()) return now;
+    const uint64_t diff = *now > *last ? *now - *last : *last - *now;
+    last = now;
+    if (diff <= kStableBytes) break;
+  }
+  return last;
 }
 
 struct Restart {

@@ -203,6 +203,7 @@ constexpr StatsField kStatsFields[] = {
     {"dram_bytes", "DRAM bytes", true},
     {"dram_capacity_bytes", "DRAM capacity", true},
     {"dram_populated_bytes", "DRAM populated", true},
+    {"index_bytes", "index memory", true},
     {"flash_objects", "flash objects", false},
     {"flash_bytes", "flash bytes", true},
     {"flash_capacity_bytes", "flash capacity", true},

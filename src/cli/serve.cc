@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "common/heap.h"
 #include "common/units.h"
 #include "engine/engine.h"
 #include "server/server.h"
@@ -174,6 +175,7 @@ int RunServe(const CLI::App& cmd, ServeFlags flags) {
   }
   spdlog::set_default_logger(spdlog::stderr_color_mt("ctxstore"));
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  TuneHeapForServer();
   engine::EngineOptions eo;
   server::ServerOptions so;
   if (Status st = BuildOptions(flags, &eo, &so); !st.ok()) {

@@ -75,6 +75,10 @@ class Arena {
   std::shared_ptr<ArenaBlock> Pin(DramRef ref);            // one more, counted
   void Release(DramRef& ref);                              // the entry's is gone; clears ref
   uint8_t* data(DramRef ref) const { return base_ + uint64_t{ref.page} * kPageSize; }
+  // Pages in the block Allocate(bytes) returns.
+  static uint64_t PagesFor(uint64_t bytes) {
+    return bytes == 0 ? 1 : (bytes + kPageSize - 1) / kPageSize;
+  }
 
   uint64_t capacity_bytes() const { return capacity_; }
   uint64_t used_bytes() const;

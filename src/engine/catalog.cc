@@ -307,7 +307,7 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
       if (!ref.ok() && ref.status().code() != StatusCode::kNotFound) return ref.status();
       std::unique_lock lock(mu_);
       auto it = index_.find(IndexKey(ns, key).view());
-      if (it != index_.end() && !it->second.dram) {
+      if (it != index_.end() && !it->second.dram()) {
         return Status::NoSpace(
             "no space: pinned: DRAM is full of pinned, leased or unwritten "
             "data; '" +

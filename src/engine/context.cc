@@ -73,13 +73,12 @@ void Engine::AttachLocked(Entry& e) {
   Namespace* ns = FindNamespaceLocked(e.namespace_id);
   assert(ns != nullptr);
   ++ns->objects;
-  ns->bytes += e.value_len;
+  ns->bytes += e.value_len();
   e.attached = true;
   // The user key alone (policies are per namespace): the offline simulator
   // computes the same hash from a block's key, so that hash-based policies
   // (Bloom filters) make the same mistakes online and offline.
   e.key_hash = PolicyKeyHash(IndexKeyUserKey(e.key()));
-  e.bytes = e.value_len;
   ns->policy->Insert(&e);
   if (e.expires_ms != 0) {
     ++ttl_objects_;
@@ -108,7 +107,7 @@ void Engine::DetachLocked(Entry& e, bool orphan_children) {
   Namespace* ns = FindNamespaceLocked(e.namespace_id);
   if (ns != nullptr) {
     --ns->objects;
-    ns->bytes -= std::min<uint64_t>(ns->bytes, e.value_len);
+    ns->bytes -= std::min<uint64_t>(ns->bytes, e.value_len());
     ns->policy->Remove(&e);
   }
   if (e.meta && !e.meta->group.empty()) {
@@ -240,14 +239,14 @@ Status Engine::ReleaseLease(uint32_t ns, uint64_t lease_id) {
 
 bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   const std::string key(e.key());
-  const uint64_t seq = e.seq, len = e.value_len, xxh3 = e.value_xxh3;
+  const uint64_t seq = e.seq, len = e.value_len(), xxh3 = e.value_xxh3;
   // A private copy of the value: the flusher cannot wait for DRAM (it is
   // what frees it), and the entry stays clean and readable meanwhile.
   auto value = std::make_shared<AlignedBuffer>(len);
   std::memset(value->data, 0, value->size);
   Status st = Status::Ok();
-  if (e.dram) {
-    std::memcpy(value->data, arena_->data(e.dram), len);
+  if (e.dram()) {
+    std::memcpy(value->data, arena_->data(e.dram()), len);
   } else {
     auto seg_it = segments_.find(e.segment_id);
     if (seg_it == segments_.end()) return false;

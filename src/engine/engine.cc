@@ -9,6 +9,7 @@
 #include <future>
 
 #include "common/clock.h"
+#include "common/heap.h"
 #include "common/hash.h"
 #include "common/thread_name.h"
 #include "common/units.h"
@@ -49,6 +50,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!arena.ok()) return arena.status();
   engine->arena_ = std::move(*arena);
   CTX_RETURN_IF_ERROR(engine->Recover());
+  ReturnFreeHeapToOs();  // the checkpoint and segment buffers recovery read
   engine->last_sync_ms_ = engine->last_checkpoint_ms_ = MonotonicMs();
   engine->flusher_ = std::thread([e = engine.get()] {
     SetThreadName("ctx-flusher");
@@ -93,19 +95,22 @@ bool Engine::ExpiredLocked(const Entry& e) const {
 }
 
 void Engine::SetDramLocked(Entry& e, const ArenaBlock* block) {
-  if (e.dram) {
+  if (DramRef old = e.dram()) {
     --stats_.dram_objects;
     lru_[e.lru_level].Remove(&e);
-    arena_->Release(e.dram);
+    arena_->Release(old);
+    e.dram_page_plus_one = 0;
   }
   if (block != nullptr) {
-    e.dram = arena_->Adopt(*block);
+    DramRef ref = arena_->Adopt(*block);
+    assert(ref.pages == Arena::PagesFor(e.value_len()));
+    e.dram_page_plus_one = ref.page + 1;
     ++stats_.dram_objects;
   }
 }
 
 void Engine::AddToLruLocked(Entry& e) {
-  if (e.on_lru || !e.dram || e.dirty) return;
+  if (e.on_lru || !e.dram() || e.dirty) return;
   Namespace* ns = FindNamespaceLocked(e.namespace_id);
   e.lru_level = ns ? ns->config.priority : kDefaultPriority;
   lru_[e.lru_level].PushFront(&e);
@@ -229,7 +234,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   assert(item.value_xxh3 == Xxh3(r.block_->data(), r.value_len_));
   item.block = r.block_;
   if (r.opts_.sync) item.on_durable = std::move(on_durable);
-  std::shared_ptr<const ObjectMeta> meta;
+  MetaRef meta;
   {
     ObjectMeta m{std::move(r.opts_.group), std::move(r.opts_.parent), std::move(r.opts_.writer),
                  std::move(r.opts_.meta)};
@@ -248,7 +253,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   if (replacing && !r.opts_.overwrite && !ExpiredLocked(it->second)) {
     return Status::Exists();  // lost the race
   }
-  uint64_t old_len = replacing ? it->second.value_len : 0;
+  uint64_t old_len = replacing ? it->second.value_len() : 0;
   CTX_RETURN_IF_ERROR(MakeRoomLocked(*ns, r.value_len_ > old_len ? r.value_len_ - old_len : 0,
                                      replacing ? &it->second : nullptr));
   if (!replacing) it = index_.try_emplace(r.key_).first;
@@ -266,7 +271,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   }
   e.seq = next_seq_++;
   e.namespace_id = ns->id;
-  e.value_len = item.value_len;
+  e.set_value_len(item.value_len);
   e.value_xxh3 = item.value_xxh3;
   e.created_ms = NowMs();
   e.expires_ms = ComputeExpiryLocked(*ns, r.opts_.ttl_ms, e.created_ms);
@@ -308,15 +313,16 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
     return Status::NotFound();
   }
   Entry& e = it->second;
-  if (never_block && !e.dram) return Status::Busy("only on flash");
+  if (never_block && !e.dram()) return Status::Busy("only on flash");
   if (Namespace* n = FindNamespaceLocked(e.namespace_id)) n->policy->Access(&e);
-  if (e.dram) {
+  if (e.dram()) {
     if (e.on_lru) {
       lru_[e.lru_level].Remove(&e);
       AddToLruLocked(e);  // at the front of its namespace's current level
     }
     ++stats_.hits_dram;
-    return ValueRef{arena_->Pin(e.dram), arena_->data(e.dram), e.value_len, e.value_xxh3, e.meta};
+    return ValueRef{arena_->Pin(e.dram()), arena_->data(e.dram()), e.value_len(), e.value_xxh3,
+                    e.meta};
   }
   // Flash only: read into a fresh arena block (or a heap buffer when DRAM is
   // full of unwritten data), verify, then promote into DRAM.
@@ -328,8 +334,8 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
     return Status::NotFound();
   }
   std::shared_ptr<Segment> segment = seg_it->second;
-  const uint64_t seq = e.seq, offset = e.record_offset, len = e.value_len, xxh3 = e.value_xxh3;
-  std::shared_ptr<const ObjectMeta> meta = e.meta;
+  const uint64_t seq = e.seq, offset = e.record_offset, len = e.value_len(), xxh3 = e.value_xxh3;
+  MetaRef meta = e.meta;
   RecordHeader h{};
   h.key_len = static_cast<uint16_t>(user_key.size());
   h.ext_len = static_cast<uint32_t>(RecordExtLen(meta.get()));
@@ -371,7 +377,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   }
   ++stats_.hits_flash;
   if (block) {
-    if (same && !again->second.dram) {
+    if (same && !again->second.dram()) {
       SetDramLocked(again->second, block.get());
       AddToLruLocked(again->second);
     }
@@ -387,7 +393,7 @@ Result<uint64_t> Engine::Exists(uint32_t ns, std::string_view key) {
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(ikey.view());
   if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
-  return it->second.value_len;
+  return it->second.value_len();
 }
 
 Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string_view> keys,
@@ -501,6 +507,7 @@ EngineStats Engine::Stats() const {
   s.dram_bytes = arena_->used_bytes();
   s.dram_capacity_bytes = arena_->capacity_bytes();
   s.dram_populated_bytes = arena_->populated_bytes();
+  s.index_bytes = index_.memory_bytes();
   s.flash_bytes = flash_bytes_;
   s.flash_capacity_bytes = options_.disk_bytes;
   s.flash_segments = segments_.size();

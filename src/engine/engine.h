@@ -151,6 +151,7 @@ struct EngineStats {
   uint64_t dram_bytes = 0;  // arena bytes in use
   uint64_t dram_capacity_bytes = 0;
   uint64_t dram_populated_bytes = 0;  // faulted in by the arena's background thread so far
+  uint64_t index_bytes = 0;           // the index table and its entries' slabs (with free space)
   uint64_t dirty_objects = 0;         // in DRAM, not yet written to flash
   uint64_t flash_objects = 0;
   uint64_t flash_bytes = 0;  // bytes of all segment files
@@ -188,7 +189,7 @@ struct ValueRef {
   const uint8_t* data = nullptr;
   uint64_t size = 0;
   uint64_t xxh3 = 0;
-  std::shared_ptr<const ObjectMeta> meta;  // may be null (nothing but the value)
+  MetaRef meta;  // may be null (nothing but the value)
   std::span<const uint8_t> bytes() const { return {data, size}; }
 };
 
@@ -438,6 +439,7 @@ class Engine {
   std::shared_ptr<Segment> active_;
   // Records appended to active_ since its last sync (no value or callback).
   std::vector<FlushItem> unsynced_;
+  static constexpr size_t kMaxIdleUnsyncedCapacity = 4096;
   std::unordered_map<std::string, uint64_t> recovery_tombstones_;  // key -> seq, during Recover()
   uint64_t retries_queued_ = 0;  // re-queued records not yet written again
   // next_seq_ when each barrier in queue_ was queued, oldest first: the
@@ -449,6 +451,13 @@ class Engine {
   uint64_t last_sync_ms_ = 0;
   uint64_t last_checkpoint_ms_ = 0;
   uint64_t changes_since_checkpoint_ = 0;
+  // Items queued since the flusher last returned free heap to the OS.
+  // The flusher trims when its queue is empty, after that many items or
+  // that long since it last did.
+  static constexpr uint64_t kHeapTrimAfterItems = 64 * 1024;
+  static constexpr uint64_t kHeapTrimIntervalMs = 1000;
+  uint64_t queued_since_heap_trim_ = 0;
+  uint64_t last_heap_trim_ms_ = 0;
   uint64_t lost_writes_ = 0;           // records given up on (failures while closing)
   bool checkpoint_requested_ = false;  // WriteCheckpointNow waits on checkpoint_cv_
   uint64_t checkpoint_generation_ = 0;

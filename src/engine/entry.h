@@ -14,6 +14,7 @@
 
 #include "ctxstore/status.h"
 #include "engine/arena.h"
+#include "engine/meta_interner.h"
 #include "engine/policy.h"
 #include "engine/record.h"
 #include "engine/segment.h"
@@ -71,28 +72,41 @@ struct Entry : PolicyNode {
   bool attached : 1 = false;  // linked into its namespace (AttachLocked)
   bool leased : 1 = false;    // has an entry in Engine::lease_holds_
   uint32_t namespace_id = 0;
-  uint32_t value_len = 0;     // EngineOptions::max_value_bytes keeps it under 4 GiB
+  uint32_t dram_page_plus_one = 0;  // resident in DRAM: its block's first page + 1
   uint64_t seq = 0;           // of the record that wrote it
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;  // 0 = never
-  std::shared_ptr<const ObjectMeta> meta;  // null when it has none
-  DramRef dram;                            // resident in the DRAM tier when set
+  MetaRef meta;                            // null when it has none
   uint32_t segment_id = 0;                 // 0: not on flash
   uint32_t record_offset = 0;              // segments are under 4 GiB
   // Intrusive DRAM LRU links.
   Entry* lru_prev = nullptr;
   Entry* lru_next = nullptr;
 
+  // The value's length is the policy's charged size (PolicyNode::bytes);
+  // EngineOptions::max_value_bytes keeps it under 4 GiB.
+  uint64_t value_len() const { return bytes; }
+  void set_value_len(uint64_t len) { bytes = static_cast<uint32_t>(len); }
+  // The DRAM block, of Arena::PagesFor(value_len()) pages; empty when not resident.
+  DramRef dram() const {
+    if (dram_page_plus_one == 0) return DramRef{};
+    return DramRef{dram_page_plus_one - 1, static_cast<uint32_t>(Arena::PagesFor(value_len()))};
+  }
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
   // Every field back to its default but the key, for a new version.
   void Reset() {
-    assert(!dram && "the engine releases an entry's DRAM block first");
+    assert(dram_page_plus_one == 0 && "the engine releases an entry's DRAM block first");
     const uint16_t len = key_len;
     *this = Entry{};
     key_len = len;
   }
 };
+#if defined(__x86_64__) || defined(__aarch64__)
+// 27 bytes of PolicyNode, the small fields in its tail padding, then 9
+// words. Each byte here is a megabyte per million objects: grow it knowingly.
+static_assert(sizeof(Entry) == 104, "Entry layout changed");
+#endif
 
 // Intrusive list of Entry, front = most recently used.
 class EntryList {

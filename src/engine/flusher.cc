@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/clock.h"
+#include "common/heap.h"
 #include "engine/checkpoint.h"
 #include "engine/engine.h"
 
@@ -28,6 +29,7 @@ void Engine::Enqueue(FlushItem item) {
   }
   queue_.push_back(std::move(item));
   ++changes_since_checkpoint_;
+  ++queued_since_heap_trim_;
   flush_cv_.notify_one();
 }
 
@@ -102,6 +104,19 @@ void Engine::FlusherLoop() {
       if (!st.ok()) spdlog::warn("checkpoint not written: {}", st.ToString());
       last_checkpoint_ms_ = MonotonicMs();  // do not retry in a tight loop
       FinishCheckpointRequestLocked(st);
+      queued_since_heap_trim_ += kHeapTrimAfterItems;  // its snapshot was one entry per object
+    }
+    if (queue_.empty() && queued_since_heap_trim_ > 0 &&
+        (queued_since_heap_trim_ >= kHeapTrimAfterItems ||
+         now - last_heap_trim_ms_ >= kHeapTrimIntervalMs)) {
+      // Writes have drained (their items, keys and block handles were freed).
+      queued_since_heap_trim_ = 0;
+      last_heap_trim_ms_ = now;
+      lock.unlock();
+      const auto t0 = std::chrono::steady_clock::now();
+      ReturnFreeHeapToOs();
+      spdlog::warn("DEBUG heap trim took {} us", std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+      lock.lock();
     }
     if (stop_flusher_ && queue_.empty()) break;
   }
@@ -266,6 +281,9 @@ Status Engine::SyncActive() {
   std::unique_lock lock(mu_);
   for (const FlushItem& item : unsynced_) MarkDurableLocked(item);
   unsynced_.clear();
+  // After a burst (hundreds of thousands of small records between two
+  // syncs) the list would keep megabytes of capacity for good.
+  if (unsynced_.capacity() > kMaxIdleUnsyncedCapacity) std::vector<FlushItem>().swap(unsynced_);
   last_sync_ms_ = MonotonicMs();
   space_cv_.notify_all();
   return Status::Ok();
@@ -280,7 +298,7 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
     SetFlashLocked(e, item.segment_id, item.record_offset);  // off the retiring segment
     return;
   }
-  assert(e.dirty && e.dram);
+  assert(e.dirty && e.dram());
   SetFlashLocked(e, item.segment_id, item.record_offset);
   e.dirty = false;
   --stats_.dirty_objects;
@@ -313,7 +331,7 @@ void Engine::RetryLocked(FlushItem item) {
   } else if (item.kind == FlushItem::Kind::kPut) {
     if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
     Entry& e = it->second;
-    assert(e.dirty && e.dram);
+    assert(e.dirty && e.dram());
     if (stop_flusher_) {
       // Closing: give up. The object stays readable until shutdown only.
       ++lost_writes_;
@@ -322,7 +340,7 @@ void Engine::RetryLocked(FlushItem item) {
       AddToLruLocked(e);
       return;
     }
-    item.block = arena_->Pin(e.dram);
+    item.block = arena_->Pin(e.dram());
   } else if (item.kind == FlushItem::Kind::kTombstone) {
     if (it != index_.end() && it->second.seq > item.seq) return;  // put again since
     if (stop_flusher_) {
@@ -383,7 +401,7 @@ bool Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
         pinned.emplace_back(e.key());
       } else {
         ClearFlashLocked(e);
-        if (!e.dram) {
+        if (!e.dram()) {
           EraseLocked(it);
           ++stats_.reclaimed_objects;
         }
@@ -485,7 +503,7 @@ Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
   for (const auto& [key, e] : index_) {
     if (e.segment_id == 0 || e.dirty) continue;
     cp.entries.push_back({std::string(key), EncodeRecordExt(e.meta.get()), e.seq, e.segment_id, e.record_offset,
-                          e.value_len, e.value_xxh3, e.created_ms, e.expires_ms});
+                          e.value_len(), e.value_xxh3, e.created_ms, e.expires_ms});
   }
   changes_since_checkpoint_ = 0;
   resume();  // the snapshot is taken; writers may go on while it is written out

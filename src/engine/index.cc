@@ -1,5 +1,7 @@
 #include "engine/index.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstdlib>
@@ -16,15 +18,26 @@ size_t GranulesFor(size_t key_len) { return (sizeof(Entry) + key_len + 7) / 8; }
 
 }  // namespace
 
+MappedMemory::MappedMemory(size_t bytes) {
+  if (bytes == 0) return;
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  data_ = p;
+  bytes_ = bytes;
+}
+
+MappedMemory::~MappedMemory() {
+  if (data_ != nullptr) ::munmap(data_, bytes_);
+}
+
 Index::~Index() {
-  for (uint64_t slot : slots_) {
-    if (Live(slot)) reinterpret_cast<Entry*>(slot & kPointerMask)->~Entry();
+  for (size_t pos = 0; pos < capacity_; ++pos) {
+    if (Live(slots_[pos])) EntryAt(pos)->~Entry();
   }
-  for (void* chunk : chunks_) std::free(chunk);
 }
 
 size_t Index::NextLive(size_t pos) const {
-  while (pos < slots_.size() && !Live(slots_[pos])) ++pos;
+  while (pos < capacity_ && !Live(slots_[pos])) ++pos;
   return pos;
 }
 
@@ -32,14 +45,14 @@ size_t Index::Home(uint64_t hash) const {
   // The high bits pick the slot (multiply-shift: any capacity, not only
   // powers of two); the low 16 are the tag.
   __extension__ using Uint128 = unsigned __int128;
-  return static_cast<size_t>((static_cast<Uint128>(hash) * slots_.size()) >> 64);
+  return static_cast<size_t>((static_cast<Uint128>(hash) * capacity_) >> 64);
 }
 
 Index::iterator Index::find(std::string_view key) const {
   if (size_ == 0) return end();
   const uint64_t hash = Xxh3(key.data(), key.size());
   const uint64_t tag = hash << kTagShift;
-  const size_t n = slots_.size();
+  const size_t n = capacity_;
   for (size_t pos = Home(hash), probes = 0; probes < n; ++probes, pos = pos + 1 == n ? 0 : pos + 1) {
     const uint64_t slot = slots_[pos];
     if (slot == kEmpty) break;
@@ -51,7 +64,7 @@ Index::iterator Index::find(std::string_view key) const {
 std::pair<Index::iterator, bool> Index::try_emplace(std::string_view key) {
   assert(!key.empty() && key.size() <= kIndexKeyPrefix + kMaxKeyBytes);
   if (auto it = find(key); it != end()) return {it, false};
-  if ((used_ + 1) * 100 > slots_.size() * kMaxLoadPercent) {
+  if ((used_ + 1) * 100 > capacity_ * kMaxLoadPercent) {
     // Full of live entries and tombstones: rebuild without the tombstones at
     // two thirds of the maximum load. That grows the table by half when it
     // holds no tombstones, and shrinks it when most entries were erased.
@@ -65,7 +78,7 @@ std::pair<Index::iterator, bool> Index::try_emplace(std::string_view key) {
   assert((ptr & ~kPointerMask) == 0 && ptr > kErased);
 
   const uint64_t hash = Xxh3(key.data(), key.size());
-  const size_t n = slots_.size();
+  const size_t n = capacity_;
   size_t pos = Home(hash);
   while (Live(slots_[pos])) pos = pos + 1 == n ? 0 : pos + 1;
   if (slots_[pos] == kEmpty) ++used_;
@@ -75,7 +88,7 @@ std::pair<Index::iterator, bool> Index::try_emplace(std::string_view key) {
 }
 
 void Index::erase(iterator it) {
-  assert(it.index_ == this && it.pos_ < slots_.size() && Live(slots_[it.pos_]));
+  assert(it.index_ == this && it.pos_ < capacity_ && Live(slots_[it.pos_]));
   Entry* e = EntryAt(it.pos_);
   slots_[it.pos_] = kErased;
   --size_;
@@ -84,14 +97,18 @@ void Index::erase(iterator it) {
 
 void Index::reserve(size_t objects) {
   const size_t capacity = objects * 100 / kMaxLoadPercent + 1;
-  if (capacity > slots_.size()) Rehash(capacity);
+  if (capacity > capacity_) Rehash(capacity);
 }
 
 void Index::Rehash(size_t capacity) {
-  std::vector<uint64_t> old(capacity, kEmpty);
-  old.swap(slots_);
-  const size_t n = slots_.size();
-  for (uint64_t slot : old) {
+  MappedMemory old = std::exchange(table_, MappedMemory(capacity * sizeof(uint64_t)));
+  const uint64_t* old_slots = slots_;
+  const size_t old_capacity = capacity_;
+  slots_ = static_cast<uint64_t*>(table_.data());  // zeroed: every slot kEmpty
+  capacity_ = capacity;
+  const size_t n = capacity_;
+  for (size_t i = 0; i < old_capacity; ++i) {
+    const uint64_t slot = old_slots[i];
     if (!Live(slot)) continue;
     const Entry* e = reinterpret_cast<const Entry*>(slot & kPointerMask);
     const std::string_view key = e->key();
@@ -112,10 +129,8 @@ void* Index::AllocateEntry(size_t bytes) {
   const size_t rounded = granules * kGranule;
   if (bump_left_ < rounded) {
     // The rest of the old chunk (under one entry) is left unused.
-    void* chunk = std::malloc(kChunkBytes);
-    if (chunk == nullptr) throw std::bad_alloc();
-    chunks_.push_back(chunk);
-    bump_ = static_cast<char*>(chunk);
+    chunks_.emplace_back(kChunkBytes);
+    bump_ = static_cast<char*>(chunks_.back().data());
     bump_left_ = kChunkBytes;
   }
   void* mem = bump_;
@@ -133,7 +148,7 @@ void Index::FreeEntry(Entry* e) {
 }
 
 uint64_t Index::memory_bytes() const {
-  return slots_.capacity() * sizeof(uint64_t) + chunks_.size() * kChunkBytes;
+  return table_.bytes() + chunks_.size() * kChunkBytes;
 }
 
 }  // namespace ctxstore::engine

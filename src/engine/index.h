@@ -30,6 +30,30 @@
 
 namespace ctxstore::engine {
 
+// Memory mapped straight from the kernel: zeroed, backed as it is touched,
+// and returned whole when freed. The index's large allocations stay out of
+// the malloc heap, where short-lived allocations would fragment around them
+// and keep freed pages resident.
+class MappedMemory {
+ public:
+  MappedMemory() = default;
+  explicit MappedMemory(size_t bytes);  // throws std::bad_alloc
+  ~MappedMemory();
+  MappedMemory(MappedMemory&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+  MappedMemory& operator=(MappedMemory&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
 class Index {
  public:
   struct KeyAndEntry {
@@ -79,7 +103,7 @@ class Index {
   Index& operator=(const Index&) = delete;
 
   iterator begin() const { return {this, NextLive(0)}; }
-  iterator end() const { return {this, slots_.size()}; }
+  iterator end() const { return {this, capacity_}; }
   iterator find(std::string_view key) const;
   // The entry of `key`, inserted (default fields) when absent; .second is
   // true when it was inserted. Keys are at most kIndexKeyPrefix + kMaxKeyBytes.
@@ -109,16 +133,19 @@ class Index {
   void* AllocateEntry(size_t bytes);
   void FreeEntry(Entry* e);
 
-  std::vector<uint64_t> slots_;
+  MappedMemory table_;
+  uint64_t* slots_ = nullptr;  // table_'s slots
+  size_t capacity_ = 0;        // slots
   size_t size_ = 0;  // live entries
   size_t used_ = 0;  // live entries and tombstones
 
   // Entry storage.
-  std::vector<void*> chunks_;
+  std::vector<MappedMemory> chunks_;
   char* bump_ = nullptr;  // the free tail of the newest chunk
   size_t bump_left_ = 0;
   // Freed entries by size in granules, each linked through its first bytes.
-  void* free_by_class_[(sizeof(Entry) + kIndexKeyPrefix + kMaxKeyBytes) / kGranule + 1] = {};
+  void* free_by_class_[(sizeof(Entry) + kIndexKeyPrefix + kMaxKeyBytes + kGranule - 1) / kGranule +
+                      1] = {};
 };
 
 }  // namespace ctxstore::engine

@@ -10,11 +10,11 @@ ObjectInfo MakeInfo(std::string_view user_key, const Entry& e) {
   ObjectInfo info;
   info.key = std::string(user_key);
   info.namespace_id = e.namespace_id;
-  info.value_len = e.value_len;
+  info.value_len = e.value_len();
   info.value_xxh3 = e.value_xxh3;
   info.created_ms = e.created_ms;
   info.expires_ms = e.expires_ms;
-  info.in_dram = static_cast<bool>(e.dram);
+  info.in_dram = static_cast<bool>(e.dram());
   info.on_flash = e.segment_id != 0;
   info.durable = info.on_flash && !e.dirty;
   if (e.meta) info.meta = *e.meta;

@@ -56,7 +56,7 @@ void Engine::InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, O
   e.Reset();
   e.seq = h.seq;
   e.namespace_id = IndexKeyNamespace(it->first);
-  e.value_len = h.value_len;
+  e.set_value_len(h.value_len);
   e.value_xxh3 = h.value_xxh3;
   e.created_ms = h.created_ms;
   e.expires_ms = h.expires_ms;

@@ -530,6 +530,7 @@ awaitable<bool> Connection::HandleStats() {
       {"dram_bytes", s.dram_bytes},
       {"dram_capacity_bytes", s.dram_capacity_bytes},
       {"dram_populated_bytes", s.dram_populated_bytes},
+      {"index_bytes", s.index_bytes},
       {"dirty_objects", s.dirty_objects},
       {"flash_objects", s.flash_objects},
       {"flash_bytes", s.flash_bytes},

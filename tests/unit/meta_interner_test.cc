@@ -56,7 +56,7 @@ TEST(MetaInternerTest, MetadataWithOtherFieldsIsNeverShared) {
 
 TEST(MetaInternerTest, WritersNoObjectUsesAreForgottenAtTheBound) {
   MetaInterner interner;
-  std::vector<std::shared_ptr<const ObjectMeta>> held;
+  std::vector<MetaRef> held;
   // Fill the table with writers nobody holds, then one past the bound.
   for (int i = 0; i < 5000; ++i) (void)interner.Make(WriterOnly(Name("w", i)));
   EXPECT_LE(interner.size(), 4096u);
