@@ -14,6 +14,10 @@ uint64_t Xxh3(const void* data, size_t len) {
   return XXH3_64bits(data, len);
 }
 
+uint64_t Xxh3(const void* data, size_t len, uint64_t seed) {
+  return XXH3_64bits_withSeed(data, len, seed);
+}
+
 Xxh3Stream::Xxh3Stream() : state_(XXH3_createState()) {
   XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));
 }

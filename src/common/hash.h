@@ -8,6 +8,7 @@
 namespace ctxstore {
 
 uint64_t Xxh3(const void* data, size_t len);
+uint64_t Xxh3(const void* data, size_t len, uint64_t seed);
 
 // Incremental XXH3-64 for data that arrives in pieces.
 class Xxh3Stream {

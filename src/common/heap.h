@@ -24,11 +24,11 @@ inline void ReturnFreeHeapToOs() {
 // tables being rebuilt) come from the heaps, and a thread's heap keeps up to
 // that much free memory at its top for good, where malloc_trim does not
 // reach. Fixed thresholds keep large blocks mmapped (returned when freed) and
-// heap tops trimmed past 4 MiB.
+// heap tops trimmed past 1 MiB.
 inline void TuneHeapForServer() {
 #if defined(__GLIBC__)
   ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 1 << 20);
 #endif
 }
 

@@ -286,7 +286,7 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
     if (opts.group) {
       if (auto g = groups_.find(ikey); g != groups_.end()) {
         for (Entry* e : g->second) {
-          if (!ExpiredLocked(*e)) members.push_back(std::string(IndexKeyUserKey(e->key())));
+          if (!ExpiredLocked(*e)) members.emplace_back(e->user_key());
         }
       }
     } else {

@@ -60,7 +60,7 @@ Engine::PinState Engine::PinStateLocked(const Entry& e) const {
     if (rule.expires_ms == 0) forever = true;
     state.expires_ms = std::max(state.expires_ms, rule.expires_ms);
   };
-  if (auto it = key_pins_.find(e.key()); it != key_pins_.end()) apply(it->second);
+  if (auto it = key_pins_.find(e.index_key().view()); it != key_pins_.end()) apply(it->second);
   if (e.meta && !e.meta->group.empty() && !group_pins_.empty()) {
     auto it = group_pins_.find(IndexKey(e.namespace_id, e.meta->group).view());
     if (it != group_pins_.end()) apply(it->second);
@@ -78,11 +78,11 @@ void Engine::AttachLocked(Entry& e) {
   // The user key alone (policies are per namespace): the offline simulator
   // computes the same hash from a block's key, so that hash-based policies
   // (Bloom filters) make the same mistakes online and offline.
-  e.key_hash = PolicyKeyHash(IndexKeyUserKey(e.key()));
+  e.key_hash = PolicyKeyHash(e.user_key());
   ns->policy->Insert(&e);
   if (e.expires_ms != 0) {
     ++ttl_objects_;
-    expiry_.push({e.expires_ms, e.seq, std::string(e.key())});
+    expiry_.push({e.expires_ms, e.seq, e.index_key().str()});
   }
   if (!e.meta) return;
   if (!e.meta->group.empty()) {
@@ -152,7 +152,7 @@ Status Engine::MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* kee
                              FormatSize(ns.bytes) + " of its " + FormatSize(ns.config.quota_bytes) +
                              " quota in pinned or leased objects");
     }
-    std::string key(static_cast<Entry*>(node)->key());
+    std::string key = static_cast<Entry*>(node)->index_key().str();
     EraseLocked(index_.find(key));
     EnqueueTombstoneLocked(key, nullptr);
     ++ns.evictions;
@@ -194,8 +194,7 @@ void Engine::MaintainLocked() {
     std::vector<ExpiryItem> live;
     live.reserve(ttl_objects_);
     for (const auto& [key, e] : index_) {
-      if (e.expires_ms != 0 && e.attached)
-        live.push_back({e.expires_ms, e.seq, std::string(key)});
+      if (e.expires_ms != 0 && e.attached) live.push_back({e.expires_ms, e.seq, e.index_key().str()});
     }
     expiry_ = decltype(expiry_)(std::greater<>(), std::move(live));
   }
@@ -238,7 +237,7 @@ Status Engine::ReleaseLease(uint32_t ns, uint64_t lease_id) {
 }
 
 bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
-  const std::string key(e.key());
+  const std::string key = e.index_key().str();
   const uint64_t seq = e.seq, len = e.value_len(), xxh3 = e.value_xxh3;
   // A private copy of the value: the flusher cannot wait for DRAM (it is
   // what frees it), and the entry stays clean and readable meanwhile.
@@ -297,7 +296,7 @@ Result<uint64_t> Engine::DeleteGroup(uint32_t ns, std::string_view group) {
   auto g = groups_.find(IndexKey(ns, group).str());
   if (g == groups_.end()) return uint64_t{0};
   std::vector<std::string> keys;
-  for (Entry* e : g->second) keys.emplace_back(e->key());
+  for (Entry* e : g->second) keys.push_back(e->index_key().str());
   uint64_t deleted = 0;
   for (const std::string& key : keys) {
     auto it = index_.find(key);

@@ -165,7 +165,7 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
       ++stats_.evictions_dram;
       if (victim->segment_id == 0) {
         // Not on flash (its segment was reclaimed or failed): eviction drops it.
-        EraseLocked(index_.find(victim->key()));
+        EraseLocked(index_.find(victim->index_key().view()));
       } else {
         SetDramLocked(*victim, nullptr);
       }
@@ -430,7 +430,7 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
     e->leased = true;
     ++hold.leases;
     hold.until_ms = std::max(hold.until_ms, lease.expires_ms);
-    lease.objects.emplace_back(e->key(), e->seq);
+    lease.objects.emplace_back(e->index_key().str(), e->seq);
   }
   // Ids are random, so that one client cannot guess another's.
   do {

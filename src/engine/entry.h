@@ -59,14 +59,14 @@ inline std::string_view IndexKeyUserKey(std::string_view index_key) {
   return index_key.substr(kIndexKeyPrefix);
 }
 
-// One object in the index. Its index key follows it in memory (see Index),
+// One object in the index. Its user key follows it in memory (see Index),
 // and it is its namespace policy's node (Engine::AttachLocked links it).
 // Fields are ordered to pack: the small ones fill PolicyNode's tail padding.
 // Leases and parent links live in side tables: only objects that have them
 // pay for them.
 struct Entry : PolicyNode {
   uint8_t lru_level = 0;  // which DRAM list (the namespace priority when added)
-  uint16_t key_len = 0;   // the index key's bytes follow the entry
+  uint16_t key_len = 0;   // the user key's bytes follow the entry
   bool dirty : 1 = false;     // not yet durable: queued, or written but not synced
   bool on_lru : 1 = false;    // on lru_[lru_level] (iff resident and clean)
   bool attached : 1 = false;  // linked into its namespace (AttachLocked)
@@ -93,13 +93,17 @@ struct Entry : PolicyNode {
     if (dram_page_plus_one == 0) return DramRef{};
     return DramRef{dram_page_plus_one - 1, static_cast<uint32_t>(Arena::PagesFor(value_len()))};
   }
-  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
-  // Every field back to its default but the key, for a new version.
+  // The client's key; with namespace_id, the object's identity.
+  std::string_view user_key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
+  IndexKey index_key() const { return IndexKey(namespace_id, user_key()); }
+  // Every field back to its default but the identity, for a new version.
   void Reset() {
     assert(dram_page_plus_one == 0 && "the engine releases an entry's DRAM block first");
     const uint16_t len = key_len;
+    const uint32_t ns = namespace_id;
     *this = Entry{};
     key_len = len;
+    namespace_id = ns;
   }
 };
 #if defined(__x86_64__) || defined(__aarch64__)

@@ -113,9 +113,7 @@ void Engine::FlusherLoop() {
       queued_since_heap_trim_ = 0;
       last_heap_trim_ms_ = now;
       lock.unlock();
-      const auto t0 = std::chrono::steady_clock::now();
       ReturnFreeHeapToOs();
-      spdlog::warn("DEBUG heap trim took {} us", std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
       lock.lock();
     }
     if (stop_flusher_ && queue_.empty()) break;
@@ -398,7 +396,7 @@ bool Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
     Entry& e = it->second;
     if (e.segment_id == id) {
       if (PinStateLocked(e).pinned) {
-        pinned.emplace_back(e.key());
+        pinned.push_back(e.index_key().str());
       } else {
         ClearFlashLocked(e);
         if (!e.dram()) {
@@ -502,8 +500,9 @@ Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
   cp.entries.reserve(stats_.flash_objects);
   for (const auto& [key, e] : index_) {
     if (e.segment_id == 0 || e.dirty) continue;
-    cp.entries.push_back({std::string(key), EncodeRecordExt(e.meta.get()), e.seq, e.segment_id, e.record_offset,
-                          e.value_len(), e.value_xxh3, e.created_ms, e.expires_ms});
+    cp.entries.push_back({e.index_key().str(), EncodeRecordExt(e.meta.get()), e.seq, e.segment_id,
+                          e.record_offset, e.value_len(), e.value_xxh3, e.created_ms,
+                          e.expires_ms});
   }
   changes_since_checkpoint_ = 0;
   resume();  // the snapshot is taken; writers may go on while it is written out

@@ -41,6 +41,10 @@ size_t Index::NextLive(size_t pos) const {
   return pos;
 }
 
+uint64_t Index::Hash(uint32_t ns, std::string_view user_key) {
+  return Xxh3(user_key.data(), user_key.size(), ns);
+}
+
 size_t Index::Home(uint64_t hash) const {
   // The high bits pick the slot (multiply-shift: any capacity, not only
   // powers of two); the low 16 are the tag.
@@ -48,22 +52,28 @@ size_t Index::Home(uint64_t hash) const {
   return static_cast<size_t>((static_cast<Uint128>(hash) * capacity_) >> 64);
 }
 
-Index::iterator Index::find(std::string_view key) const {
-  if (size_ == 0) return end();
-  const uint64_t hash = Xxh3(key.data(), key.size());
+Index::iterator Index::find(std::string_view index_key) const {
+  if (size_ == 0 || index_key.size() <= kIndexKeyPrefix) return end();
+  const uint32_t ns = IndexKeyNamespace(index_key);
+  const std::string_view key = IndexKeyUserKey(index_key);
+  const uint64_t hash = Hash(ns, key);
   const uint64_t tag = hash << kTagShift;
   const size_t n = capacity_;
   for (size_t pos = Home(hash), probes = 0; probes < n; ++probes, pos = pos + 1 == n ? 0 : pos + 1) {
     const uint64_t slot = slots_[pos];
     if (slot == kEmpty) break;
-    if (Live(slot) && (slot & ~kPointerMask) == tag && EntryAt(pos)->key() == key) return {this, pos};
+    if (!Live(slot) || (slot & ~kPointerMask) != tag) continue;
+    const Entry* e = EntryAt(pos);
+    if (e->namespace_id == ns && e->user_key() == key) return {this, pos};
   }
   return end();
 }
 
-std::pair<Index::iterator, bool> Index::try_emplace(std::string_view key) {
-  assert(!key.empty() && key.size() <= kIndexKeyPrefix + kMaxKeyBytes);
-  if (auto it = find(key); it != end()) return {it, false};
+std::pair<Index::iterator, bool> Index::try_emplace(std::string_view index_key) {
+  assert(index_key.size() > kIndexKeyPrefix && index_key.size() <= kIndexKeyPrefix + kMaxKeyBytes);
+  if (auto it = find(index_key); it != end()) return {it, false};
+  const uint32_t ns = IndexKeyNamespace(index_key);
+  const std::string_view key = IndexKeyUserKey(index_key);
   if ((used_ + 1) * 100 > capacity_ * kMaxLoadPercent) {
     // Full of live entries and tombstones: rebuild without the tombstones at
     // two thirds of the maximum load. That grows the table by half when it
@@ -73,11 +83,12 @@ std::pair<Index::iterator, bool> Index::try_emplace(std::string_view key) {
   void* mem = AllocateEntry(sizeof(Entry) + key.size());
   Entry* e = new (mem) Entry();
   e->key_len = static_cast<uint16_t>(key.size());
+  e->namespace_id = ns;
   std::memcpy(reinterpret_cast<char*>(e + 1), key.data(), key.size());
   const uint64_t ptr = reinterpret_cast<uint64_t>(e);
   assert((ptr & ~kPointerMask) == 0 && ptr > kErased);
 
-  const uint64_t hash = Xxh3(key.data(), key.size());
+  const uint64_t hash = Hash(ns, key);
   const size_t n = capacity_;
   size_t pos = Home(hash);
   while (Live(slots_[pos])) pos = pos + 1 == n ? 0 : pos + 1;
@@ -111,8 +122,7 @@ void Index::Rehash(size_t capacity) {
     const uint64_t slot = old_slots[i];
     if (!Live(slot)) continue;
     const Entry* e = reinterpret_cast<const Entry*>(slot & kPointerMask);
-    const std::string_view key = e->key();
-    size_t pos = Home(Xxh3(key.data(), key.size()));
+    size_t pos = Home(Hash(e->namespace_id, e->user_key()));
     while (slots_[pos] != kEmpty) pos = pos + 1 == n ? 0 : pos + 1;
     slots_[pos] = slot;
   }

@@ -10,7 +10,8 @@
 //           +-- bits 47..0:  Entry* (x86-64 and AArch64 user pointers fit)
 //                            0 = empty, 1 = erased (a tombstone)
 //
-//   entry:  [Entry fields ...][key bytes (Entry::key_len)]
+//   entry:  [Entry fields ...][user key bytes (Entry::key_len)]
+//           (the namespace id is a field: IndexKey's prefix is not stored)
 //           carved from 1 MiB chunks in 8-byte size classes, freed entries
 //           reused by the next entry of the same size
 //
@@ -57,7 +58,7 @@ class MappedMemory {
 class Index {
  public:
   struct KeyAndEntry {
-    std::string_view first;  // the index key (namespace + key)
+    std::string_view first;  // the user key (Entry::user_key; the namespace is second.namespace_id)
     Entry& second;
   };
 
@@ -72,7 +73,7 @@ class Index {
     iterator() = default;
     KeyAndEntry operator*() const {
       Entry* e = index_->EntryAt(pos_);
-      return {e->key(), *e};
+      return {e->user_key(), *e};
     }
     struct Arrow {
       KeyAndEntry kv;
@@ -104,10 +105,11 @@ class Index {
 
   iterator begin() const { return {this, NextLive(0)}; }
   iterator end() const { return {this, capacity_}; }
-  iterator find(std::string_view key) const;
-  // The entry of `key`, inserted (default fields) when absent; .second is
-  // true when it was inserted. Keys are at most kIndexKeyPrefix + kMaxKeyBytes.
-  std::pair<iterator, bool> try_emplace(std::string_view key);
+  // Both take an index key (IndexKey: namespace id, then the user key).
+  iterator find(std::string_view index_key) const;
+  // The entry of the key, inserted (default fields but namespace_id and the
+  // key) when absent; .second is true when it was inserted.
+  std::pair<iterator, bool> try_emplace(std::string_view index_key);
   void erase(iterator it);  // destroys the entry
   size_t size() const { return size_; }
   void reserve(size_t objects);
@@ -128,6 +130,7 @@ class Index {
   static bool Live(uint64_t slot) { return slot > kErased; }
   Entry* EntryAt(size_t pos) const { return reinterpret_cast<Entry*>(slots_[pos] & kPointerMask); }
   size_t NextLive(size_t pos) const;
+  static uint64_t Hash(uint32_t ns, std::string_view user_key);
   size_t Home(uint64_t hash) const;  // the first slot to probe
   void Rehash(size_t capacity);
   void* AllocateEntry(size_t bytes);
@@ -144,8 +147,7 @@ class Index {
   char* bump_ = nullptr;  // the free tail of the newest chunk
   size_t bump_left_ = 0;
   // Freed entries by size in granules, each linked through its first bytes.
-  void* free_by_class_[(sizeof(Entry) + kIndexKeyPrefix + kMaxKeyBytes + kGranule - 1) / kGranule +
-                      1] = {};
+  void* free_by_class_[(sizeof(Entry) + kMaxKeyBytes + kGranule - 1) / kGranule + 1] = {};
 };
 
 }  // namespace ctxstore::engine

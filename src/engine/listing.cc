@@ -34,7 +34,7 @@ Result<ObjectInfo> Engine::Stat(uint32_t ns, std::string_view key) {
 }
 
 ObjectInfo Engine::InfoLocked(const Entry& e) const {
-  ObjectInfo info = MakeInfo(IndexKeyUserKey(e.key()), e);
+  ObjectInfo info = MakeInfo(e.user_key(), e);
   PinState pin = PinStateLocked(e);
   info.pinned = pin.pinned;
   info.pin_dram = pin.dram;
@@ -59,7 +59,7 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
   std::vector<const Entry*> found;
   auto consider = [&](const Entry& e) {
     if (e.namespace_id != ns || ExpiredLocked(e)) return;
-    std::string_view key = IndexKeyUserKey(e.key());
+    std::string_view key = e.user_key();
     if (!key.starts_with(opts.prefix)) return;
     if (!opts.cursor.empty() && key <= opts.cursor) return;
     if (!opts.group.empty() && (!e.meta || e.meta->group != opts.group)) return;
@@ -73,7 +73,7 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
   } else {
     for (const auto& [ikey, e] : index_) consider(e);
   }
-  auto by_key = [](const Entry* a, const Entry* b) { return a->key() < b->key(); };
+  auto by_key = [](const Entry* a, const Entry* b) { return a->user_key() < b->user_key(); };
   size_t take = std::min<size_t>(found.size(), opts.limit);
   std::partial_sort(found.begin(), found.begin() + take, found.end(), by_key);
   ListPage page;

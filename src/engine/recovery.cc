@@ -55,7 +55,6 @@ void Engine::InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, O
   ClearFlashLocked(e);
   e.Reset();
   e.seq = h.seq;
-  e.namespace_id = IndexKeyNamespace(it->first);
   e.set_value_len(h.value_len);
   e.value_xxh3 = h.value_xxh3;
   e.created_ms = h.created_ms;

@@ -29,8 +29,10 @@ TEST(IndexTest, FindsWhatWasInsertedAndNothingElse) {
   auto [it, inserted] = index.try_emplace(KeyOf(1, "a"));
   ASSERT_TRUE(inserted);
   it->second.seq = 7;
-  EXPECT_EQ(it->first, KeyOf(1, "a"));
-  EXPECT_EQ(it->second.key(), KeyOf(1, "a"));
+  EXPECT_EQ(it->first, "a");
+  EXPECT_EQ(it->second.user_key(), "a");
+  EXPECT_EQ(it->second.namespace_id, 1u);
+  EXPECT_EQ(it->second.index_key().str(), KeyOf(1, "a"));
   // The same key in another namespace is another object.
   EXPECT_EQ(index.find(KeyOf(2, "a")), index.end());
   auto again = index.try_emplace(KeyOf(1, "a"));
@@ -56,7 +58,7 @@ TEST(IndexTest, KeysOfEveryLengthUpToTheMaximum) {
     ASSERT_NE(it, index.end()) << len;
     EXPECT_EQ(it->second.seq, len);
     EXPECT_EQ(&it->second, entries[len - 1]) << "entries never move";
-    EXPECT_EQ(it->second.key().size(), kIndexKeyPrefix + len);
+    EXPECT_EQ(it->second.user_key(), key);
   }
 }
 
@@ -111,7 +113,7 @@ TEST(IndexTest, RandomizedAgainstAModel) {
         std::set<std::string> seen;
         for (auto it = index.begin(); it != index.end();) {
           auto next = std::next(it);
-          std::string k(it->first);
+          std::string k = it->second.index_key().str();
           ASSERT_TRUE(seen.insert(k).second) << "visited twice";
           if (rng() % 3 == 0) {
             index.erase(it);
@@ -123,9 +125,11 @@ TEST(IndexTest, RandomizedAgainstAModel) {
       }
     }
     size_t visited = 0;
-    for (const auto& [key, e] : index) {
-      ASSERT_TRUE(model.contains(std::string(key)));
-      EXPECT_EQ(e.seq, model[std::string(key)].first);
+    for (const auto& [user_key, e] : index) {
+      const std::string key = e.index_key().str();
+      EXPECT_EQ(user_key, e.user_key());
+      ASSERT_TRUE(model.contains(key));
+      EXPECT_EQ(e.seq, model[key].first);
       ++visited;
     }
     EXPECT_EQ(visited, model.size());
