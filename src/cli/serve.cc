@@ -240,7 +240,7 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--max-value", flags->max_value, "Largest value accepted")->capture_default_str();
   cmd->add_option("--segment-size", flags->segment_size,
-                  "Segment file size (default: disk/16, 1 MiB..256 MiB)");
+                  "Segment file size (default: disk/16, 1 MiB..256 MiB; at most 1 GiB)");
   cmd->add_option("--sync-interval", flags->sync_interval,
                   "Longest time written data stays unsynced")
       ->capture_default_str();
