@@ -240,6 +240,9 @@ TEST_F(ClientTest, StatsJsonCountsObjects) {
   ASSERT_TRUE(stats.is_object()) << *body;
   ASSERT_TRUE(stats.contains("objects")) << *body;
   EXPECT_EQ(stats["objects"].get<uint64_t>(), 5u) << *body;
+  // The index's table and its first 1 MiB slab of entries.
+  ASSERT_TRUE(stats.contains("index_bytes")) << *body;
+  EXPECT_GT(stats["index_bytes"].get<uint64_t>(), uint64_t{1} << 20) << *body;
 }
 
 TEST_F(ClientTest, ManyThreadsShareOneClient) {
