@@ -30,7 +30,7 @@ namespace ctxstore::engine {
 struct PolicyNode {
   PolicyNode* prev = nullptr;
   PolicyNode* next = nullptr;
-  uint32_t key_hash = 0;  // identity for ghost lists (KeyHash32 of the key)
+  uint32_t key_hash = 0;  // identity for ghost lists (PolicyKeyHash of the key)
   uint32_t bytes = 0;     // charged size
   uint8_t queue = 0;      // policy-private: which list the node is on (0 = none)
   uint8_t freq = 0;       // policy-private: evidence of reuse
