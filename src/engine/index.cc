@@ -56,7 +56,11 @@ Index::iterator Index::find(std::string_view index_key) const {
   if (size_ == 0 || index_key.size() <= kIndexKeyPrefix) return end();
   const uint32_t ns = IndexKeyNamespace(index_key);
   const std::string_view key = IndexKeyUserKey(index_key);
-  const uint64_t hash = Hash(ns, key);
+  return {this, FindSlot(ns, key, Hash(ns, key))};
+}
+
+size_t Index::FindSlot(uint32_t ns, std::string_view key, uint64_t hash) const {
+  if (size_ == 0) return capacity_;
   const uint64_t tag = hash << kTagShift;
   const size_t n = capacity_;
   for (size_t pos = Home(hash), probes = 0; probes < n; ++probes, pos = pos + 1 == n ? 0 : pos + 1) {
@@ -64,16 +68,17 @@ Index::iterator Index::find(std::string_view index_key) const {
     if (slot == kEmpty) break;
     if (!Live(slot) || (slot & ~kPointerMask) != tag) continue;
     const Entry* e = EntryAt(pos);
-    if (e->namespace_id == ns && e->user_key() == key) return {this, pos};
+    if (e->namespace_id == ns && e->user_key() == key) return pos;
   }
-  return end();
+  return capacity_;
 }
 
 std::pair<Index::iterator, bool> Index::try_emplace(std::string_view index_key) {
   assert(index_key.size() > kIndexKeyPrefix && index_key.size() <= kIndexKeyPrefix + kMaxKeyBytes);
-  if (auto it = find(index_key); it != end()) return {it, false};
   const uint32_t ns = IndexKeyNamespace(index_key);
   const std::string_view key = IndexKeyUserKey(index_key);
+  const uint64_t hash = Hash(ns, key);  // once: the lookup and the insert share it
+  if (size_t pos = FindSlot(ns, key, hash); pos != capacity_) return {{this, pos}, false};
   if ((used_ + 1) * 100 > capacity_ * kMaxLoadPercent) {
     // Full of live entries and tombstones: rebuild without the tombstones at
     // two thirds of the maximum load. That grows the table by half when it
@@ -88,7 +93,6 @@ std::pair<Index::iterator, bool> Index::try_emplace(std::string_view index_key) 
   const uint64_t ptr = reinterpret_cast<uint64_t>(e);
   assert((ptr & ~kPointerMask) == 0 && ptr > kErased);
 
-  const uint64_t hash = Hash(ns, key);
   const size_t n = capacity_;
   size_t pos = Home(hash);
   while (Live(slots_[pos])) pos = pos + 1 == n ? 0 : pos + 1;

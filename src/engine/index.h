@@ -132,6 +132,8 @@ class Index {
   size_t NextLive(size_t pos) const;
   static uint64_t Hash(uint32_t ns, std::string_view user_key);
   size_t Home(uint64_t hash) const;  // the first slot to probe
+  // The key's slot, or capacity_ when it is absent.
+  size_t FindSlot(uint32_t ns, std::string_view key, uint64_t hash) const;
   void Rehash(size_t capacity);
   void* AllocateEntry(size_t bytes);
   void FreeEntry(Entry* e);
