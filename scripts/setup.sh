@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build pkg-config
   libasio-dev liburing-dev libxxhash-dev libcli11-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libtomlplusplus-dev libgtest-dev
+  nlohmann-json3-dev libtomlplusplus-dev libgtest-dev libssl-dev openssl
   libhiredis-dev redis-server fio iperf3 gnuplot-nox
 )
 

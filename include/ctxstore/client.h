@@ -32,8 +32,14 @@ struct ClientOptions {
   uint32_t max_idle_connections = 16;  // kept open in the pool for reuse
   bool verify_checksums = true;        // check each GET's XXH3 before returning bytes
   // Every key op runs in this namespace. One the server does not know makes
-  // Connect fail with kNotFound.
-  std::string namespace_name = "default";
+  // Connect fail with kNotFound (kUnauthorized for a token of another
+  // namespace, whether it exists or not). Empty: the token's namespace, or
+  // "default" for an admin token.
+  std::string namespace_name;
+  // Access token ("ctx_..."), sent at HELLO. Empty: none, which only a
+  // server started with --no-auth accepts. A bad or revoked token fails
+  // calls with kUnauthorized.
+  std::string token;
 };
 
 struct PutOptions {
@@ -130,6 +136,20 @@ struct NamespaceInfo {
   uint64_t evictions = 0;  // objects evicted to keep the namespace within its quota
 };
 
+// An access token as TOKEN_LIST shows it (never the secret).
+struct TokenInfo {
+  std::string id;              // 16 hex digits: also the writer of the objects it stores
+  std::string role;            // "read", "write" or "admin"
+  std::string namespace_name;  // "*" for admin tokens
+  std::string label;
+  uint64_t created_ms = 0;
+};
+
+struct CreatedToken {
+  TokenInfo info;
+  std::string token;  // the secret; the server keeps only its hash
+};
+
 struct ServerInfo {
   uint16_t protocol_version = 0;
   uint64_t max_value_bytes = 0;
@@ -209,6 +229,14 @@ class Client {
   Status SetNamespace(std::string_view name, const NamespaceSpec& spec);
   Result<std::vector<NamespaceInfo>> ListNamespaces();
   Status DeleteNamespace(std::string_view name);
+
+  // Token admin (an admin token only). role is "read" or "write" with a
+  // namespace, or "admin" with none ("" or "*"). Revoking a token ends
+  // the connections that use it at their next request.
+  Result<CreatedToken> CreateToken(std::string_view role, std::string_view namespace_name,
+                                   std::string_view label = {});
+  Result<std::vector<TokenInfo>> ListTokens();
+  Status RevokeToken(std::string_view id);
 
   // Returns once everything acknowledged before it is on flash and synced.
   Status Flush();

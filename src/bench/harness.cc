@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 Status WaitUntilWarm(const StoreServer& server, uint64_t timeout_ms) {
   ClientOptions o;
   o.port = server.port;
+  o.token = server.token;
   o.client_name = "bench-warmup";
   auto client = Client::Connect(o);
   if (!client.ok()) return client.status();
@@ -72,6 +73,9 @@ Result<StoreServer> StartStoreServer(const BenchContext& ctx, const std::string&
     return Status(s.code(), "ctxstore server '" + name + "': " + s.message() +
                                 " (log: " + server.log_path + ")");
   }
+  // Written before the server listens: the benchmarks pay what clients pay.
+  std::ifstream token_file(server.data_dir + "/admin.token");
+  std::getline(token_file, server.token);
   return server;
 }
 

@@ -55,6 +55,7 @@ struct StoreServer {
   uint16_t port = 0;
   std::string data_dir;
   std::string log_path;
+  std::string token;  // the admin token the server wrote to its data dir
 };
 
 // Starts `ctxstore serve --data-dir DATA --listen 127.0.0.1:PORT

@@ -171,6 +171,7 @@ Result<Online> ReplayOnline(const BenchContext& ctx, const Trace& trace, const s
 
   ClientOptions co;
   co.port = server.port;
+  co.token = server.token;
   co.client_name = "bench-replay";
   auto admin = Client::Connect(co);
   if (!admin.ok()) return admin.status();

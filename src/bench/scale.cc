@@ -56,9 +56,10 @@ std::string ScaleValue(uint64_t i) {
   return v;
 }
 
-Result<std::unique_ptr<Client>> ConnectTo(uint16_t port) {
+Result<std::unique_ptr<Client>> ConnectTo(const StoreServer& server) {
   ClientOptions o;
-  o.port = port;
+  o.port = server.port;
+  o.token = server.token;
   o.client_name = "bench-scale";
   return Client::Connect(o);
 }
@@ -164,7 +165,7 @@ Result<Restart> TimedRestart(const BenchContext& ctx, const std::vector<std::str
   auto started = StartStoreServer(ctx, "scale", args, data_dir);
   if (!started.ok()) return started.status();
   *server = std::move(*started);
-  auto client = ConnectTo(server->port);
+  auto client = ConnectTo(*server);
   if (!client.ok()) return client.status();
   auto last = (*client)->Get(ScaleKey(n - 1));
   out.seconds = SecondsSince(t0);
@@ -216,7 +217,7 @@ Status MeasureCount(BenchContext& ctx, uint64_t n, nlohmann::json& row) {
   StoreServer server = std::move(*started);
   uint64_t rss_empty = 0;
   {
-    auto client = ConnectTo(server.port);
+    auto client = ConnectTo(server);
     if (!client.ok()) return client.status();
     auto empty = SettledRssAnon(server.process->pid());
     if (!empty.ok()) return empty.status();

@@ -28,11 +28,12 @@ std::vector<uint8_t> MakeValue(uint64_t bytes, uint64_t seed) {
   return v;
 }
 
-Result<std::vector<std::unique_ptr<Client>>> Connect(uint16_t port, uint32_t n) {
+Result<std::vector<std::unique_ptr<Client>>> Connect(const StoreServer& server, uint32_t n) {
   std::vector<std::unique_ptr<Client>> clients;
   for (uint32_t i = 0; i < n; ++i) {
     ClientOptions o;
-    o.port = port;
+    o.port = server.port;
+    o.token = server.token;
     o.client_name = "ctxstore-bench";
     o.max_idle_connections = 1;
     Result<std::unique_ptr<Client>> c = Client::Connect(o);
@@ -137,7 +138,7 @@ nlohmann::json RunDataPath(BenchContext& ctx) {
     return out;
   }
   out["server_args"] = args;
-  auto clients = Connect(server->port, MaxOf(ctx.connections));
+  auto clients = Connect(*server, MaxOf(ctx.connections));
   if (!clients.ok()) {
     out["error"] = clients.status().ToString();
     return out;
@@ -185,7 +186,7 @@ nlohmann::json RunFlash(BenchContext& ctx) {
   if (!server.ok()) return {{"error", server.status().ToString()}};
   if (Status warm = WaitUntilWarm(*server); !warm.ok()) return {{"error", warm.ToString()}};
   out["server_args"] = args;
-  auto clients = Connect(server->port, conns);
+  auto clients = Connect(*server, conns);
   if (!clients.ok()) return {{"error", clients.status().ToString()}};
 
   ctx.progress->Step("sustained sync PUT 4 MiB x" + std::to_string(conns));
@@ -236,7 +237,7 @@ nlohmann::json RunSmallOps(BenchContext& ctx) {
   Result<StoreServer> server = StartStoreServer(ctx, "small", {"--memory", "256MiB"});
   if (!server.ok()) return {{"error", server.status().ToString()}};
   if (Status warm = WaitUntilWarm(*server); !warm.ok()) return {{"error", warm.ToString()}};
-  auto clients = Connect(server->port, 1);
+  auto clients = Connect(*server, 1);
   if (!clients.ok()) return {{"error", clients.status().ToString()}};
   Client& c = *(*clients)[0];
   std::vector<std::string> keys;

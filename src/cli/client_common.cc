@@ -1,7 +1,11 @@
 // Helpers shared by the client subcommands.
 #include "cli/client_common.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -52,6 +56,9 @@ int Fail(const Status& st, std::string_view key) {
     case StatusCode::kExists:
       PrintError("exists: " + std::string(key));
       return kExitError;
+    case StatusCode::kUnauthorized:
+      PrintError(st.ToString());
+      return kExitUnauthorized;
     default:
       PrintError(st.ToString());
       return kExitError;
@@ -70,6 +77,7 @@ int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client) {
   options.client_name = "ctxstore-cli";
   options.max_idle_connections = 1;
   options.namespace_name = conn.ns;
+  options.token = ResolveToken(conn);
   auto connected = Client::Connect(options);
   if (!connected.ok()) {
     // An unknown namespace is a "not found" like a key in it would be.
@@ -81,6 +89,36 @@ int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client) {
   }
   *client = std::move(*connected);
   return kExitOk;
+}
+
+std::string ResolveToken(const ConnectionArgs& conn) {
+  if (!conn.token.empty()) return conn.token;
+  if (const char* env = std::getenv("CTXSTORE_TOKEN"); env != nullptr && *env != '\0') return env;
+  std::ifstream file(conn.data_dir + "/admin.token");
+  std::string line;
+  if (file && std::getline(file, line)) {
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    return line;
+  }
+  return {};
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return;
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size() && c < widths.size(); ++c) {
+      widths[c] = std::max(widths[c], row[c].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size() && c < widths.size()) line.append(widths[c] - row[c].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
 }
 
 bool ParseDurationArg(const std::string& option, const std::string& text, uint64_t* ms) {
@@ -105,7 +143,14 @@ bool OneTarget(const std::string& command, const std::string& key, const std::st
 
 void AddConnectionOptions(CLI::App* sub, ConnectionArgs* conn) {
   sub->add_option("--server", conn->server, "Server address as HOST:PORT")->capture_default_str();
-  sub->add_option("--namespace", conn->ns, "Namespace the command works in")->capture_default_str();
+  sub->add_option("--namespace", conn->ns,
+                  "Namespace the command works in (default: the token's; \"default\" for an "
+                  "admin token)");
+  sub->add_option("--token", conn->token,
+                  "Access token (default: $CTXSTORE_TOKEN, else DATA_DIR/admin.token)");
+  sub->add_option("--data-dir", conn->data_dir,
+                  "The server's data folder, where admin.token is read when no token is given")
+      ->capture_default_str();
 }
 
 }  // namespace ctxstore::cli

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/commands.h"
 #include "ctxstore/client.h"
@@ -16,18 +17,28 @@ namespace ctxstore::cli {
 
 inline constexpr const char* kExitCodesHelp =
     "Exit codes: 0 success, 1 not found, 2 usage error, 3 any other error "
-    "(server unreachable, server error).";
+    "(server unreachable, server error), 4 authentication or authorization failure.";
 
 void PrintError(const std::string& message);
 
 // Exit code and message for a failed call on key (empty for key-less calls).
 int Fail(const Status& st, std::string_view key = {});
 
-// --server and --namespace: where every client command connects.
+// --server, --namespace, --token and --data-dir: where every client
+// command connects, and as whom.
 struct ConnectionArgs {
   std::string server = kDefaultServer;
-  std::string ns = "default";
+  std::string ns;  // empty: the token's namespace ("default" for admin tokens)
+  std::string token;
+  std::string data_dir = kDefaultDataDir;
 };
+
+// The token to use: --token, else $CTXSTORE_TOKEN, else the first line of
+// DATA_DIR/admin.token when it can be read, else none.
+std::string ResolveToken(const ConnectionArgs& conn);
+
+// Prints rows as columns separated by two spaces (the first row a header).
+void PrintTable(const std::vector<std::vector<std::string>>& rows);
 
 // Connects, or returns the exit code to use.
 int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client);

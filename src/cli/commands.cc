@@ -24,6 +24,7 @@
 #include "cli/client_common.h"
 #include "cli/commands.h"
 #include "cli/context_commands.h"
+#include "cli/token_commands.h"
 #include "common/units.h"
 #include "ctxstore/client.h"
 
@@ -348,6 +349,7 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
     sub->callback([conn, exit_code] { *exit_code = RunFlush(*conn); });
   }
   RegisterNamespaceCommands(app, exit_code);
+  RegisterTokenCommands(app, exit_code);
 }
 
 }  // namespace ctxstore::cli

@@ -340,18 +340,7 @@ int RunNsLs(const NsArgs& a) {
                     std::to_string(ns.priority), std::to_string(ns.objects), FormatSize(ns.bytes),
                     std::to_string(ns.evictions)});
   }
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      line += row[c];
-      if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 2, ' ');
-    }
-    std::cout << line << "\n";
-  }
+  PrintTable(rows);
   std::cout.flush();
   return std::cout ? kExitOk : kExitError;
 }

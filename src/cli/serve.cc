@@ -14,6 +14,8 @@
 #include "common/heap.h"
 #include "common/units.h"
 #include "engine/engine.h"
+#include "server/audit_log.h"
+#include "server/auth.h"
 #include "server/server.h"
 
 namespace ctxstore::cli {
@@ -41,6 +43,9 @@ struct ServeFlags {
   uint64_t max_pins = 100'000;
   std::string log_level = "info";
   std::string config_file;
+  bool no_auth = false;
+  std::string audit_log_size = "64MiB";
+  uint32_t audit_log_files = 4;
 };
 
 // Fills every option not given on the command line from a TOML file whose
@@ -72,6 +77,14 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       return true;
     };
   };
+  auto flag = [](bool* out) -> Setter {
+    return [out](const toml::node& n) {
+      auto v = n.value<bool>();
+      if (!v) return false;
+      *out = *v;
+      return true;
+    };
+  };
   const std::map<std::string, Setter> setters = {
       {"data-dir", str(&f->data_dir)},
       {"listen", str(&f->listen)},
@@ -93,6 +106,9 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       {"max-leases-per-connection", num(&f->max_leases_per_connection)},
       {"max-pins", num(&f->max_pins)},
       {"log-level", str(&f->log_level)},
+      {"no-auth", flag(&f->no_auth)},
+      {"audit-log-size", str(&f->audit_log_size)},
+      {"audit-log-files", num(&f->audit_log_files)},
   };
   for (const auto& [key, node] : table) {
     std::string name(key.str());
@@ -125,7 +141,8 @@ Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
 }
 
 // Parses every size and duration flag; the first bad one is reported.
-Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::ServerOptions* so) {
+Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::ServerOptions* so,
+                    server::AuditLogOptions* ao) {
   eo->data_dir = f.data_dir;
   auto size = [](const std::string& text, const char* flag, uint64_t* out) -> Status {
     auto v = ParseSize(text);
@@ -163,6 +180,15 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   so->flash_read_threads = f.flash_read_threads;
   so->max_connections = f.max_connections;
   so->limits.max_batch_keys = f.max_batch_keys;
+  so->auth = !f.no_auth;
+  if (!so->auth && !server::IsLoopbackHost(so->host)) {
+    return Status::Invalid(
+        "--no-auth is allowed only on a loopback address (127.0.0.1, ::1), not " + so->host);
+  }
+  ao->dir = f.data_dir;
+  CTX_RETURN_IF_ERROR(size(f.audit_log_size, "--audit-log-size", &ao->max_file_bytes));
+  if (ao->max_file_bytes == 0) return Status::Invalid("--audit-log-size: must be more than 0");
+  ao->keep_files = f.audit_log_files;
   return Status::Ok();
 }
 
@@ -178,7 +204,8 @@ int RunServe(const CLI::App& cmd, ServeFlags flags) {
   TuneHeapForServer();
   engine::EngineOptions eo;
   server::ServerOptions so;
-  if (Status st = BuildOptions(flags, &eo, &so); !st.ok()) {
+  server::AuditLogOptions ao;
+  if (Status st = BuildOptions(flags, &eo, &so, &ao); !st.ok()) {
     std::fprintf(stderr, "ctxstore: %s\n", st.ToString().c_str());
     return kExitUsage;
   }
@@ -194,6 +221,25 @@ int RunServe(const CLI::App& cmd, ServeFlags flags) {
   if (!engine.ok()) {
     spdlog::error("cannot open the store in {}: {}", eo.data_dir, engine.status().ToString());
     return kExitError;
+  }
+  auto audit = server::AuditLog::Open(ao);
+  if (!audit.ok()) {
+    spdlog::error("cannot open the audit log: {}", audit.status().ToString());
+    return kExitError;
+  }
+  so.audit_log = audit->get();
+  if (so.auth) {
+    auto created = server::EnsureAdminToken(engine->get(), eo.data_dir);
+    if (!created.ok()) {
+      spdlog::error("cannot create the admin token: {}", created.status().ToString());
+      return kExitError;
+    }
+    if (*created) {
+      nlohmann::json fields = {{"file", eo.data_dir + "/" + server::kAdminTokenFileName}};
+      (*audit)->Record("admin_token_created", std::move(fields));
+    }
+  } else {
+    spdlog::warn("authentication is off (--no-auth): every client may do everything");
   }
   server::Server server(engine->get(), so);
   if (Status st = server.Start(); !st.ok()) {
@@ -277,6 +323,14 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-pins", flags->max_pins, "Pin rules (keys and groups) in all")
       ->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  cmd->add_flag("--no-auth", flags->no_auth,
+                "Accept every client without a token (loopback listeners only)");
+  cmd->add_option("--audit-log-size", flags->audit_log_size,
+                  "Rotate DATA_DIR/audit.log past this size")
+      ->capture_default_str();
+  cmd->add_option("--audit-log-files", flags->audit_log_files,
+                  "Rotated audit logs kept (audit.log.1 ... audit.log.N)")
       ->capture_default_str();
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(*cmd, *flags); });
 }

@@ -72,9 +72,10 @@ Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
 
   protocol::HelloRequest hello;
   hello.client_name = options.client_name.substr(0, protocol::kMaxKeyBytes);
-  // "" means "default" on the wire; sending it for the default namespace
-  // keeps HELLO byte-identical to what servers without namespaces accept.
-  if (options.namespace_name != "default") hello.namespace_name = options.namespace_name;
+  // Empty fields are left off the wire (servers from before namespaces
+  // reject trailing bytes).
+  hello.namespace_name = options.namespace_name;
+  hello.token = options.token;
   std::string body = protocol::EncodeHelloRequest(hello);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   // Not pooled until HELLO succeeds; the lease is released by hand below.
@@ -85,6 +86,7 @@ Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
     if (reply.status().code() == StatusCode::kNotFound) {
       return Status::NotFound("no such namespace: " + options.namespace_name);
     }
+
     return reply.status();
   }
   auto decoded = protocol::DecodeHelloReply(*reply);

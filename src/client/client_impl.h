@@ -1,5 +1,6 @@
 // Private to the client library, included only by client.cc (core key
-// calls) and client_context.cc (context calls and namespace admin):
+// calls), client_context.cc (context calls and namespace admin) and
+// client_tokens.cc (token admin):
 // Client::Impl (the connection pool and the request/reply exchange) and the
 // helpers both files use.
 #pragma once

@@ -5,10 +5,12 @@
 //   {"version": 1, "next_namespace_id": N,
 //    "namespaces": [{"id", "name", "quota_bytes", "default_ttl_ms",
 //                    "max_ttl_ms", "priority"}],
-//    "pins": [{"namespace_id", "group": bool, "name_hex", "expires_ms", "dram"}]}
+//    "pins": [{"namespace_id", "group": bool, "name_hex", "expires_ms", "dram"}],
+//    "tokens": [{"id", "sha256", "role", "namespace_id", "label", "created_ms"}]}
 //
 // Records name their namespace by id, and ids are never reused: records of
-// a deleted namespace are simply skipped by recovery.
+// a deleted namespace are simply skipped by recovery. "tokens" is absent
+// from catalogs written before access tokens existed.
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -71,6 +73,28 @@ Status ValidateConfig(const NamespaceConfig& c) {
   return Status::Ok();
 }
 
+bool IsLowerHex(std::string_view s, size_t len) {
+  if (s.size() != len) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Status ValidateToken(const AccessToken& t) {
+  if (!IsLowerHex(t.id, kTokenIdBytes)) return Status::Invalid("a token id is 16 hex digits");
+  if (!IsLowerHex(t.secret_hash, kTokenHashBytes)) {
+    return Status::Invalid("a token hash is 64 hex digits");
+  }
+  if (t.label.size() > kMaxTokenLabelBytes) return Status::Invalid("token labels are <= 128 bytes");
+  if (!ParseTokenRole(TokenRoleName(t.role))) return Status::Invalid("unknown token role");
+  // Only admin tokens span namespaces, and admin tokens span them all.
+  if ((t.role == TokenRole::kAdmin) != (t.namespace_id == kAllNamespaces)) {
+    return Status::Invalid("admin tokens, and only they, are valid in every namespace");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Engine::Namespace* Engine::AddNamespaceLocked(uint32_t id, std::string name,
@@ -89,6 +113,7 @@ Engine::CatalogSnapshot Engine::SnapshotCatalogLocked() const {
   for (const auto& [id, ns] : namespaces_) c.namespaces[id] = {ns.name, ns.config};
   c.key_pins = key_pins_;
   c.group_pins = group_pins_;
+  c.tokens = tokens_;
   return c;
 }
 
@@ -118,6 +143,15 @@ Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mute
   };
   add_pins(c.key_pins, false);
   add_pins(c.group_pins, true);
+  j["tokens"] = nlohmann::json::array();
+  for (const auto& [id, t] : c.tokens) {
+    j["tokens"].push_back({{"id", t.id},
+                           {"sha256", t.secret_hash},
+                           {"role", std::string(TokenRoleName(t.role))},
+                           {"namespace_id", t.namespace_id},
+                           {"label", t.label},
+                           {"created_ms", t.created_ms}});
+  }
   std::string json = j.dump(1);
   lock.unlock();
   Status st = device_->WriteFileAtomic(options_.data_dir + "/" + kCatalogFileName, json);
@@ -164,6 +198,21 @@ Status Engine::LoadCatalog() {
       if (rule.expires_ms != 0 && rule.expires_ms <= now) continue;  // lapsed while down
       std::string ikey = IndexKey(p.at("namespace_id").get<uint32_t>(), name).str();
       (p.at("group").get<bool>() ? group_pins_ : key_pins_)[ikey] = rule;
+    }
+    for (const auto& t : j.value("tokens", nlohmann::json::array())) {
+      AccessToken token;
+      token.id = t.at("id").get<std::string>();
+      token.secret_hash = t.at("sha256").get<std::string>();
+      auto role = ParseTokenRole(t.at("role").get<std::string>());
+      if (!role) return Status::Corrupt(path + ": unknown token role " + t.at("role").dump());
+      token.role = *role;
+      token.namespace_id = t.at("namespace_id").get<uint32_t>();
+      token.label = t.at("label").get<std::string>();
+      token.created_ms = t.at("created_ms").get<uint64_t>();
+      if (Status st = ValidateToken(token); !st.ok()) {
+        return Status::Corrupt(path + ": token " + token.id + ": " + st.message());
+      }
+      tokens_[token.id] = std::move(token);
     }
   } catch (const nlohmann::json::exception& e) {
     return Status::Corrupt(path + ": " + e.what());
@@ -228,7 +277,12 @@ Status Engine::DeleteNamespace(std::string_view name) {
   c.namespaces.erase(id);
   std::erase_if(c.key_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
   std::erase_if(c.group_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
+  std::erase_if(c.tokens, [id](const auto& kv) { return kv.second.namespace_id == id; });
   CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  // Its tokens are revoked with it: connections holding one see the new
+  // epoch on their next request.
+  std::erase_if(tokens_, [id](const auto& kv) { return kv.second.namespace_id == id; });
+  access_epoch_.fetch_add(1, std::memory_order_acq_rel);
   // Its records stay on flash until reclaimed; recovery skips them because
   // the catalog no longer names their namespace.
   for (auto it = index_.begin(); it != index_.end();) {
@@ -267,6 +321,55 @@ std::vector<NamespaceInfo> Engine::ListNamespaces() const {
   for (const auto& [id, ns] : namespaces_) {
     out.push_back({id, ns.name, ns.config, ns.objects, ns.bytes, ns.evictions});
   }
+  return out;
+}
+
+Status Engine::AddToken(const AccessToken& token) {
+  CTX_RETURN_IF_ERROR(ValidateToken(token));
+  std::lock_guard catalog_lock(catalog_mu_);
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("engine closed");
+  if (tokens_.contains(token.id)) return Status::Exists("token " + token.id + " exists");
+  if (tokens_.size() >= kMaxTokens) {
+    return Status::NoSpace("too many tokens (" + std::to_string(kMaxTokens) + ")");
+  }
+  if (token.namespace_id != kAllNamespaces && FindNamespaceLocked(token.namespace_id) == nullptr) {
+    return Status::NotFound("namespace does not exist");
+  }
+  CatalogSnapshot c = SnapshotCatalogLocked();
+  c.tokens[token.id] = token;
+  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  // The namespace cannot have gone meanwhile: deleting one takes catalog_mu_.
+  tokens_[token.id] = token;
+  return Status::Ok();
+}
+
+Status Engine::RevokeToken(std::string_view id) {
+  std::lock_guard catalog_lock(catalog_mu_);
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("engine closed");
+  auto it = tokens_.find(id);
+  if (it == tokens_.end()) return Status::NotFound("no token " + std::string(id));
+  CatalogSnapshot c = SnapshotCatalogLocked();
+  c.tokens.erase(std::string(id));
+  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  tokens_.erase(std::string(id));
+  access_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  return Status::Ok();
+}
+
+std::optional<AccessToken> Engine::FindToken(std::string_view id) const {
+  std::unique_lock lock(mu_);
+  auto it = tokens_.find(id);
+  if (it == tokens_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<AccessToken> Engine::ListTokens() const {
+  std::unique_lock lock(mu_);
+  std::vector<AccessToken> out;
+  out.reserve(tokens_.size());
+  for (const auto& [id, t] : tokens_) out.push_back(t);
   return out;
 }
 

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <span>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "ctxstore/status.h"
+#include "engine/access_token.h"
 #include "engine/arena.h"
 #include "engine/device.h"
 #include "engine/entry.h"
@@ -291,6 +293,17 @@ class Engine {
   Result<uint32_t> ResolveNamespace(std::string_view name) const;
   std::vector<NamespaceInfo> ListNamespaces() const;
 
+  // Access tokens (access_token.h), kept in the catalog. AddToken answers
+  // kExists for a taken id, kNotFound when the token's namespace is gone,
+  // kNoSpace past kMaxTokens. Deleting a namespace revokes its tokens.
+  Status AddToken(const AccessToken& token);
+  Status RevokeToken(std::string_view id);  // kNotFound when unknown
+  std::optional<AccessToken> FindToken(std::string_view id) const;
+  std::vector<AccessToken> ListTokens() const;
+  // Grows whenever a token or a namespace goes away, so that a connection
+  // can recheck its credentials only when something changed.
+  uint64_t access_epoch() const { return access_epoch_.load(std::memory_order_acquire); }
+
   // on_durable runs once everything committed before is synced.
   void Flush(DurableCallback on_durable);
   Status Flush();  // waits
@@ -364,6 +377,7 @@ class Engine {
     std::map<uint32_t, std::pair<std::string, NamespaceConfig>> namespaces;
     PinRules key_pins;
     PinRules group_pins;
+    AccessTokens tokens;
   };
   CatalogSnapshot SnapshotCatalogLocked() const;
   // Writes it with mu_ released meanwhile; catalog_mu_ must be held.
@@ -471,6 +485,8 @@ class Engine {
   uint32_t next_namespace_id_ = 1;
   PinRules key_pins_;    // index key -> rule
   PinRules group_pins_;  // IndexKey(ns, group) -> rule
+  AccessTokens tokens_;
+  std::atomic<uint64_t> access_epoch_{0};
   std::unordered_map<std::string, std::unordered_set<Entry*>, KeyHash, std::equal_to<>>
       groups_;                   // IndexKey(ns, group) -> members
   uint64_t ttl_objects_ = 0;     // entries with an expiry (bounds expiry_'s stale items)

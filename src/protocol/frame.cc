@@ -8,7 +8,7 @@ namespace ctxstore::protocol {
 
 bool IsKnownOpcode(uint8_t op) {
   return op >= static_cast<uint8_t>(Opcode::kHello) &&
-         op <= static_cast<uint8_t>(Opcode::kNsDelete);
+         op <= static_cast<uint8_t>(Opcode::kTokenRevoke);
 }
 
 std::string_view OpcodeName(Opcode op) {
@@ -55,6 +55,12 @@ std::string_view OpcodeName(Opcode op) {
       return "NS_LIST";
     case Opcode::kNsDelete:
       return "NS_DELETE";
+    case Opcode::kTokenCreate:
+      return "TOKEN_CREATE";
+    case Opcode::kTokenList:
+      return "TOKEN_LIST";
+    case Opcode::kTokenRevoke:
+      return "TOKEN_REVOKE";
   }
   return "UNKNOWN";
 }

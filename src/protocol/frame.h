@@ -52,6 +52,9 @@ enum class Opcode : uint8_t {
   kNsSet = 19,
   kNsList = 20,
   kNsDelete = 21,
+  kTokenCreate = 22,
+  kTokenList = 23,
+  kTokenRevoke = 24,
 };
 bool IsKnownOpcode(uint8_t op);
 std::string_view OpcodeName(Opcode op);

@@ -78,7 +78,8 @@ std::string EncodeHelloRequest(const HelloRequest& r) {
   w.PutShortString(r.client_name);
   // Omitted when empty, so that servers from before namespaces (which
   // reject trailing bytes) still accept the default namespace.
-  if (!r.namespace_name.empty()) w.PutShortString(r.namespace_name);
+  if (!r.namespace_name.empty() || !r.token.empty()) w.PutShortString(r.namespace_name);
+  if (!r.token.empty()) w.PutShortString(r.token);
   return out;
 }
 
@@ -88,6 +89,7 @@ Result<HelloRequest> DecodeHelloRequest(std::string_view body) {
   h.version = r.Get<uint16_t>();
   h.client_name = std::string(r.GetShortString());
   if (r.ok() && r.remaining() != 0) h.namespace_name = std::string(r.GetShortString());
+  if (r.ok() && r.remaining() != 0) h.token = std::string(r.GetShortString());
   if (!r.ok() || r.remaining() != 0) return Malformed("HELLO");
   return h;
 }

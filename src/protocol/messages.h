@@ -20,7 +20,8 @@ namespace ctxstore::protocol {
 struct HelloRequest {
   uint16_t version = kVersion;
   std::string client_name;
-  std::string namespace_name;
+  std::string namespace_name;  // "": the token's namespace (default for admin tokens)
+  std::string token;           // "": none (a server with authentication off)
 };
 struct HelloReply {
   uint16_t version = kVersion;

@@ -32,6 +32,9 @@ constexpr const char* kServerVersion = "ctxstore 0.1.0";
 
 void Connection::Start() {
   auto self = shared_from_this();
+  asio::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
   ctx_.counters->connections++;
   ctx_.counters->connections_total++;
   asio::co_spawn(
@@ -128,6 +131,16 @@ awaitable<bool> Connection::ServeOne() {
     co_await ReplyError(Status::Invalid("HELLO must be the first request"));
     co_return true;
   }
+  if (Status access = CheckAccess(); !access.ok()) {
+    // A revoked token ends the connection; a refused op only the request.
+    if (token_revoked_) {
+      co_await ReplyError(access);
+      co_return false;
+    }
+    co_await Drain(req_.body_len);
+    co_await ReplyError(access);
+    co_return true;
+  }
   switch (req_.opcode) {
     case Opcode::kHello:
       co_return co_await HandleHello();
@@ -171,6 +184,12 @@ awaitable<bool> Connection::ServeOne() {
       co_return co_await HandleNsList();
     case Opcode::kNsDelete:
       co_return co_await HandleNsDelete();
+    case Opcode::kTokenCreate:
+      co_return co_await HandleTokenCreate();
+    case Opcode::kTokenList:
+      co_return co_await HandleTokenList();
+    case Opcode::kTokenRevoke:
+      co_return co_await HandleTokenRevoke();
   }
   co_return false;
 }
@@ -189,9 +208,39 @@ awaitable<bool> Connection::HandleHello() {
                                             " not supported"));
     co_return false;
   }
+  Principal principal;  // authentication off: everything, everywhere
+  if (ctx_.options->auth) {
+    auto authenticated = Authenticate(*ctx_.engine, hello->token);
+    if (!authenticated.ok()) {
+      ctx_.counters->auth_failures++;
+      nlohmann::json fields = {{"reason", authenticated.status().message()},
+                               {"client", hello->client_name}};
+      Audit("auth_failure", std::move(fields));
+      // Closing makes every guess cost a new connection.
+      co_await ReplyError(authenticated.status());
+      co_return false;
+    }
+    principal = *authenticated;
+  }
+  // No namespace named: the token's own, or "default" for an admin token.
   std::string_view ns_name = hello->namespace_name;
-  if (ns_name.empty()) ns_name = engine::kDefaultNamespaceName;
-  auto ns = ctx_.engine->ResolveNamespace(ns_name);
+  Result<uint32_t> ns = principal.namespace_id;
+  if (!ns_name.empty() || principal.namespace_id == engine::kAllNamespaces) {
+    if (ns_name.empty()) ns_name = engine::kDefaultNamespaceName;
+    ns = ctx_.engine->ResolveNamespace(ns_name);
+    // A token of another namespace gets the same answer whether this one
+    // exists or not.
+    if ((ns.ok() && !principal.InNamespace(*ns)) ||
+        (!ns.ok() && principal.namespace_id != engine::kAllNamespaces)) {
+      ctx_.counters->access_denied++;
+      nlohmann::json fields = {{"op", "HELLO"}, {"namespace", std::string(ns_name)}};
+      Audit("denied", std::move(fields));
+      co_await ReplyError(
+          Status(StatusCode::kUnauthorized,
+                 "the token is not valid in namespace '" + std::string(ns_name) + "'"));
+      co_return true;
+    }
+  }
   if (!ns.ok()) {
     // The connection stays as it was (before HELLO: unusable until one works).
     Status st = ns.status();
@@ -203,10 +252,14 @@ awaitable<bool> Connection::HandleHello() {
   }
   hello_done_ = true;
   ns_id_ = *ns;
+  principal_ = std::move(principal);
+  access_epoch_ = ctx_.engine->access_epoch();
   client_name_ = hello->client_name;
-  // Provenance is a bounded field in the engine; a long client name is
-  // cut rather than failing every write of the connection.
-  writer_ = client_name_.substr(0, engine::kMaxWriterBytes);
+  // Provenance: the token that wrote an object, when there are tokens.
+  // Without, the client's name, cut to the engine's bound rather than
+  // failing every write of the connection.
+  writer_ = principal_.token_id.empty() ? client_name_.substr(0, engine::kMaxWriterBytes)
+                                        : principal_.token_id;
   protocol::HelloReply reply;
   reply.max_value_bytes = ctx_.limits.max_value_bytes;
   reply.max_batch_keys = ctx_.limits.max_batch_keys;
@@ -341,6 +394,10 @@ awaitable<bool> Connection::HandleDelete() {
   std::shared_ptr<DurableWaiter> waiter;
   if (sync) waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
   Status st = ctx_.engine->Delete(ns_id_, *key, sync, waiter ? waiter->Callback() : nullptr);
+  if (st.ok()) {
+    nlohmann::json fields = {{"namespace_id", ns_id_}, {"key", std::string(*key)}};
+    Audit("delete", std::move(fields));
+  }
   if (st.ok() && waiter) st = co_await waiter->Wait();
   if (st.ok())
     co_await ReplyOk();
@@ -564,6 +621,8 @@ awaitable<bool> Connection::HandleStats() {
       {"requests", ctx_.counters->requests.load()},
       {"protocol_errors", ctx_.counters->protocol_errors.load()},
       {"timeouts", ctx_.counters->timeouts.load()},
+      {"auth_failures", ctx_.counters->auth_failures.load()},
+      {"access_denied", ctx_.counters->access_denied.load()},
   };
   co_await ReplyOk(j.dump());
   co_return true;

@@ -20,6 +20,7 @@ struct ConnectionContext {
   protocol::Limits limits;
   ServerCounters* counters;
   BlockingPool* flash_readers;  // null: flash reads block the network thread
+  AuditLog* audit;              // null: none
 };
 
 // Serves one connection until the peer closes, an unrecoverable protocol

@@ -6,6 +6,7 @@
 //   connection_io.cc  reading request bodies and writing replies
 //   context_ops.cc    leases and the context ops (RELEASE, STAT, LIST, PIN,
 //                     UNPIN, DELETE_GROUP) and namespace admin (NS_*)
+//   token_ops.cc      access checks, auditing and token admin (TOKEN_*)
 // g++ 12 rule for every coroutine here: no braced initializer lists inside
 // co_await arguments (build a named object first).
 #pragma once
@@ -22,6 +23,8 @@
 #include "engine/engine.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "server/audit_log.h"
+#include "server/auth.h"
 #include "server/connection.h"
 
 namespace ctxstore::server {
@@ -165,6 +168,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> HandleNsList();
   asio::awaitable<bool> HandleNsDelete();
 
+  // ---- access and token admin (token_ops.cc) ----
+
+  // Whether the connection's token, still valid, permits the request's op.
+  // Rechecks the token only when the engine's access epoch moved.
+  Status CheckAccess();
+  // An audit line with the connection's peer and token id added.
+  void Audit(std::string_view event, nlohmann::json fields);
+  asio::awaitable<bool> HandleTokenCreate();
+  asio::awaitable<bool> HandleTokenList();
+  asio::awaitable<bool> HandleTokenRevoke();
+
   asio::ip::tcp::socket socket_;
   ConnectionContext ctx_;
   asio::steady_timer watchdog_;
@@ -177,6 +191,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint32_t ns_id_ = engine::kDefaultNamespaceId;
   std::string client_name_;
   std::string writer_;
+  std::string peer_;     // "ip:port", for audit lines
+  Principal principal_;  // set by HELLO; with authentication off, everything
+  uint64_t access_epoch_ = 0;
+  bool token_revoked_ = false;
   std::unordered_map<uint64_t, uint64_t> leases_;  // lease id -> monotonic end
 };
 

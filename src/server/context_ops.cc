@@ -235,6 +235,9 @@ awaitable<bool> Connection::HandleDeleteGroup() {
     co_await ReplyError(deleted.status());
     co_return true;
   }
+  nlohmann::json fields = {
+      {"namespace_id", ns_id_}, {"group", std::string(*group)}, {"objects", *deleted}};
+  Audit("delete_group", std::move(fields));
   co_await ReplyOk(protocol::EncodeU64(*deleted));
   co_return true;
 }
@@ -250,7 +253,12 @@ awaitable<bool> Connection::HandleNsCreate() {
   }
   engine::NamespaceConfig config;
   ApplyNamespaceFields(req->fields, &config);
-  co_await ReplyStatus(ctx_.engine->CreateNamespace(req->name, config).status());
+  Status st = ctx_.engine->CreateNamespace(req->name, config).status();
+  if (st.ok()) {
+    nlohmann::json fields = {{"namespace", req->name}, {"settings", req->fields}};
+    Audit("namespace_create", std::move(fields));
+  }
+  co_await ReplyStatus(st);
   co_return true;
 }
 
@@ -269,7 +277,12 @@ awaitable<bool> Connection::HandleNsSet() {
   }
   engine::NamespaceConfig config = current->config;
   ApplyNamespaceFields(req->fields, &config);
-  co_await ReplyStatus(ctx_.engine->SetNamespace(req->name, config));
+  Status st = ctx_.engine->SetNamespace(req->name, config);
+  if (st.ok()) {
+    nlohmann::json fields = {{"namespace", req->name}, {"settings", req->fields}};
+    Audit("namespace_set", std::move(fields));
+  }
+  co_await ReplyStatus(st);
   co_return true;
 }
 
@@ -290,7 +303,12 @@ awaitable<bool> Connection::HandleNsDelete() {
     co_await ReplyError(name.status());
     co_return true;
   }
-  co_await ReplyStatus(ctx_.engine->DeleteNamespace(*name));
+  Status st = ctx_.engine->DeleteNamespace(*name);
+  if (st.ok()) {
+    nlohmann::json fields = {{"namespace", std::string(*name)}};
+    Audit("namespace_delete", std::move(fields));
+  }
+  co_await ReplyStatus(st);
   co_return true;
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/thread_name.h"
+#include "server/auth.h"
 #include "server/connection.h"
 
 namespace ctxstore::server {
@@ -71,8 +72,12 @@ Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_
     impl_->flash_readers =
         std::make_unique<BlockingPool>(impl_->options.flash_read_threads, "ctx-flashread");
   }
-  impl_->ctx = ConnectionContext{engine, &impl_->options, impl_->options.limits, &impl_->counters,
-                                 impl_->flash_readers.get()};
+  impl_->ctx = ConnectionContext{engine,
+                                 &impl_->options,
+                                 impl_->options.limits,
+                                 &impl_->counters,
+                                 impl_->flash_readers.get(),
+                                 impl_->options.audit_log};
   unsigned n = impl_->options.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
@@ -86,6 +91,10 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+  if (!impl_->options.auth && !IsLoopbackHost(impl_->options.host)) {
+    return Status::Invalid("authentication can be turned off only on a loopback listener, not " +
+                           impl_->options.host);
+  }
   try {
     asio::ip::address address = asio::ip::make_address(impl_->options.host);
     tcp::endpoint endpoint(address, impl_->options.port);

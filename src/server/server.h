@@ -20,6 +20,8 @@ class io_context;
 
 namespace ctxstore::server {
 
+class AuditLog;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 7070;                // 0: an ephemeral port (see Server::port())
@@ -31,6 +33,11 @@ struct ServerOptions {
   // GETs of objects that are only on flash wait for the device on these
   // threads, so that a network thread never blocks on flash (0: it does).
   unsigned flash_read_threads = 8;
+  // Every connection authenticates at HELLO with an access token
+  // (server/auth.h). Off: every connection may do everything; only for
+  // loopback listeners (Start refuses otherwise).
+  bool auth = true;
+  AuditLog* audit_log = nullptr;  // not owned; null: no audit trail
 };
 
 // Live counters shared by the connections of a server.
@@ -41,6 +48,8 @@ struct ServerCounters {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> timeouts{0};
+  std::atomic<uint64_t> auth_failures{0};  // HELLOs with a bad token
+  std::atomic<uint64_t> access_denied{0};  // requests outside the token's role or namespace
 };
 
 class Server {

@@ -25,6 +25,9 @@ using protocol::FrameHeader;
 using protocol::Opcode;
 using testing::ServerProcess;
 
+// The server's admin token, for RawConn::Hello.
+std::string g_admin_token;
+
 // A raw TCP connection for sending arbitrary bytes.
 class RawConn {
  public:
@@ -59,7 +62,9 @@ class RawConn {
     Send(body);
   }
   void Hello() {
-    SendFrame(Opcode::kHello, protocol::EncodeHelloRequest({}));
+    protocol::HelloRequest hello;
+    hello.token = g_admin_token;
+    SendFrame(Opcode::kHello, protocol::EncodeHelloRequest(hello));
     auto r = ReadReply();
     ASSERT_TRUE(r.has_value());
     ASSERT_EQ(r->header.status, StatusCode::kOk);
@@ -120,6 +125,7 @@ class BadInput : public ::testing::Test {
     o.extra_args = {"--idle-timeout", "2s", "--frame-timeout", "1s", "--max-batch-keys", "64"};
     server_ = new ServerProcess(o);
     ASSERT_TRUE(server_->Start());
+    g_admin_token = server_->admin_token();
   }
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->Stop(), 0) << "server did not stop cleanly:\n" << server_->log();
@@ -129,6 +135,7 @@ class BadInput : public ::testing::Test {
     // After every case: the server is alive and serves a normal client.
     ClientOptions o;
     o.port = server_->port();
+    o.token = server_->admin_token();
     auto client = Client::Connect(o);
     ASSERT_TRUE(client.ok()) << client.status().ToString() << "\n" << server_->log();
     std::string key =
@@ -313,6 +320,7 @@ TEST_F(BadInput, TruncatedFramesAndAbruptCloses) {
   }  // closed mid-frame
   ClientOptions o;
   o.port = server_->port();
+  o.token = server_->admin_token();
   auto client = Client::Connect(o);
   ASSERT_TRUE(client.ok());
   EXPECT_EQ((*client)->Exists("trunc").status().code(), StatusCode::kNotFound)

@@ -84,7 +84,12 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   // Scale: index memory and restarts measured, every key readable again.
   ASSERT_FALSE(results["scale"]["rows"].empty());
   for (const json& row : results["scale"]["rows"]) {
-    EXPECT_GT(row["index_bytes_per_object"].get<double>(), 0) << row;
+    // The smoke run loads 2,000 objects: their index grows RSS by less than
+    // the allocator's own swings (a heap trim gives back ~0.5 MiB), so the
+    // per-object figure is only checked to exist. The restart's figure
+    // counts a whole rebuilt index.
+    EXPECT_TRUE(row["index_bytes_per_object"].is_number()) << row;
+    EXPECT_GT(row["index_bytes_per_object_restart"].get<double>(), 0) << row;
     EXPECT_GT(row["restart_clean_s"].get<double>(), 0) << row;
     EXPECT_GT(row["restart_kill9_s"].get<double>(), 0) << row;
     EXPECT_EQ(row.value("errors", 0), 0) << row;

@@ -149,7 +149,8 @@ TEST_F(CliContextTest, PutOptionsStatAndGetMeta) {
   EXPECT_GT(created, 0u);
   EXPECT_GE(expires, created + 3'599'000) << r.out;
   EXPECT_LE(expires, created + 3'601'000) << r.out;
-  EXPECT_NE(j.value("writer", "").find("ctxstore-cli"), std::string::npos) << r.out;
+  // Provenance: the id of the token that wrote it (the admin token's here).
+  EXPECT_EQ(j.value("writer", ""), server_.admin_token().substr(4, 16)) << r.out;
   EXPECT_EQ(j.value("xxh3", "").size(), 16u) << r.out;
 
   // Metadata that is not UTF-8 is shown as hex.
@@ -233,6 +234,7 @@ TEST_F(CliContextTest, LsFiltersLimitsAndFollowsCursors) {
   // More than one page (1000 objects): every object is listed once, in order.
   ClientOptions options;
   options.port = server_.port();
+  options.token = server_.admin_token();
   auto client = Client::Connect(options);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   std::vector<std::string> keys;
@@ -391,7 +393,8 @@ TEST_F(CliContextTest, NamespaceCommands) {
   EXPECT_EQ(server_.Cli({"get", "--namespace", "tenant", "k"}).exit_code, 1);
 
   // --server also works after the ns subcommand.
-  r = RunCli({"ns", "ls", "--server", server_.address(), "--json"});
+  r = RunCli(
+      {"ns", "ls", "--server", server_.address(), "--data-dir", server_.data_dir(), "--json"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
 }
 

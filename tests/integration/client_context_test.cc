@@ -85,6 +85,7 @@ class ContextTest : public ::testing::Test {
   Result<std::unique_ptr<Client>> TryConnect(const std::string& ns) {
     ClientOptions options;
     options.port = server_.port();
+    options.token = server_.admin_token();
     options.namespace_name = ns;
     return Client::Connect(options);
   }
@@ -210,7 +211,8 @@ TEST_F(ContextTest, MetadataRoundTripsThroughGetWithMetaAndStat) {
   EXPECT_EQ(info->leases, 0u);
   EXPECT_EQ(info->group, "session-1");
   EXPECT_EQ(info->parent, "chunk-0");
-  EXPECT_NE(info->writer.find("ctxstore-cpp"), std::string::npos) << info->writer;
+  // Provenance: the id of the token that wrote it (the admin token's here).
+  EXPECT_EQ(info->writer, server_.admin_token().substr(4, 16));
   EXPECT_EQ(info->meta, meta);
 
   // Without metadata: empty, not absent.
@@ -633,6 +635,7 @@ TEST_F(ContextTest, MetadataPinsAndNamespacesSurviveARestart) {
   ASSERT_TRUE(server_.Restart());
   ClientOptions options;
   options.port = server_.port();
+  options.token = server_.admin_token();
   auto admin = Client::Connect(options);
   ASSERT_TRUE(admin.ok()) << admin.status().ToString();
   client_ = std::move(*admin);
@@ -711,6 +714,7 @@ TEST(ContextLimits, LeasesPerConnectionAreBounded) {
   ASSERT_TRUE(server.Start());
   ClientOptions client_options;
   client_options.port = server.port();
+  client_options.token = server.admin_token();
   client_options.max_idle_connections = 1;
   auto client = Client::Connect(client_options);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
@@ -740,6 +744,7 @@ TEST_P(PolicyTest, QuotaPressureKeepsPinnedAndRespectsThePolicy) {
   ASSERT_TRUE(server.Start());
   ClientOptions client_options;
   client_options.port = server.port();
+  client_options.token = server.admin_token();
   auto admin = Client::Connect(client_options);
   ASSERT_TRUE(admin.ok()) << admin.status().ToString();
   NamespaceSpec spec;

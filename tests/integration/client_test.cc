@@ -35,6 +35,7 @@ class ClientTest : public ::testing::Test {
     ASSERT_TRUE(server_.Start());
     ClientOptions options;
     options.port = server_.port();
+    options.token = server_.admin_token();
     auto client = Client::Connect(options);
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(*client);
@@ -296,6 +297,7 @@ TEST(ClientLimits, ValueOverTheServerLimitIsRejectedLocally) {
   ASSERT_TRUE(server.Start());
   ClientOptions options;
   options.port = server.port();
+  options.token = server.admin_token();
   auto client = Client::Connect(options);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   ASSERT_EQ((*client)->server_info().max_value_bytes, 1u << 20);
@@ -316,6 +318,7 @@ TEST(ClientPool, ConnectionClosedByTheServerWhileIdleIsNotReused) {
   ASSERT_TRUE(server.Start());
   ClientOptions options;
   options.port = server.port();
+  options.token = server.admin_token();
   auto client = Client::Connect(options);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   ASSERT_TRUE((*client)->Put("k", "v").ok());
@@ -354,6 +357,7 @@ TEST(ClientConnect, ServerGoneFailsCallsWithUnavailable) {
   ASSERT_TRUE(server.Start());
   ClientOptions options;
   options.port = server.port();
+  options.token = server.admin_token();
   options.io_timeout_ms = 5000;
   auto client = Client::Connect(options);
   ASSERT_TRUE(client.ok()) << client.status().ToString();

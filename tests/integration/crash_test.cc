@@ -34,6 +34,7 @@ std::string ValueFor(const std::string& key) {
 Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server) {
   ClientOptions o;
   o.port = server.port();
+  o.token = server.admin_token();
   o.io_timeout_ms = 10000;
   return Client::Connect(o);
 }

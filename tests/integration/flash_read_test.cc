@@ -42,6 +42,7 @@ TEST_P(FlashReadTest, ConcurrentGetsOfFlashOnlyObjectsAreByteExact) {
   ASSERT_TRUE(server.Start());
   ClientOptions co;
   co.port = server.port();
+  co.token = server.admin_token();
   constexpr int kObjects = 48;
   constexpr size_t kBytes = (1 << 20) - 100;
   {

@@ -21,6 +21,7 @@ using testing::TempDir;
 std::unique_ptr<Client> ConnectOrDie(const ServerProcess& server) {
   ClientOptions o;
   o.port = server.port();
+  o.token = server.admin_token();
   auto c = Client::Connect(o);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? std::move(*c) : nullptr;

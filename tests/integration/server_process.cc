@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fstream>
 
 #include <iostream>
 
@@ -230,8 +231,17 @@ CliResult ServerProcess::Cli(std::vector<std::string> args, const std::string& s
   if (!args.empty()) full.push_back(args[0]);
   full.push_back("--server");
   full.push_back(address());
+  full.push_back("--data-dir");
+  full.push_back(data_dir_);
   if (args.size() > 1) full.insert(full.end(), args.begin() + 1, args.end());
   return RunCli(full, stdin_data);
+}
+
+std::string ServerProcess::admin_token() const {
+  std::ifstream file(data_dir_ + "/admin.token");
+  std::string token;
+  std::getline(file, token);
+  return token;
 }
 
 void StopAndReport(ServerProcess& server) {

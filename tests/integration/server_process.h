@@ -78,10 +78,15 @@ class ServerProcess {
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& data_dir() const { return data_dir_; }
+  // The admin token the server wrote to DATA_DIR/admin.token on its first
+  // start ("" when there is none, e.g. with --no-auth).
+  std::string admin_token() const;
   // Everything the server has written to stdout and stderr so far, across restarts.
   std::string log() const;
 
-  // RunCli with `--server 127.0.0.1:PORT` inserted after the subcommand (args[0]).
+  // RunCli with `--server 127.0.0.1:PORT --data-dir DATA_DIR` inserted after
+  // the subcommand (args[0]): the CLI authenticates with the admin token it
+  // finds there, unless args give --token.
   CliResult Cli(std::vector<std::string> args, const std::string& stdin_data = {}) const;
 
  private:

@@ -69,7 +69,7 @@ TEST(FrameTest, DetectsBadMagicVersionAndOpcode) {
   bad_version[5] = 200;
   EXPECT_EQ(Decode(bad_version).error, HeaderError::kBadVersion);
 
-  for (uint8_t op : {uint8_t{0}, uint8_t{22}, uint8_t{255}}) {
+  for (uint8_t op : {uint8_t{0}, uint8_t{25}, uint8_t{255}}) {
     HeaderBytes bad_op = good;
     bad_op[5] = op;
     DecodedHeader d = Decode(bad_op);
@@ -96,11 +96,13 @@ TEST(FrameTest, CheckBodyLengthPerOpcode) {
   EXPECT_EQ(check(Opcode::kPut, put_max + 1), StatusCode::kTooLarge);
   EXPECT_EQ(check(Opcode::kBatchPut, 50000), StatusCode::kOk);
   EXPECT_EQ(check(Opcode::kBatchPut, 50001), StatusCode::kTooLarge);
-  for (Opcode op : {Opcode::kHello, Opcode::kGet, Opcode::kExists, Opcode::kDelete,
-                    Opcode::kBatchGet, Opcode::kBatchExists, Opcode::kMatchPrefix, Opcode::kFlush,
-                    Opcode::kStats, Opcode::kRelease, Opcode::kStat, Opcode::kList, Opcode::kPin,
-                    Opcode::kUnpin, Opcode::kDeleteGroup, Opcode::kNsCreate, Opcode::kNsSet,
-                    Opcode::kNsList, Opcode::kNsDelete}) {
+  for (Opcode op :
+       {Opcode::kHello,     Opcode::kGet,         Opcode::kExists,      Opcode::kDelete,
+        Opcode::kBatchGet,  Opcode::kBatchExists, Opcode::kMatchPrefix, Opcode::kFlush,
+        Opcode::kStats,     Opcode::kRelease,     Opcode::kStat,        Opcode::kList,
+        Opcode::kPin,       Opcode::kUnpin,       Opcode::kDeleteGroup, Opcode::kNsCreate,
+        Opcode::kNsSet,     Opcode::kNsList,      Opcode::kNsDelete,    Opcode::kTokenCreate,
+        Opcode::kTokenList, Opcode::kTokenRevoke}) {
     EXPECT_EQ(check(op, 300), StatusCode::kOk) << OpcodeName(op);
     EXPECT_EQ(check(op, 301), StatusCode::kTooLarge) << OpcodeName(op);
   }
@@ -198,6 +200,25 @@ TEST(MessagesTest, HelloRoundTrip) {
   EXPECT_EQ(d->max_batch_bytes, rep.max_batch_bytes);
   EXPECT_EQ(d->server_version, rep.server_version);
   EXPECT_EQ(DecodeHelloReply(body.substr(0, 10)).status().code(), StatusCode::kInvalid);
+}
+
+TEST(MessagesTest, HelloCarriesATokenAfterTheNamespace) {
+  HelloRequest req;
+  req.client_name = "c";
+  req.token = "ctx_0123456789abcdef_secret";
+  // Without a namespace, an empty one is sent so that the token has its place.
+  auto r = DecodeHelloRequest(EncodeHelloRequest(req));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->namespace_name, "");
+  EXPECT_EQ(r->token, req.token);
+  req.namespace_name = "tenant-a";
+  r = DecodeHelloRequest(EncodeHelloRequest(req));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->namespace_name, "tenant-a");
+  EXPECT_EQ(r->token, req.token);
+  std::string body = EncodeHelloRequest(req);
+  EXPECT_EQ(DecodeHelloRequest(body.substr(0, body.size() - 1)).status().code(),
+            StatusCode::kInvalid);
 }
 
 TEST(MessagesTest, HelloNamespaceIsOptional) {
