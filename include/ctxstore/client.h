@@ -31,6 +31,9 @@ struct ClientOptions {
   uint32_t io_timeout_ms = 60000;      // per send/receive; the call fails with kUnavailable
   uint32_t max_idle_connections = 16;  // kept open in the pool for reuse
   bool verify_checksums = true;        // check each GET's XXH3 before returning bytes
+  // Send each PUT's XXH3 with it; the server stores only a value that
+  // matches (kCorrupt otherwise: damaged in transit, nothing stored).
+  bool send_checksums = true;
   // Every key op runs in this namespace. One the server does not know makes
   // Connect fail with kNotFound (kUnauthorized for a token of another
   // namespace, whether it exists or not). Empty: the token's namespace, or

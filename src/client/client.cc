@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "client/client_impl.h"
@@ -227,9 +228,10 @@ bool NeedsPutOptions(const PutOptions& opts, bool batch) {
          (batch && opts.chain);
 }
 
-uint16_t PutFlags(const PutOptions& opts, bool batch) {
+uint16_t PutFlags(const PutOptions& opts, bool batch, bool checksum) {
   return (opts.sync ? protocol::kFlagSync : 0) | (opts.overwrite ? protocol::kFlagOverwrite : 0) |
-         (NeedsPutOptions(opts, batch) ? protocol::kFlagExt : 0);
+         (NeedsPutOptions(opts, batch) ? protocol::kFlagExt : 0) |
+         (checksum ? protocol::kFlagChecksum : 0);
 }
 
 // The options block of a PUT or BATCH_PUT, checked against the protocol's
@@ -280,6 +282,8 @@ Status Client::Put(std::string_view key, std::span<const uint8_t> value, const P
                             std::to_string(impl_->max_value_bytes()));
   }
   std::string prefix = protocol::EncodeKey(key);
+  const bool checksum = impl_->options.send_checksums;
+  if (checksum) protocol::ByteWriter(&prefix).Put(Xxh3(value.data(), value.size()));
   if (NeedsPutOptions(opts, /*batch=*/false)) {
     auto block = EncodePutOptionsChecked(opts, /*batch=*/false);
     if (!block.ok()) return block.status();
@@ -288,7 +292,7 @@ Status Client::Put(std::string_view key, std::span<const uint8_t> value, const P
   // Header, prefix and the caller's bytes in one sendmsg: no copy of the value.
   std::array<iovec, 3> iov{iovec{}, Iov(prefix.data(), prefix.size()),
                            Iov(value.data(), value.size())};
-  auto reply = impl_->Call(Opcode::kPut, PutFlags(opts, /*batch=*/false), iov, 0);
+  auto reply = impl_->Call(Opcode::kPut, PutFlags(opts, /*batch=*/false, checksum), iov, 0);
   return reply.status();
 }
 
@@ -380,6 +384,7 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
                             " items exceeds the server's limit of " +
                             std::to_string(impl_->max_batch_keys()));
   }
+  const bool checksum = impl_->options.send_checksums;
   // All item headers live in one string so that the iovecs can point into it
   // once it has stopped growing; values are the caller's spans, never copied.
   std::string headers;
@@ -400,9 +405,11 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
                               std::string(item.key) + " exceeds the server's limit of " +
                               std::to_string(impl_->max_value_bytes()));
     }
-    headers += protocol::EncodeBatchPutItemHeader(item.key, item.value.size());
+    std::optional<uint64_t> xxh3;
+    if (checksum) xxh3 = Xxh3(item.value.data(), item.value.size());
+    headers += protocol::EncodeBatchPutItemHeader(item.key, item.value.size(), xxh3);
     header_ends.push_back(headers.size());
-    body_len += protocol::PutPrefixSize(item.key) + 8 + item.value.size();
+    body_len += protocol::PutPrefixSize(item.key) + 8 + (checksum ? 8 : 0) + item.value.size();
   }
   if (body_len > impl_->max_batch_bytes()) {
     return Status::TooLarge("batch of " + std::to_string(body_len) +
@@ -417,8 +424,8 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
     iov.push_back(Iov(headers.data() + header_ends[i], header_ends[i + 1] - header_ends[i]));
     iov.push_back(Iov(items[i].value.data(), items[i].value.size()));
   }
-  auto reply =
-      impl_->Call(Opcode::kBatchPut, PutFlags(opts, /*batch=*/true), iov, 4 + 2 * items.size());
+  auto reply = impl_->Call(Opcode::kBatchPut, PutFlags(opts, /*batch=*/true, checksum), iov,
+                           4 + 2 * items.size());
   if (!reply.ok()) return reply.status();
   auto codes = protocol::DecodeStatusList(*reply);
   if (!codes.ok()) return ProtocolError(codes.status().message());

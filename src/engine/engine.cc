@@ -9,8 +9,8 @@
 #include <future>
 
 #include "common/clock.h"
-#include "common/heap.h"
 #include "common/hash.h"
+#include "common/heap.h"
 #include "common/thread_name.h"
 #include "common/units.h"
 
@@ -232,6 +232,11 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   item.value_len = r.value_len_;
   item.value_xxh3 = r.has_value_xxh3_ ? r.value_xxh3_ : Xxh3(r.block_->data(), r.value_len_);
   assert(item.value_xxh3 == Xxh3(r.block_->data(), r.value_len_));
+  if (r.opts_.expected_xxh3 && *r.opts_.expected_xxh3 != item.value_xxh3) {
+    return Status::Corrupt(
+        "the value does not match the checksum sent with it (damaged in transit?); nothing was "
+        "stored");
+  }
   item.block = r.block_;
   if (r.opts_.sync) item.on_durable = std::move(on_durable);
   MetaRef meta;

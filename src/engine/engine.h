@@ -101,6 +101,9 @@ struct WriteOptions {
   std::string parent;   // key of the previous chunk of the same prefix ("" = none)
   std::string writer;   // provenance: the writing client's identity
   std::string meta;     // client blob (dtype, shape, model fingerprint), <= kMaxMetaBytes
+  // The client's XXH3-64 of the value: CommitPut refuses (kCorrupt) a value
+  // whose bytes do not match it.
+  std::optional<uint64_t> expected_xxh3;
 };
 
 // Everything known about one object (STAT, LIST).

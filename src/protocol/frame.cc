@@ -104,7 +104,7 @@ Status CheckBodyLength(const FrameHeader& h, const Limits& limits) {
   uint64_t max = limits.max_small_body_bytes;
   // A PUT may carry a put-options block (kFlagExt) between key and value.
   if (h.opcode == Opcode::kPut)
-    max = 2 + kMaxKeyBytes + kMaxPutOptionsBytes + limits.max_value_bytes;
+    max = 2 + kMaxKeyBytes + 8 + kMaxPutOptionsBytes + limits.max_value_bytes;
   if (h.opcode == Opcode::kBatchPut) max = limits.max_batch_bytes;
   if (h.body_len > max) {
     return Status::TooLarge("body of " + std::to_string(h.body_len) +

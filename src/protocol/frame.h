@@ -65,7 +65,10 @@ inline constexpr uint16_t kFlagOverwrite = 1 << 1;  // PUT: replace an existing 
 // Extended body: PUT/BATCH_PUT carry a put-options block; MATCH_PREFIX a
 // lease time (and its reply a lease id); GET's reply carries the metadata.
 inline constexpr uint16_t kFlagExt = 1 << 2;
-inline constexpr uint16_t kKnownFlags = kFlagSync | kFlagOverwrite | kFlagExt;
+// PUT/BATCH_PUT: each value comes with the XXH3-64 the client computed; the
+// server stores it only if the bytes it received match.
+inline constexpr uint16_t kFlagChecksum = 1 << 3;
+inline constexpr uint16_t kKnownFlags = kFlagSync | kFlagOverwrite | kFlagExt | kFlagChecksum;
 
 struct FrameHeader {
   uint32_t magic = kMagic;

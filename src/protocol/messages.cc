@@ -168,11 +168,13 @@ Result<std::vector<std::string_view>> DecodeKeyList(std::string_view body, uint3
   return keys;
 }
 
-std::string EncodeBatchPutItemHeader(std::string_view key, uint64_t value_len) {
+std::string EncodeBatchPutItemHeader(std::string_view key, uint64_t value_len,
+                                     std::optional<uint64_t> xxh3) {
   std::string out;
   ByteWriter w(&out);
   w.PutShortString(key);
   w.Put(value_len);
+  if (xxh3) w.Put(*xxh3);
   return out;
 }
 

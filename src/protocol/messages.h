@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,7 +59,9 @@ Result<std::vector<std::string_view>> DecodeKeyList(std::string_view body, uint3
 // BATCH_PUT request: u32 count, then count x item; item = u16 key_len, key,
 // u64 value_len, value bytes. Item headers are parsed as the body streams in.
 inline constexpr size_t kBatchPutCountSize = 4;
-std::string EncodeBatchPutItemHeader(std::string_view key, uint64_t value_len);
+// With xxh3 (kFlagChecksum), the value's checksum follows its length.
+std::string EncodeBatchPutItemHeader(std::string_view key, uint64_t value_len,
+                                     std::optional<uint64_t> xxh3 = std::nullopt);
 
 // BATCH_PUT reply: u32 count, count x u16 status.
 std::string EncodeStatusList(std::span<const StatusCode> codes);

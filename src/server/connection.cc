@@ -278,6 +278,15 @@ awaitable<bool> Connection::HandlePut() {
     co_return true;
   }
   engine::WriteOptions opts = WriteOpts();
+  if ((req_.flags & protocol::kFlagChecksum) != 0) {
+    auto xxh3 = co_await ReadU64(&remaining);
+    if (!xxh3.ok()) {
+      co_await Drain(remaining);
+      co_await ReplyError(Status::Invalid("PUT body too short for its checksum"));
+      co_return true;
+    }
+    opts.expected_xxh3 = *xxh3;
+  }
   if (Ext()) {
     auto block = co_await ReadPutOptions(&remaining);
     if (!block.ok()) {
@@ -440,10 +449,16 @@ awaitable<bool> Connection::HandleBatchPut() {
   for (uint32_t i = 0; i < count; ++i) {
     auto key = co_await ReadKey(&remaining);
     uint64_t value_len = 0;
-    bool framed = key.ok() && remaining >= 8;
+    bool framed = key.ok();
     if (framed) {
-      co_await asio::async_read(socket_, asio::buffer(&value_len, 8), TransferAll(), use_awaitable);
-      remaining -= 8;
+      auto len = co_await ReadU64(&remaining);
+      framed = len.ok();
+      if (framed) value_len = *len;
+    }
+    if (framed && (req_.flags & protocol::kFlagChecksum) != 0) {
+      auto xxh3 = co_await ReadU64(&remaining);
+      framed = xxh3.ok();
+      if (framed) opts.expected_xxh3 = *xxh3;
     }
     if (!framed || value_len > remaining) {
       co_await Drain(remaining);

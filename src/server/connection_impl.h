@@ -106,6 +106,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<std::string> ReadBody();
   // Reads a u16-length key from a streamed body; "remaining" counts down.
   asio::awaitable<Result<std::string>> ReadKey(uint64_t* remaining);
+  // Reads a u64 from a streamed body; kInvalid (nothing read) when fewer
+  // than 8 bytes are left.
+  asio::awaitable<Result<uint64_t>> ReadU64(uint64_t* remaining);
   // Appends n more bytes of a streamed body to *buf; false (nothing read)
   // when fewer than n are left.
   asio::awaitable<bool> ReadMore(std::string* buf, size_t n, uint64_t* remaining);

@@ -91,6 +91,14 @@ awaitable<Result<std::string>> Connection::ReadKey(uint64_t* remaining) {
   co_return key;
 }
 
+awaitable<Result<uint64_t>> Connection::ReadU64(uint64_t* remaining) {
+  if (*remaining < 8) co_return Status::Invalid("body too short");
+  uint64_t v = 0;
+  co_await asio::async_read(socket_, asio::buffer(&v, 8), TransferAll(), use_awaitable);
+  *remaining -= 8;
+  co_return v;
+}
+
 awaitable<bool> Connection::ReadMore(std::string* buf, size_t n, uint64_t* remaining) {
   if (n > *remaining) co_return false;
   size_t old = buf->size();

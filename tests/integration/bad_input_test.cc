@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "common/hash.h"
 #include "ctxstore/client.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -203,6 +204,67 @@ TEST_F(BadInput, UnknownOpcodeIsAnsweredAndConnectionStaysUsable) {
   r = c.ReadReply();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->header.status, StatusCode::kNotFound);
+}
+
+// End-to-end integrity: a value whose bytes do not match the checksum sent
+// with it (kFlagChecksum) is refused and nothing is stored.
+TEST_F(BadInput, ValuesThatDoNotMatchTheirChecksumAreNotStored) {
+  RawConn c(server_->port());
+  c.Hello();
+  const std::string value = "bytes as the client computed them";
+  const uint64_t sum = Xxh3(value.data(), value.size());
+  auto put = [&](const std::string& key, uint64_t xxh3, const std::string& v) {
+    std::string body = protocol::EncodeKey(key) + protocol::EncodeU64(xxh3) + v;
+    c.SendFrame(Opcode::kPut, body, protocol::kFlagChecksum);
+    auto r = c.ReadReply();
+    return r ? r->header.status : StatusCode::kUnavailable;
+  };
+  auto exists = [&](const std::string& key) {
+    c.SendFrame(Opcode::kExists, protocol::EncodeKey(key));
+    auto r = c.ReadReply();
+    return r ? r->header.status : StatusCode::kUnavailable;
+  };
+  std::string damaged = value;
+  damaged[3] ^= 0x20;
+  EXPECT_EQ(put("sum/damaged", sum, damaged), StatusCode::kCorrupt);
+  EXPECT_EQ(exists("sum/damaged"), StatusCode::kNotFound);
+  EXPECT_EQ(put("sum/wrong-sum", sum + 1, value), StatusCode::kCorrupt);
+  EXPECT_EQ(exists("sum/wrong-sum"), StatusCode::kNotFound);
+  // A large value is hashed while it is received: the same check.
+  const std::string big(3 << 20, 'v');
+  EXPECT_EQ(put("sum/big", Xxh3(big.data(), big.size()) ^ 1, big), StatusCode::kCorrupt);
+  EXPECT_EQ(exists("sum/big"), StatusCode::kNotFound);
+  EXPECT_EQ(put("sum/big", Xxh3(big.data(), big.size()), big), StatusCode::kOk);
+  EXPECT_EQ(put("sum/ok", sum, value), StatusCode::kOk);
+  c.SendFrame(Opcode::kGet, protocol::EncodeKey("sum/ok"));
+  auto got = c.ReadReply();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_EQ(got->header.status, StatusCode::kOk);
+  EXPECT_EQ(got->body, protocol::EncodeU64(sum) + value);  // the stored checksum, then the bytes
+
+  // BATCH_PUT: one checksum per item, one status per item.
+  std::string body;
+  const uint32_t count = 3;
+  body.append(reinterpret_cast<const char*>(&count), 4);
+  body += protocol::EncodeBatchPutItemHeader("sum/b0", value.size(), sum) + value;
+  body += protocol::EncodeBatchPutItemHeader("sum/b1", damaged.size(), sum) + damaged;
+  body += protocol::EncodeBatchPutItemHeader("sum/b2", value.size(), sum) + value;
+  c.SendFrame(Opcode::kBatchPut, body, protocol::kFlagChecksum);
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->header.status, StatusCode::kOk);
+  auto codes = protocol::DecodeStatusList(r->body);
+  ASSERT_TRUE(codes.ok());
+  EXPECT_EQ(*codes,
+            (std::vector<StatusCode>{StatusCode::kOk, StatusCode::kCorrupt, StatusCode::kOk}));
+  EXPECT_EQ(exists("sum/b1"), StatusCode::kNotFound);
+
+  // A PUT too short to hold its checksum: INVALID, and the connection goes on.
+  c.SendFrame(Opcode::kPut, protocol::EncodeKey("sum/short") + "1234", protocol::kFlagChecksum);
+  r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kInvalid);
+  EXPECT_EQ(exists("sum/ok"), StatusCode::kOk);
 }
 
 TEST_F(BadInput, RequestBeforeHelloIsInvalid) {

@@ -90,8 +90,8 @@ TEST(FrameTest, CheckBodyLengthPerOpcode) {
     h.body_len = len;
     return CheckBodyLength(h, limits).code();
   };
-  // PUT: key prefix, the largest put-options block, the largest value.
-  const uint64_t put_max = 2 + kMaxKeyBytes + kMaxPutOptionsBytes + 1000;
+  // PUT: key prefix, checksum, the largest put-options block, the largest value.
+  const uint64_t put_max = 2 + kMaxKeyBytes + 8 + kMaxPutOptionsBytes + 1000;
   EXPECT_EQ(check(Opcode::kPut, put_max), StatusCode::kOk);
   EXPECT_EQ(check(Opcode::kPut, put_max + 1), StatusCode::kTooLarge);
   EXPECT_EQ(check(Opcode::kBatchPut, 50000), StatusCode::kOk);
