@@ -43,6 +43,13 @@ struct ClientOptions {
   // server started with --no-auth accepts. A bad or revoked token fails
   // calls with kUnauthorized.
   std::string token;
+  // TLS: set tls_ca_file (PEM) to connect over TLS 1.2+ and verify that the
+  // server's certificate, signed by that CA, names `host`. A client
+  // certificate and key (PEM) are for servers that require one (mutual
+  // TLS). A failed handshake fails Connect with kUnavailable.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 struct PutOptions {

@@ -78,6 +78,9 @@ int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client) {
   options.max_idle_connections = 1;
   options.namespace_name = conn.ns;
   options.token = ResolveToken(conn);
+  options.tls_ca_file = conn.tls_ca;
+  options.tls_cert_file = conn.tls_cert;
+  options.tls_key_file = conn.tls_key;
   auto connected = Client::Connect(options);
   if (!connected.ok()) {
     // An unknown namespace is a "not found" like a key in it would be.
@@ -151,6 +154,11 @@ void AddConnectionOptions(CLI::App* sub, ConnectionArgs* conn) {
   sub->add_option("--data-dir", conn->data_dir,
                   "The server's data folder, where admin.token is read when no token is given")
       ->capture_default_str();
+  sub->add_option("--tls-ca", conn->tls_ca,
+                  "PEM CA that signed the server's certificate: connect over TLS");
+  sub->add_option("--tls-cert", conn->tls_cert,
+                  "PEM client certificate, for servers that require one (with --tls-key)");
+  sub->add_option("--tls-key", conn->tls_key, "PEM private key of --tls-cert");
 }
 
 }  // namespace ctxstore::cli

@@ -31,6 +31,9 @@ struct ConnectionArgs {
   std::string ns;  // empty: the token's namespace ("default" for admin tokens)
   std::string token;
   std::string data_dir = kDefaultDataDir;
+  std::string tls_ca;  // non-empty: TLS
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // The token to use: --token, else $CTXSTORE_TOKEN, else the first line of

@@ -44,6 +44,9 @@ struct ServeFlags {
   std::string log_level = "info";
   std::string config_file;
   bool no_auth = false;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
   std::string audit_log_size = "64MiB";
   uint32_t audit_log_files = 4;
 };
@@ -107,6 +110,9 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       {"max-pins", num(&f->max_pins)},
       {"log-level", str(&f->log_level)},
       {"no-auth", flag(&f->no_auth)},
+      {"tls-cert", str(&f->tls_cert)},
+      {"tls-key", str(&f->tls_key)},
+      {"tls-client-ca", str(&f->tls_client_ca)},
       {"audit-log-size", str(&f->audit_log_size)},
       {"audit-log-files", num(&f->audit_log_files)},
   };
@@ -181,6 +187,15 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   so->max_connections = f.max_connections;
   so->limits.max_batch_keys = f.max_batch_keys;
   so->auth = !f.no_auth;
+  so->tls_cert_file = f.tls_cert;
+  so->tls_key_file = f.tls_key;
+  so->tls_client_ca_file = f.tls_client_ca;
+  if (f.tls_cert.empty() != f.tls_key.empty()) {
+    return Status::Invalid("--tls-cert and --tls-key go together");
+  }
+  if (!f.tls_client_ca.empty() && f.tls_cert.empty()) {
+    return Status::Invalid("--tls-client-ca needs --tls-cert and --tls-key");
+  }
   if (!so->auth && !server::IsLoopbackHost(so->host)) {
     return Status::Invalid(
         "--no-auth is allowed only on a loopback address (127.0.0.1, ::1), not " + so->host);
@@ -249,7 +264,10 @@ int RunServe(const CLI::App& cmd, ServeFlags flags) {
   const engine::EngineOptions& o = (*engine)->options();
   spdlog::info("data {} | DRAM {} | flash {} | max value {}", o.data_dir,
                FormatSize(o.memory_bytes), FormatSize(o.disk_bytes), FormatSize(o.max_value_bytes));
-  spdlog::info("ready: listening on {}:{}", so.host, server.port());
+  spdlog::info("ready: listening on {}:{}{}", so.host, server.port(),
+               so.tls_cert_file.empty()        ? ""
+               : so.tls_client_ca_file.empty() ? " (TLS)"
+                                               : " (TLS, client certificates required)");
 
   std::thread waiter([&server, signals] {
     int sig = 0;
@@ -324,6 +342,11 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "PEM certificate chain: serve TLS only (plaintext clients are refused)");
+  cmd->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
+  cmd->add_option("--tls-client-ca", flags->tls_client_ca,
+                  "PEM CA: require client certificates signed by it (mutual TLS)");
   cmd->add_flag("--no-auth", flags->no_auth,
                 "Accept every client without a token (loopback listeners only)");
   cmd->add_option("--audit-log-size", flags->audit_log_size,

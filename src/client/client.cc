@@ -66,7 +66,7 @@ StatusCode CodeFromWire(StatusCode code) {
 
 Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
   auto socket = Socket::Connect(options.host, options.port, options.connect_timeout_ms,
-                                options.io_timeout_ms);
+                                options.io_timeout_ms, tls);
   if (!socket.ok()) return socket.status();
   auto conn = std::make_unique<Connection>();
   conn->socket = std::move(*socket);
@@ -262,6 +262,14 @@ Client::~Client() = default;
 Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (!options.tls_ca_file.empty()) {
+    auto tls = client::MakeClientTlsContext(options.tls_ca_file, options.tls_cert_file,
+                                            options.tls_key_file);
+    if (!tls.ok()) return tls.status();
+    impl->tls = std::move(*tls);
+  } else if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    return Status::Invalid("a TLS client certificate needs tls_ca_file (which turns TLS on)");
+  }
   auto conn = impl->Open(&impl->info);
   if (!conn.ok()) return conn.status();
   impl->Return(std::move(*conn));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "client/socket.h"
+#include "client/tls.h"
 #include "ctxstore/client.h"
 #include "protocol/frame.h"
 
@@ -55,6 +56,7 @@ using protocol::Opcode;
 struct Client::Impl {
   ClientOptions options;
   ServerInfo info;
+  client::TlsContext tls;  // null: plaintext
 
   std::mutex mu;
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu

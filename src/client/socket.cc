@@ -1,9 +1,13 @@
 #include "client/socket.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -85,8 +89,8 @@ int ConnectOne(const addrinfo* ai, SteadyClock::time_point deadline, int* err) {
 }  // namespace
 
 Result<std::unique_ptr<Socket>> Socket::Connect(const std::string& host, uint16_t port,
-                                                uint32_t connect_timeout_ms,
-                                                uint32_t io_timeout_ms) {
+                                                uint32_t connect_timeout_ms, uint32_t io_timeout_ms,
+                                                const TlsContext& tls) {
   const std::string peer = FormatPeer(host, port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -120,7 +124,9 @@ Result<std::unique_ptr<Socket>> Socket::Connect(const std::string& host, uint16_
     // Requests are written whole in one sendmsg; Nagle would only delay them.
     int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return std::unique_ptr<Socket>(new Socket(fd, peer, io_timeout_ms));
+    std::unique_ptr<Socket> socket(new Socket(fd, peer, io_timeout_ms));
+    if (tls) CTX_RETURN_IF_ERROR(socket->StartTls(tls.get(), host));
+    return socket;
   }
   if (last_err == ECONNREFUSED) return Status::Unavailable("connection refused to " + peer);
   if (last_err == ETIMEDOUT) {
@@ -135,6 +141,10 @@ Socket::~Socket() {
 }
 
 void Socket::Close() {
+  if (ssl_ != nullptr) {
+    SSL_free(ssl_);  // no close_notify: the connection is dropped either way
+    ssl_ = nullptr;
+  }
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -160,6 +170,28 @@ Status Socket::Wait(short events, const char* what) {
 
 Status Socket::SendAll(std::span<iovec> iov) {
   if (fd_ < 0) return Status::Unavailable("connection is closed (" + peer_ + ")");
+  if (ssl_ != nullptr) {
+    // Small pieces (frame header, key, options) are gathered into one TLS
+    // record; large ones are written from the caller's memory.
+    constexpr size_t kGatherBytes = 16 * 1024;
+    std::string gathered;
+    for (iovec& v : iov) {
+      if (v.iov_len < kGatherBytes && gathered.size() + v.iov_len <= kGatherBytes) {
+        gathered.append(static_cast<const char*>(v.iov_base), v.iov_len);
+      } else {
+        if (!gathered.empty()) CTX_RETURN_IF_ERROR(TlsWrite(gathered.data(), gathered.size()));
+        gathered.clear();
+        if (v.iov_len < kGatherBytes) {
+          gathered.append(static_cast<const char*>(v.iov_base), v.iov_len);
+        } else {
+          CTX_RETURN_IF_ERROR(TlsWrite(v.iov_base, v.iov_len));
+        }
+      }
+      v.iov_len = 0;
+    }
+    if (!gathered.empty()) CTX_RETURN_IF_ERROR(TlsWrite(gathered.data(), gathered.size()));
+    return Status::Ok();
+  }
   size_t first = 0;
   while (first < iov.size() && iov[first].iov_len == 0) ++first;
   while (first < iov.size()) {
@@ -195,6 +227,7 @@ Status Socket::SendAll(std::span<iovec> iov) {
 
 Status Socket::RecvExact(void* buf, size_t len) {
   if (fd_ < 0) return Status::Unavailable("connection is closed (" + peer_ + ")");
+  if (ssl_ != nullptr) return TlsRead(buf, len);
   auto* p = static_cast<char*>(buf);
   while (len > 0) {
     ssize_t n = ::recv(fd_, p, len, 0);
@@ -227,10 +260,88 @@ Status Socket::Discard(uint64_t len) {
 
 bool Socket::IsStale() const {
   if (fd_ < 0) return true;
+  if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return true;
   pollfd p{fd_, POLLIN | POLLRDHUP, 0};
   int n = ::poll(&p, 1, 0);
   // Between requests nothing may arrive: readable means EOF, reset or junk.
   return n != 0;
+}
+
+Status Socket::StartTls(SSL_CTX* ctx, const std::string& host) {
+  ssl_ = SSL_new(ctx);
+  if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
+    return Fail("cannot start TLS: " + TlsErrorText());
+  }
+  // The certificate must name the host: an IP address as an IP SAN, a DNS
+  // name as a DNS SAN (which also goes out as SNI).
+  in6_addr ip6;
+  in_addr ip4;
+  const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &ip4) == 1 ||
+                     ::inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  const bool named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1
+                           : (SSL_set_tlsext_host_name(ssl_, host.c_str()) == 1 &&
+                              SSL_set1_host(ssl_, host.c_str()) == 1);
+  if (!named) return Fail("cannot set the TLS peer name " + host + ": " + TlsErrorText());
+  for (;;) {
+    ERR_clear_error();
+    int ret = SSL_connect(ssl_);
+    if (ret == 1) return Status::Ok();
+    CTX_RETURN_IF_ERROR(TlsRetry(ret, "TLS handshake"));
+  }
+}
+
+Status Socket::TlsRetry(int ret, const char* what) {
+  switch (SSL_get_error(ssl_, ret)) {
+    case SSL_ERROR_WANT_READ:
+      return Wait(POLLIN, what);
+    case SSL_ERROR_WANT_WRITE:
+      return Wait(POLLOUT, what);
+    case SSL_ERROR_ZERO_RETURN:
+      return Fail("server closed the connection");
+    case SSL_ERROR_SYSCALL:
+      if (errno == EINTR) return Status::Ok();
+      return Fail(std::string(what) + " failed: server closed the connection");
+    default: {
+      std::string detail = TlsErrorText();
+      long verify = SSL_get_verify_result(ssl_);
+      if (verify != X509_V_OK)
+        detail += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+      return Fail(std::string(what) + " failed: " + detail);
+    }
+  }
+}
+
+Status Socket::TlsWrite(const void* data, size_t len) {
+  const auto* p = static_cast<const char*>(data);
+  while (len > 0) {
+    size_t n = 0;
+    ERR_clear_error();
+    int ret = SSL_write_ex(ssl_, p, len, &n);
+    if (ret == 1) {
+      p += n;
+      len -= n;
+      continue;
+    }
+    CTX_RETURN_IF_ERROR(TlsRetry(ret, "send"));
+  }
+  return Status::Ok();
+}
+
+Status Socket::TlsRead(void* buf, size_t len) {
+  auto* p = static_cast<char*>(buf);
+  while (len > 0) {
+    size_t n = 0;
+    ERR_clear_error();
+    int ret = SSL_read_ex(ssl_, p, len, &n);
+    if (ret == 1) {
+      p += n;
+      len -= n;
+      continue;
+    }
+    CTX_RETURN_IF_ERROR(TlsRetry(ret, "receive"));
+  }
+  return Status::Ok();
 }
 
 }  // namespace ctxstore::client

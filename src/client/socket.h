@@ -12,7 +12,10 @@
 #include <string>
 #include <utility>
 
+#include "client/tls.h"
 #include "ctxstore/status.h"
+
+typedef struct ssl_st SSL;
 
 namespace ctxstore::client {
 
@@ -21,9 +24,12 @@ class Socket {
   // Resolves host, connects within connect_timeout_ms (each address tried in
   // turn) and sets TCP_NODELAY. io_timeout_ms bounds every wait for progress
   // in SendAll / RecvExact: a peer that stalls that long fails the call.
+  // With tls, the TLS handshake follows (within io_timeout_ms), and the
+  // server's certificate must name host (an IP address or a DNS name).
   static Result<std::unique_ptr<Socket>> Connect(const std::string& host, uint16_t port,
                                                  uint32_t connect_timeout_ms,
-                                                 uint32_t io_timeout_ms);
+                                                 uint32_t io_timeout_ms,
+                                                 const TlsContext& tls = nullptr);
   ~Socket();
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
@@ -52,8 +58,15 @@ class Socket {
   // Waits until fd_ is ready for events; Unavailable on timeout or error.
   Status Wait(short events, const char* what);
   Status Fail(const std::string& what);
+  Status StartTls(SSL_CTX* ctx, const std::string& host);
+  // One SSL_write/SSL_read until done, waiting on the socket as OpenSSL asks.
+  Status TlsWrite(const void* data, size_t len);
+  Status TlsRead(void* buf, size_t len);
+  // Waits for what the last SSL call wanted; kOk to retry it, else the failure.
+  Status TlsRetry(int ret, const char* what);
 
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
   std::string peer_;
   uint32_t io_timeout_ms_ = 0;
 };

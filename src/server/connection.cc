@@ -33,20 +33,25 @@ constexpr const char* kServerVersion = "ctxstore 0.1.0";
 void Connection::Start() {
   auto self = shared_from_this();
   asio::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
+  auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ = remote.address().to_string() + ":" + std::to_string(remote.port());
   ctx_.counters->connections++;
   ctx_.counters->connections_total++;
   asio::co_spawn(
-      socket_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
+      stream_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
       asio::detached);
   asio::co_spawn(
-      socket_.get_executor(), [self]() -> awaitable<void> { co_await self->Watchdog(); },
+      stream_.get_executor(), [self]() -> awaitable<void> { co_await self->Watchdog(); },
       asio::detached);
 }
 
 awaitable<void> Connection::Run() {
   try {
+    // The handshake counts as a frame: a peer that stalls in it is closed
+    // by the watchdog after --frame-timeout. A plaintext client on a TLS
+    // listener fails here, before any request is read.
+    SetDeadline(true);
+    co_await stream_.Handshake();
     while (co_await ServeOne()) {
     }
   } catch (const std::exception& e) {
@@ -59,9 +64,7 @@ awaitable<void> Connection::Run() {
 
 void Connection::Close() {
   closed_ = true;
-  asio::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.Close();
   watchdog_.cancel();
 }
 
@@ -90,7 +93,7 @@ void Connection::SetDeadline(bool in_frame) {
 awaitable<bool> Connection::ServeOne() {
   SetDeadline(false);
   protocol::HeaderBytes raw;
-  co_await asio::async_read(socket_, asio::buffer(raw), TransferAll(), use_awaitable);
+  co_await asio::async_read(stream_, asio::buffer(raw), TransferAll(), use_awaitable);
   SetDeadline(true);
   ctx_.counters->requests++;
   protocol::DecodedHeader d = protocol::DecodeHeader(raw);
@@ -401,7 +404,7 @@ awaitable<bool> Connection::HandleDelete() {
   }
   bool sync = (req_.flags & protocol::kFlagSync) != 0;
   std::shared_ptr<DurableWaiter> waiter;
-  if (sync) waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
+  if (sync) waiter = std::make_shared<DurableWaiter>(stream_.get_executor());
   Status st = ctx_.engine->Delete(ns_id_, *key, sync, waiter ? waiter->Callback() : nullptr);
   if (st.ok()) {
     nlohmann::json fields = {{"namespace_id", ns_id_}, {"key", std::string(*key)}};
@@ -423,7 +426,7 @@ awaitable<bool> Connection::HandleBatchPut() {
     co_return true;
   }
   uint32_t count = 0;
-  co_await asio::async_read(socket_, asio::buffer(&count, 4), TransferAll(), use_awaitable);
+  co_await asio::async_read(stream_, asio::buffer(&count, 4), TransferAll(), use_awaitable);
   remaining -= 4;
   if (count > ctx_.limits.max_batch_keys) {
     co_await ReplyError(Status::TooLarge("batch of " + std::to_string(count) + " items exceeds " +
@@ -583,7 +586,7 @@ awaitable<bool> Connection::HandleMatchPrefix() {
 
 awaitable<bool> Connection::HandleFlush() {
   co_await Drain(req_.body_len);
-  auto waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
+  auto waiter = std::make_shared<DurableWaiter>(stream_.get_executor());
   ctx_.engine->Flush(waiter->Callback());
   Status st = co_await waiter->Wait();
   if (st.ok())

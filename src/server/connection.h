@@ -4,6 +4,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <asio/ssl/context.hpp>
 
 #include <memory>
 
@@ -21,6 +22,7 @@ struct ConnectionContext {
   ServerCounters* counters;
   BlockingPool* flash_readers;  // null: flash reads block the network thread
   AuditLog* audit;              // null: none
+  asio::ssl::context* tls;      // null: plaintext
 };
 
 // Serves one connection until the peer closes, an unrecoverable protocol

@@ -26,6 +26,7 @@
 #include "server/audit_log.h"
 #include "server/auth.h"
 #include "server/connection.h"
+#include "server/stream.h"
 
 namespace ctxstore::server {
 
@@ -72,7 +73,7 @@ class DurableWaiter : public std::enable_shared_from_this<DurableWaiter> {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::ip::tcp::socket socket, const ConnectionContext& ctx)
-      : socket_(std::move(socket)), ctx_(ctx), watchdog_(socket_.get_executor()) {}
+      : stream_(std::move(socket), ctx.tls), ctx_(ctx), watchdog_(stream_.get_executor()) {}
   // Also reached when the server stops with this connection's coroutine
   // suspended (its frame is destroyed, not resumed): leases must not outlive
   // the connection either way.
@@ -182,7 +183,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> HandleTokenList();
   asio::awaitable<bool> HandleTokenRevoke();
 
-  asio::ip::tcp::socket socket_;
+  Stream stream_;
   ConnectionContext ctx_;
   asio::steady_timer watchdog_;
   protocol::FrameHeader req_;

@@ -33,7 +33,7 @@ awaitable<void> Connection::Reply(StatusCode code, std::vector<asio::const_buffe
   for (const auto& b : body_parts) h.body_len += b.size();
   protocol::HeaderBytes head = protocol::EncodeHeader(h);
   body_parts.insert(body_parts.begin(), asio::buffer(head));
-  co_await asio::async_write(socket_, body_parts, TransferAll(), use_awaitable);
+  co_await asio::async_write(stream_, body_parts, TransferAll(), use_awaitable);
 }
 
 awaitable<void> Connection::ReplyOk(std::string_view body) {
@@ -65,7 +65,7 @@ awaitable<void> Connection::Drain(uint64_t bytes) {
   thread_local std::array<char, kDrainChunkBytes> buf;
   while (bytes > 0) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(bytes, sizeof(buf)));
-    co_await asio::async_read(socket_, asio::buffer(buf.data(), n), TransferAll(), use_awaitable);
+    co_await asio::async_read(stream_, asio::buffer(buf.data(), n), TransferAll(), use_awaitable);
     bytes -= n;
   }
 }
@@ -73,20 +73,20 @@ awaitable<void> Connection::Drain(uint64_t bytes) {
 awaitable<std::string> Connection::ReadBody() {
   std::string body(req_.body_len, '\0');
   if (!body.empty())
-    co_await asio::async_read(socket_, asio::buffer(body), TransferAll(), use_awaitable);
+    co_await asio::async_read(stream_, asio::buffer(body), TransferAll(), use_awaitable);
   co_return body;
 }
 
 awaitable<Result<std::string>> Connection::ReadKey(uint64_t* remaining) {
   if (*remaining < 2) co_return Status::Invalid("body too short for a key");
   uint16_t key_len = 0;
-  co_await asio::async_read(socket_, asio::buffer(&key_len, 2), TransferAll(), use_awaitable);
+  co_await asio::async_read(stream_, asio::buffer(&key_len, 2), TransferAll(), use_awaitable);
   *remaining -= 2;
   if (key_len == 0 || key_len > protocol::kMaxKeyBytes || key_len > *remaining) {
     co_return Status::Invalid("bad key length " + std::to_string(key_len));
   }
   std::string key(key_len, '\0');
-  co_await asio::async_read(socket_, asio::buffer(key), TransferAll(), use_awaitable);
+  co_await asio::async_read(stream_, asio::buffer(key), TransferAll(), use_awaitable);
   *remaining -= key_len;
   co_return key;
 }
@@ -94,7 +94,7 @@ awaitable<Result<std::string>> Connection::ReadKey(uint64_t* remaining) {
 awaitable<Result<uint64_t>> Connection::ReadU64(uint64_t* remaining) {
   if (*remaining < 8) co_return Status::Invalid("body too short");
   uint64_t v = 0;
-  co_await asio::async_read(socket_, asio::buffer(&v, 8), TransferAll(), use_awaitable);
+  co_await asio::async_read(stream_, asio::buffer(&v, 8), TransferAll(), use_awaitable);
   *remaining -= 8;
   co_return v;
 }
@@ -104,7 +104,7 @@ awaitable<bool> Connection::ReadMore(std::string* buf, size_t n, uint64_t* remai
   size_t old = buf->size();
   buf->resize(old + n);
   if (n > 0)
-    co_await asio::async_read(socket_, asio::buffer(buf->data() + old, n), TransferAll(),
+    co_await asio::async_read(stream_, asio::buffer(buf->data() + old, n), TransferAll(),
                               use_awaitable);
   *remaining -= n;
   co_return true;
@@ -159,18 +159,18 @@ awaitable<Status> Connection::ReceiveValue(const std::string& key, uint64_t valu
     Xxh3Stream hash;
     for (uint64_t done = 0; done < dst.size();) {
       const uint64_t n = std::min<uint64_t>(kHashPieceBytes, dst.size() - done);
-      co_await asio::async_read(socket_, asio::buffer(dst.data() + done, n), TransferAll(),
+      co_await asio::async_read(stream_, asio::buffer(dst.data() + done, n), TransferAll(),
                                 use_awaitable);
       hash.Update(dst.data() + done, n);
       done += n;
     }
     r->set_value_xxh3(hash.Digest());
   } else if (!dst.empty()) {
-    co_await asio::async_read(socket_, asio::buffer(dst.data(), dst.size()), TransferAll(),
+    co_await asio::async_read(stream_, asio::buffer(dst.data(), dst.size()), TransferAll(),
                               use_awaitable);
   }
   std::shared_ptr<DurableWaiter> waiter;
-  if (opts.sync) waiter = std::make_shared<DurableWaiter>(socket_.get_executor());
+  if (opts.sync) waiter = std::make_shared<DurableWaiter>(stream_.get_executor());
   Status st = ctx_.engine->CommitPut(std::move(*r), waiter ? waiter->Callback() : nullptr);
   if (st.ok() && waiter) waiters->push_back(std::move(waiter));
   co_return st;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 
 #include "common/clock.h"
 #include "common/thread_name.h"
@@ -12,6 +13,34 @@
 namespace ctxstore::server {
 
 using asio::ip::tcp;
+
+namespace {
+
+Result<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(const ServerOptions& o) {
+  if (o.tls_key_file.empty()) return Status::Invalid("a TLS certificate needs its key");
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  try {
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    // TLS 1.3 servers send session tickets after the handshake; a client
+    // that reads them only with its next reply could take them for
+    // unsolicited bytes on an idle pooled connection. Connections are long
+    // lived, so resumption buys little.
+    SSL_CTX_set_num_tickets(tls->native_handle(), 0);
+    tls->use_certificate_chain_file(o.tls_cert_file);
+    tls->use_private_key_file(o.tls_key_file, asio::ssl::context::pem);
+    if (!o.tls_client_ca_file.empty()) {
+      tls->load_verify_file(o.tls_client_ca_file);
+      tls->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    }
+  } catch (const std::exception& e) {
+    return Status::Invalid(std::string("TLS setup (certificate, key or client CA): ") + e.what());
+  }
+  return tls;
+}
+
+}  // namespace
 
 struct Server::Impl {
   engine::Engine* engine;
@@ -26,6 +55,7 @@ struct Server::Impl {
   std::unique_ptr<asio::steady_timer> accept_backoff;
   uint64_t last_accept_warning_ms = 0;
   std::unique_ptr<BlockingPool> flash_readers;
+  std::unique_ptr<asio::ssl::context> tls;
 
   void Accept() {
     asio::io_context& target = *workers[next_worker];
@@ -77,7 +107,8 @@ Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_
                                  impl_->options.limits,
                                  &impl_->counters,
                                  impl_->flash_readers.get(),
-                                 impl_->options.audit_log};
+                                 impl_->options.audit_log,
+                                 nullptr};
   unsigned n = impl_->options.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
@@ -94,6 +125,14 @@ Status Server::Start() {
   if (!impl_->options.auth && !IsLoopbackHost(impl_->options.host)) {
     return Status::Invalid("authentication can be turned off only on a loopback listener, not " +
                            impl_->options.host);
+  }
+  if (!impl_->options.tls_cert_file.empty()) {
+    auto tls = MakeServerTlsContext(impl_->options);
+    if (!tls.ok()) return tls.status();
+    impl_->tls = std::move(*tls);
+    impl_->ctx.tls = impl_->tls.get();
+  } else if (!impl_->options.tls_key_file.empty() || !impl_->options.tls_client_ca_file.empty()) {
+    return Status::Invalid("a TLS key or client CA needs a TLS certificate");
   }
   try {
     asio::ip::address address = asio::ip::make_address(impl_->options.host);

@@ -38,6 +38,12 @@ struct ServerOptions {
   // loopback listeners (Start refuses otherwise).
   bool auth = true;
   AuditLog* audit_log = nullptr;  // not owned; null: no audit trail
+  // TLS (1.2 or later) on every connection when a certificate is given; a
+  // plaintext client fails the handshake. With a client CA, clients must
+  // present a certificate it signed (mutual TLS).
+  std::string tls_cert_file;  // PEM chain
+  std::string tls_key_file;   // PEM private key
+  std::string tls_client_ca_file;
 };
 
 // Live counters shared by the connections of a server.
