@@ -35,6 +35,7 @@ struct ServeFlags {
   unsigned workers = 0;
   unsigned flash_read_threads = 8;
   uint32_t max_connections = 4096;
+  std::string max_inflight;  // empty: half of --memory
   uint32_t max_batch_keys = 1024;
   std::string max_batch_bytes = "1GiB";
   std::string eviction_policy = "lru";
@@ -102,6 +103,7 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       {"workers", num(&f->workers)},
       {"flash-read-threads", num(&f->flash_read_threads)},
       {"max-connections", num(&f->max_connections)},
+      {"max-inflight", str(&f->max_inflight)},
       {"max-batch-keys", num(&f->max_batch_keys)},
       {"max-batch-bytes", str(&f->max_batch_bytes)},
       {"eviction-policy", str(&f->eviction_policy)},
@@ -185,6 +187,10 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   so->workers = f.workers;
   so->flash_read_threads = f.flash_read_threads;
   so->max_connections = f.max_connections;
+  if (!f.max_inflight.empty()) {
+    CTX_RETURN_IF_ERROR(size(f.max_inflight, "--max-inflight", &so->max_inflight_bytes));
+    if (so->max_inflight_bytes == 0) return Status::Invalid("--max-inflight: must be more than 0");
+  }
   so->limits.max_batch_keys = f.max_batch_keys;
   so->auth = !f.no_auth;
   so->tls_cert_file = f.tls_cert;
@@ -324,6 +330,9 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--max-connections", flags->max_connections, "Connections served at once")
       ->capture_default_str();
+  cmd->add_option("--max-inflight", flags->max_inflight,
+                  "Value bytes PUTs still being received may hold at once, all connections "
+                  "together; past it PUTs answer BUSY (default: half of --memory)");
   cmd->add_option("--max-batch-keys", flags->max_batch_keys, "Keys per batch request")
       ->capture_default_str();
   cmd->add_option("--max-batch-bytes", flags->max_batch_bytes,

@@ -641,6 +641,9 @@ awaitable<bool> Connection::HandleStats() {
       {"timeouts", ctx_.counters->timeouts.load()},
       {"auth_failures", ctx_.counters->auth_failures.load()},
       {"access_denied", ctx_.counters->access_denied.load()},
+      {"inflight_bytes", ctx_.counters->inflight_bytes.load()},
+      {"inflight_refused", ctx_.counters->inflight_refused.load()},
+      {"connections_refused", ctx_.counters->connections_refused.load()},
   };
   co_await ReplyOk(j.dump());
   co_return true;

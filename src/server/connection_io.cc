@@ -145,6 +145,25 @@ awaitable<Result<protocol::PutOptionsBlock>> Connection::ReadPutOptions(uint64_t
 awaitable<Status> Connection::ReceiveValue(const std::string& key, uint64_t value_len,
                                            const engine::WriteOptions& opts,
                                            std::vector<std::shared_ptr<DurableWaiter>>* waiters) {
+  // Reserve the value's bytes against the server's in-flight budget
+  // before its DRAM block: the budget is what a slow sender can hold.
+  // A value larger than the whole budget still goes through when nothing
+  // else is in flight.
+  std::atomic<uint64_t>& inflight = ctx_.counters->inflight_bytes;
+  const uint64_t before = inflight.fetch_add(value_len);
+  if (before > 0 && before + value_len > ctx_.options->max_inflight_bytes) {
+    inflight.fetch_sub(value_len);
+    ctx_.counters->inflight_refused++;
+    co_await Drain(value_len);
+    co_return Status::Busy("too many value bytes in flight on the server (" +
+                           std::to_string(ctx_.options->max_inflight_bytes) +
+                           "-byte budget); retry");
+  }
+  struct InflightRelease {
+    std::atomic<uint64_t>* counter;
+    uint64_t bytes;
+    ~InflightRelease() { counter->fetch_sub(bytes); }
+  } release{&inflight, value_len};
   auto r = ctx_.engine->BeginPut(key, value_len, opts);
   if (!r.ok()) {
     co_await Drain(value_len);

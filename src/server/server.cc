@@ -98,6 +98,9 @@ Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_
   impl_->engine = engine;
   impl_->options = std::move(options);
   impl_->options.limits.max_value_bytes = engine->options().max_value_bytes;
+  if (impl_->options.max_inflight_bytes == 0) {
+    impl_->options.max_inflight_bytes = std::max<uint64_t>(engine->options().memory_bytes / 2, 1);
+  }
   if (impl_->options.flash_read_threads > 0) {
     impl_->flash_readers =
         std::make_unique<BlockingPool>(impl_->options.flash_read_threads, "ctx-flashread");

@@ -30,6 +30,12 @@ struct ServerOptions {
   uint64_t idle_timeout_ms = 300'000;  // between requests
   uint64_t frame_timeout_ms = 60'000;  // to receive one whole frame
   uint32_t max_connections = 4096;
+  // Value bytes that PUTs still being received may hold in DRAM at once,
+  // all connections together: a PUT reserves its block before its value
+  // arrives, so slow senders could otherwise tie up the whole DRAM tier.
+  // A PUT past the budget answers BUSY (its value is read and dropped).
+  // 0: half the DRAM tier.
+  uint64_t max_inflight_bytes = 0;
   // GETs of objects that are only on flash wait for the device on these
   // threads, so that a network thread never blocks on flash (0: it does).
   unsigned flash_read_threads = 8;
@@ -54,8 +60,10 @@ struct ServerCounters {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> timeouts{0};
-  std::atomic<uint64_t> auth_failures{0};  // HELLOs with a bad token
-  std::atomic<uint64_t> access_denied{0};  // requests outside the token's role or namespace
+  std::atomic<uint64_t> auth_failures{0};     // HELLOs with a bad token
+  std::atomic<uint64_t> access_denied{0};     // requests outside the token's role or namespace
+  std::atomic<uint64_t> inflight_bytes{0};    // reserved by PUTs still receiving their values
+  std::atomic<uint64_t> inflight_refused{0};  // PUTs answered BUSY for the budget
 };
 
 class Server {

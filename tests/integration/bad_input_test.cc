@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -25,6 +27,7 @@ namespace {
 using protocol::FrameHeader;
 using protocol::Opcode;
 using testing::ServerProcess;
+using testing::StopAndReport;
 
 // The server's admin token, for RawConn::Hello.
 std::string g_admin_token;
@@ -62,9 +65,9 @@ class RawConn {
     Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
     Send(body);
   }
-  void Hello() {
+  void Hello(const std::string& token = g_admin_token) {
     protocol::HelloRequest hello;
-    hello.token = g_admin_token;
+    hello.token = token;
     SendFrame(Opcode::kHello, protocol::EncodeHelloRequest(hello));
     auto r = ReadReply();
     ASSERT_TRUE(r.has_value());
@@ -430,6 +433,93 @@ TEST_F(BadInput, ManyHostileClientsAtOnce) {
     });
   }
   for (auto& t : threads) t.join();
+}
+
+// Limits against abuse, each with a server of its own.
+
+TEST(Limits, ConnectionsPastTheMaximumAreClosed) {
+  testing::ServerOptions o;
+  o.extra_args = {"--max-connections", "3"};
+  ServerProcess server(o);
+  ASSERT_TRUE(server.Start());
+  const std::string token = server.admin_token();
+  std::vector<std::unique_ptr<RawConn>> conns;
+  for (int i = 0; i < 3; ++i) {
+    conns.push_back(std::make_unique<RawConn>(server.port()));
+    conns.back()->Hello(token);
+  }
+  RawConn extra(server.port());
+  EXPECT_TRUE(extra.ClosedByPeer(3000)) << "a fourth connection is refused";
+  // A slot freed is a slot usable again (the count drops once the server
+  // has seen the close).
+  conns.pop_back();
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+    RawConn again(server.port());
+    again.SendFrame(Opcode::kHello, protocol::EncodeHelloRequest({.token = token}));
+    auto r = again.ReadReply(1000);
+    served = r.has_value() && r->header.status == StatusCode::kOk;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(served);
+  conns.clear();
+  StopAndReport(server);
+  EXPECT_NE(server.log().find("refusing connection"), std::string::npos);
+}
+
+TEST(Limits, SlowSendersCannotHoldMoreThanTheInflightBudget) {
+  testing::ServerOptions o;
+  o.extra_args = {"--max-inflight", "1MiB", "--frame-timeout", "30s"};
+  ServerProcess server(o);
+  ASSERT_TRUE(server.Start());
+  ClientOptions co;
+  co.port = server.port();
+  co.token = server.admin_token();
+  auto client = Client::Connect(co);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+
+  // A slow sender: 900 KiB announced, half of it sent.
+  RawConn slow(server.port());
+  slow.Hello(server.admin_token());
+  const std::string value(900 << 10, 's');
+  const std::string key = protocol::EncodeKey("slow");
+  FrameHeader h;
+  h.opcode = Opcode::kPut;
+  h.request_id = 1;
+  h.body_len = key.size() + value.size();
+  auto head = protocol::EncodeHeader(h);
+  slow.Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
+  slow.Send(key);
+  slow.Send(std::string_view(value).substr(0, value.size() / 2));
+
+  // What fits beside it goes through; what does not answers BUSY, stores
+  // nothing, and the connection goes on.
+  auto inflight = [&] {
+    auto stats = (*client)->StatsJson();
+    return stats.ok() ? nlohmann::json::parse(*stats).at("inflight_bytes").get<uint64_t>() : 0;
+  };
+  for (int attempt = 0; attempt < 200 && inflight() < value.size(); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(inflight(), value.size()) << "the server holds the slow PUT's reservation";
+  const std::string big(200 << 10, 'b');
+  Status st = (*client)->Put("big", big);
+  EXPECT_EQ(st.code(), StatusCode::kBusy) << st.ToString();
+  EXPECT_EQ((*client)->Exists("big").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE((*client)->Put("small", std::string(10 << 10, 'x')).ok());
+
+  // Once the slow PUT completes, the budget is free again.
+  slow.Send(std::string_view(value).substr(value.size() / 2));
+  auto r = slow.ReadReply(10000);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->header.status, StatusCode::kOk);
+  EXPECT_TRUE((*client)->Put("big", big).ok());
+  auto stats = (*client)->StatsJson();
+  ASSERT_TRUE(stats.ok());
+  auto j = nlohmann::json::parse(*stats);
+  EXPECT_GE(j.at("inflight_refused").get<uint64_t>(), 1u) << *stats;
+  EXPECT_EQ(j.at("inflight_bytes").get<uint64_t>(), 0u) << *stats;
+  StopAndReport(server);
 }
 
 }  // namespace
