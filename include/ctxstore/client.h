@@ -132,6 +132,9 @@ struct NamespaceSpec {
   std::optional<uint64_t> default_ttl_ms;  // for PUTs without a TTL; 0 = none
   std::optional<uint64_t> max_ttl_ms;      // cap on every TTL; 0 = no cap
   std::optional<uint32_t> priority;        // 0..7: lower leaves DRAM first
+  // Accept only PUTs whose metadata is a JSON object with a non-empty
+  // string "model_fingerprint" (others answer kInvalid).
+  std::optional<bool> require_model_fingerprint;
 };
 
 struct NamespaceInfo {
@@ -141,6 +144,7 @@ struct NamespaceInfo {
   uint64_t default_ttl_ms = 0;
   uint64_t max_ttl_ms = 0;
   uint32_t priority = 0;
+  bool require_model_fingerprint = false;
   uint64_t objects = 0;
   uint64_t bytes = 0;      // counted against quota_bytes
   uint64_t evictions = 0;  // objects evicted to keep the namespace within its quota

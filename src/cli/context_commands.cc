@@ -257,6 +257,7 @@ struct NsArgs {
   std::string default_ttl;
   std::string max_ttl;
   std::optional<uint32_t> priority;
+  std::optional<bool> require_model_fingerprint;
   bool json = false;
 };
 
@@ -280,6 +281,7 @@ bool ParseNamespaceSpec(const NsArgs& a, NamespaceSpec* spec) {
     spec->max_ttl_ms = ms;
   }
   spec->priority = a.priority;
+  spec->require_model_fingerprint = a.require_model_fingerprint;
   return true;
 }
 
@@ -297,8 +299,11 @@ int RunNsCreate(const NsArgs& a) {
 int RunNsSet(const NsArgs& a) {
   NamespaceSpec spec;
   if (!ParseNamespaceSpec(a, &spec)) return kExitUsage;
-  if (!spec.quota_bytes && !spec.default_ttl_ms && !spec.max_ttl_ms && !spec.priority) {
-    PrintError("ns set needs at least one of --quota, --default-ttl, --max-ttl, --priority");
+  if (!spec.quota_bytes && !spec.default_ttl_ms && !spec.max_ttl_ms && !spec.priority &&
+      !spec.require_model_fingerprint) {
+    PrintError(
+        "ns set needs at least one of --quota, --default-ttl, --max-ttl, --priority, "
+        "--require-model-fingerprint");
     return kExitUsage;
   }
   std::unique_ptr<Client> client;
@@ -323,6 +328,7 @@ int RunNsLs(const NsArgs& a) {
                      {"default_ttl_ms", ns.default_ttl_ms},
                      {"max_ttl_ms", ns.max_ttl_ms},
                      {"priority", ns.priority},
+                     {"require_model_fingerprint", ns.require_model_fingerprint},
                      {"objects", ns.objects},
                      {"bytes", ns.bytes},
                      {"evictions", ns.evictions}});
@@ -427,6 +433,9 @@ void RegisterNamespaceCommands(CLI::App& app, int* exit_code) {
     sub->add_option("--max-ttl", args->max_ttl, "Cap on every TTL (e.g. 24h); 0 = no cap");
     sub->add_option("--priority", args->priority, "0..7: lower leaves DRAM first")
         ->check(CLI::Range(0, 7));
+    sub->add_option("--require-model-fingerprint", args->require_model_fingerprint,
+                    "true: accept only PUTs whose --meta is a JSON object with a "
+                    "\"model_fingerprint\" string");
   };
   {
     CLI::App* sub = ns->add_subcommand("create", "Create namespace NAME");

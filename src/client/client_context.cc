@@ -73,6 +73,9 @@ std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) 
   if (spec.default_ttl_ms) j["default_ttl_ms"] = *spec.default_ttl_ms;
   if (spec.max_ttl_ms) j["max_ttl_ms"] = *spec.max_ttl_ms;
   if (spec.priority) j["priority"] = *spec.priority;
+  if (spec.require_model_fingerprint) {
+    j["require_model_fingerprint"] = *spec.require_model_fingerprint;
+  }
   // Names that are not UTF-8 are sent with replacement characters; the
   // server refuses them as invalid names anyway.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -269,6 +272,10 @@ Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
          ReadUnsigned(entry, "objects", &info.objects) &&
          ReadUnsigned(entry, "bytes", &info.bytes) &&
          ReadUnsigned(entry, "evictions", &info.evictions);
+    if (ok) {
+      auto fp = entry.find("require_model_fingerprint");
+      if (fp != entry.end() && fp->is_boolean()) info.require_model_fingerprint = fp->get<bool>();
+    }
     if (!ok) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
     out.push_back(std::move(info));
   }

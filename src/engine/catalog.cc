@@ -129,7 +129,8 @@ Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mute
                                {"quota_bytes", config.quota_bytes},
                                {"default_ttl_ms", config.default_ttl_ms},
                                {"max_ttl_ms", config.max_ttl_ms},
-                               {"priority", config.priority}});
+                               {"priority", config.priority},
+                               {"require_model_fingerprint", config.require_model_fingerprint}});
   }
   j["pins"] = nlohmann::json::array();
   auto add_pins = [&j](const PinRules& rules, bool group) {
@@ -185,6 +186,7 @@ Status Engine::LoadCatalog() {
       c.default_ttl_ms = n.at("default_ttl_ms").get<uint64_t>();
       c.max_ttl_ms = n.at("max_ttl_ms").get<uint64_t>();
       c.priority = n.at("priority").get<uint8_t>();
+      c.require_model_fingerprint = n.value("require_model_fingerprint", false);
       CTX_RETURN_IF_ERROR(ValidateConfig(c));
       AddNamespaceLocked(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
     }

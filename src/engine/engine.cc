@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cassert>
@@ -182,6 +183,18 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
   }
 }
 
+namespace {
+
+bool HasModelFingerprint(std::string_view meta) {
+  if (meta.empty() || meta.front() != '{') return false;
+  nlohmann::json j = nlohmann::json::parse(meta, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return false;
+  auto it = j.find("model_fingerprint");
+  return it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
+}
+
+}  // namespace
+
 Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len,
                                         const WriteOptions& opts) {
   CTX_RETURN_IF_ERROR(CheckKey(key));
@@ -201,6 +214,11 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* ns = FindNamespaceLocked(opts.namespace_id);
   if (ns == nullptr) return Status::NotFound("namespace does not exist");
+  if (ns->config.require_model_fingerprint && !HasModelFingerprint(opts.meta)) {
+    return Status::Invalid("namespace '" + ns->name +
+                           "' accepts only PUTs whose metadata is a JSON object with a "
+                           "\"model_fingerprint\" string");
+  }
   if (ns->config.quota_bytes != 0 && value_len > ns->config.quota_bytes) {
     return Status::TooLarge("value of " + FormatSize(value_len) + " exceeds the quota of " +
                             FormatSize(ns->config.quota_bytes) + " of namespace '" + ns->name +

@@ -81,6 +81,10 @@ struct NamespaceConfig {
   uint64_t default_ttl_ms = 0;          // for PUTs without a TTL; 0 = none
   uint64_t max_ttl_ms = 0;              // cap on every TTL; 0 = no cap
   uint8_t priority = kDefaultPriority;  // 0..7: lower leaves DRAM first
+  // Accept only PUTs whose metadata is a JSON object with a non-empty
+  // string "model_fingerprint": context computed by one model is never
+  // stored unlabelled, where another model could load it.
+  bool require_model_fingerprint = false;
 };
 
 struct NamespaceInfo {

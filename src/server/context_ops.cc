@@ -67,6 +67,8 @@ Result<NamespaceRequest> ParseNamespaceRequest(std::string_view body) {
         return Status::Invalid("\"priority\" must be 0.." +
                                std::to_string(engine::kPriorityLevels - 1));
       }
+    } else if (field == "require_model_fingerprint") {
+      if (!value.is_boolean()) return Status::Invalid("\"" + field + "\" must be true or false");
     } else {
       return Status::Invalid("unknown field \"" + field + "\"");
     }
@@ -82,6 +84,9 @@ void ApplyNamespaceFields(const nlohmann::json& j, engine::NamespaceConfig* c) {
   if (j.contains("default_ttl_ms")) c->default_ttl_ms = j["default_ttl_ms"].get<uint64_t>();
   if (j.contains("max_ttl_ms")) c->max_ttl_ms = j["max_ttl_ms"].get<uint64_t>();
   if (j.contains("priority")) c->priority = static_cast<uint8_t>(j["priority"].get<uint64_t>());
+  if (j.contains("require_model_fingerprint")) {
+    c->require_model_fingerprint = j["require_model_fingerprint"].get<bool>();
+  }
 }
 
 nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
@@ -92,6 +97,7 @@ nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
       {"default_ttl_ms", ns.config.default_ttl_ms},
       {"max_ttl_ms", ns.config.max_ttl_ms},
       {"priority", ns.config.priority},
+      {"require_model_fingerprint", ns.config.require_model_fingerprint},
       {"objects", ns.objects},
       {"bytes", ns.bytes},
       {"evictions", ns.evictions},

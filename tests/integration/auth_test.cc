@@ -316,6 +316,65 @@ TEST_F(AuthTest, CliTokenCommandsAndExitCodes) {
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
 }
 
+TEST_F(AuthTest, NamespacesCanRequireAModelFingerprint) {
+  auto admin = Admin();
+  ASSERT_NE(admin, nullptr);
+  NamespaceSpec spec;
+  spec.require_model_fingerprint = true;
+  ASSERT_TRUE(admin->CreateNamespace("labelled", spec).ok());
+  const std::string writer = NewToken(*admin, "write", "labelled");
+  auto c = Connect(writer);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+
+  EXPECT_EQ((*c)->Put("k", "v").code(), StatusCode::kInvalid);
+  for (const char* meta : {"not json", "[1]", "{\"model\":\"x\"}", "{\"model_fingerprint\":\"\"}",
+                           "{\"model_fingerprint\":7}"}) {
+    EXPECT_EQ((*c)->Put("k", "v", {.meta = meta}).code(), StatusCode::kInvalid) << meta;
+  }
+  EXPECT_EQ((*c)->Exists("k").status().code(), StatusCode::kNotFound);
+  const std::string meta = R"({"model_fingerprint":"sha256:1f2e","dtype":"bf16"})";
+  ASSERT_TRUE((*c)->Put("k", "v", {.meta = meta}).ok());
+  std::vector<PutItem> items = {{"b", std::span<const uint8_t>()}};
+  auto codes = (*c)->BatchPut(items);
+  ASSERT_TRUE(codes.ok());
+  EXPECT_EQ((*codes)[0], StatusCode::kInvalid);
+  auto info = (*c)->Stat("k");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->meta, meta);
+  EXPECT_EQ(info->writer, writer.substr(4, 16));
+
+  // The policy is durable, and can be lifted.
+  ASSERT_TRUE(server_.Restart());
+  c = Connect(writer);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->Put("k2", "v").code(), StatusCode::kInvalid);
+  admin = Admin();
+  ASSERT_NE(admin, nullptr);
+  auto list = admin->ListNamespaces();
+  ASSERT_TRUE(list.ok());
+  bool seen = false;
+  for (const NamespaceInfo& ns : *list) {
+    if (ns.name == "labelled") seen = ns.require_model_fingerprint;
+  }
+  EXPECT_TRUE(seen);
+  spec.require_model_fingerprint = false;
+  ASSERT_TRUE(admin->SetNamespace("labelled", spec).ok());
+  EXPECT_TRUE((*c)->Put("k2", "v").ok());
+
+  // The CLI's option.
+  CliResult r =
+      server_.Cli({"ns", "create", "cli-labelled", "--require-model-fingerprint", "true"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  r = server_.Cli({"put", "--namespace", "cli-labelled", "k", "-"}, "v");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.err.find("model_fingerprint"), std::string::npos) << r.err;
+  r = server_.Cli({"put", "--namespace", "cli-labelled", "--meta", meta, "k", "-"}, "v");
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  r = server_.Cli({"ns", "ls", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.out.find("\"require_model_fingerprint\":true"), std::string::npos) << r.out;
+}
+
 TEST(AuthOff, OnlyOnLoopback) {
   TempDir dir;
   CliResult r = RunCli({"serve", "--no-auth", "--listen", "0.0.0.0:0", "--data-dir", dir.path()});
