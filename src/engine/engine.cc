@@ -395,6 +395,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
     } else {
       ++stats_.io_errors;
       spdlog::error("flash read of '{}' failed: {}", user_key, st.ToString());
+      MarkSegmentBadLocked(segment->id(), lock);
     }
     return st;
   }

@@ -183,10 +183,12 @@ struct EngineStats {
   uint64_t recovered_objects = 0;
   uint64_t recovery_ms = 0;
   bool recovered_from_checkpoint = false;
-  uint64_t expired_objects = 0;  // removed after their TTL
-  uint64_t evictions_quota = 0;  // removed to keep a namespace within its quota
-  uint64_t pinned_lost = 0;      // pinned objects flash reclaim could not carry forward
-  uint64_t leases = 0;           // outstanding
+  uint64_t expired_objects = 0;      // removed after their TTL
+  uint64_t evictions_quota = 0;      // removed to keep a namespace within its quota
+  uint64_t pinned_lost = 0;          // pinned objects flash reclaim could not carry forward
+  uint64_t bad_segments = 0;         // segments given up on after a read failed with an I/O error
+  uint64_t bad_segment_objects = 0;  // objects dropped with them (not in DRAM to write again)
+  uint64_t leases = 0;               // outstanding
   uint64_t pin_rules = 0;
   uint64_t namespaces = 0;
 };
@@ -404,6 +406,11 @@ class Engine {
   // Flash reclaim keeps pinned objects: queues them to be written again.
   // False when it could not (the object is then lost and counted).
   bool CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock);
+  // A read from the segment failed with an I/O error: it is not trusted
+  // again. Its objects still in DRAM are written anew; the others are
+  // dropped, with tombstones so that no older version of their keys comes
+  // back at recovery. The flusher stops appending to it.
+  void MarkSegmentBadLocked(uint64_t segment_id, std::unique_lock<std::mutex>& lock);
   void AddToLruLocked(Entry& e);
   ObjectInfo InfoLocked(const Entry& e) const;  // STAT and LIST
   void EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it);
@@ -446,6 +453,9 @@ class Engine {
   // Reclaimed segments kept (readable, off the flash budget) until the
   // pinned objects carried out of them are durable elsewhere.
   std::unordered_set<uint64_t> retiring_;
+  // The last segment marked bad; the flusher rolls to a new segment when
+  // it is the active one (read without mu_).
+  std::atomic<uint64_t> last_bad_segment_id_{0};
   uint64_t next_seq_ = 1;
   uint64_t next_segment_id_ = 1;
   uint64_t flash_bytes_ = 0;

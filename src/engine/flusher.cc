@@ -237,7 +237,9 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     RecordLayout layout = ComputeLayout(user_key.size() + item.ext.size(), item.value_len);
     uint64_t end = active_ ? active_->end_offset() + iov_bytes + (staging_used - run_start) : 0;
     bool segment_has_records = end > kSegmentHeaderBytes;
-    if (!active_ ||
+    const bool active_is_bad =
+        active_ && active_->id() == last_bad_segment_id_.load(std::memory_order_acquire);
+    if (!active_ || active_is_bad ||
         (segment_has_records && RoundUpToBlock(end + layout.record_len) > options_.segment_bytes)) {
       CTX_RETURN_IF_ERROR(write_pending());
       CTX_RETURN_IF_ERROR(RollSegment(RoundUpToBlock(layout.record_len)));
@@ -434,6 +436,37 @@ bool Engine::ReclaimOldestLocked(std::unique_lock<std::mutex>& lock) {
   if (!st.ok()) spdlog::warn("reclaiming {}: {}", seg->path(), st.ToString());
   lock.lock();
   return true;
+}
+
+void Engine::MarkSegmentBadLocked(uint64_t segment_id, std::unique_lock<std::mutex>& lock) {
+  if (!segments_.contains(segment_id)) return;
+  last_bad_segment_id_.store(segment_id, std::memory_order_release);
+  std::vector<std::string> resident, dropped;
+  for (auto it = index_.begin(); it != index_.end(); ++it) {
+    Entry& e = it->second;
+    if (e.segment_id != segment_id) continue;
+    (e.dram() ? resident : dropped).push_back(e.index_key().str());
+  }
+  ++stats_.bad_segments;
+  spdlog::error(
+      "segment {} is bad after an I/O error: {} objects in DRAM are written again, {} "
+      "objects only on it are dropped",
+      segment_id, resident.size(), dropped.size());
+  for (const std::string& key : dropped) {
+    auto it = index_.find(key);
+    if (it == index_.end() || it->second.segment_id != segment_id) continue;
+    EraseLocked(it);
+    EnqueueTombstoneLocked(key, nullptr);
+    ++stats_.bad_segment_objects;
+  }
+  for (const std::string& key : resident) {
+    auto it = index_.find(key);
+    if (it == index_.end() || it->second.segment_id != segment_id) continue;
+    // Copied from DRAM (no read of the bad segment); the entry's flash
+    // copy is gone until the new one is durable.
+    ClearFlashLocked(it->second);
+    CarryForwardLocked(it->second, lock);
+  }
 }
 
 void Engine::FinishRetiring(uint64_t segment_id, const Status& carried) {

@@ -631,6 +631,8 @@ awaitable<bool> Connection::HandleStats() {
       {"expired_objects", s.expired_objects},
       {"evictions_quota", s.evictions_quota},
       {"pinned_lost", s.pinned_lost},
+      {"bad_segments", s.bad_segments},
+      {"bad_segment_objects", s.bad_segment_objects},
       {"leases", s.leases},
       {"pin_rules", s.pin_rules},
       {"namespaces", s.namespaces},

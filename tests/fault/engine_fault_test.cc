@@ -262,7 +262,7 @@ TEST_F(EngineFaultTest, FailingSegmentCreationFailsSyncPutsButDramServes) {
   EXPECT_TRUE(GetEquals(*engine_, "c", c));
 }
 
-TEST_F(EngineFaultTest, FailedFlashReadIsAnErrorNotWrongBytes) {
+TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
   EngineOptions o = Options(fault_.get());
   o.memory_bytes = 1 * kMiB;
   auto r = Engine::Open(o);
@@ -274,21 +274,50 @@ TEST_F(EngineFaultTest, FailedFlashReadIsAnErrorNotWrongBytes) {
     ASSERT_TRUE(Put(Name("r", i), values.back()).ok());
   }
   ASSERT_TRUE(engine_->Flush().ok());
-  // r0 is evicted by now (1 MiB of DRAM): its read goes to flash and fails.
+  auto r0 = engine_->Stat(kDefaultNamespaceId, "r0");
+  ASSERT_TRUE(r0.ok());
+  ASSERT_FALSE(r0->in_dram) << "r0 is evicted by now (1 MiB of DRAM)";
+  // Its read goes to flash and fails: the segment is bad from now on.
   fault_->InjectFault(FaultOp::kRead, FaultKind::kIoError, "seg-");
   auto got = engine_->Get("r0");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kIoError) << got.status().ToString();
   EXPECT_GE(engine_->Stats().io_errors, 1u);
   EXPECT_EQ(fault_->injected_faults(), 1u);
-  // A retry serves the exact bytes or nothing.
-  got = engine_->Get("r0");
-  if (got.ok()) {
-    EXPECT_TRUE(test_util::SameBytes(*got, values[0]));
-  } else {
-    EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << got.status().ToString();
+  EXPECT_EQ(engine_->Stats().bad_segments, 1u);
+  // Objects only on the bad segment are gone; those that were in DRAM are
+  // served and written again, to a new segment. Nothing else.
+  std::vector<bool> kept(8);
+  uint64_t dropped = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto v = engine_->Get(Name("r", i));
+    if (v.ok()) {
+      EXPECT_TRUE(test_util::SameBytes(*v, values[i])) << i;
+      kept[i] = true;
+    } else {
+      EXPECT_EQ(v.status().code(), StatusCode::kNotFound) << i << ": " << v.status().ToString();
+      ++dropped;
+    }
   }
-  for (int i = 1; i < 8; ++i) EXPECT_TRUE(GetEquals(*engine_, Name("r", i), values[i]));
+  EXPECT_FALSE(kept[0]);
+  EXPECT_GE(dropped, 2u);
+  EXPECT_LE(dropped, 6u) << "the objects in DRAM were kept";
+  EXPECT_EQ(engine_->Stats().bad_segment_objects, dropped);
+  EXPECT_EQ(fault_->injected_faults(), 1u) << "nothing read the bad segment again";
+  // New writes go to a new segment; after a crash the dropped objects stay
+  // dropped (tombstones) and the carried ones come back.
+  auto fresh = MakeValue("fresh", 0, 100000);
+  ASSERT_TRUE(Put("fresh", fresh, {.sync = true}).ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  CrashAndReopen(/*keep_torn_prefix=*/false);
+  EXPECT_TRUE(GetEquals(*engine_, "fresh", fresh));
+  for (int i = 0; i < 8; ++i) {
+    if (kept[i]) {
+      EXPECT_TRUE(GetEquals(*engine_, Name("r", i), values[i])) << i;
+    } else {
+      EXPECT_TRUE(GetNotFound(*engine_, Name("r", i))) << i;
+    }
+  }
 }
 
 // A Flush acknowledges that everything committed before it is durable. An
