@@ -31,11 +31,15 @@ std::string ValueFor(const std::string& key) {
   return v;
 }
 
-Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server) {
+Result<std::unique_ptr<Client>> ConnectTo(uint16_t port) {
   ClientOptions o;
-  o.port = server.port();
+  o.port = port;
   o.io_timeout_ms = 10000;
   return Client::Connect(o);
+}
+
+Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server) {
+  return ConnectTo(server.port());
 }
 
 TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
@@ -57,9 +61,12 @@ TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
     constexpr uint64_t kBytesPerIteration = 96ull << 20;
     std::mutex mu;
     std::vector<std::thread> writers;
+    // Read here, not in the writers: Kill9 clears the server's port, maybe
+    // before a writer has started.
+    const uint16_t port = server.port();
     for (int w = 0; w < 3; ++w) {
       writers.emplace_back([&, w] {
-        auto client = ConnectTo(server);
+        auto client = ConnectTo(port);
         if (!client.ok()) return;
         for (int i = 0; !stop && bytes_sent < kBytesPerIteration; ++i) {
           std::string key =
