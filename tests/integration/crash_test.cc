@@ -31,12 +31,16 @@ std::string ValueFor(const std::string& key) {
   return v;
 }
 
-Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server) {
+Result<std::unique_ptr<Client>> ConnectTo(uint16_t port, const std::string& token) {
   ClientOptions o;
-  o.port = server.port();
-  o.token = server.admin_token();
+  o.port = port;
+  o.token = token;
   o.io_timeout_ms = 10000;
   return Client::Connect(o);
+}
+
+Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server) {
+  return ConnectTo(server.port(), server.admin_token());
 }
 
 TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
@@ -58,9 +62,13 @@ TEST(Crash, Kill9DuringPutsKeepsEverySyncedObject) {
     constexpr uint64_t kBytesPerIteration = 96ull << 20;
     std::mutex mu;
     std::vector<std::thread> writers;
+    // Read here, not in the writers: Kill9 clears the server's port, maybe
+    // before a writer has started.
+    const uint16_t port = server.port();
+    const std::string token = server.admin_token();
     for (int w = 0; w < 3; ++w) {
       writers.emplace_back([&, w] {
-        auto client = ConnectTo(server);
+        auto client = ConnectTo(port, token);
         if (!client.ok()) return;
         for (int i = 0; !stop && bytes_sent < kBytesPerIteration; ++i) {
           std::string key =

@@ -111,7 +111,13 @@ ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options
 }
 
 ServerProcess::~ServerProcess() {
-  if (running()) Stop();
+  if (running()) {
+    // A clean stop is part of every test, also one that leaves the server
+    // to the destructor: a server that failed on the way out (a sanitizer
+    // report exits with its own code) fails the test.
+    int code = Stop();
+    EXPECT_EQ(code, 0) << "server did not stop cleanly; log:\n" << log();
+  }
   JoinDrain();
 }
 
@@ -186,7 +192,7 @@ void ServerProcess::JoinDrain() {
   std::string why =
       !done ? "no ready line within " + std::to_string(options_.ready_timeout_ms) + " ms"
             : "server exited before it was ready";
-  Kill9();
+  KillAndReap();
   return ::testing::AssertionFailure() << why << "; its output:\n" << output;
 }
 
@@ -209,12 +215,21 @@ int ServerProcess::Stop() {
   return code;
 }
 
-void ServerProcess::Kill9() {
-  if (!running()) return;
+int ServerProcess::KillAndReap() {
   ::kill(pid_, SIGKILL);
-  Reap(30000);
+  int code = Reap(30000);
   JoinDrain();
   port_ = 0;
+  return code;
+}
+
+void ServerProcess::Kill9() {
+  if (!running()) return;
+  int code = KillAndReap();
+  // Anything else means the server had already exited by itself: it crashed,
+  // or a sanitizer stopped it (ThreadSanitizer exits with 66), and the test
+  // must not pass just because it meant to kill it anyway.
+  EXPECT_EQ(code, 128 + SIGKILL) << "server exited by itself before SIGKILL; log:\n" << log();
 }
 
 ::testing::AssertionResult ServerProcess::Restart() {

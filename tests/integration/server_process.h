@@ -61,7 +61,7 @@ struct ServerOptions {
 class ServerProcess {
  public:
   explicit ServerProcess(ServerOptions options = {});
-  ~ServerProcess();  // stops a running server
+  ~ServerProcess();  // stops a running server; fails the test unless it exits 0
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
@@ -69,7 +69,8 @@ class ServerProcess {
   // SIGTERM, then waits (SIGKILL after 30 s). Returns the exit code, 128 +
   // signal when killed by one, or -1 when it was not running.
   int Stop();
-  // SIGKILL and reap: a crash, for recovery tests.
+  // SIGKILL and reap: a crash, for recovery tests. Fails the test when the
+  // server had already exited by itself (crashed, or stopped by a sanitizer).
   void Kill9();
   // Stop() then Start() on the same data directory (the port changes).
   ::testing::AssertionResult Restart();
@@ -91,6 +92,7 @@ class ServerProcess {
 
  private:
   int Reap(int timeout_ms);  // waitpid with a deadline; -2 on timeout
+  int KillAndReap();         // SIGKILL, reap; the exit code
   void DrainLoop(int fd);
   void JoinDrain();
 
