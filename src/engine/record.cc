@@ -53,6 +53,10 @@ Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta) {
       !get_str(&meta->meta, 4096) || pos != ext.size()) {
     return Status::Corrupt("malformed record ext");
   }
+  // Writers leave the ext out when there is no metadata, and readers find
+  // the value by the length of the ext re-encoded (RecordExtLen): an ext of
+  // empty strings would put it elsewhere.
+  if (meta->empty()) return Status::Corrupt("record ext holds no metadata");
   return Status::Ok();
 }
 

@@ -204,5 +204,18 @@ TEST_F(RecordPackingTest, Format2SegmentsAreStillRead) {
   EXPECT_TRUE(GetEquals(*engine, "new", fresh));
 }
 
+// Header and ext parsing (found by fuzz/record_fuzzer).
+TEST(RecordFormatTest, ExtOfEmptyFieldsIsCorrupt) {
+  ObjectMeta meta;
+  EXPECT_EQ(EncodeRecordExt(&meta), "");  // writers leave an empty ext out
+  EXPECT_EQ(DecodeRecordExt(std::string(8, '\0'), &meta).code(), StatusCode::kCorrupt);
+  ObjectMeta writer_only;
+  writer_only.writer = "w";
+  std::string ext = EncodeRecordExt(&writer_only);
+  ASSERT_TRUE(DecodeRecordExt(ext, &meta).ok());
+  EXPECT_EQ(meta.writer, "w");
+  EXPECT_EQ(RecordExtLen(&meta), ext.size());
+}
+
 }  // namespace
 }  // namespace ctxstore::engine
