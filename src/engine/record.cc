@@ -127,6 +127,7 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
   if (h->ext_len > kMaxRecordExtBytes || (h->version == 1 && h->ext_len != 0)) {
     return Status::Corrupt("bad record ext length");
   }
+  if (h->value_len > kMaxRecordValueBytes) return Status::Corrupt("bad record value length");
   uint64_t head = kRecordHeaderSize + h->key_len + h->ext_len;
   if (head > bytes.size()) {
     if (needed) *needed = head;
