@@ -81,7 +81,13 @@ Status Engine::Recover() {
   std::vector<uint64_t> ids;
   for (const std::string& name : *names) {
     uint64_t id = 0;
-    if (ParseSegmentFileName(name, &id)) ids.push_back(id);
+    if (!ParseSegmentFileName(name, &id)) continue;
+    // The engine never names a segment so: its records could not be indexed.
+    if (id == 0 || id > kMaxSegmentId) {
+      return Status::Corrupt(dir + "/" + name + ": segment id out of range (1 to " +
+                             std::to_string(kMaxSegmentId) + ")");
+    }
+    ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
 
