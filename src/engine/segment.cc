@@ -173,6 +173,12 @@ Result<bool> SegmentScanner::Next(Item* item) {
       p = buf_->data + (pos_ - buf_offset_);
       st = ParseRecordHeader({p, needed}, &h, &key, &ext);
     }
+    if (st.ok() && pos_ % kBlockSize != 0 &&
+        !ComputeLayout(h.key_len + h.ext_len, h.value_len, h.version).packed) {
+      // Large records start on a block (their value is read with O_DIRECT
+      // straight into DRAM): one that does not is none of ours.
+      st = Status::Corrupt("large record off a block boundary");
+    }
     if (!st.ok()) {
       // Records start on 64-byte boundaries (format 3), so the next valid
       // one may be anywhere after this.

@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "../engine_test_util.h"
+#include "common/hash.h"
 #include "common/units.h"
 #include "engine/engine.h"
 #include "engine/fault_device.h"
@@ -527,71 +529,6 @@ TEST_P(RecoveryPathTest, ReclaimedObjectsStayGoneAfterRestart) {
   EXPECT_EQ(engine->Stats().objects, back);
   EXPECT_GT(back, 50u);  // what fits in 16 MiB of flash
   EXPECT_LT(back, 150u);
-}
-
-}  // namespace
-}  // namespace ctxstore::engine
-
-namespace ctxstore::engine {
-namespace {
-
-// A corrupt newest version dropped on read must not let an older version of
-// the same key come back at the next recovery: the drop writes a tombstone.
-TEST_F(RecoveryTest, CorruptNewestVersionDoesNotResurrectAnOlderOne) {
-  auto old_value = MakeValue("k", 1, 200 * 1024);
-  auto new_value = MakeValue("k", 2, 200 * 1024);
-  {
-    auto engine = Open();
-    ASSERT_NE(engine, nullptr);
-    ASSERT_TRUE(engine->Put("k", Bytes(old_value), {.sync = true}).ok());
-    ASSERT_TRUE(engine->Put("k", Bytes(new_value), {.sync = true, .overwrite = true}).ok());
-    ASSERT_TRUE(engine->Close().ok());
-  }
-  RawRecord newest;
-  ASSERT_TRUE(test_util::FindRecord(dir_.data_dir(), "k", &newest));
-  ASSERT_EQ(newest.header.value_len, new_value.size());
-  ASSERT_TRUE(
-      test_util::FlipByte(newest.segment_path, newest.offset + newest.header.value_offset + 7));
-  {
-    auto engine = Open();
-    ASSERT_NE(engine, nullptr);
-    ASSERT_TRUE(engine->Stats().recovered_from_checkpoint);
-    EXPECT_EQ(engine->Get("k").status().code(), StatusCode::kCorrupt);
-    ASSERT_TRUE(engine->Close().ok());
-  }
-  // Without the checkpoint, the scan sees the old record, the corrupt one and
-  // the tombstone: the key stays gone.
-  std::filesystem::remove(dir_.data_dir() + "/CHECKPOINT");
-  auto engine = Open();
-  ASSERT_NE(engine, nullptr);
-  EXPECT_TRUE(GetNotFound(*engine, "k"));
-}
-
-// Data folders this engine could not have written (found by
-// fuzz/recovery_fuzzer): refused with an error or their odd records skipped,
-// never a crash and never a value read from elsewhere than it was verified.
-
-TEST_F(RecoveryTest, SegmentIdsOutOfRangeAreRefused) {
-  {
-    auto engine = Open();
-    ASSERT_NE(engine, nullptr);
-    ASSERT_TRUE(engine->Put("k", Bytes(MakeValue("k", 1, 100)), {.sync = true}).ok());
-    ASSERT_TRUE(engine->Close().ok());
-  }
-  std::vector<std::string> segs = test_util::SegmentFiles(dir_.data_dir());
-  ASSERT_EQ(segs.size(), 1u);
-  // A header that does not verify is tolerated (its records verify
-  // themselves), so only the name tells the segment id.
-  ASSERT_TRUE(test_util::FlipByte(segs[0], 17));
-  RemoveCheckpoint();
-  std::string path = segs[0];
-  for (uint64_t id : {uint64_t{0}, kMaxSegmentId + 1}) {
-    std::string renamed = dir_.data_dir() + "/" + SegmentFileName(id);
-    std::filesystem::rename(path, renamed);
-    path = renamed;
-    auto engine = Engine::Open(Options());
-    EXPECT_EQ(engine.status().code(), StatusCode::kCorrupt) << id;
-  }
 }
 
 }  // namespace
