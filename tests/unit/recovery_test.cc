@@ -17,6 +17,7 @@
 #include "../engine_test_util.h"
 #include "common/hash.h"
 #include "common/units.h"
+#include "engine/checkpoint.h"
 #include "engine/engine.h"
 #include "engine/fault_device.h"
 
@@ -644,6 +645,57 @@ TEST_F(RecoveryTest, RecordsThisEngineNeverWritesAreSkippedByTheScan) {
   EXPECT_TRUE(GetNotFound(*engine, "empty-ext"));
   EXPECT_TRUE(GetNotFound(*engine, "large"));
   EXPECT_EQ(engine->Stats().corrupt_reads, 0u);
+}
+
+// A checkpoint verifies as a whole; what it says must still be a state this
+// engine could have written, or it is ignored (replay position) or the
+// entry skipped.
+TEST_F(RecoveryTest, CheckpointWithAReplaySegmentIdOutOfRangeIsIgnored) {
+  auto value = MakeValue("k", 1, 100);
+  {
+    auto engine = Open();
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->Put("k", Bytes(value), {.sync = true}).ok());
+    ASSERT_TRUE(engine->Close().ok());
+  }
+  auto device = NewPosixDevice();
+  auto cp = ReadCheckpoint(device.get(), CheckpointPath());
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  cp->replay_segment_id = uint64_t{1} << 40;
+  ASSERT_TRUE(WriteCheckpoint(device.get(), CheckpointPath(), *cp).ok());
+  auto engine = Open();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_FALSE(engine->Stats().recovered_from_checkpoint);
+  EXPECT_TRUE(GetEquals(*engine, "k", value));
+  // Segment ids are left for new writes.
+  EXPECT_TRUE(engine->Put("new", Bytes(value), {.sync = true}).ok());
+}
+
+TEST_F(RecoveryTest, CheckpointEntriesOfRecordsThisEngineNeverWritesAreSkipped) {
+  auto small = MakeValue("small", 1, 100);
+  auto large = MakeValue("large", 1, 100 * 1024);
+  {
+    auto engine = Open();
+    ASSERT_NE(engine, nullptr);
+    // The large record first, so that it still lies inside the segment
+    // once moved.
+    ASSERT_TRUE(engine->Put("large", Bytes(large), {.sync = true}).ok());
+    ASSERT_TRUE(engine->Put("small", Bytes(small), {.sync = true}).ok());
+    ASSERT_TRUE(engine->Close().ok());
+  }
+  auto device = NewPosixDevice();
+  auto cp = ReadCheckpoint(device.get(), CheckpointPath());
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  ASSERT_EQ(cp->entries.size(), 2u);
+  for (CheckpointEntry& e : cp->entries) {
+    if (e.key.ends_with("large")) e.record_offset += 64;  // off its block
+  }
+  ASSERT_TRUE(WriteCheckpoint(device.get(), CheckpointPath(), *cp).ok());
+  auto engine = Open();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_TRUE(engine->Stats().recovered_from_checkpoint);
+  EXPECT_TRUE(GetEquals(*engine, "small", small));
+  EXPECT_TRUE(GetNotFound(*engine, "large"));
 }
 
 }  // namespace
