@@ -53,6 +53,10 @@ Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta) {
       !get_str(&meta->meta, 4096) || pos != ext.size()) {
     return Status::Corrupt("malformed record ext");
   }
+  // Writers leave the ext out when there is no metadata, and readers find
+  // the value by the length of the ext re-encoded (RecordExtLen): an ext of
+  // empty strings would put it elsewhere.
+  if (meta->empty()) return Status::Corrupt("record ext holds no metadata");
   return Status::Ok();
 }
 
@@ -123,6 +127,7 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
   if (h->ext_len > kMaxRecordExtBytes || (h->version == 1 && h->ext_len != 0)) {
     return Status::Corrupt("bad record ext length");
   }
+  if (h->value_len > kMaxRecordValueBytes) return Status::Corrupt("bad record value length");
   uint64_t head = kRecordHeaderSize + h->key_len + h->ext_len;
   if (head > bytes.size()) {
     if (needed) *needed = head;

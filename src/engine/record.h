@@ -68,6 +68,11 @@ inline constexpr uint64_t kPackedRecordMaxBytes = 64 * 1024;
 
 inline constexpr uint16_t kRecordFlagTombstone = 1 << 0;
 
+// The engine keeps values under 4 GiB (index entries hold their length in
+// 32 bits); a record that claims more is corrupt, and the bound keeps the
+// layout arithmetic from overflowing.
+inline constexpr uint64_t kMaxRecordValueBytes = UINT32_MAX;
+
 struct RecordHeader {
   uint32_t magic;         //  0
   uint16_t version;       //  4

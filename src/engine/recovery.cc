@@ -81,7 +81,13 @@ Status Engine::Recover() {
   std::vector<uint64_t> ids;
   for (const std::string& name : *names) {
     uint64_t id = 0;
-    if (ParseSegmentFileName(name, &id)) ids.push_back(id);
+    if (!ParseSegmentFileName(name, &id)) continue;
+    // The engine never names a segment so: its records could not be indexed.
+    if (id == 0 || id > kMaxSegmentId) {
+      return Status::Corrupt(dir + "/" + name + ": segment id out of range (1 to " +
+                             std::to_string(kMaxSegmentId) + ")");
+    }
+    ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
 
@@ -113,19 +119,34 @@ Status Engine::Recover() {
   // Checkpoint: trusted for everything before its replay position.
   uint64_t replay_segment = 0, replay_offset = 0, max_seq = 0;
   auto cp = ReadCheckpoint(device_, dir + "/" + kCheckpointFileName);
-  if (cp.ok() && cp->store_id == store_id_) {
+  if (cp.ok() && cp->store_id != store_id_) {
+    cp = Status::Corrupt("belongs to another store");
+  } else if (cp.ok() && cp->replay_segment_id > kMaxSegmentId + 1) {
+    // One past the last id is the replay position of a store that used
+    // them all; further would leave no id for a new segment.
+    cp = Status::Corrupt("replay segment id out of range");
+  }
+  if (cp.ok()) {
     index_.reserve(cp->entries.size());  // no rehash while loading
     for (CheckpointEntry& ce : cp->entries) {
       if (ce.key.size() <= kIndexKeyPrefix) continue;
       if (FindNamespaceLocked(IndexKeyNamespace(ce.key)) == nullptr) continue;  // deleted
       auto seg = segments_.find(ce.segment_id);
-      RecordLayout layout =
-          ComputeLayout(ce.key.size() - kIndexKeyPrefix + ce.ext.size(), ce.value_len);
+      if (seg == segments_.end()) continue;  // reclaimed since
+      // The checkpoint verified, but an entry must still describe a record
+      // this engine writes, inside its segment, or reading it would fail
+      // in ways a read does not expect (an O_DIRECT read off a block, a
+      // value over 4 GiB).
+      const uint64_t key_len = ce.key.size() - kIndexKeyPrefix;
+      if (key_len > kMaxKeyBytes || ce.value_len > kMaxRecordValueBytes) continue;
+      RecordLayout layout = ComputeLayout(key_len + ce.ext.size(), ce.value_len);
+      const uint64_t end = seg->second->end_offset();
       ObjectMeta meta;
-      if (seg == segments_.end() ||
-          ce.record_offset + layout.record_len > seg->second->end_offset() ||
+      if (ce.record_offset < kSegmentHeaderBytes || ce.record_offset > end ||
+          layout.record_len > end - ce.record_offset ||
+          (!layout.packed && ce.record_offset % kBlockSize != 0) ||
           !DecodeRecordExt(ce.ext, &meta).ok()) {
-        continue;  // reclaimed since
+        continue;
       }
       auto [it, inserted] = index_.try_emplace(std::move(ce.key));
       if (!inserted && it->second.seq >= ce.seq) continue;
@@ -146,8 +167,7 @@ Status Engine::Recover() {
     max_seq = cp->next_seq == 0 ? 0 : cp->next_seq - 1;
     stats_.recovered_from_checkpoint = true;
   } else if (cp.status().code() != StatusCode::kNotFound) {
-    spdlog::warn("ignoring checkpoint ({}); scanning all segments",
-                 cp.ok() ? "belongs to another store" : cp.status().ToString());
+    spdlog::warn("ignoring checkpoint ({}); scanning all segments", cp.status().ToString());
   }
 
   // Scan what the checkpoint does not cover.

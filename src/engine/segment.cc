@@ -125,7 +125,10 @@ Result<uint64_t> SegmentScanner::Ensure(uint64_t offset, uint64_t len) {
   if (offset >= want_end) return uint64_t{0};
   if (buf_ && offset >= buf_offset_ && want_end <= buf_offset_ + buf_len_) return want_end - offset;
   const uint64_t read_from = offset & ~(kBlockSize - 1);  // O_DIRECT reads whole blocks
-  uint64_t read_len = std::max<uint64_t>(kChunkBytes, RoundUpToBlock(want_end - read_from));
+  // A chunk at a time, but no more than the segment holds: a small segment
+  // (one just started) needs no 8 MiB buffer.
+  uint64_t read_len = std::max<uint64_t>(std::min(kChunkBytes, file_size_ - read_from),
+                                         RoundUpToBlock(want_end - read_from));
   if (!buf_ || buf_->size < read_len) buf_ = std::make_unique<AlignedBuffer>(read_len);
   auto n = segment_->file()->ReadAt(read_from, {buf_->data, buf_->size});
   if (!n.ok()) return n.status();
@@ -169,6 +172,12 @@ Result<bool> SegmentScanner::Next(Item* item) {
       if (*head_avail < needed) break;  // runs past the end of the file: torn
       p = buf_->data + (pos_ - buf_offset_);
       st = ParseRecordHeader({p, needed}, &h, &key, &ext);
+    }
+    if (st.ok() && pos_ % kBlockSize != 0 &&
+        !ComputeLayout(h.key_len + h.ext_len, h.value_len, h.version).packed) {
+      // Large records start on a block (their value is read with O_DIRECT
+      // straight into DRAM): one that does not is none of ours.
+      st = Status::Corrupt("large record off a block boundary");
     }
     if (!st.ok()) {
       // Records start on 64-byte boundaries (format 3), so the next valid

@@ -16,6 +16,10 @@
 
 namespace ctxstore::engine {
 
+// Segment ids start at 1 (0 means "not on flash" in an index entry), and
+// index entries hold them in 32 bits.
+inline constexpr uint64_t kMaxSegmentId = UINT32_MAX;
+
 std::string SegmentFileName(uint64_t id);  // "seg-000000000042.log"
 bool ParseSegmentFileName(const std::string& name, uint64_t* id);
 

@@ -215,5 +215,33 @@ TEST_F(RecordPackingTest, Format2SegmentsAreStillRead) {
   EXPECT_TRUE(GetEquals(*engine, "new", fresh));
 }
 
+// Header and ext parsing (found by fuzz/record_fuzzer).
+TEST(RecordFormatTest, ExtOfEmptyFieldsIsCorrupt) {
+  ObjectMeta meta;
+  EXPECT_EQ(EncodeRecordExt(&meta), "");  // writers leave an empty ext out
+  EXPECT_EQ(DecodeRecordExt(std::string(8, '\0'), &meta).code(), StatusCode::kCorrupt);
+  ObjectMeta writer_only;
+  writer_only.writer = "w";
+  std::string ext = EncodeRecordExt(&writer_only);
+  ASSERT_TRUE(DecodeRecordExt(ext, &meta).ok());
+  EXPECT_EQ(meta.writer, "w");
+  EXPECT_EQ(RecordExtLen(&meta), ext.size());
+}
+
+TEST(RecordFormatTest, ValueLengthOver4GiBIsCorruptEvenWithAValidChecksum) {
+  // UINT64_MAX wraps the layout arithmetic into a small packed record whose
+  // value would run far past it.
+  for (uint64_t value_len : {kMaxRecordValueBytes + 1, uint64_t{UINT64_MAX}}) {
+    RecordHeader h = MakeRecordHeader(0, 1, 1, 0, 0, "k", "", value_len, 0);
+    std::vector<uint8_t> bytes(kBlockSize, 0);
+    std::memcpy(bytes.data(), &h, sizeof(h));
+    bytes[kRecordHeaderSize] = 'k';
+    RecordHeader parsed;
+    std::string_view key, ext;
+    Status st = ParseRecordHeader(bytes, &parsed, &key, &ext);
+    EXPECT_EQ(st.code(), StatusCode::kCorrupt) << value_len << ": " << st.ToString();
+  }
+}
+
 }  // namespace
 }  // namespace ctxstore::engine

@@ -1,0 +1,364 @@
+// Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/) from
+// the real encoders and the real engine, so that every seed is a valid input
+// the fuzzer mutates from:
+//   make_fuzz_corpus fuzz/corpus
+// The output is deterministic (fixed clock, ids and values); the seeds are
+// committed, and this is run again when a format changes.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/hash.h"
+#include "engine/checkpoint.h"
+#include "engine/engine.h"
+#include "engine/record.h"
+#include "engine/segment.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+
+namespace ctxstore {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Must match fuzz/recovery_fuzzer.cc.
+constexpr uint64_t kStoreId = 0x5eed5eed5eed5eedull;
+constexpr uint64_t kSegmentId = 1;
+constexpr uint64_t kNowMs = 1'700'000'000'000ull;
+
+void WriteSeed(const fs::path& dir, const std::string& name, std::string_view bytes) {
+  fs::create_directories(dir);
+  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) {
+    std::fprintf(stderr, "cannot write %s\n", (dir / name).c_str());
+    std::exit(1);
+  }
+}
+
+// The generator's engine calls must succeed: a seed of a failed write is no seed.
+void Must(const Status& st) {
+  if (!st.ok()) {
+    std::fprintf(stderr, "make_fuzz_corpus: %s\n", st.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+// ---- frame_fuzzer: selector byte, then a frame or the bytes of one decoder.
+
+std::string Frame(uint8_t selector, protocol::Opcode op, uint16_t flags, std::string_view body) {
+  protocol::FrameHeader h;
+  h.opcode = op;
+  h.flags = flags;
+  h.request_id = 7;
+  h.body_len = body.size();
+  protocol::HeaderBytes header = protocol::EncodeHeader(h);
+  std::string out(1, static_cast<char>(selector));
+  out.append(reinterpret_cast<const char*>(header.data()), header.size());
+  out.append(body);
+  return out;
+}
+
+protocol::ObjectInfoWire SampleInfo(std::string key) {
+  protocol::ObjectInfoWire info;
+  info.key = std::move(key);
+  info.value_len = 4096;
+  info.value_xxh3 = 0x1234;
+  info.created_ms = kNowMs;
+  info.state = protocol::kObjectStateInDram | protocol::kObjectStateOnFlash;
+  info.group = "session-1";
+  info.parent = "prefix/0";
+  info.writer = "client-a";
+  info.meta = "{\"dtype\":\"fp16\"}";
+  return info;
+}
+
+void WriteFrameSeeds(const fs::path& dir) {
+  using namespace protocol;
+  constexpr uint8_t kRequest = 0, kReply = 1, kPutOptions = 2, kInfoStream = 3, kItemHeader = 4;
+
+  WriteSeed(
+      dir, "request-hello",
+      Frame(kRequest, Opcode::kHello, 0, EncodeHelloRequest({kVersion, "fuzz-client", "tenant"})));
+  std::string put = EncodeKey("prefix/1") + "value";
+  WriteSeed(dir, "request-put", Frame(kRequest, Opcode::kPut, kFlagSync, put));
+  PutOptionsBlock options{60'000, kPutFlagChain, "session-1", "prefix/0", "meta"};
+  std::string put_ext = EncodeKey("prefix/1") + EncodePutOptions(options) + "value";
+  WriteSeed(dir, "request-put-ext", Frame(kRequest, Opcode::kPut, kFlagExt, put_ext));
+  WriteSeed(dir, "request-get", Frame(kRequest, Opcode::kGet, 0, EncodeKey("prefix/1")));
+  WriteSeed(dir, "request-exists", Frame(kRequest, Opcode::kExists, 0, EncodeKey("k")));
+  WriteSeed(dir, "request-delete", Frame(kRequest, Opcode::kDelete, kFlagSync, EncodeKey("k")));
+  std::string batch_put;
+  ByteWriter(&batch_put).Put(uint32_t{2});
+  batch_put += EncodeBatchPutItemHeader("a", 3) + "abc" + EncodeBatchPutItemHeader("b", 0);
+  WriteSeed(dir, "request-batch-put", Frame(kRequest, Opcode::kBatchPut, 0, batch_put));
+  std::string batch_put_ext;
+  ByteWriter(&batch_put_ext).Put(uint32_t{1});
+  batch_put_ext += EncodePutOptions(options) + EncodeBatchPutItemHeader("a", 2) + "xy";
+  WriteSeed(dir, "request-batch-put-ext",
+            Frame(kRequest, Opcode::kBatchPut, kFlagExt, batch_put_ext));
+  std::vector<std::string> keys = {"prefix/0", "prefix/1", "prefix/2"};
+  WriteSeed(dir, "request-batch-get", Frame(kRequest, Opcode::kBatchGet, 0, EncodeKeyList(keys)));
+  WriteSeed(dir, "request-batch-exists",
+            Frame(kRequest, Opcode::kBatchExists, 0, EncodeKeyList(keys)));
+  WriteSeed(dir, "request-match-prefix",
+            Frame(kRequest, Opcode::kMatchPrefix, 0, EncodeKeyList(keys)));
+  WriteSeed(dir, "request-match-prefix-lease",
+            Frame(kRequest, Opcode::kMatchPrefix, kFlagExt, EncodeU64(5000) + EncodeKeyList(keys)));
+  WriteSeed(dir, "request-flush", Frame(kRequest, Opcode::kFlush, 0, ""));
+  WriteSeed(dir, "request-stats", Frame(kRequest, Opcode::kStats, 0, ""));
+  WriteSeed(dir, "request-release", Frame(kRequest, Opcode::kRelease, 0, EncodeU64(42)));
+  WriteSeed(dir, "request-stat", Frame(kRequest, Opcode::kStat, 0, EncodeKey("prefix/1")));
+  WriteSeed(dir, "request-list",
+            Frame(kRequest, Opcode::kList, 0, EncodeListRequest({"prefix/", "session-1", "", 10})));
+  WriteSeed(dir, "request-pin",
+            Frame(kRequest, Opcode::kPin, 0, EncodePinRequest({true, "session-1", 1000, true})));
+  WriteSeed(dir, "request-unpin",
+            Frame(kRequest, Opcode::kUnpin, 0, EncodeUnpinRequest(false, "prefix/1")));
+  WriteSeed(dir, "request-delete-group",
+            Frame(kRequest, Opcode::kDeleteGroup, 0, EncodeString("session-1")));
+  WriteSeed(dir, "request-ns-delete", Frame(kRequest, Opcode::kNsDelete, 0, EncodeString("t")));
+  // A header alone with an oversized body length (CheckBodyLength).
+  protocol::FrameHeader big;
+  big.opcode = Opcode::kPut;
+  big.body_len = 1ull << 40;
+  HeaderBytes big_header = EncodeHeader(big);
+  WriteSeed(dir, "request-put-too-large",
+            std::string(1, kRequest) +
+                std::string(reinterpret_cast<const char*>(big_header.data()), big_header.size()));
+
+  WriteSeed(
+      dir, "reply-hello",
+      Frame(kReply, Opcode::kHello, 0, EncodeHelloReply({kVersion, 1 << 20, 64, 1 << 24, "0.1"})));
+  std::vector<StatusCode> codes = {StatusCode::kOk, StatusCode::kExists};
+  WriteSeed(dir, "reply-batch-put", Frame(kReply, Opcode::kBatchPut, 0, EncodeStatusList(codes)));
+  std::string info;
+  EncodeObjectInfo(SampleInfo("prefix/1"), &info);
+  WriteSeed(dir, "reply-stat", Frame(kReply, Opcode::kStat, 0, info));
+  ListReply list;
+  list.items = {SampleInfo("prefix/1"), SampleInfo("prefix/2")};
+  list.next_cursor = "prefix/2";
+  WriteSeed(dir, "reply-list", Frame(kReply, Opcode::kList, 0, EncodeListReply(list)));
+  WriteSeed(dir, "reply-exists", Frame(kReply, Opcode::kExists, 0, EncodeU64(4096)));
+  std::string batch_get;
+  ByteWriter(&batch_get).Put(uint32_t{2});
+  batch_get += EncodeBatchGetItemHeader(StatusCode::kOk, 3, Xxh3("abc", 3)) + "abc";
+  batch_get += EncodeBatchGetItemHeader(StatusCode::kNotFound, 0, 0);
+  WriteSeed(dir, "reply-batch-get", Frame(kReply, Opcode::kBatchGet, 0, batch_get));
+
+  WriteSeed(dir, "put-options", std::string(1, kPutOptions) + EncodePutOptions(options));
+  std::string infos;
+  EncodeObjectInfo(SampleInfo("a"), &infos);
+  EncodeObjectInfo(SampleInfo("b"), &infos);
+  WriteSeed(dir, "object-info-stream", std::string(1, kInfoStream) + infos);
+  WriteSeed(dir, "batch-get-item-header",
+            std::string(1, kItemHeader) + EncodeBatchGetItemHeader(StatusCode::kOk, 10, 99));
+}
+
+// ---- record_fuzzer: control byte (parser, kKeepChecksums = 4), then bytes.
+
+std::string RecordBytes(uint16_t flags, std::string_view key, const engine::ObjectMeta* meta,
+                        std::string_view value, uint16_t version = engine::kRecordFormatVersion) {
+  using namespace engine;
+  std::string ext = version >= 2 ? EncodeRecordExt(meta) : "";
+  RecordHeader h = MakeRecordHeader(flags, 9, kNowMs, 0, 0, key, ext, value.size(),
+                                    Xxh3(value.data(), value.size()), version);
+  RecordLayout layout = ComputeLayout(key.size() + ext.size(), value.size(), version);
+  std::vector<uint8_t> head(layout.head_len());
+  auto value_bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()),
+                                              layout.packed ? value.size() : 0);
+  EncodeRecordHead(h, key, ext, value_bytes, head);
+  std::string out(reinterpret_cast<const char*>(head.data()), head.size());
+  if (!layout.packed) {
+    out.resize(layout.value_offset, '\0');
+    out.append(value);
+    out.resize(layout.record_len, '\0');
+  }
+  return out;
+}
+
+void WriteRecordSeeds(const fs::path& dir) {
+  using namespace engine;
+  constexpr char kRecord = 0, kSegmentHeader = 1, kSuperblock = 2, kExt = 3;
+  ObjectMeta meta{"session-1", "prefix/0", "client-a", "{\"dtype\":\"fp16\"}"};
+  WriteSeed(dir, "record-packed", kRecord + RecordBytes(0, "prefix/1", nullptr, "small value"));
+  WriteSeed(dir, "record-packed-ext", kRecord + RecordBytes(0, "prefix/1", &meta, "value"));
+  WriteSeed(dir, "record-tombstone",
+            kRecord + RecordBytes(kRecordFlagTombstone, "prefix/1", nullptr, ""));
+  // Formats 1 and 2 round records up to 4 KiB; the parser needs the head only.
+  WriteSeed(dir, "record-format1", kRecord + RecordBytes(0, "k", nullptr, "v1", 1).substr(0, 128));
+  WriteSeed(dir, "record-format2", kRecord + RecordBytes(0, "k", &meta, "v2", 2).substr(0, 256));
+  // A large record's head: the value is 4 KiB-aligned after it. Only the
+  // head is kept (the parser reads no further), and a variant whose header
+  // checksum the fuzzer leaves as it is.
+  std::string large = RecordBytes(0, "large", &meta, std::string(80 * 1024, 'x'));
+  WriteSeed(dir, "record-large-head", kRecord + large.substr(0, 1024));
+  WriteSeed(dir, "record-large-head-keep", char(kRecord | 4) + large.substr(0, 1024));
+  SegmentHeader sh = MakeSegmentHeader(kSegmentId, kNowMs, kStoreId);
+  WriteSeed(dir, "segment-header",
+            kSegmentHeader + std::string(reinterpret_cast<const char*>(&sh), sizeof(sh)));
+  WriteSeed(dir, "superblock", kSuperblock + EncodeSuperblock(kStoreId, kNowMs));
+  WriteSeed(dir, "ext", kExt + EncodeRecordExt(&meta));
+
+  // Regressions: inputs that broke a parser's invariants before its fix.
+  // An ext of four empty strings (the read path would misplace the value).
+  WriteSeed(dir, "regress-ext-empty-fields", kExt + std::string(8, '\0'));
+  // value_len 2^64-1: the layout arithmetic wrapped into a small packed record.
+  std::string huge = RecordBytes(0, "prefix/1", nullptr, "small value");
+  const uint64_t huge_len = UINT64_MAX;
+  std::memcpy(huge.data() + offsetof(RecordHeader, value_len), &huge_len, sizeof(huge_len));
+  WriteSeed(dir, "regress-value-len-overflow", kRecord + huge);
+}
+
+// ---- recovery_fuzzer: control byte, then a segment file the engine wrote.
+
+std::string ValueOf(int i, size_t len) {
+  std::string v(len, '\0');
+  for (size_t j = 0; j < len; ++j) v[j] = static_cast<char>('a' + (i * 7 + j) % 26);
+  return v;
+}
+
+// Runs `fill` on a fresh engine, closes it and returns its (only) segment
+// file, its header rewritten to the fuzzer's store and segment id; and in
+// *checkpoint (when given) the CHECKPOINT its close wrote, rewritten so too.
+template <typename Fill>
+std::string MakeSegment(Fill fill, std::string* checkpoint = nullptr) {
+  using namespace engine;
+  char tmpl[] = "/tmp/ctxstore-fuzz-corpus-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) std::exit(1);
+  const std::string dir = std::string(tmpl) + "/data";
+  EngineOptions o;
+  o.data_dir = dir;
+  o.memory_bytes = 4 << 20;
+  o.disk_bytes = 64 << 20;
+  o.wall_clock_ms = [] { return kNowMs; };
+  {
+    auto engine = Engine::Open(o);
+    if (!engine.ok()) {
+      std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());
+      std::exit(1);
+    }
+    fill(**engine);
+    Must((*engine)->Close());
+  }
+  std::string segment;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    uint64_t id = 0;
+    if (!ParseSegmentFileName(entry.path().filename().string(), &id)) continue;
+    if (!segment.empty()) {
+      std::fprintf(stderr, "more than one segment\n");
+      std::exit(1);
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    segment.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  if (checkpoint != nullptr) {
+    std::ifstream in(dir + "/" + kCheckpointFileName, std::ios::binary);
+    checkpoint->assign(std::istreambuf_iterator<char>(in), {});
+    if (checkpoint->size() < sizeof(CheckpointHeader) + 8) {
+      std::fprintf(stderr, "no checkpoint\n");
+      std::exit(1);
+    }
+    std::memcpy(checkpoint->data() + offsetof(CheckpointHeader, store_id), &kStoreId, 8);
+    uint64_t sum = Xxh3(checkpoint->data(), checkpoint->size() - 8);
+    std::memcpy(checkpoint->data() + checkpoint->size() - 8, &sum, 8);
+  }
+  fs::remove_all(tmpl);
+  SegmentHeader h = MakeSegmentHeader(kSegmentId, kNowMs, kStoreId);
+  std::memcpy(segment.data(), &h, sizeof(h));
+  return segment;
+}
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+void WriteRecoverySeeds(const fs::path& dir) {
+  using namespace engine;
+  std::string checkpoint;
+  std::string small = MakeSegment(
+      [](Engine& e) {
+        for (int i = 0; i < 6; ++i) {
+          char key[32];
+          std::snprintf(key, sizeof(key), "prefix/%d", i);
+          WriteOptions w;
+          if (i % 2 == 0) {
+            w.group = "session-1";
+            w.writer = "client-a";
+            w.meta = "{\"dtype\":\"fp16\"}";
+          }
+          if (i > 0) w.parent = "prefix/0";
+          Must(e.Put(key, Bytes(ValueOf(i, 20 + 60 * i)), w));
+        }
+        WriteOptions overwrite;
+        overwrite.overwrite = true;
+        Must(e.Put("prefix/1", Bytes(ValueOf(9, 50)), overwrite));
+        Must(e.Delete("prefix/2", /*sync=*/true));
+        WriteOptions ttl;
+        ttl.ttl_ms = 3'600'000;
+        Must(e.Put("with-ttl", Bytes(ValueOf(3, 10)), ttl));
+      },
+      &checkpoint);
+  WriteSeed(dir, "segment-small-values", '\0' + small);
+  // The same store opened from its checkpoint (control: kWithCheckpoint,
+  // then a u16 length and the checkpoint before the segment), the segment
+  // cut after its first block of records: entries past it are skipped.
+  const uint16_t checkpoint_len = static_cast<uint16_t>(checkpoint.size());
+  WriteSeed(dir, "checkpoint-small-values",
+            char(1 << 5) + std::string(reinterpret_cast<const char*>(&checkpoint_len), 2) +
+                checkpoint + small.substr(0, kSegmentHeaderBytes + kBlockSize));
+
+  // The smallest value that is not packed: its record starts on a block.
+  std::string large = MakeSegment(
+      [](Engine& e) { Must(e.Put("large", Bytes(ValueOf(2, kPackedRecordMaxBytes)), {})); });
+  WriteSeed(dir, "segment-large-value", '\0' + large);
+
+  // Regressions: inputs that crashed recovery before its fix.
+  // A checkpoint whose replay segment id is past the last one (no segment
+  // could be written after it), and an entry whose value checksum is off:
+  // its read fails, and its tombstone could not be written at close.
+  std::string bad_checkpoint = checkpoint;
+  const uint64_t far_replay = uint64_t{1} << 40, wrong_xxh3 = 1;
+  std::memcpy(bad_checkpoint.data() + offsetof(CheckpointHeader, replay_segment_id), &far_replay,
+              8);
+  std::memcpy(
+      bad_checkpoint.data() + sizeof(CheckpointHeader) + offsetof(CheckpointEntryFixed, value_xxh3),
+      &wrong_xxh3, 8);
+  uint64_t sum = Xxh3(bad_checkpoint.data(), bad_checkpoint.size() - 8);
+  std::memcpy(bad_checkpoint.data() + bad_checkpoint.size() - 8, &sum, 8);
+  WriteSeed(dir, "regress-checkpoint-replay-segment-id",
+            char(1 << 5) + std::string(reinterpret_cast<const char*>(&checkpoint_len), 2) +
+                bad_checkpoint + small.substr(0, kSegmentHeaderBytes + kBlockSize));
+  // The records of a segment named with id 0 (control: kSegmentIds[1]).
+  WriteSeed(dir, "regress-segment-id-0",
+            char(1 << 3) + small.substr(0, kSegmentHeaderBytes + kBlockSize));
+  // A large record 64 bytes into a block, the value read with O_DIRECT.
+  std::string off_block = large.substr(0, kSegmentHeaderBytes) + std::string(64, '\0') +
+                          large.substr(kSegmentHeaderBytes);
+  off_block.resize(RoundUpToBlock(off_block.size()), '\0');
+  WriteSeed(dir, "regress-large-record-off-block", '\0' + off_block);
+}
+
+}  // namespace
+}  // namespace ctxstore
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR (e.g. fuzz/corpus)\n", argv[0]);
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::warn);
+  std::filesystem::path root = argv[1];
+  ctxstore::WriteFrameSeeds(root / "frame_fuzzer");
+  ctxstore::WriteRecordSeeds(root / "record_fuzzer");
+  ctxstore::WriteRecoverySeeds(root / "recovery_fuzzer");
+  return 0;
+}
