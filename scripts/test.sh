@@ -5,8 +5,10 @@
 # ThreadSanitizer (the engine's flusher and reader threads, the server's
 # workers and pools, the client's connection pool; the integration tests'
 # server and CLI processes run under it too).
+# Last, the libFuzzer targets run for a bounded time each (scripts/fuzz.sh).
 # CTXSTORE_SANITIZERS=0 skips both sanitizer passes (a quicker local run);
-# CTXSTORE_ASAN=0 or CTXSTORE_TSAN=0 skips one of them.
+# CTXSTORE_ASAN=0 or CTXSTORE_TSAN=0 skips one of them; CTXSTORE_FUZZ=0
+# skips fuzzing.
 # Extra arguments go to every ctest run (e.g. -R EngineTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,4 +54,9 @@ if [[ "$sanitizers" != 0 && "${CTXSTORE_TSAN:-1}" != 0 ]]; then
     tsan_failed=1
   fi
   if ((tsan_failed)); then exit 1; fi
+fi
+
+if [[ "${CTXSTORE_FUZZ:-1}" != 0 ]]; then
+  echo "== fuzzing: each target for ${CTXSTORE_FUZZ_SECONDS:-60} s" >&2
+  scripts/fuzz.sh
 fi
