@@ -97,7 +97,17 @@ int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client) {
 std::string ResolveToken(const ConnectionArgs& conn) {
   if (!conn.token.empty()) return conn.token;
   if (const char* env = std::getenv("CTXSTORE_TOKEN"); env != nullptr && *env != '\0') return env;
-  std::ifstream file(conn.data_dir + "/admin.token");
+  // The default folder's admin token goes only to a server on this
+  // machine: pointed elsewhere, a command would hand it to another host.
+  std::string dir = conn.data_dir;
+  if (dir.empty()) {
+    std::optional<ServerAddress> addr = ParseServer(conn.server);
+    const bool local = addr && (addr->host == "localhost" || addr->host == "::1" ||
+                                addr->host.starts_with("127."));
+    if (!local) return {};
+    dir = kDefaultDataDir;
+  }
+  std::ifstream file(dir + "/admin.token");
   std::string line;
   if (file && std::getline(file, line)) {
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
@@ -152,8 +162,8 @@ void AddConnectionOptions(CLI::App* sub, ConnectionArgs* conn) {
   sub->add_option("--token", conn->token,
                   "Access token (default: $CTXSTORE_TOKEN, else DATA_DIR/admin.token)");
   sub->add_option("--data-dir", conn->data_dir,
-                  "The server's data folder, where admin.token is read when no token is given")
-      ->capture_default_str();
+                  "The server's data folder, where admin.token is read when no token is given "
+                  "(default: data, for a --server on this machine only)");
   sub->add_option("--tls-ca", conn->tls_ca,
                   "PEM CA that signed the server's certificate: connect over TLS");
   sub->add_option("--tls-cert", conn->tls_cert,

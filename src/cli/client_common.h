@@ -30,14 +30,15 @@ struct ConnectionArgs {
   std::string server = kDefaultServer;
   std::string ns;  // empty: the token's namespace ("default" for admin tokens)
   std::string token;
-  std::string data_dir = kDefaultDataDir;
-  std::string tls_ca;  // non-empty: TLS
+  std::string data_dir;  // empty: kDefaultDataDir, for a loopback server only
+  std::string tls_ca;    // non-empty: TLS
   std::string tls_cert;
   std::string tls_key;
 };
 
 // The token to use: --token, else $CTXSTORE_TOKEN, else the first line of
-// DATA_DIR/admin.token when it can be read, else none.
+// DATA_DIR/admin.token when it can be read (without --data-dir, only for a
+// server on a loopback address), else none.
 std::string ResolveToken(const ConnectionArgs& conn);
 
 // Prints rows as columns separated by two spaces (the first row a header).

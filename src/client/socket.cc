@@ -9,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -285,6 +287,7 @@ Status Socket::StartTls(SSL_CTX* ctx, const std::string& host) {
   if (!named) return Fail("cannot set the TLS peer name " + host + ": " + TlsErrorText());
   for (;;) {
     ERR_clear_error();
+    errno = 0;
     int ret = SSL_connect(ssl_);
     if (ret == 1) return Status::Ok();
     CTX_RETURN_IF_ERROR(TlsRetry(ret, "TLS handshake"));
@@ -300,8 +303,9 @@ Status Socket::TlsRetry(int ret, const char* what) {
     case SSL_ERROR_ZERO_RETURN:
       return Fail("server closed the connection");
     case SSL_ERROR_SYSCALL:
-      if (errno == EINTR) return Status::Ok();
-      return Fail(std::string(what) + " failed: server closed the connection");
+      // The peer went away (EOF leaves errno at 0), or the socket failed.
+      return Fail(std::string(what) + " failed: " +
+                  (errno == 0 ? std::string("server closed the connection") : ErrnoText(errno)));
     default: {
       std::string detail = TlsErrorText();
       long verify = SSL_get_verify_result(ssl_);
@@ -313,10 +317,32 @@ Status Socket::TlsRetry(int ret, const char* what) {
 }
 
 Status Socket::TlsWrite(const void* data, size_t len) {
+  // OpenSSL writes with write(2), which raises SIGPIPE on a closed
+  // connection; the plaintext path uses MSG_NOSIGNAL. Block it in this
+  // thread while writing, and swallow one that became pending.
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  Status st = TlsWriteBlockingSigpipe(data, len);
+  if (!sigismember(&old, SIGPIPE)) {
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE)) {
+      const timespec zero{0, 0};
+      sigtimedwait(&pipe_only, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  return st;
+}
+
+Status Socket::TlsWriteBlockingSigpipe(const void* data, size_t len) {
   const auto* p = static_cast<const char*>(data);
   while (len > 0) {
     size_t n = 0;
     ERR_clear_error();
+    errno = 0;
     int ret = SSL_write_ex(ssl_, p, len, &n);
     if (ret == 1) {
       p += n;
@@ -333,6 +359,7 @@ Status Socket::TlsRead(void* buf, size_t len) {
   while (len > 0) {
     size_t n = 0;
     ERR_clear_error();
+    errno = 0;
     int ret = SSL_read_ex(ssl_, p, len, &n);
     if (ret == 1) {
       p += n;

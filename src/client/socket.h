@@ -61,6 +61,7 @@ class Socket {
   Status StartTls(SSL_CTX* ctx, const std::string& host);
   // One SSL_write/SSL_read until done, waiting on the socket as OpenSSL asks.
   Status TlsWrite(const void* data, size_t len);
+  Status TlsWriteBlockingSigpipe(const void* data, size_t len);
   Status TlsRead(void* buf, size_t len);
   // Waits for what the last SSL call wanted; kOk to retry it, else the failure.
   Status TlsRetry(int ret, const char* what);

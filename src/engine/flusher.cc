@@ -296,6 +296,11 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
   Entry& e = it->second;
   if (item.carry) {
     SetFlashLocked(e, item.segment_id, item.record_offset);  // off the retiring segment
+    if (e.dirty && e.dram()) {  // carried out of a bad segment: evictable again
+      e.dirty = false;
+      --stats_.dirty_objects;
+      AddToLruLocked(e);
+    }
     return;
   }
   assert(e.dirty && e.dram());
@@ -463,9 +468,16 @@ void Engine::MarkSegmentBadLocked(uint64_t segment_id, std::unique_lock<std::mut
     auto it = index_.find(key);
     if (it == index_.end() || it->second.segment_id != segment_id) continue;
     // Copied from DRAM (no read of the bad segment); the entry's flash
-    // copy is gone until the new one is durable.
+    // copy is gone until the new one is durable, so it is dirty meanwhile:
+    // off the LRU, or eviction would drop the only readable copy.
     ClearFlashLocked(it->second);
-    CarryForwardLocked(it->second, lock);
+    const uint64_t seq = it->second.seq;
+    if (!CarryForwardLocked(it->second, lock)) continue;
+    it = index_.find(key);
+    if (it == index_.end() || it->second.seq != seq || it->second.dirty) continue;
+    it->second.dirty = true;
+    ++stats_.dirty_objects;
+    lru_[it->second.lru_level].Remove(&it->second);
   }
 }
 

@@ -27,7 +27,11 @@ void Engine::ApplyRecovered(const std::string& user_key, const std::string& ext,
   if (FindNamespaceLocked(h.namespace_id) == nullptr) return;
   std::string key = IndexKey(h.namespace_id, user_key).str();
   auto it = index_.find(key);
-  if (it != index_.end() && it->second.seq >= h.seq) return;  // a newer version is known
+  // A newer version is known. On a tie the later segment wins: an equal
+  // seq is the same object written again (carried out of a bad or
+  // reclaimed segment, or retried after a failed write), and the later
+  // copy is the one that was trusted last.
+  if (it != index_.end() && it->second.seq > h.seq) return;
   if (h.flags & kRecordFlagTombstone) {
     if (it != index_.end()) EraseLocked(it);
     // Remembered so that an older record of the key found later (one written

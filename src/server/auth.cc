@@ -65,7 +65,8 @@ std::optional<std::string_view> TokenId(std::string_view token) {
 
 Status WriteFileDurably(const std::string& path, const std::string& content, mode_t mode) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  ::unlink(tmp.c_str());  // a leftover (or a planted link) is never written through
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return Status::IoError("open " + tmp + ": " + std::strerror(errno));
   // O_CREAT's mode applies only to a new file, and the umask narrows it.
   bool ok = ::fchmod(fd, mode) == 0 &&
@@ -73,7 +74,10 @@ Status WriteFileDurably(const std::string& path, const std::string& content, mod
             ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);
-  if (!ok) return Status::IoError("write " + tmp + ": " + std::strerror(err));
+  if (!ok) {
+    ::unlink(tmp.c_str());  // it may hold part of a secret
+    return Status::IoError("write " + tmp + ": " + std::strerror(err));
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return Status::IoError("rename " + tmp + ": " + std::strerror(errno));
   }

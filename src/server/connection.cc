@@ -211,13 +211,16 @@ awaitable<bool> Connection::HandleHello() {
                                             " not supported"));
     co_return false;
   }
+  // Read before the token is checked: a revocation that lands after the
+  // check moves the epoch past this value, and the next request sees it.
+  const uint64_t epoch = ctx_.engine->access_epoch();
   Principal principal;  // authentication off: everything, everywhere
   if (ctx_.options->auth) {
     auto authenticated = Authenticate(*ctx_.engine, hello->token);
     if (!authenticated.ok()) {
       ctx_.counters->auth_failures++;
       nlohmann::json fields = {{"reason", authenticated.status().message()},
-                               {"client", hello->client_name}};
+                               {"client", hello->client_name.substr(0, engine::kMaxWriterBytes)}};
       Audit("auth_failure", std::move(fields));
       // Closing makes every guess cost a new connection.
       co_await ReplyError(authenticated.status());
@@ -256,7 +259,7 @@ awaitable<bool> Connection::HandleHello() {
   hello_done_ = true;
   ns_id_ = *ns;
   principal_ = std::move(principal);
-  access_epoch_ = ctx_.engine->access_epoch();
+  access_epoch_ = epoch;
   client_name_ = hello->client_name;
   // Provenance: the token that wrote an object, when there are tokens.
   // Without, the client's name, cut to the engine's bound rather than

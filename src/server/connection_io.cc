@@ -150,9 +150,12 @@ awaitable<Status> Connection::ReceiveValue(const std::string& key, uint64_t valu
   // A value larger than the whole budget still goes through when nothing
   // else is in flight.
   std::atomic<uint64_t>& inflight = ctx_.counters->inflight_bytes;
-  const uint64_t before = inflight.fetch_add(value_len);
-  if (before > 0 && before + value_len > ctx_.options->max_inflight_bytes) {
-    inflight.fetch_sub(value_len);
+  uint64_t before = inflight.load();
+  bool refused = false;
+  do {
+    refused = before > 0 && before + value_len > ctx_.options->max_inflight_bytes;
+  } while (!refused && !inflight.compare_exchange_weak(before, before + value_len));
+  if (refused) {
     ctx_.counters->inflight_refused++;
     co_await Drain(value_len);
     co_return Status::Busy("too many value bytes in flight on the server (" +

@@ -265,6 +265,7 @@ TEST_F(EngineFaultTest, FailingSegmentCreationFailsSyncPutsButDramServes) {
 TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
   EngineOptions o = Options(fault_.get());
   o.memory_bytes = 1 * kMiB;
+  o.space_wait_ms = 200;
   auto r = Engine::Open(o);
   ASSERT_TRUE(r.ok());
   engine_ = std::move(r).value();
@@ -278,6 +279,9 @@ TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
   ASSERT_TRUE(r0.ok());
   ASSERT_FALSE(r0->in_dram) << "r0 is evicted by now (1 MiB of DRAM)";
   // Its read goes to flash and fails: the segment is bad from now on.
+  // Writes are held, so the copies carried out of it stay unwritten for a
+  // while: DRAM pressure meanwhile must not evict the only readable copy.
+  fault_->HoldWrites();
   fault_->InjectFault(FaultOp::kRead, FaultKind::kIoError, "seg-");
   auto got = engine_->Get("r0");
   ASSERT_FALSE(got.ok());
@@ -285,6 +289,11 @@ TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
   EXPECT_GE(engine_->Stats().io_errors, 1u);
   EXPECT_EQ(fault_->injected_faults(), 1u);
   EXPECT_EQ(engine_->Stats().bad_segments, 1u);
+  for (int i = 0; i < 4; ++i) {
+    std::string key = Name("pressure", i);
+    (void)Put(key, MakeValue(key, 0, 256 * 1024));  // may find no room: fine
+  }
+  fault_->ReleaseWrites();
   // Objects only on the bad segment are gone; those that were in DRAM are
   // served and written again, to a new segment. Nothing else.
   std::vector<bool> kept(8);
