@@ -20,16 +20,13 @@ namespace ctxstore {
 namespace {
 
 using ::ctxstore::testing::CliResult;
+using ::ctxstore::testing::Describe;
 using ::ctxstore::testing::RunCli;
 using ::ctxstore::testing::ServerProcess;
 using ::ctxstore::testing::StopAndReport;
 using ::ctxstore::testing::TempDir;
 
 constexpr int kExitUnauthorized = 4;
-
-std::string Describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + ", stdout: " + r.out + ", stderr: " + r.err;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -19,13 +19,10 @@ namespace ctxstore {
 namespace {
 
 using ::ctxstore::testing::CliResult;
+using ::ctxstore::testing::Describe;
 using ::ctxstore::testing::RunCli;
 using ::ctxstore::testing::ServerProcess;
 using ::ctxstore::testing::StopAndReport;
-
-std::string Describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + ", stdout: " + r.out + ", stderr: " + r.err;
-}
 
 bool OneLine(const std::string& s) {
   return !s.empty() && s.back() == '\n' && std::count(s.begin(), s.end(), '\n') == 1;

@@ -16,6 +16,7 @@ namespace ctxstore {
 namespace {
 
 using ::ctxstore::testing::CliResult;
+using ::ctxstore::testing::Describe;
 using ::ctxstore::testing::RunCli;
 using ::ctxstore::testing::ServerProcess;
 using ::ctxstore::testing::StopAndReport;
@@ -37,10 +38,6 @@ std::string ReadFile(const std::string& path) {
 // The whole of stderr is one line.
 bool OneLine(const std::string& s) {
   return !s.empty() && s.back() == '\n' && std::count(s.begin(), s.end(), '\n') == 1;
-}
-
-std::string Describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + ", stderr: " + r.err;
 }
 
 class CliTest : public ::testing::Test {

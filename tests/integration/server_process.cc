@@ -99,6 +99,10 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_
   return CliResult{r->exit_code, std::move(r->out), std::move(r->err)};
 }
 
+std::string Describe(const CliResult& r) {
+  return "exit " + std::to_string(r.exit_code) + ", stdout: " + r.out + ", stderr: " + r.err;
+}
+
 // --- ServerProcess -----------------------------------------------------------
 
 ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options)) {

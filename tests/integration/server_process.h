@@ -46,6 +46,9 @@ std::string RandomBytes(size_t len, uint64_t seed);
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data = {},
                  int timeout_ms = 60000);
 
+// "exit N, stdout: ..., stderr: ...": for assertion messages.
+std::string Describe(const CliResult& r);
+
 struct ServerOptions {
   std::string data_dir;  // empty: a TempDir owned by the ServerProcess
   std::string memory = "64MiB";

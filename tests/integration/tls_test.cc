@@ -15,6 +15,7 @@ namespace ctxstore {
 namespace {
 
 using ::ctxstore::testing::CliResult;
+using ::ctxstore::testing::Describe;
 using ::ctxstore::testing::ServerProcess;
 using ::ctxstore::testing::StopAndReport;
 using ::ctxstore::testing::TempDir;
@@ -54,10 +55,6 @@ struct Certificates {
           "printf 'subjectAltName=DNS:elsewhere.example,IP:10.9.9.9\\n' > wrong.ext;" +
           "openssl x509 -req -in wrong.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
           "-out wrong.crt -days 2 -extfile wrong.ext");
-}
-
-std::string Describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + ", stdout: " + r.out + ", stderr: " + r.err;
 }
 
 class TlsTest : public ::testing::Test {
