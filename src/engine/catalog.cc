@@ -130,7 +130,8 @@ Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mute
                                {"default_ttl_ms", config.default_ttl_ms},
                                {"max_ttl_ms", config.max_ttl_ms},
                                {"priority", config.priority},
-                               {"require_model_fingerprint", config.require_model_fingerprint}});
+                               {"require_model_fingerprint", config.require_model_fingerprint},
+                               {"encryption_key", config.encryption_key}});
   }
   j["pins"] = nlohmann::json::array();
   auto add_pins = [&j](const PinRules& rules, bool group) {
@@ -187,6 +188,9 @@ Status Engine::LoadCatalog() {
       c.max_ttl_ms = n.at("max_ttl_ms").get<uint64_t>();
       c.priority = n.at("priority").get<uint8_t>();
       c.require_model_fingerprint = n.value("require_model_fingerprint", false);
+      // A key that is not loaded now is not an error here: the namespace's
+      // PUTs and sealed reads fail until it is (Engine::EncryptionKeyLocked).
+      c.encryption_key = n.value("encryption_key", std::string());
       CTX_RETURN_IF_ERROR(ValidateConfig(c));
       AddNamespaceLocked(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
     }
@@ -225,9 +229,19 @@ Status Engine::LoadCatalog() {
   return Status::Ok();
 }
 
+Status Engine::CheckEncryptionKeyName(const NamespaceConfig& config) const {
+  if (config.encryption_key.empty()) return Status::Ok();
+  if (options_.keyring == nullptr || options_.keyring->FindByName(config.encryption_key) == nullptr) {
+    return Status::Invalid("no encryption key named '" + config.encryption_key +
+                           "' is loaded (serve --encryption-key NAME=FILE)");
+  }
+  return Status::Ok();
+}
+
 Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceConfig& config) {
   CTX_RETURN_IF_ERROR(ValidateNamespaceName(name));
   CTX_RETURN_IF_ERROR(ValidateConfig(config));
+  CTX_RETURN_IF_ERROR(CheckEncryptionKeyName(config));
   std::lock_guard catalog_lock(catalog_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
@@ -247,6 +261,7 @@ Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceC
 
 Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config) {
   CTX_RETURN_IF_ERROR(ValidateConfig(config));
+  CTX_RETURN_IF_ERROR(CheckEncryptionKeyName(config));
   std::lock_guard catalog_lock(catalog_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");

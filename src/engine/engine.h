@@ -37,6 +37,7 @@
 #include "engine/access_token.h"
 #include "engine/arena.h"
 #include "engine/device.h"
+#include "engine/encryption.h"
 #include "engine/entry.h"
 #include "engine/index.h"
 #include "engine/meta_interner.h"
@@ -62,6 +63,9 @@ struct EngineOptions {
   Device* device = nullptr;               // nullptr: the POSIX device
   // The wall clock (TTL, pins, leases); tests substitute a controllable one.
   std::function<uint64_t()> wall_clock_ms;
+  // Keys that namespaces may name for encryption at rest (encryption.h);
+  // null: none loaded.
+  std::shared_ptr<const Keyring> keyring;
 };
 
 // Namespaces (tenants). Id 0, "default", always exists.
@@ -85,6 +89,11 @@ struct NamespaceConfig {
   // string "model_fingerprint": context computed by one model is never
   // stored unlabelled, where another model could load it.
   bool require_model_fingerprint = false;
+  // Encryption at rest: the name of a key in EngineOptions::keyring that
+  // seals the values this namespace writes to flash; "" = stored in the
+  // clear. Changing it affects later writes only: records keep the key
+  // they were sealed with (its id is in each record).
+  std::string encryption_key;
 };
 
 struct NamespaceInfo {
@@ -297,6 +306,8 @@ class Engine {
   // [A-Za-z0-9._-]. Deleting one deletes its objects and pins.
   Result<uint32_t> CreateNamespace(std::string_view name, const NamespaceConfig& config);
   Status SetNamespace(std::string_view name, const NamespaceConfig& config);
+  // kInvalid unless config names no key or one the keyring holds.
+  Status CheckEncryptionKeyName(const NamespaceConfig& config) const;
   Status DeleteNamespace(std::string_view name);  // kInvalid for "default"
   Result<NamespaceInfo> GetNamespace(std::string_view name) const;
   Result<uint32_t> ResolveNamespace(std::string_view name) const;
