@@ -22,9 +22,12 @@ enum class StatusCode : uint16_t {
   kCorrupt = 7,        // stored bytes failed their checksum; never served
   kBusy = 8,           // transient overload; retry later
   kUnsupported = 9,    // unknown op or protocol version
-  kUnauthorized = 10,  // reserved for authentication (later)
+  kUnauthorized = 10,  // no valid token, or the token may not do this
   kInternal = 11,      // a bug or an unexpected state
   kUnavailable = 12,   // connection refused, closed or timed out (client side)
+  // The object or namespace is encrypted with a key the server has not
+  // loaded (or with another key under the same name); the object is kept.
+  kKeyUnavailable = 13,
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -46,6 +49,7 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status KeyUnavailable(std::string m) { return {StatusCode::kKeyUnavailable, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

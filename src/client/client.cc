@@ -57,7 +57,8 @@ constexpr uint64_t kMaxHelloBodyBytes = 2 + 8 + 4 + 8 + 2 + 65535;
 
 // Status codes this library knows; anything else from the wire is a server bug.
 StatusCode CodeFromWire(StatusCode code) {
-  return static_cast<uint16_t>(code) <= static_cast<uint16_t>(StatusCode::kInternal)
+  return static_cast<uint16_t>(code) <= static_cast<uint16_t>(StatusCode::kInternal) ||
+                 code == StatusCode::kKeyUnavailable
              ? code
              : StatusCode::kInternal;
 }

@@ -30,6 +30,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "internal";
     case StatusCode::kUnavailable:
       return "unavailable";
+    case StatusCode::kKeyUnavailable:
+      return "key_unavailable";
   }
   return "unknown";
 }
