@@ -231,7 +231,8 @@ Status Engine::LoadCatalog() {
 
 Status Engine::CheckEncryptionKeyName(const NamespaceConfig& config) const {
   if (config.encryption_key.empty()) return Status::Ok();
-  if (options_.keyring == nullptr || options_.keyring->FindByName(config.encryption_key) == nullptr) {
+  if (options_.keyring == nullptr ||
+      options_.keyring->FindByName(config.encryption_key) == nullptr) {
     return Status::Invalid("no encryption key named '" + config.encryption_key +
                            "' is loaded (serve --encryption-key NAME=FILE)");
   }

@@ -33,6 +33,7 @@ Status WriteCheckpoint(Device* device, const std::string& path, const Checkpoint
     w.Put(e.value_xxh3);
     w.Put(e.created_ms);
     w.Put(e.expires_ms);
+    w.Put(e.flags);
     w.PutShortString(e.key);
     w.PutShortString(e.ext);
   }
@@ -73,6 +74,7 @@ Result<Checkpoint> ReadCheckpoint(Device* device, const std::string& path) {
     e.value_xxh3 = r.Get<uint64_t>();
     e.created_ms = r.Get<uint64_t>();
     e.expires_ms = r.Get<uint64_t>();
+    e.flags = r.Get<uint16_t>();
     e.key = std::string(r.GetShortString());
     e.ext = std::string(r.GetShortString());
   }

@@ -24,8 +24,9 @@ namespace ctxstore::engine {
 
 inline constexpr uint32_t kCheckpointMagic = 0x4b585443;  // "CTXK"
 // 2: keys carry their namespace (index keys) and entries their record ext.
+// 3: entries carry their record's flags (sealed).
 // A checkpoint of another version is ignored (recovery scans instead).
-inline constexpr uint16_t kCheckpointVersion = 2;
+inline constexpr uint16_t kCheckpointVersion = 3;
 
 struct CheckpointHeader {
   uint32_t magic;              //  0
@@ -49,9 +50,10 @@ struct CheckpointEntryFixed {
   uint64_t value_xxh3;     // 32
   uint64_t created_ms;     // 40
   uint64_t expires_ms;     // 48
-  uint16_t key_len;        // 56, the index key follows, then u16 ext_len and the ext
+  uint16_t flags;          // 56  the record's kRecordFlagSealed, else 0
+  uint16_t key_len;        // 58, the index key follows, then u16 ext_len and the ext
 };
-inline constexpr size_t kCheckpointEntryFixedBytes = 58;  // packed on disk
+inline constexpr size_t kCheckpointEntryFixedBytes = 60;  // packed on disk
 
 struct CheckpointEntry {
   std::string key;  // the index key: namespace id + key
@@ -63,6 +65,7 @@ struct CheckpointEntry {
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;
+  uint16_t flags = 0;  // kRecordFlagSealed or 0
 };
 
 struct Checkpoint {

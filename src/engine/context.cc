@@ -194,7 +194,8 @@ void Engine::MaintainLocked() {
     std::vector<ExpiryItem> live;
     live.reserve(ttl_objects_);
     for (const auto& [key, e] : index_) {
-      if (e.expires_ms != 0 && e.attached) live.push_back({e.expires_ms, e.seq, e.index_key().str()});
+      if (e.expires_ms != 0 && e.attached)
+        live.push_back({e.expires_ms, e.seq, e.index_key().str()});
     }
     expiry_ = decltype(expiry_)(std::greater<>(), std::move(live));
   }
@@ -249,20 +250,27 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   } else {
     auto seg_it = segments_.find(e.segment_id);
     if (seg_it == segments_.end()) return false;
-    std::shared_ptr<Segment> segment = seg_it->second;
-    RecordHeader h{};
-    h.key_len = static_cast<uint16_t>(IndexKeyUserKey(key).size());
-    h.ext_len = static_cast<uint32_t>(RecordExtLen(e.meta.get()));
-    h.value_len = len;
-    const uint64_t offset = e.record_offset;
+    const FlashRead read = PrepareFlashReadLocked(e, seg_it->second);
     lock.unlock();
-    st = segment->ReadValue(offset, h, value->data);
+    st = ReadFlashValue(read, value->data);
     if (st.ok() && Xxh3(value->data, len) != xxh3) st = Status::Corrupt("checksum mismatch");
     lock.lock();
   }
   auto it = index_.find(key);
   if (it == index_.end() || it->second.seq != seq) return false;  // changed meanwhile
   Entry& entry = it->second;
+  // The copy is sealed with the key its namespace names now; never written
+  // in the clear when that key is not loaded.
+  std::shared_ptr<const EncryptionKey> seal_key;
+  if (st.ok()) {
+    const Namespace* ns = FindNamespaceLocked(entry.namespace_id);
+    Result<std::shared_ptr<const EncryptionKey>> k = Status::NotFound("namespace deleted");
+    if (ns != nullptr) k = SealKeyLocked(*ns);
+    if (k.ok())
+      seal_key = std::move(*k);
+    else
+      st = k.status();
+  }
   if (!st.ok()) {
     ++stats_.pinned_lost;
     spdlog::error("pinned object '{}' lost in flash reclaim: {}", IndexKeyUserKey(key),
@@ -275,6 +283,7 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   item.kind = FlushItem::Kind::kPut;
   item.carry = true;
   item.carried_value = std::move(value);
+  item.seal_key = std::move(seal_key);
   item.key = key;
   item.seq = seq;
   item.value_len = len;

@@ -68,8 +68,7 @@ Result<std::shared_ptr<const EncryptionKey>> LoadKeyFile(std::string_view name,
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
-    return Status::Invalid("key file " + path +
-                           " may be read by group or others: chmod 600 it");
+    return Status::Invalid("key file " + path + " may be read by group or others: chmod 600 it");
   }
   char text[2 * kEncryptionKeyBytes + 3] = {};
   ssize_t n = ::read(fd, text, sizeof(text));

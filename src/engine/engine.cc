@@ -219,6 +219,7 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
                            "' accepts only PUTs whose metadata is a JSON object with a "
                            "\"model_fingerprint\" string");
   }
+  if (auto seal_key = SealKeyLocked(*ns); !seal_key.ok()) return seal_key.status();
   if (ns->config.quota_bytes != 0 && value_len > ns->config.quota_bytes) {
     return Status::TooLarge("value of " + FormatSize(value_len) + " exceeds the quota of " +
                             FormatSize(ns->config.quota_bytes) + " of namespace '" + ns->name +
@@ -271,6 +272,9 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* ns = FindNamespaceLocked(r.opts_.namespace_id);
   if (ns == nullptr) return Status::NotFound("namespace does not exist");
+  auto seal_key = SealKeyLocked(*ns);
+  if (!seal_key.ok()) return seal_key.status();
+  item.seal_key = std::move(*seal_key);
   auto it = index_.find(r.key_);
   const bool replacing = it != index_.end();
   if (replacing && !r.opts_.overwrite && !ExpiredLocked(it->second)) {
@@ -324,6 +328,37 @@ Status Engine::Put(std::string_view key, std::span<const uint8_t> value, const W
   return fut.get();
 }
 
+Result<std::shared_ptr<const EncryptionKey>> Engine::SealKeyLocked(const Namespace& ns) const {
+  if (ns.config.encryption_key.empty()) return std::shared_ptr<const EncryptionKey>();
+  auto key = options_.keyring ? options_.keyring->FindByName(ns.config.encryption_key) : nullptr;
+  if (key == nullptr) {
+    // Never fall back to writing in the clear.
+    return Status::KeyUnavailable("namespace '" + ns.name + "' is encrypted with key '" +
+                                  ns.config.encryption_key + "', which is not loaded");
+  }
+  return key;
+}
+
+Engine::FlashRead Engine::PrepareFlashReadLocked(const Entry& e,
+                                                 std::shared_ptr<Segment> segment) const {
+  FlashRead read;
+  read.segment = std::move(segment);
+  read.record_offset = e.record_offset;
+  read.header.key_len = e.key_len;
+  read.header.ext_len = static_cast<uint32_t>(RecordExtLen(e.meta.get()));
+  read.header.value_len = e.value_len();
+  if (e.sealed) {
+    read.header.flags = kRecordFlagSealed;
+    read.aad = RecordAad(e.namespace_id, e.seq, e.user_key());
+  }
+  return read;
+}
+
+Status Engine::ReadFlashValue(const FlashRead& read, uint8_t* dst) const {
+  return read.segment->ReadValue(read.record_offset, read.header, dst, options_.keyring.get(),
+                                 read.aad);
+}
+
 Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_block) {
   CTX_RETURN_IF_ERROR(CheckKey(user_key));
   IndexKey ikey(ns, user_key);
@@ -356,13 +391,10 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
     ++stats_.misses;
     return Status::NotFound();
   }
-  std::shared_ptr<Segment> segment = seg_it->second;
-  const uint64_t seq = e.seq, offset = e.record_offset, len = e.value_len(), xxh3 = e.value_xxh3;
+  const FlashRead read = PrepareFlashReadLocked(e, seg_it->second);
+  const std::shared_ptr<Segment>& segment = read.segment;
+  const uint64_t seq = e.seq, len = e.value_len(), xxh3 = e.value_xxh3;
   MetaRef meta = e.meta;
-  RecordHeader h{};
-  h.key_len = static_cast<uint16_t>(user_key.size());
-  h.ext_len = static_cast<uint32_t>(RecordExtLen(meta.get()));
-  h.value_len = len;
   std::shared_ptr<ArenaBlock> block = AllocateLocked(len, lock, /*wait=*/false);
   lock.unlock();
 
@@ -374,7 +406,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
     heap = std::make_shared<AlignedBuffer>(len);
     dst = heap->data;
   }
-  Status st = segment->ReadValue(offset, h, dst);
+  Status st = ReadFlashValue(read, dst);
   if (st.ok() && Xxh3(dst, len) != xxh3)
     st = Status::Corrupt("checksum mismatch in " + segment->path());
 
@@ -392,10 +424,15 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
         EraseLocked(again);
         EnqueueTombstoneLocked(key, nullptr);
       }
-    } else {
+    } else if (st.code() == StatusCode::kIoError) {
       ++stats_.io_errors;
       spdlog::error("flash read of '{}' failed: {}", user_key, st.ToString());
       MarkSegmentBadLocked(segment->id(), lock);
+    } else {
+      // Its key is not loaded (or the read failed in memory): the object
+      // stays, for when it is.
+      if (st.code() == StatusCode::kKeyUnavailable) ++stats_.key_unavailable_reads;
+      spdlog::warn("flash read of '{}' failed: {}", user_key, st.ToString());
     }
     return st;
   }

@@ -187,8 +187,10 @@ struct EngineStats {
   uint64_t torn_records_skipped = 0;     // found by recovery
   uint64_t corrupt_reads = 0;            // checksum failures on GET from flash
   uint64_t io_errors = 0;
-  uint64_t write_retries = 0;     // records written again after their segment failed
-  uint64_t writes_coalesced = 0;  // queued versions never written: a newer one replaced them
+  uint64_t key_unavailable_reads = 0;  // sealed values whose key is not loaded
+  uint64_t sealed_records = 0;         // records written sealed (encrypted)
+  uint64_t write_retries = 0;          // records written again after their segment failed
+  uint64_t writes_coalesced = 0;       // queued versions never written: a newer one replaced them
   uint64_t recovered_objects = 0;
   uint64_t recovery_ms = 0;
   bool recovered_from_checkpoint = false;
@@ -388,6 +390,19 @@ class Engine {
   Status LoadCatalog();
   Namespace* AddNamespaceLocked(uint32_t id, std::string name, const NamespaceConfig& config);
   Namespace* FindNamespaceLocked(uint32_t id);
+  // The key a namespace's new records are sealed with: null when it names
+  // none, kKeyUnavailable when it names one the keyring lacks.
+  Result<std::shared_ptr<const EncryptionKey>> SealKeyLocked(const Namespace& ns) const;
+  // Reads an object's value from its flash record into dst (opening it if
+  // sealed). Called without mu_ held; what it needs is copied out first.
+  struct FlashRead {
+    std::shared_ptr<Segment> segment;
+    uint64_t record_offset = 0;
+    RecordHeader header{};  // key_len, ext_len, value_len, flags
+    std::string aad;        // sealed records only
+  };
+  FlashRead PrepareFlashReadLocked(const Entry& e, std::shared_ptr<Segment> segment) const;
+  Status ReadFlashValue(const FlashRead& read, uint8_t* dst) const;
   Namespace* FindNamespaceLocked(std::string_view name);
   // The catalog's content. A change is written as a modified copy first and
   // applied in memory only once the file is durable, so that nothing is

@@ -14,6 +14,7 @@
 
 #include "ctxstore/status.h"
 #include "engine/arena.h"
+#include "engine/encryption.h"
 #include "engine/meta_interner.h"
 #include "engine/policy.h"
 #include "engine/record.h"
@@ -65,21 +66,22 @@ inline std::string_view IndexKeyUserKey(std::string_view index_key) {
 // Leases and parent links live in side tables: only objects that have them
 // pay for them.
 struct Entry : PolicyNode {
-  uint8_t lru_level = 0;  // which DRAM list (the namespace priority when added)
-  uint16_t key_len = 0;   // the user key's bytes follow the entry
+  uint8_t lru_level = 0;      // which DRAM list (the namespace priority when added)
+  uint16_t key_len = 0;       // the user key's bytes follow the entry
   bool dirty : 1 = false;     // not yet durable: queued, or written but not synced
   bool on_lru : 1 = false;    // on lru_[lru_level] (iff resident and clean)
   bool attached : 1 = false;  // linked into its namespace (AttachLocked)
   bool leased : 1 = false;    // has an entry in Engine::lease_holds_
+  bool sealed : 1 = false;    // its flash record is sealed (encrypted; record.h)
   uint32_t namespace_id = 0;
   uint32_t dram_page_plus_one = 0;  // resident in DRAM: its block's first page + 1
-  uint64_t seq = 0;           // of the record that wrote it
+  uint64_t seq = 0;                 // of the record that wrote it
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
-  uint64_t expires_ms = 0;  // 0 = never
-  MetaRef meta;                            // null when it has none
-  uint32_t segment_id = 0;                 // 0: not on flash
-  uint32_t record_offset = 0;              // segments are under 4 GiB
+  uint64_t expires_ms = 0;     // 0 = never
+  MetaRef meta;                // null when it has none
+  uint32_t segment_id = 0;     // 0: not on flash
+  uint32_t record_offset = 0;  // segments are under 4 GiB
   // Intrusive DRAM LRU links.
   Entry* lru_prev = nullptr;
   Entry* lru_next = nullptr;
@@ -163,6 +165,8 @@ struct FlushItem {
   uint64_t expires_ms = 0;
   std::string ext;                    // the record's ext (EncodeRecordExt)
   std::shared_ptr<ArenaBlock> block;  // the value, for kPut
+  // kPut: the key its namespace seals values with; null: stored in the clear.
+  std::shared_ptr<const EncryptionKey> seal_key;
   // A pinned object carried forward out of a segment being reclaimed: its
   // entry stays clean and readable where it is until this copy is durable.
   bool carry = false;

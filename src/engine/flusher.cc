@@ -20,6 +20,11 @@ constexpr size_t kMaxBatchItems = 256;
 constexpr uint64_t kMaxBatchBytes = 64ull << 20;
 constexpr size_t kMaxIovecsPerWrite = 512;
 
+uint16_t RecordFlags(const FlushItem& item) {
+  if (item.kind == FlushItem::Kind::kTombstone) return kRecordFlagTombstone;
+  return item.seal_key ? kRecordFlagSealed : 0;
+}
+
 }  // namespace
 
 void Engine::Enqueue(FlushItem item) {
@@ -180,9 +185,11 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
   uint64_t staging_bytes = 0;
   for (const FlushItem& item : batch) {
     if (item.kind != FlushItem::Kind::kBarrier) {
-      staging_bytes += RoundUpToBlock(
-          ComputeLayout(item.key.size() - kIndexKeyPrefix + item.ext.size(), item.value_len)
-              .head_len());
+      staging_bytes +=
+          RoundUpToBlock(ComputeLayout(RecordHeadBytes(item.key.size() - kIndexKeyPrefix,
+                                                       item.ext.size(), RecordFlags(item)),
+                                       item.value_len)
+                             .head_len());
     }
   }
   if (staging_bytes == 0) return Status::Ok();
@@ -192,6 +199,9 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
   std::vector<iovec> iov;
   uint64_t iov_bytes = 0;
   std::vector<FlushItem*> pending;  // items whose bytes are in iov
+  // Ciphertexts of sealed large records, written from here (the arena
+  // keeps the plaintext); freed once written.
+  std::vector<std::unique_ptr<AlignedBuffer>> sealed_values;
 
   // Pads the staged run to a block boundary with zeros and adds it to iov.
   auto close_run = [&] {
@@ -215,6 +225,7 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     }
     std::unique_lock lock(mu_);
     flash_bytes_ += iov_bytes;
+    for (FlushItem* p : pending) stats_.sealed_records += p->seal_key ? 1 : 0;
     lock.unlock();
     // On flash but not yet synced: the next SyncActive (a waiter in this
     // batch, a roll, the interval) must fdatasync them before they count.
@@ -228,13 +239,16 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     iov.clear();
     iov_bytes = 0;
     pending.clear();
+    sealed_values.clear();
     return Status::Ok();
   };
 
   for (FlushItem& item : batch) {
     if (item.kind == FlushItem::Kind::kBarrier) continue;
     std::string_view user_key = IndexKeyUserKey(item.key);
-    RecordLayout layout = ComputeLayout(user_key.size() + item.ext.size(), item.value_len);
+    const uint16_t flags = RecordFlags(item);
+    RecordLayout layout =
+        ComputeLayout(RecordHeadBytes(user_key.size(), item.ext.size(), flags), item.value_len);
     uint64_t end = active_ ? active_->end_offset() + iov_bytes + (staging_used - run_start) : 0;
     bool segment_has_records = end > kSegmentHeaderBytes;
     const bool active_is_bad =
@@ -245,7 +259,6 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
       CTX_RETURN_IF_ERROR(RollSegment(RoundUpToBlock(layout.record_len)));
     }
     if (!layout.packed) close_run();  // a large record and its value start on a block
-    uint16_t flags = item.kind == FlushItem::Kind::kTombstone ? kRecordFlagTombstone : 0;
     RecordHeader h = MakeRecordHeader(flags, item.seq, item.created_ms, item.expires_ms,
                                       IndexKeyNamespace(item.key), user_key, item.ext,
                                       item.value_len, item.value_xxh3);
@@ -258,11 +271,35 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     std::span<const uint8_t> packed_value;
     if (layout.packed && item.value_len > 0) packed_value = {item.value_data(), item.value_len};
     EncodeRecordHead(h, user_key, item.ext, packed_value, head);
+    // What the record stores as its value (tombstones have none).
+    const uint8_t* value_out = item.value_len > 0 ? item.value_data() : nullptr;
+    if (flags & kRecordFlagSealed) {
+      // Packed: sealed into the staged record. Large: into a buffer of its
+      // own, whole blocks with a zero tail like an arena block.
+      uint8_t* sealed = head.data() + layout.value_offset;
+      if (!layout.packed) {
+        sealed_values.push_back(std::make_unique<AlignedBuffer>(RoundUpToBlock(item.value_len)));
+        sealed = sealed_values.back()->data;
+        std::memset(sealed + item.value_len, 0, RoundUpToBlock(item.value_len) - item.value_len);
+      }
+      SealInfo info;
+      Status st =
+          SealValue(*item.seal_key, RecordAad(IndexKeyNamespace(item.key), item.seq, user_key),
+                    value_out, sealed, item.value_len, &info);
+      if (!st.ok()) return st;
+      RecordSeal seal{};
+      seal.key_id = info.key_id;
+      std::memcpy(seal.nonce, info.nonce.data(), sizeof(seal.nonce));
+      std::memcpy(seal.tag, info.tag.data(), sizeof(seal.tag));
+      FinishRecordSeal(&seal, sealed, item.value_len);
+      std::memcpy(head.data() + layout.value_offset - kRecordSealBytes, &seal, sizeof(seal));
+      value_out = sealed;
+    }
     if (!layout.packed) {
       close_run();  // adds no padding: the head is whole blocks
-      // Straight from the arena: the block is page-aligned and its tail zeroed.
-      assert(item.value_capacity() >= RoundUpToBlock(item.value_len));
-      iov.push_back({const_cast<uint8_t*>(item.value_data()), RoundUpToBlock(item.value_len)});
+      // Straight from the arena (or the sealed copy): page-aligned, tail zeroed.
+      assert(flags & kRecordFlagSealed || item.value_capacity() >= RoundUpToBlock(item.value_len));
+      iov.push_back({const_cast<uint8_t*>(value_out), RoundUpToBlock(item.value_len)});
       iov_bytes += RoundUpToBlock(item.value_len);
     }
     pending.push_back(&item);
@@ -295,6 +332,7 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
   if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
   Entry& e = it->second;
   if (item.carry) {
+    e.sealed = item.seal_key != nullptr;
     SetFlashLocked(e, item.segment_id, item.record_offset);  // off the retiring segment
     if (e.dirty && e.dram()) {  // carried out of a bad segment: evictable again
       e.dirty = false;
@@ -304,6 +342,7 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
     return;
   }
   assert(e.dirty && e.dram());
+  e.sealed = item.seal_key != nullptr;
   SetFlashLocked(e, item.segment_id, item.record_offset);
   e.dirty = false;
   --stats_.dirty_objects;
@@ -546,8 +585,8 @@ Status Engine::WriteCheckpointLocked(std::unique_lock<std::mutex>& lock) {
   for (const auto& [key, e] : index_) {
     if (e.segment_id == 0 || e.dirty) continue;
     cp.entries.push_back({e.index_key().str(), EncodeRecordExt(e.meta.get()), e.seq, e.segment_id,
-                          e.record_offset, e.value_len(), e.value_xxh3, e.created_ms,
-                          e.expires_ms});
+                          e.record_offset, e.value_len(), e.value_xxh3, e.created_ms, e.expires_ms,
+                          e.sealed ? kRecordFlagSealed : uint16_t{0}});
   }
   changes_since_checkpoint_ = 0;
   resume();  // the snapshot is taken; writers may go on while it is written out

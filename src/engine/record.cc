@@ -1,6 +1,7 @@
 #include "engine/record.h"
 
 #include <cassert>
+#include <cstddef>
 #include <cstring>
 
 #include "common/hash.h"
@@ -79,7 +80,8 @@ RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
                               uint64_t expires_ms, uint32_t namespace_id, std::string_view key,
                               std::string_view ext, uint64_t value_len, uint64_t value_xxh3,
                               uint16_t version) {
-  RecordLayout l = ComputeLayout(key.size() + ext.size(), value_len, version);
+  RecordLayout l =
+      ComputeLayout(RecordHeadBytes(key.size(), ext.size(), flags), value_len, version);
   RecordHeader h{};
   h.magic = kRecordMagic;
   h.version = version;
@@ -101,7 +103,8 @@ RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
 
 void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view ext,
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out) {
-  RecordLayout l = ComputeLayout(key.size() + ext.size(), h.value_len, h.version);
+  RecordLayout l =
+      ComputeLayout(RecordHeadBytes(key.size(), ext.size(), h.flags), h.value_len, h.version);
   assert(out.size() == l.head_len());
   assert(l.packed == !packed_value.empty() || h.value_len == 0);
   assert(h.ext_len == ext.size());
@@ -109,7 +112,7 @@ void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_v
   std::memcpy(out.data(), &h, sizeof(h));
   std::memcpy(out.data() + sizeof(h), key.data(), key.size());
   if (!ext.empty()) std::memcpy(out.data() + sizeof(h) + key.size(), ext.data(), ext.size());
-  if (l.packed && !packed_value.empty()) {
+  if (l.packed && !packed_value.empty() && !(h.flags & kRecordFlagSealed)) {
     assert(packed_value.size() == h.value_len);
     std::memcpy(out.data() + l.value_offset, packed_value.data(), packed_value.size());
   }
@@ -128,6 +131,11 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
     return Status::Corrupt("bad record ext length");
   }
   if (h->value_len > kMaxRecordValueBytes) return Status::Corrupt("bad record value length");
+  // Tombstones carry no value to seal; format 3 and earlier knew no seal.
+  const uint16_t known_flags = h->version >= 4 && !(h->flags & kRecordFlagTombstone)
+                                   ? kRecordFlagTombstone | kRecordFlagSealed
+                                   : kRecordFlagTombstone;
+  if ((h->flags & ~known_flags) != 0) return Status::Corrupt("unknown record flags");
   uint64_t head = kRecordHeaderSize + h->key_len + h->ext_len;
   if (head > bytes.size()) {
     if (needed) *needed = head;
@@ -139,9 +147,31 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
   if (HeaderChecksum(*h, *key, *ext) != h->header_xxh3)
     return Status::Corrupt("record header checksum mismatch");
   // The checksum passed; the lengths must still agree with the layout rules.
-  RecordLayout l = ComputeLayout(h->key_len + h->ext_len, h->value_len, h->version);
+  RecordLayout l =
+      ComputeLayout(RecordHeadBytes(h->key_len, h->ext_len, h->flags), h->value_len, h->version);
   if (h->reserved != 0 || l.value_offset != h->value_offset || l.record_len != h->record_len) {
     return Status::Corrupt("record layout inconsistent with its lengths");
+  }
+  return Status::Ok();
+}
+
+void FinishRecordSeal(RecordSeal* seal, const uint8_t* sealed_value, uint64_t value_len) {
+  seal->reserved = 0;
+  seal->reserved2 = 0;
+  seal->stored_xxh3 = Xxh3(sealed_value, value_len);
+  seal->seal_xxh3 = Xxh3(seal, offsetof(RecordSeal, seal_xxh3));
+}
+
+Status ParseRecordSeal(std::span<const uint8_t> bytes, RecordSeal* seal,
+                       const uint8_t* sealed_value, uint64_t value_len) {
+  if (bytes.size() < sizeof(*seal)) return Status::Corrupt("short record seal");
+  std::memcpy(seal, bytes.data(), sizeof(*seal));
+  if (Xxh3(seal, offsetof(RecordSeal, seal_xxh3)) != seal->seal_xxh3 || seal->reserved != 0 ||
+      seal->reserved2 != 0) {
+    return Status::Corrupt("record seal checksum mismatch");
+  }
+  if (sealed_value != nullptr && Xxh3(sealed_value, value_len) != seal->stored_xxh3) {
+    return Status::Corrupt("sealed value checksum mismatch");
   }
   return Status::Ok();
 }

@@ -15,6 +15,15 @@
 //   | 80 bytes     |     | ext_len |         | at value_offset   |          |
 //   +--------------+-----+---------+---------+-------------------+----------+
 //
+// A sealed record (format 4, flag kRecordFlagSealed: its namespace is
+// encrypted) holds a RecordSeal in the 64 bytes right before its value, and
+// its value is the AES-256-GCM ciphertext of the object's value:
+//
+//   +--------------+-----+-----+-------+------------+-------------------+-----+
+//   | RecordHeader | key | ext | (pad) | RecordSeal | sealed value      | pad |
+//   |              |     |     |       | 64 bytes   | at value_offset   |     |
+//   +--------------+-----+-----+-------+------------+-------------------+-----+
+//
 // ext (format 2 on; absent when empty): str group, str parent, str writer,
 // u16 meta_len, meta, where str = u16 length + bytes.
 //
@@ -31,6 +40,9 @@
 //
 // header_xxh3 covers the header (with header_xxh3 itself zero), the key and
 // the ext; value_xxh3 covers the value. A record is valid only if both match.
+// In a sealed record value_xxh3 is the XXH3 of the plaintext (what clients
+// check); the seal's own checksums cover the seal and the stored ciphertext,
+// so that a scan verifies a sealed record without its key.
 #pragma once
 
 #include <cstddef>
@@ -54,8 +66,9 @@ inline constexpr uint32_t kSuperblockMagic = 0x42585443;  // "CTXB"
 // Superblock and segment headers.
 inline constexpr uint16_t kFormatVersion = 1;
 // Records: 2 adds the namespace id and the ext; 3 packs small records to
-// 64 bytes instead of 4 KiB. Records of formats 1 and 2 are still read.
-inline constexpr uint16_t kRecordFormatVersion = 3;
+// 64 bytes instead of 4 KiB; 4 adds sealed (encrypted) records. Records of
+// formats 1 to 3 are still read.
+inline constexpr uint16_t kRecordFormatVersion = 4;
 // Where a format 3 packed record may start, and what its length is a multiple of.
 inline constexpr uint64_t kRecordAlignment = 64;
 inline constexpr uint64_t RoundUpToRecordAlignment(uint64_t n) {
@@ -67,6 +80,7 @@ inline constexpr uint64_t RoundUpToRecordAlignment(uint64_t n) {
 inline constexpr uint64_t kPackedRecordMaxBytes = 64 * 1024;
 
 inline constexpr uint16_t kRecordFlagTombstone = 1 << 0;
+inline constexpr uint16_t kRecordFlagSealed = 1 << 1;  // format 4: a RecordSeal precedes the value
 
 // The engine keeps values under 4 GiB (index entries hold their length in
 // 32 bits); a record that claims more is corrupt, and the bound keeps the
@@ -92,6 +106,26 @@ struct RecordHeader {
 };
 static_assert(sizeof(RecordHeader) == 80, "RecordHeader is part of the on-disk format");
 inline constexpr size_t kRecordHeaderSize = sizeof(RecordHeader);
+
+// How a sealed value was encrypted: the 64 bytes before the value of a
+// record flagged kRecordFlagSealed.
+struct RecordSeal {
+  uint64_t key_id;       //  0  EncryptionKey::id of the key that sealed it
+  uint8_t nonce[12];     //  8  AES-256-GCM nonce, random per record
+  uint32_t reserved;     // 20  zero
+  uint8_t tag[16];       // 24  GCM tag
+  uint64_t stored_xxh3;  // 40  XXH3 of the ciphertext as stored
+  uint64_t reserved2;    // 48  zero
+  uint64_t seal_xxh3;    // 56  XXH3 of bytes 0..55
+};
+static_assert(sizeof(RecordSeal) == 64, "RecordSeal is part of the on-disk format");
+inline constexpr size_t kRecordSealBytes = sizeof(RecordSeal);
+
+// Bytes between the header and the value, but for padding: key, ext and,
+// when sealed, the seal. ComputeLayout takes this as head_bytes.
+inline constexpr size_t RecordHeadBytes(size_t key_len, size_t ext_len, uint16_t flags) {
+  return key_len + ext_len + ((flags & kRecordFlagSealed) ? kRecordSealBytes : 0);
+}
 
 // What an object carries besides its value (the record's ext); immutable
 // once stored, shared by the index entry, the flush queue and readers.
@@ -119,7 +153,7 @@ struct RecordLayout {
   // Bytes from the record start up to the value (packed: the whole record).
   uint64_t head_len() const { return packed ? record_len : value_offset; }
 };
-// head_bytes: key_len + ext_len. Where the value is does not depend on the
+// head_bytes: RecordHeadBytes(). Where the value is does not depend on the
 // format version; only a packed record's length does.
 RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len,
                            uint16_t version = kRecordFormatVersion);
@@ -132,9 +166,17 @@ RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
                               uint16_t version = kRecordFormatVersion);
 
 // Writes header, key, ext and (packed) value into out, which must hold
-// layout.head_len() bytes; zero-fills the padding.
+// layout.head_len() bytes; zero-fills the padding. A sealed record's seal
+// and value are the caller's to write (its value is the ciphertext).
 void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view ext,
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out);
+
+// Fills a seal's checksums; its other fields are the caller's.
+void FinishRecordSeal(RecordSeal* seal, const uint8_t* sealed_value, uint64_t value_len);
+// Checks a seal read back: its checksum, its reserved fields and, when
+// sealed_value is given, the ciphertext's checksum.
+Status ParseRecordSeal(std::span<const uint8_t> bytes, RecordSeal* seal,
+                       const uint8_t* sealed_value = nullptr, uint64_t value_len = 0);
 
 // Parses and checks a header (magic, version, checksum over header, key and
 // ext, lengths consistent). `bytes` starts at the record; when it is too

@@ -64,6 +64,7 @@ void Engine::InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, O
   e.created_ms = h.created_ms;
   e.expires_ms = h.expires_ms;
   e.meta = meta_interner_.Make(std::move(meta));
+  e.sealed = (h.flags & kRecordFlagSealed) != 0;
   SetFlashLocked(e, segment_id, offset);
 }
 
@@ -143,7 +144,9 @@ Status Engine::Recover() {
       // value over 4 GiB).
       const uint64_t key_len = ce.key.size() - kIndexKeyPrefix;
       if (key_len > kMaxKeyBytes || ce.value_len > kMaxRecordValueBytes) continue;
-      RecordLayout layout = ComputeLayout(key_len + ce.ext.size(), ce.value_len);
+      if ((ce.flags & ~kRecordFlagSealed) != 0) continue;
+      RecordLayout layout =
+          ComputeLayout(RecordHeadBytes(key_len, ce.ext.size(), ce.flags), ce.value_len);
       const uint64_t end = seg->second->end_offset();
       ObjectMeta meta;
       if (ce.record_offset < kSegmentHeaderBytes || ce.record_offset > end ||
@@ -160,6 +163,7 @@ Status Engine::Recover() {
       h.value_xxh3 = ce.value_xxh3;
       h.created_ms = ce.created_ms;
       h.expires_ms = ce.expires_ms;
+      h.flags = ce.flags;
       InstallFlashOnlyLocked(it, h, std::move(meta), ce.segment_id, ce.record_offset);
     }
     replay_segment = cp->replay_segment_id;

@@ -88,8 +88,35 @@ Status Segment::Append(std::span<const iovec> buffers, uint64_t total_bytes) {
   return Status::Ok();
 }
 
-Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst) {
-  RecordLayout layout = ComputeLayout(h.key_len + h.ext_len, h.value_len);
+Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst,
+                          const Keyring* keyring, std::string_view aad) {
+  RecordLayout layout = ComputeLayout(RecordHeadBytes(h.key_len, h.ext_len, h.flags), h.value_len);
+  if (h.flags & kRecordFlagSealed) {
+    const uint64_t value_at = record_offset + layout.value_offset;
+    const uint64_t seal_at = value_at - kRecordSealBytes;
+    const uint64_t first = seal_at & ~(kBlockSize - 1);
+    const uint64_t len = RoundUpToBlock(value_at + h.value_len) - first;
+    AlignedBuffer bounce(len);
+    auto n = file_->ReadAt(first, {bounce.data, len});
+    if (!n.ok()) return n.status();
+    if (*n < len) return Status::Corrupt("record truncated in " + path());
+    RecordSeal seal{};
+    CTX_RETURN_IF_ERROR(
+        ParseRecordSeal({bounce.data + (seal_at - first), kRecordSealBytes}, &seal));
+    std::shared_ptr<const EncryptionKey> key =
+        keyring != nullptr ? keyring->FindById(seal.key_id) : nullptr;
+    if (key == nullptr) {
+      char id[17];
+      std::snprintf(id, sizeof(id), "%016llx", static_cast<unsigned long long>(seal.key_id));
+      return Status::KeyUnavailable(std::string("value sealed with key id ") + id +
+                                    ", which is not loaded");
+    }
+    SealInfo info;
+    info.key_id = seal.key_id;
+    std::memcpy(info.nonce.data(), seal.nonce, sizeof(seal.nonce));
+    std::memcpy(info.tag.data(), seal.tag, sizeof(seal.tag));
+    return OpenValue(*key, aad, info, bounce.data + (value_at - first), dst, h.value_len);
+  }
   if (layout.packed) {
     // A packed record may start anywhere in a block: read the blocks that
     // hold its value into a bounce buffer and copy the value out.
@@ -174,7 +201,8 @@ Result<bool> SegmentScanner::Next(Item* item) {
       st = ParseRecordHeader({p, needed}, &h, &key, &ext);
     }
     if (st.ok() && pos_ % kBlockSize != 0 &&
-        !ComputeLayout(h.key_len + h.ext_len, h.value_len, h.version).packed) {
+        !ComputeLayout(RecordHeadBytes(h.key_len, h.ext_len, h.flags), h.value_len, h.version)
+             .packed) {
       // Large records start on a block (their value is read with O_DIRECT
       // straight into DRAM): one that does not is none of ours.
       st = Status::Corrupt("large record off a block boundary");
@@ -194,7 +222,16 @@ Result<bool> SegmentScanner::Next(Item* item) {
     if (in_garbage) ++corrupt_skipped_;
     in_garbage = false;
     const uint8_t* rec = buf_->data + (pos_ - buf_offset_);
-    if (Xxh3(rec + h.value_offset, h.value_len) != h.value_xxh3) {
+    // A sealed value's plaintext checksum needs its key: the seal's own
+    // checksums verify it as stored.
+    RecordSeal seal{};
+    const bool valid =
+        (h.flags & kRecordFlagSealed)
+            ? ParseRecordSeal({rec + h.value_offset - kRecordSealBytes, kRecordSealBytes}, &seal,
+                              rec + h.value_offset, h.value_len)
+                  .ok()
+            : Xxh3(rec + h.value_offset, h.value_len) == h.value_xxh3;
+    if (!valid) {
       ++corrupt_skipped_;
       pos_ += h.record_len;
       continue;

@@ -12,6 +12,7 @@
 
 #include "ctxstore/status.h"
 #include "engine/device.h"
+#include "engine/encryption.h"
 #include "engine/record.h"
 
 namespace ctxstore::engine {
@@ -53,12 +54,17 @@ class Segment {
   Status Append(std::span<const iovec> buffers, uint64_t total_bytes);
   Status Sync() { return file_->Sync(); }
 
-  // Reads the value of the record at record_offset into dst. For a packed
-  // record the blocks holding the value are read into a bounce buffer and
-  // the value copied;
+  // Reads the value of the record at record_offset into dst; h needs
+  // key_len, ext_len, value_len and flags. For a packed record the blocks
+  // holding the value are read into a bounce buffer and the value copied;
   // otherwise dst must be aligned and hold RoundUpToBlock(value_len) bytes
   // and the value is read straight into it.
-  Status ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst);
+  // A sealed record is read with its seal into a bounce buffer and opened
+  // into dst with the key the seal names: kKeyUnavailable when keyring
+  // lacks it, kCorrupt when the seal or the value fails to verify. aad is
+  // RecordAad() of the record.
+  Status ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst,
+                   const Keyring* keyring = nullptr, std::string_view aad = {});
 
   File* file() { return file_.get(); }
 

@@ -626,6 +626,8 @@ awaitable<bool> Connection::HandleStats() {
       {"torn_records_skipped", s.torn_records_skipped},
       {"corrupt_reads", s.corrupt_reads},
       {"io_errors", s.io_errors},
+      {"key_unavailable_reads", s.key_unavailable_reads},
+      {"sealed_records", s.sealed_records},
       {"write_retries", s.write_retries},
       {"writes_coalesced", s.writes_coalesced},
       {"recovered_objects", s.recovered_objects},
