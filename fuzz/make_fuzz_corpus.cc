@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/record.h"
 #include "engine/segment.h"
+#include "fuzz/fuzz_key.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 
@@ -230,7 +231,7 @@ std::string ValueOf(int i, size_t len) {
 // file, its header rewritten to the fuzzer's store and segment id; and in
 // *checkpoint (when given) the CHECKPOINT its close wrote, rewritten so too.
 template <typename Fill>
-std::string MakeSegment(Fill fill, std::string* checkpoint = nullptr) {
+std::string MakeSegment(Fill fill, std::string* checkpoint = nullptr, bool sealed = false) {
   using namespace engine;
   char tmpl[] = "/tmp/ctxstore-fuzz-corpus-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) std::exit(1);
@@ -240,11 +241,17 @@ std::string MakeSegment(Fill fill, std::string* checkpoint = nullptr) {
   o.memory_bytes = 4 << 20;
   o.disk_bytes = 64 << 20;
   o.wall_clock_ms = [] { return kNowMs; };
+  o.keyring = FuzzKeyring();
   {
     auto engine = Engine::Open(o);
     if (!engine.ok()) {
       std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());
       std::exit(1);
+    }
+    if (sealed) {
+      NamespaceConfig c;
+      c.encryption_key = kFuzzKeyName;
+      Must((*engine)->SetNamespace(kDefaultNamespaceName, c));
     }
     fill(**engine);
     Must((*engine)->Close());
@@ -320,6 +327,19 @@ void WriteRecoverySeeds(const fs::path& dir) {
   std::string large = MakeSegment(
       [](Engine& e) { Must(e.Put("large", Bytes(ValueOf(2, kPackedRecordMaxBytes)), {})); });
   WriteSeed(dir, "segment-large-value", '\0' + large);
+
+  // Sealed records (the default namespace encrypted with the fuzzer's key):
+  // packed ones, one with an ext, and a large one.
+  std::string sealed = MakeSegment(
+      [](Engine& e) {
+        WriteOptions w;
+        Must(e.Put("sealed/0", Bytes(ValueOf(4, 100)), w));
+        w.group = "session-2";
+        Must(e.Put("sealed/1", Bytes(ValueOf(5, 3000)), w));
+        Must(e.Put("sealed/large", Bytes(ValueOf(6, kPackedRecordMaxBytes)), {}));
+      },
+      nullptr, /*sealed=*/true);
+  WriteSeed(dir, "segment-sealed-values", '\0' + sealed);
 
   // Regressions: inputs that crashed recovery before its fix.
   // A checkpoint whose replay segment id is past the last one (no segment

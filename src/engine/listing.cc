@@ -17,6 +17,7 @@ ObjectInfo MakeInfo(std::string_view user_key, const Entry& e) {
   info.in_dram = static_cast<bool>(e.dram());
   info.on_flash = e.segment_id != 0;
   info.durable = info.on_flash && !e.dirty;
+  info.sealed = info.on_flash && e.sealed;
   if (e.meta) info.meta = *e.meta;
   return info;
 }
