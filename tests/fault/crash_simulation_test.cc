@@ -81,6 +81,7 @@ struct Coverage {
   uint64_t torn_records = 0;
   uint64_t checkpoint_recoveries = 0;
   uint64_t recovered_objects = 0;
+  uint64_t sealed_records = 0;
 };
 
 class Simulation {
@@ -102,6 +103,18 @@ class Simulation {
     const uint64_t intervals[] = {2, 25, 3'600'000};
     o.sync_interval_ms = intervals[rng_() % 3];
     o.space_wait_ms = 10'000;
+    // Every other seed encrypts the namespace: sealed records go through
+    // the same crashes, torn writes and recoveries.
+    const bool sealed = (seed_ / 2) % 2 == 1;
+    if (sealed) {
+      auto key = std::make_shared<EncryptionKey>();
+      key->name = "crash";
+      for (size_t i = 0; i < key->bytes.size(); ++i) key->bytes[i] = static_cast<uint8_t>(rng_());
+      key->id = EncryptionKeyId(key->bytes);
+      auto ring = std::make_shared<Keyring>();
+      ASSERT_TRUE(ring->Add(std::move(key)).ok());
+      o.keyring = std::move(ring);
+    }
 
     // Two crash cycles: the second one runs over a store that has been
     // through a crash and a recovery already (torn tails, reused positions).
@@ -114,6 +127,11 @@ class Simulation {
       ASSERT_TRUE(opened.ok()) << "open after " << round
                                << " crashes: " << opened.status().ToString();
       std::unique_ptr<Engine> engine = std::move(opened).value();
+      if (round == 0 && sealed) {
+        NamespaceConfig c;
+        c.encryption_key = "crash";
+        ASSERT_TRUE(engine->SetNamespace(kDefaultNamespaceName, c).ok());
+      }
       if (round > 0) {
         EngineStats st = engine->Stats();
         coverage_.torn_records += st.torn_records_skipped;
@@ -134,6 +152,7 @@ class Simulation {
       EngineStats st = engine->Stats();
       coverage_.flash_hits += st.hits_flash;
       coverage_.evictions += st.evictions_dram;
+      coverage_.sealed_records += st.sealed_records;
       fault.Crash(/*keep_torn_prefix=*/seed_ % 2 == 1);
       engine.reset();  // the flusher fails on what it had left
     }
@@ -353,6 +372,7 @@ TEST(CrashSimulationTest, DurableDataSurvivesRandomCrashes) {
     total.torn_records += c.torn_records;
     total.checkpoint_recoveries += c.checkpoint_recoveries;
     total.recovered_objects += c.recovered_objects;
+    total.sealed_records += c.sealed_records;
     if (sim.failed()) failed.push_back(seed);
   }
   spdlog::set_level(spdlog::level::info);
@@ -361,7 +381,7 @@ TEST(CrashSimulationTest, DurableDataSurvivesRandomCrashes) {
   EXPECT_TRUE(failed.empty()) << "failing seeds:" << list.str();
   std::printf(
       "crash simulation: %ju seeds in %lld ms; %ju flash hits, %ju evictions, %ju torn records "
-      "skipped, %ju recoveries from a checkpoint, %ju objects recovered\n",
+      "skipped, %ju recoveries from a checkpoint, %ju objects recovered, %ju sealed records\n",
       static_cast<uintmax_t>(count),
       static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - started)
@@ -369,13 +389,15 @@ TEST(CrashSimulationTest, DurableDataSurvivesRandomCrashes) {
       static_cast<uintmax_t>(total.flash_hits), static_cast<uintmax_t>(total.evictions),
       static_cast<uintmax_t>(total.torn_records),
       static_cast<uintmax_t>(total.checkpoint_recoveries),
-      static_cast<uintmax_t>(total.recovered_objects));
+      static_cast<uintmax_t>(total.recovered_objects),
+      static_cast<uintmax_t>(total.sealed_records));
   if (count >= 20 && failed.empty()) {
     EXPECT_GT(total.flash_hits, 0u);
     EXPECT_GT(total.evictions, 0u);
     EXPECT_GT(total.torn_records, 0u);
     EXPECT_GT(total.checkpoint_recoveries, 0u);
     EXPECT_GT(total.recovered_objects, 0u);
+    EXPECT_GT(total.sealed_records, 0u);
   }
 }
 
