@@ -135,6 +135,10 @@ struct NamespaceSpec {
   // Accept only PUTs whose metadata is a JSON object with a non-empty
   // string "model_fingerprint" (others answer kInvalid).
   std::optional<bool> require_model_fingerprint;
+  // Encrypt the values it writes to flash with the server's key of this
+  // name (serve --encryption-key NAME=FILE); "" = later writes in the
+  // clear. kInvalid when the server has no key of that name.
+  std::optional<std::string> encryption_key;
 };
 
 struct NamespaceInfo {
@@ -145,6 +149,7 @@ struct NamespaceInfo {
   uint64_t max_ttl_ms = 0;
   uint32_t priority = 0;
   bool require_model_fingerprint = false;
+  std::string encryption_key;  // "" = values stored in the clear
   uint64_t objects = 0;
   uint64_t bytes = 0;      // counted against quota_bytes
   uint64_t evictions = 0;  // objects evicted to keep the namespace within its quota

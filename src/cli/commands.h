@@ -20,6 +20,8 @@ inline constexpr const char* kDefaultServer = "127.0.0.1:7070";
 inline constexpr const char* kDefaultDataDir = "data";
 
 void RegisterServeCommand(CLI::App& app, int* exit_code);
+// keygen (cli/keygen.cc).
+void RegisterKeygenCommand(CLI::App& app, int* exit_code);
 void RegisterClientCommands(CLI::App& app, int* exit_code);
 // bench sim (cli/bench.cc).
 void RegisterBenchCommands(CLI::App& app, int* exit_code);

@@ -258,6 +258,7 @@ struct NsArgs {
   std::string max_ttl;
   std::optional<uint32_t> priority;
   std::optional<bool> require_model_fingerprint;
+  std::optional<std::string> encryption_key;  // "" on set: stop encrypting
   bool json = false;
 };
 
@@ -282,6 +283,7 @@ bool ParseNamespaceSpec(const NsArgs& a, NamespaceSpec* spec) {
   }
   spec->priority = a.priority;
   spec->require_model_fingerprint = a.require_model_fingerprint;
+  spec->encryption_key = a.encryption_key;
   return true;
 }
 
@@ -300,10 +302,10 @@ int RunNsSet(const NsArgs& a) {
   NamespaceSpec spec;
   if (!ParseNamespaceSpec(a, &spec)) return kExitUsage;
   if (!spec.quota_bytes && !spec.default_ttl_ms && !spec.max_ttl_ms && !spec.priority &&
-      !spec.require_model_fingerprint) {
+      !spec.require_model_fingerprint && !spec.encryption_key) {
     PrintError(
         "ns set needs at least one of --quota, --default-ttl, --max-ttl, --priority, "
-        "--require-model-fingerprint");
+        "--require-model-fingerprint, --encryption-key");
     return kExitUsage;
   }
   std::unique_ptr<Client> client;
@@ -329,6 +331,7 @@ int RunNsLs(const NsArgs& a) {
                      {"max_ttl_ms", ns.max_ttl_ms},
                      {"priority", ns.priority},
                      {"require_model_fingerprint", ns.require_model_fingerprint},
+                     {"encryption_key", ns.encryption_key},
                      {"objects", ns.objects},
                      {"bytes", ns.bytes},
                      {"evictions", ns.evictions}});
@@ -338,12 +341,15 @@ int RunNsLs(const NsArgs& a) {
     return std::cout ? kExitOk : kExitError;
   }
   std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "QUOTA", "DEFAULT_TTL", "MAX_TTL",
-                                                 "PRIORITY", "OBJECTS", "BYTES", "EVICTIONS"}};
+                                                 "PRIORITY", "ENCRYPTION_KEY", "OBJECTS", "BYTES",
+                                                 "EVICTIONS"}};
   for (const NamespaceInfo& ns : *list) {
     rows.push_back({ns.name, std::to_string(ns.id),
                     ns.quota_bytes == 0 ? std::string("-") : FormatSize(ns.quota_bytes),
                     FormatDurationMs(ns.default_ttl_ms), FormatDurationMs(ns.max_ttl_ms),
-                    std::to_string(ns.priority), std::to_string(ns.objects), FormatSize(ns.bytes),
+                    std::to_string(ns.priority),
+                    ns.encryption_key.empty() ? std::string("-") : ns.encryption_key,
+                    std::to_string(ns.objects), FormatSize(ns.bytes),
                     std::to_string(ns.evictions)});
   }
   PrintTable(rows);
@@ -436,6 +442,9 @@ void RegisterNamespaceCommands(CLI::App& app, int* exit_code) {
     sub->add_option("--require-model-fingerprint", args->require_model_fingerprint,
                     "true: accept only PUTs whose --meta is a JSON object with a "
                     "\"model_fingerprint\" string");
+    sub->add_option("--encryption-key", args->encryption_key,
+                    "Encrypt the values it writes to flash with the server's key NAME (serve "
+                    "--encryption-key NAME=FILE); \"\" = later writes in the clear");
   };
   {
     CLI::App* sub = ns->add_subcommand("create", "Create namespace NAME");
@@ -443,7 +452,8 @@ void RegisterNamespaceCommands(CLI::App& app, int* exit_code) {
     sub->add_option("NAME", args->name, "1 to 64 bytes of [A-Za-z0-9._-]")->required();
     add_spec_options(sub);
     sub->footer(std::string(kExitCodesHelp) +
-                " Unset options take the server's defaults (no quota, no TTL, priority 4).");
+                " Unset options take the server's defaults (no quota, no TTL, priority 4, no "
+                "encryption).");
     sub->callback([args, exit_code] { *exit_code = RunNsCreate(*args); });
   }
   {

@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = ctxstore::cli::kExitOk;
   ctxstore::cli::RegisterServeCommand(app, &exit_code);
+  ctxstore::cli::RegisterKeygenCommand(app, &exit_code);
   ctxstore::cli::RegisterClientCommands(app, &exit_code);
   ctxstore::cli::RegisterBenchCommands(app, &exit_code);
   try {

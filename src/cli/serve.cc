@@ -8,11 +8,15 @@
 #include <toml++/toml.h>
 #include <functional>
 #include <map>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "cli/commands.h"
 #include "common/heap.h"
 #include "common/units.h"
+#include "engine/encryption.h"
 #include "engine/engine.h"
 #include "server/audit_log.h"
 #include "server/auth.h"
@@ -50,6 +54,7 @@ struct ServeFlags {
   std::string tls_client_ca;
   std::string audit_log_size = "64MiB";
   uint32_t audit_log_files = 4;
+  std::vector<std::string> encryption_keys;  // NAME=FILE each
 };
 
 // Fills every option not given on the command line from a TOML file whose
@@ -78,6 +83,20 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       auto v = n.value<int64_t>();
       if (!v || *v < 0) return false;
       *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+      return true;
+    };
+  };
+  auto strs = [](std::vector<std::string>* out) -> Setter {
+    return [out](const toml::node& n) {
+      const toml::array* a = n.as_array();
+      if (a == nullptr) return false;
+      std::vector<std::string> v;
+      for (const toml::node& item : *a) {
+        auto s = item.value<std::string>();
+        if (!s) return false;
+        v.push_back(*s);
+      }
+      *out = std::move(v);
       return true;
     };
   };
@@ -117,6 +136,7 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       {"tls-client-ca", str(&f->tls_client_ca)},
       {"audit-log-size", str(&f->audit_log_size)},
       {"audit-log-files", num(&f->audit_log_files)},
+      {"encryption-key", strs(&f->encryption_keys)},
   };
   for (const auto& [key, node] : table) {
     std::string name(key.str());
@@ -145,6 +165,25 @@ Status SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
   } catch (const std::exception&) {
     return Status::Invalid("bad port in '" + s + "'");
   }
+  return Status::Ok();
+}
+
+// Loads each --encryption-key NAME=FILE into one keyring (null when none
+// is given); the first bad entry is reported.
+Status LoadKeyring(const std::vector<std::string>& entries,
+                   std::shared_ptr<const engine::Keyring>* out) {
+  if (entries.empty()) return Status::Ok();
+  auto keyring = std::make_shared<engine::Keyring>();
+  for (const std::string& entry : entries) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos) {
+      return Status::Invalid("--encryption-key: expected NAME=FILE, got '" + entry + "'");
+    }
+    auto key = engine::LoadKeyFile(entry.substr(0, eq), entry.substr(eq + 1));
+    Status st = key.ok() ? keyring->Add(*key) : key.status();
+    if (!st.ok()) return Status::Invalid("--encryption-key " + entry + ": " + st.message());
+  }
+  *out = std::move(keyring);
   return Status::Ok();
 }
 
@@ -183,6 +222,7 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   }
   eo->eviction_policy = f.eviction_policy;
   eo->max_pins = f.max_pins;
+  CTX_RETURN_IF_ERROR(LoadKeyring(f.encryption_keys, &eo->keyring));
   so->limits.max_leases_per_connection = f.max_leases_per_connection;
   so->workers = f.workers;
   so->flash_read_threads = f.flash_read_threads;
@@ -213,6 +253,20 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   return Status::Ok();
 }
 
+// The catalog may name keys this start was not given: those namespaces'
+// PUTs, and reads of what they sealed, fail until the key is back.
+void WarnAboutMissingKeys(const engine::Engine& engine) {
+  const auto& keyring = engine.options().keyring;
+  for (const engine::NamespaceInfo& ns : engine.ListNamespaces()) {
+    const std::string& name = ns.config.encryption_key;
+    if (name.empty() || (keyring != nullptr && keyring->FindByName(name) != nullptr)) continue;
+    spdlog::warn(
+        "namespace '{}' is encrypted with key '{}', which is not loaded: its PUTs and reads of its "
+        "sealed objects fail (KEY_UNAVAILABLE) until serve is given --encryption-key {}=FILE",
+        ns.name, name, name);
+  }
+}
+
 int RunServe(const CLI::App& cmd, ServeFlags flags) {
   if (!flags.config_file.empty()) {
     if (Status st = ApplyConfigFile(cmd, &flags); !st.ok()) {
@@ -238,11 +292,17 @@ int RunServe(const CLI::App& cmd, ServeFlags flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  for (const std::string& entry : flags.encryption_keys) {
+    auto key = eo.keyring->FindByName(entry.substr(0, entry.find('=')));
+    spdlog::info("encryption key {} loaded (id {:016x})", key->name, key->id);
+  }
+
   auto engine = engine::Engine::Open(eo);
   if (!engine.ok()) {
     spdlog::error("cannot open the store in {}: {}", eo.data_dir, engine.status().ToString());
     return kExitError;
   }
+  WarnAboutMissingKeys(**engine);
   auto audit = server::AuditLog::Open(ao);
   if (!audit.ok()) {
     spdlog::error("cannot open the audit log: {}", audit.status().ToString());
@@ -364,6 +424,10 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--audit-log-files", flags->audit_log_files,
                   "Rotated audit logs kept (audit.log.1 ... audit.log.N)")
       ->capture_default_str();
+  cmd->add_option("--encryption-key", flags->encryption_keys,
+                  "NAME=FILE: load a key (made by `ctxstore keygen FILE`) that namespaces may "
+                  "name to encrypt their values on flash; repeat for several")
+      ->allow_extra_args(false);
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(*cmd, *flags); });
 }
 

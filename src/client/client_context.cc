@@ -76,6 +76,7 @@ std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) 
   if (spec.require_model_fingerprint) {
     j["require_model_fingerprint"] = *spec.require_model_fingerprint;
   }
+  if (spec.encryption_key) j["encryption_key"] = *spec.encryption_key;
   // Names that are not UTF-8 are sent with replacement characters; the
   // server refuses them as invalid names anyway.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -275,6 +276,10 @@ Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
     if (ok) {
       auto fp = entry.find("require_model_fingerprint");
       if (fp != entry.end() && fp->is_boolean()) info.require_model_fingerprint = fp->get<bool>();
+      // Absent from an older server: nothing encrypted.
+      auto key = entry.find("encryption_key");
+      ok = key == entry.end() || key->is_string();
+      if (ok && key != entry.end()) info.encryption_key = key->get<std::string>();
     }
     if (!ok) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
     out.push_back(std::move(info));

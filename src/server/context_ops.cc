@@ -69,6 +69,13 @@ Result<NamespaceRequest> ParseNamespaceRequest(std::string_view body) {
       }
     } else if (field == "require_model_fingerprint") {
       if (!value.is_boolean()) return Status::Invalid("\"" + field + "\" must be true or false");
+    } else if (field == "encryption_key") {
+      // A key name ("" = none); the engine checks that it is loaded.
+      if (!value.is_string() ||
+          value.get_ref<const std::string&>().size() > engine::kMaxKeyNameBytes) {
+        return Status::Invalid("\"encryption_key\" must be a key name (a string of at most " +
+                               std::to_string(engine::kMaxKeyNameBytes) + " bytes)");
+      }
     } else {
       return Status::Invalid("unknown field \"" + field + "\"");
     }
@@ -87,6 +94,7 @@ void ApplyNamespaceFields(const nlohmann::json& j, engine::NamespaceConfig* c) {
   if (j.contains("require_model_fingerprint")) {
     c->require_model_fingerprint = j["require_model_fingerprint"].get<bool>();
   }
+  if (j.contains("encryption_key")) c->encryption_key = j["encryption_key"].get<std::string>();
 }
 
 nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
@@ -98,6 +106,7 @@ nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
       {"max_ttl_ms", ns.config.max_ttl_ms},
       {"priority", ns.config.priority},
       {"require_model_fingerprint", ns.config.require_model_fingerprint},
+      {"encryption_key", ns.config.encryption_key},
       {"objects", ns.objects},
       {"bytes", ns.bytes},
       {"evictions", ns.evictions},

@@ -13,7 +13,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/hash.h"
 #include "ctxstore/client.h"
@@ -330,6 +332,35 @@ TEST_F(BadInput, MalformedBodiesAreInvalidAndConnectionStaysUsable) {
   r = c.ReadReply();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->header.status, StatusCode::kNotFound);
+}
+
+TEST_F(BadInput, NamespaceFieldsOfTheWrongTypeAreInvalid) {
+  RawConn c(server_->port());
+  c.Hello();
+  const std::vector<std::string> bodies = {
+      R"({"name":"typed","encryption_key":7})",
+      R"({"name":"typed","encryption_key":null})",
+      R"({"name":"typed","priority":"4"})",
+      R"({"name":"typed","require_model_fingerprint":1})",
+      // Longer than any key name (64 bytes): refused before it is looked up.
+      R"({"name":"typed","encryption_key":")" + std::string(65, 'k') + "\"}",
+      // No such key loaded.
+      R"({"name":"typed","encryption_key":"nope"})",
+  };
+  for (const std::string& body : bodies) {
+    c.SendFrame(Opcode::kNsCreate, body);
+    auto r = c.ReadReply();
+    ASSERT_TRUE(r.has_value()) << body;
+    EXPECT_EQ(r->header.status, StatusCode::kInvalid) << body << ": " << r->body;
+    if (body.find(std::string(65, 'k')) != std::string::npos) {
+      EXPECT_NE(r->body.find("at most 64 bytes"), std::string::npos) << r->body;
+    }
+  }
+  c.SendFrame(Opcode::kNsList, "");
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->header.status, StatusCode::kOk);
+  EXPECT_EQ(r->body.find("typed"), std::string::npos) << "a refused NS_CREATE created: " << r->body;
 }
 
 TEST_F(BadInput, BatchPutItemWithoutItsLengthStoresNothing) {
