@@ -262,13 +262,17 @@ Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceC
 
 Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config) {
   CTX_RETURN_IF_ERROR(ValidateConfig(config));
-  CTX_RETURN_IF_ERROR(CheckEncryptionKeyName(config));
   std::lock_guard catalog_lock(catalog_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* ns = FindNamespaceLocked(name);
   if (ns == nullptr)
     return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+  // Only a new key name must be loaded: a namespace whose key is missing
+  // can still have its quota or TTLs changed.
+  if (config.encryption_key != ns->config.encryption_key) {
+    CTX_RETURN_IF_ERROR(CheckEncryptionKeyName(config));
+  }
   const uint32_t id = ns->id;
   CatalogSnapshot c = SnapshotCatalogLocked();
   c.namespaces[id].second = config;

@@ -349,7 +349,7 @@ Engine::FlashRead Engine::PrepareFlashReadLocked(const Entry& e,
   read.header.value_len = e.value_len();
   if (e.sealed) {
     read.header.flags = kRecordFlagSealed;
-    read.aad = RecordAad(e.namespace_id, e.seq, e.user_key());
+    read.aad = RecordAad(e.namespace_id, e.seq, e.user_key(), EncodeRecordExt(e.meta.get()));
   }
   return read;
 }

@@ -283,9 +283,9 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
         std::memset(sealed + item.value_len, 0, RoundUpToBlock(item.value_len) - item.value_len);
       }
       SealInfo info;
-      Status st =
-          SealValue(*item.seal_key, RecordAad(IndexKeyNamespace(item.key), item.seq, user_key),
-                    value_out, sealed, item.value_len, &info);
+      Status st = SealValue(*item.seal_key,
+                            RecordAad(IndexKeyNamespace(item.key), item.seq, user_key, item.ext),
+                            value_out, sealed, item.value_len, &info);
       if (!st.ok()) return st;
       RecordSeal seal{};
       seal.key_id = info.key_id;

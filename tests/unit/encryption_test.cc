@@ -105,7 +105,7 @@ TEST(Seal, RoundTripsAndRejectsAnyChange) {
     std::vector<uint8_t> plain = test_util::MakeValue("seal", len, len);
     std::vector<uint8_t> sealed(len);
     SealInfo info;
-    const std::string aad = RecordAad(7, 42, "key");
+    const std::string aad = RecordAad(7, 42, "key", "ext");
     ASSERT_TRUE(SealValue(*key, aad, plain.data(), sealed.data(), len, &info).ok());
     EXPECT_EQ(info.key_id, key->id);
     if (len >= 16) {
@@ -122,10 +122,12 @@ TEST(Seal, RoundTripsAndRejectsAnyChange) {
     ASSERT_TRUE(SealValue(*key, aad, plain.data(), sealed2.data(), len, &info2).ok());
     EXPECT_NE(info.nonce, info2.nonce);
 
-    // Another record's aad (namespace, seq or key), a changed byte or tag:
+    // Another record's aad (namespace, seq, key or ext), a changed byte or tag:
     // an error, and nothing decrypted is left in the output.
     for (const std::string& wrong_aad :
-         {RecordAad(8, 42, "key"), RecordAad(7, 43, "key"), RecordAad(7, 42, "kez")}) {
+         {RecordAad(8, 42, "key", "ext"), RecordAad(7, 43, "key", "ext"),
+          RecordAad(7, 42, "kez", "ext"), RecordAad(7, 42, "key", "ex"),
+          RecordAad(7, 42, "keye", "xt")}) {
       EXPECT_EQ(OpenValue(*key, wrong_aad, info, sealed.data(), out.data(), len).code(),
                 StatusCode::kCorrupt);
       EXPECT_EQ(out, std::vector<uint8_t>(len, 0));
@@ -339,6 +341,13 @@ TEST_F(EncryptedNamespaceTest, MissingOrSwappedKeyFailsReadsAndKeepsObjects) {
     EXPECT_EQ(put.code(), StatusCode::kKeyUnavailable) << put.ToString();
     EXPECT_NE(put.message().find("k1"), std::string::npos) << put.message();
     EXPECT_EQ(engine->Get(s, "old").status().code(), StatusCode::kKeyUnavailable);
+    // Its other settings may still change; a new key name must be loaded.
+    NamespaceConfig c;
+    c.encryption_key = "k1";
+    c.quota_bytes = 1ull << 30;
+    EXPECT_TRUE(engine->SetNamespace("sealed", c).ok());
+    c.encryption_key = "k2";
+    EXPECT_EQ(engine->SetNamespace("sealed", c).code(), StatusCode::kInvalid);
     ASSERT_TRUE(engine->Close().ok());
   }
   EXPECT_FALSE(SegmentsContain(dir_.data_dir(), "PLAINTEXT-"));
