@@ -95,6 +95,7 @@ struct ObjectInfo {
   bool in_dram = false;
   bool on_flash = false;
   bool durable = false;  // on flash and synced
+  bool sealed = false;   // encrypted on flash (its namespace has an encryption key)
   bool pinned = false;
   bool pin_dram = false;
   uint64_t pin_expires_ms = 0;  // 0 = until unpinned

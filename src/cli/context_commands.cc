@@ -192,6 +192,7 @@ int RunStat(const KeyArgs& a) {
   j["in_dram"] = o.in_dram;
   j["on_flash"] = o.on_flash;
   j["durable"] = o.durable;
+  j["sealed"] = o.sealed;
   j["pinned"] = o.pinned;
   j["pin_dram"] = o.pin_dram;
   j["pin_expires_ms"] = o.pin_expires_ms;

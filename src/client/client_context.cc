@@ -55,6 +55,7 @@ ObjectInfo FromWire(protocol::ObjectInfoWire&& w) {
   info.pinned = (w.state & protocol::kObjectStatePinned) != 0;
   info.pin_dram = (w.state & protocol::kObjectStatePinDram) != 0;
   info.orphan = (w.state & protocol::kObjectStateOrphan) != 0;
+  info.sealed = (w.state & protocol::kObjectStateSealed) != 0;
   info.pin_expires_ms = w.pin_expires_ms;
   info.leases = w.leases;
   info.lease_expires_ms = w.lease_expires_ms;

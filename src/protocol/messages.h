@@ -129,6 +129,7 @@ inline constexpr uint8_t kObjectStateDurable = 1 << 2;
 inline constexpr uint8_t kObjectStatePinned = 1 << 3;
 inline constexpr uint8_t kObjectStatePinDram = 1 << 4;
 inline constexpr uint8_t kObjectStateOrphan = 1 << 5;
+inline constexpr uint8_t kObjectStateSealed = 1 << 6;  // its flash record is encrypted
 // str key, u32 namespace_id, u64 value_len, u64 value_xxh3, u64 created_ms,
 // u64 expires_ms, u8 state, u64 pin_expires_ms, u32 leases,
 // u64 lease_expires_ms, str group, str parent, str writer, u16 meta_len, meta.

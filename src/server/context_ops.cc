@@ -30,7 +30,8 @@ protocol::ObjectInfoWire ToWire(const engine::ObjectInfo& info) {
             bit(info.durable, protocol::kObjectStateDurable) |
             bit(info.pinned, protocol::kObjectStatePinned) |
             bit(info.pin_dram, protocol::kObjectStatePinDram) |
-            bit(info.orphan, protocol::kObjectStateOrphan);
+            bit(info.orphan, protocol::kObjectStateOrphan) |
+            bit(info.sealed, protocol::kObjectStateSealed);
   w.pin_expires_ms = info.pin_expires_ms;
   w.leases = info.leases;
   w.lease_expires_ms = info.lease_expires_ms;

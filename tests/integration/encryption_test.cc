@@ -287,8 +287,6 @@ TEST_F(EncryptionTest, NamespacesNameLoadedKeysOnly) {
   StopAndReport(*server);
 }
 
-// Needs the engine to seal records (issue 5 item 6): until then the
-// checks marked [engine] fail.
 TEST_F(EncryptionTest, SealedValuesReachFlashOnlyEncrypted) {
   // Packed (small) and large records both.
   const std::vector<size_t> sizes = {100, 10 << 10, 300 << 10};
@@ -332,7 +330,7 @@ TEST_F(EncryptionTest, SealedValuesReachFlashOnlyEncrypted) {
     EXPECT_NE(segments.find(value(open, size)), std::string::npos) << "clear value of " << size;
   }
   EXPECT_EQ(FilesUnder(data_.path()).find(secret + secret.substr(0, 8)), std::string::npos)
-      << "[engine] a sealed value is on disk in the clear";
+      << "a sealed value is on disk in the clear";
 
   // The same key: every value back, byte for byte (read from flash).
   {
@@ -340,6 +338,18 @@ TEST_F(EncryptionTest, SealedValuesReachFlashOnlyEncrypted) {
     ASSERT_TRUE(server->Start());
     expect_all(*server, "sealed", secret);
     expect_all(*server, "clear", open);
+    // STAT says which objects are encrypted on flash.
+    for (const char* ns : {"sealed", "clear"}) {
+      auto c = Connect(*server, ns);
+      ASSERT_NE(c, nullptr);
+      auto info = c->Stat(key(100));
+      ASSERT_TRUE(info.ok()) << info.status().ToString();
+      EXPECT_EQ(info->sealed, std::string(ns) == "sealed") << ns;
+      EXPECT_TRUE(info->on_flash) << ns;
+    }
+    CliResult stat = server->Cli({"stat", "--namespace", "sealed", key(100)});
+    EXPECT_EQ(stat.exit_code, 0) << Describe(stat);
+    EXPECT_NE(stat.out.find("\"sealed\": true"), std::string::npos) << stat.out;
     StopAndReport(*server);
   }
 
@@ -353,14 +363,14 @@ TEST_F(EncryptionTest, SealedValuesReachFlashOnlyEncrypted) {
     for (size_t size : sizes) {
       auto got = c->Get(key(size));
       EXPECT_EQ(got.status().code(), StatusCode::kKeyUnavailable)
-          << "[engine] " << key(size) << ": "
+          << key(size) << ": "
           << (got.ok() ? "served " + std::to_string(got->size()) + " bytes"
                        : got.status().ToString());
     }
     // The CLI shows the server's message and exits 3 (not 4, for auth).
     CliResult r = server->Cli({"get", "--namespace", "sealed", key(100)});
-    EXPECT_EQ(r.exit_code, kExitError) << "[engine] " << Describe(r);
-    EXPECT_NE(r.err.find("key_unavailable"), std::string::npos) << "[engine] " << r.err;
+    EXPECT_EQ(r.exit_code, kExitError) << Describe(r);
+    EXPECT_NE(r.err.find("key_unavailable"), std::string::npos) << r.err;
     expect_all(*server, "clear", open);
     auto clear = Connect(*server, "clear");
     ASSERT_NE(clear, nullptr);
@@ -388,10 +398,10 @@ TEST_F(EncryptionTest, SealedValuesReachFlashOnlyEncrypted) {
     auto c = Connect(*server, "sealed");
     ASSERT_NE(c, nullptr);
     Status put = c->Put("obj/after", "never stored");
-    EXPECT_EQ(put.code(), StatusCode::kKeyUnavailable) << "[engine] " << put.ToString();
+    EXPECT_EQ(put.code(), StatusCode::kKeyUnavailable) << put.ToString();
     auto got = c->Get(key(100));
     EXPECT_EQ(got.status().code(), StatusCode::kKeyUnavailable)
-        << "[engine] " << (got.ok() ? "served the value" : got.status().ToString());
+        << (got.ok() ? "served the value" : got.status().ToString());
     expect_all(*server, "clear", open);
     StopAndReport(*server);
   }
