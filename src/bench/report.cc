@@ -43,6 +43,8 @@ void Limits(std::ostringstream& md, const json& l) {
   if (!l.is_object()) return;
   md << "## Limits of this machine\n\n| limit | GB/s |\n| --- | ---: |\n";
   md << "| memcpy, one thread | " << Num(l, "memcpy_gbps") << " |\n";
+  md << "| AES-256-GCM seal / open, 4 MiB, one thread | " << Num(l, "aes_gcm_seal_gbps") << " / "
+     << Num(l, "aes_gcm_open_gbps") << " |\n";
   for (const json& t : l.value("tcp", json::array())) {
     md << "| loopback TCP, " << t.value("streams", 0) << " stream(s) (" << l.value("tcp_tool", "")
        << ") | " << Num(t, "gbps") << " |\n";
@@ -98,13 +100,18 @@ void DataPath(std::ostringstream& md, const json& r) {
 
 void Flash(std::ostringstream& md, const json& f) {
   if (!f.is_object() || !f.contains("flash_get")) return;
-  md << "## Flash tier (4 MiB values)\n\n| measurement | GB/s | p50 µs | p99 µs |\n"
-        "| --- | ---: | ---: | ---: |\n";
+  md << "## Flash tier (4 MiB values)\n\n| measurement | GB/s | p50 µs | p99 µs | sealed / clear "
+        "|\n| --- | ---: | ---: | ---: | ---: |\n";
+  const json sealed = f.value("sealed", json::object());
   for (const char* k : {"flash_get", "sync_put"}) {
     if (!f.contains(k)) continue;
     md << "| " << k << ", " << f[k].value("connections", 0) << " connections | "
        << Num(f[k], "gbps") << " | " << Num(f[k], "p50_us", "%.0f") << " | "
-       << Num(f[k], "p99_us", "%.0f") << " |\n";
+       << Num(f[k], "p99_us", "%.0f") << " | |\n";
+    if (!sealed.contains(k)) continue;
+    md << "| " << k << ", sealed (AES-256-GCM) | " << Num(sealed[k], "gbps") << " | "
+       << Num(sealed[k], "p50_us", "%.0f") << " | " << Num(sealed[k], "p99_us", "%.0f") << " | "
+       << Num(sealed[k], "ratio_to_clear", "%.2fx") << " |\n";
   }
   md << "\n";
 }

@@ -79,6 +79,15 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   for (const json& row : results["fs"]["rows"]) ExpectLoadRow(row, "fs");
   ExpectLoadRow(results["flash"]["flash_get"], "flash_get");
   ExpectLoadRow(results["flash"]["sync_put"], "sync_put");
+  // The same passes over an encrypted namespace: every record sealed.
+  const json& sealed = results["flash"]["sealed"];
+  ExpectLoadRow(sealed["flash_get"], "sealed flash_get");
+  ExpectLoadRow(sealed["sync_put"], "sealed sync_put");
+  EXPECT_GT(sealed["flash_get"]["ratio_to_clear"].get<double>(), 0) << sealed;
+  EXPECT_GT(sealed["sealed_records"].get<uint64_t>(), 0u) << sealed;
+  EXPECT_EQ(results["flash"]["sealed_records"].get<uint64_t>(), 0u);
+  EXPECT_GT(results["limits"]["aes_gcm_seal_gbps"].get<double>(), 0);
+  EXPECT_GT(results["limits"]["aes_gcm_open_gbps"].get<double>(), 0);
   for (const json& row : results["small"]["rows"]) ExpectLoadRow(row, "small");
 
   // Scale: index memory and restarts measured, every key readable again.
