@@ -252,9 +252,11 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
     if (seg_it == segments_.end()) return false;
     const FlashRead read = PrepareFlashReadLocked(e, seg_it->second);
     lock.unlock();
-    st = ReadFlashValue(read, value->data);
+    bool retried = false;
+    st = ReadFlashValue(read, value->data, &retried);
     if (st.ok() && Xxh3(value->data, len) != xxh3) st = Status::Corrupt("checksum mismatch");
     lock.lock();
+    if (retried) ++stats_.flash_read_retries;
   }
   auto it = index_.find(key);
   if (it == index_.end() || it->second.seq != seq) return false;  // changed meanwhile

@@ -354,9 +354,15 @@ Engine::FlashRead Engine::PrepareFlashReadLocked(const Entry& e,
   return read;
 }
 
-Status Engine::ReadFlashValue(const FlashRead& read, uint8_t* dst) const {
-  return read.segment->ReadValue(read.record_offset, read.header, dst, options_.keyring.get(),
-                                 read.aad);
+Status Engine::ReadFlashValue(const FlashRead& read, uint8_t* dst, bool* retried) const {
+  auto once = [&] {
+    return read.segment->ReadValue(read.record_offset, read.header, dst, options_.keyring.get(),
+                                   read.aad);
+  };
+  Status st = once();
+  *retried = st.code() == StatusCode::kIoError;
+  if (*retried) st = once();
+  return st;
 }
 
 Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_block) {
@@ -406,11 +412,13 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
     heap = std::make_shared<AlignedBuffer>(len);
     dst = heap->data;
   }
-  Status st = ReadFlashValue(read, dst);
+  bool retried = false;
+  Status st = ReadFlashValue(read, dst, &retried);
   if (st.ok() && Xxh3(dst, len) != xxh3)
     st = Status::Corrupt("checksum mismatch in " + segment->path());
 
   lock.lock();
+  if (retried) ++stats_.flash_read_retries;
   auto again = index_.find(key);
   bool same = again != index_.end() && again->second.seq == seq;
   if (!st.ok()) {

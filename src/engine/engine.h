@@ -189,6 +189,7 @@ struct EngineStats {
   uint64_t corrupt_reads = 0;            // checksum failures on GET from flash
   uint64_t io_errors = 0;
   uint64_t key_unavailable_reads = 0;  // sealed values whose key is not loaded
+  uint64_t flash_read_retries = 0;     // flash reads retried after an I/O error
   uint64_t sealed_records = 0;         // records written sealed (encrypted)
   uint64_t write_retries = 0;          // records written again after their segment failed
   uint64_t writes_coalesced = 0;       // queued versions never written: a newer one replaced them
@@ -403,7 +404,9 @@ class Engine {
     std::string aad;        // sealed records only
   };
   FlashRead PrepareFlashReadLocked(const Entry& e, std::shared_ptr<Segment> segment) const;
-  Status ReadFlashValue(const FlashRead& read, uint8_t* dst) const;
+  // An I/O error is retried once (a transient failure must not condemn a
+  // segment); *retried says whether it was.
+  Status ReadFlashValue(const FlashRead& read, uint8_t* dst, bool* retried) const;
   Namespace* FindNamespaceLocked(std::string_view name);
   // The catalog's content. A change is written as a modified copy first and
   // applied in memory only once the file is durable, so that nothing is
@@ -497,6 +500,10 @@ class Engine {
   std::shared_ptr<Segment> active_;
   // Records appended to active_ since its last sync (no value or callback).
   std::vector<FlushItem> unsynced_;
+  // Flusher only: buffers that sealed large values were written from, kept
+  // for the next batch (a fresh 4 MiB buffer costs its page faults each
+  // time), at most kMaxPooledSealBytes of them.
+  std::vector<std::unique_ptr<AlignedBuffer>> seal_buffers_;
   static constexpr size_t kMaxIdleUnsyncedCapacity = 4096;
   std::unordered_map<std::string, uint64_t> recovery_tombstones_;  // key -> seq, during Recover()
   uint64_t retries_queued_ = 0;  // re-queued records not yet written again

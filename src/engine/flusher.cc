@@ -20,6 +20,8 @@ constexpr size_t kMaxBatchItems = 256;
 constexpr uint64_t kMaxBatchBytes = 64ull << 20;
 constexpr size_t kMaxIovecsPerWrite = 512;
 
+constexpr uint64_t kMaxPooledSealBytes = 64ull << 20;
+
 uint16_t RecordFlags(const FlushItem& item) {
   if (item.kind == FlushItem::Kind::kTombstone) return kRecordFlagTombstone;
   return item.seal_key ? kRecordFlagSealed : 0;
@@ -239,6 +241,13 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     iov.clear();
     iov_bytes = 0;
     pending.clear();
+    uint64_t pooled = 0;
+    for (const auto& b : seal_buffers_) pooled += b->size;
+    for (auto& b : sealed_values) {
+      if (pooled + b->size > kMaxPooledSealBytes) break;
+      pooled += b->size;
+      seal_buffers_.push_back(std::move(b));
+    }
     sealed_values.clear();
     return Status::Ok();
   };
@@ -278,7 +287,15 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
       // own, whole blocks with a zero tail like an arena block.
       uint8_t* sealed = head.data() + layout.value_offset;
       if (!layout.packed) {
-        sealed_values.push_back(std::make_unique<AlignedBuffer>(RoundUpToBlock(item.value_len)));
+        const uint64_t need = RoundUpToBlock(item.value_len);
+        auto fits = std::find_if(seal_buffers_.begin(), seal_buffers_.end(),
+                                 [need](const auto& b) { return b->size >= need; });
+        if (fits != seal_buffers_.end()) {
+          sealed_values.push_back(std::move(*fits));
+          seal_buffers_.erase(fits);
+        } else {
+          sealed_values.push_back(std::make_unique<AlignedBuffer>(need));
+        }
         sealed = sealed_values.back()->data;
         std::memset(sealed + item.value_len, 0, RoundUpToBlock(item.value_len) - item.value_len);
       }

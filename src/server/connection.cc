@@ -627,6 +627,7 @@ awaitable<bool> Connection::HandleStats() {
       {"corrupt_reads", s.corrupt_reads},
       {"io_errors", s.io_errors},
       {"key_unavailable_reads", s.key_unavailable_reads},
+      {"flash_read_retries", s.flash_read_retries},
       {"sealed_records", s.sealed_records},
       {"write_retries", s.write_retries},
       {"writes_coalesced", s.writes_coalesced},
