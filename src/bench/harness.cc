@@ -21,6 +21,7 @@ Status WaitUntilWarm(const StoreServer& server, uint64_t timeout_ms) {
   ClientOptions o;
   o.port = server.port;
   o.token = server.token;
+  o.tls_ca_file = server.tls_ca_file;
   o.client_name = "bench-warmup";
   auto client = Client::Connect(o);
   if (!client.ok()) return client.status();
@@ -178,8 +179,9 @@ Status RunHarness(const HarnessOptions& options) {
   ctx.progress = &progress;
 
   const std::vector<Section> all = {
-      {"limits", RunLimits}, {"datapath", RunDataPath}, {"redis", RunRedis}, {"fs", RunFsStore},
-      {"flash", RunFlash},   {"small", RunSmallOps},    {"scale", RunScale}, {"replay", RunReplay},
+      {"limits", RunLimits},  {"datapath", RunDataPath}, {"redis", RunRedis},
+      {"fs", RunFsStore},     {"flash", RunFlash},       {"tls", RunTls},
+      {"small", RunSmallOps}, {"scale", RunScale},       {"replay", RunReplay},
   };
   for (const std::string& s : options.sections) {
     bool known = std::any_of(all.begin(), all.end(), [&](const Section& x) { return s == x.name; });

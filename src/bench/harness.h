@@ -55,7 +55,8 @@ struct StoreServer {
   uint16_t port = 0;
   std::string data_dir;
   std::string log_path;
-  std::string token;  // the admin token the server wrote to its data dir
+  std::string token;        // the admin token the server wrote to its data dir
+  std::string tls_ca_file;  // set by callers whose server listens with TLS
 };
 
 // Starts `ctxstore serve --data-dir DATA --listen 127.0.0.1:PORT
@@ -83,6 +84,7 @@ nlohmann::json RunDataPath(BenchContext& ctx);  // ctxstore PUT/GET grid
 nlohmann::json RunRedis(BenchContext& ctx);     // redis SET/GET grid, PING/EXISTS latency
 nlohmann::json RunFsStore(BenchContext& ctx);   // file-per-object store, with/without fsync
 nlohmann::json RunFlash(BenchContext& ctx);     // flash-only GET, sustained sync PUT
+nlohmann::json RunTls(BenchContext& ctx);       // PUT/GET over TLS vs plaintext
 nlohmann::json RunSmallOps(BenchContext& ctx);  // EXISTS / MATCH_PREFIX of 64 keys
 nlohmann::json RunScale(BenchContext& ctx);     // index memory per object, restart time
 nlohmann::json RunReplay(BenchContext& ctx);    // Mooncake traces online vs offline

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "bench/loadgen.h"
 
@@ -116,6 +117,31 @@ void Flash(std::ostringstream& md, const json& f) {
   md << "\n";
 }
 
+void Tls(std::ostringstream& md, const json& t) {
+  if (!t.is_object() || t.value("rows", json::array()).empty()) return;
+  md << "## TLS (GB/s; ratio = TLS / plaintext, same run)\n\n"
+        "| op | value | conns | plaintext | TLS | ratio | TLS p50 µs | TLS p99 µs |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  std::map<std::tuple<std::string, uint64_t, uint32_t>, json> plain;
+  for (const json& row : t["rows"]) {
+    if (row.value("system", "") == "ctxstore") {
+      plain[{row.value("op", ""), row.value("value_bytes", uint64_t{0}),
+             row.value("connections", 0u)}] = row;
+    }
+  }
+  for (const json& row : t["rows"]) {
+    if (row.value("system", "") != "ctxstore+tls") continue;
+    const std::string op = row.value("op", "");
+    const uint64_t size = row.value("value_bytes", uint64_t{0});
+    const uint32_t conns = row.value("connections", 0u);
+    md << "| " << op << " | " << SizeLabel(size) << " | " << conns << " | "
+       << Num(plain[{op, size, conns}], "gbps") << " | " << Num(row, "gbps") << " | "
+       << Num(row, "ratio_to_plaintext", "%.2fx") << " | " << Num(row, "p50_us", "%.0f") << " | "
+       << Num(row, "p99_us", "%.0f") << " |\n";
+  }
+  md << "\n";
+}
+
 void SmallOps(std::ostringstream& md, const json& r) {
   md << "## Small operations, one connection (µs)\n\n| op | keys | p50 | p99 |\n"
         "| --- | ---: | ---: | ---: |\n";
@@ -178,11 +204,12 @@ std::string FormatMarkdown(const json& r) {
   Limits(md, r.value("limits", json()));
   DataPath(md, r);
   Flash(md, r.value("flash", json()));
+  Tls(md, r.value("tls", json()));
   SmallOps(md, r);
   Scale(md, r.value("scale", json()));
   Replay(md, r.value("replay", json()));
   for (const char* section :
-       {"limits", "datapath", "redis", "fs", "flash", "small", "scale", "replay"}) {
+       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "scale", "replay"}) {
     if (r.contains(section) && r[section].contains("error")) {
       md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";
     }

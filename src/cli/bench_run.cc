@@ -50,7 +50,7 @@ void RegisterBenchRun(CLI::App* bench, int* exit_code) {
                   "Scratch folder for the servers' data and fio files (default: OUT/work); it "
                   "decides which disk is measured");
   run->add_option("--sections", o->sections,
-                  "Only these sections, comma-separated: limits, datapath, redis, fs, flash, "
+                  "Only these sections, comma-separated: limits, datapath, redis, fs, flash, tls, "
                   "small, scale, replay")
       ->delimiter(',');
   run->add_option("--traces", o->trace_dir,

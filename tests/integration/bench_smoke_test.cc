@@ -50,7 +50,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   ASSERT_FALSE(results.is_discarded()) << "results.json is not JSON";
   EXPECT_EQ(results["meta"]["mode"], "smoke");
   for (const char* section :
-       {"limits", "datapath", "redis", "fs", "flash", "small", "scale", "replay"}) {
+       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "scale", "replay"}) {
     ASSERT_TRUE(results.contains(section)) << section;
     EXPECT_FALSE(results[section].contains("error")) << section << ": " << results[section];
   }
@@ -89,6 +89,14 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   EXPECT_GT(results["limits"]["aes_gcm_seal_gbps"].get<double>(), 0);
   EXPECT_GT(results["limits"]["aes_gcm_open_gbps"].get<double>(), 0);
   for (const json& row : results["small"]["rows"]) ExpectLoadRow(row, "small");
+  // TLS: every cell against both servers, each TLS row with its ratio.
+  ASSERT_EQ(results["tls"]["rows"].size(), 16u) << results["tls"];
+  for (const json& row : results["tls"]["rows"]) {
+    ExpectLoadRow(row, "tls");
+    if (row["system"] == "ctxstore+tls") {
+      EXPECT_GT(row["ratio_to_plaintext"].get<double>(), 0);
+    }
+  }
 
   // Scale: index memory and restarts measured, every key readable again.
   ASSERT_FALSE(results["scale"]["rows"].empty());
