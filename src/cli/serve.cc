@@ -36,6 +36,7 @@ struct ServeFlags {
   std::string checkpoint_interval = "60s";
   std::string idle_timeout = "300s";
   std::string frame_timeout = "60s";
+  std::string hello_timeout = "10s";
   unsigned workers = 0;
   unsigned flash_read_threads = 8;
   uint32_t max_connections = 4096;
@@ -119,6 +120,7 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* f) {
       {"checkpoint-interval", str(&f->checkpoint_interval)},
       {"idle-timeout", str(&f->idle_timeout)},
       {"frame-timeout", str(&f->frame_timeout)},
+      {"hello-timeout", str(&f->hello_timeout)},
       {"workers", num(&f->workers)},
       {"flash-read-threads", num(&f->flash_read_threads)},
       {"max-connections", num(&f->max_connections)},
@@ -214,6 +216,8 @@ Status BuildOptions(const ServeFlags& f, engine::EngineOptions* eo, server::Serv
   CTX_RETURN_IF_ERROR(SplitHostPort(f.listen, &so->host, &so->port));
   CTX_RETURN_IF_ERROR(duration(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
   CTX_RETURN_IF_ERROR(duration(f.frame_timeout, "--frame-timeout", &so->frame_timeout_ms));
+  CTX_RETURN_IF_ERROR(duration(f.hello_timeout, "--hello-timeout", &so->hello_timeout_ms));
+  if (so->hello_timeout_ms == 0) return Status::Invalid("--hello-timeout: must be more than 0");
   CTX_RETURN_IF_ERROR(size(f.max_batch_bytes, "--max-batch-bytes", &so->limits.max_batch_bytes));
   CTX_RETURN_IF_ERROR(duration(f.max_lease, "--max-lease", &eo->max_lease_ms));
   if (engine::NewEvictionPolicy(f.eviction_policy) == nullptr) {
@@ -381,6 +385,9 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--frame-timeout", flags->frame_timeout,
                   "Close connections that take longer to send one frame")
+      ->capture_default_str();
+  cmd->add_option("--hello-timeout", flags->hello_timeout,
+                  "Close connections that have not authenticated (HELLO) within this")
       ->capture_default_str();
   cmd->add_option("--workers", flags->workers, "Network worker threads (0: one per core)")
       ->capture_default_str();

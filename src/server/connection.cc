@@ -48,7 +48,8 @@ void Connection::Start() {
 awaitable<void> Connection::Run() {
   try {
     // The handshake counts as a frame: a peer that stalls in it is closed
-    // by the watchdog after --frame-timeout. A plaintext client on a TLS
+    // by the watchdog after --frame-timeout (at most --hello-timeout, as
+    // everything before a HELLO succeeds). A plaintext client on a TLS
     // listener fails here, before any request is read.
     SetDeadline(true);
     co_await stream_.Handshake();
@@ -70,14 +71,17 @@ void Connection::Close() {
 
 awaitable<void> Connection::Watchdog() {
   uint64_t tick_ms = std::max<uint64_t>(
-      10, std::min(ctx_.options->idle_timeout_ms, ctx_.options->frame_timeout_ms) / 4);
+      10, std::min({ctx_.options->idle_timeout_ms, ctx_.options->frame_timeout_ms,
+                    ctx_.options->hello_timeout_ms}) /
+              4);
   while (!closed_) {
     watchdog_.expires_after(std::chrono::milliseconds(std::min<uint64_t>(tick_ms, 1000)));
     asio::error_code ec;
     co_await watchdog_.async_wait(asio::redirect_error(use_awaitable, ec));
     if (closed_) break;
     if (MonotonicMs() >= deadline_ms_) {
-      spdlog::info("closing connection: {} timeout", in_frame_ ? "frame" : "idle");
+      spdlog::info("closing connection: {} timeout",
+                   !hello_done_ ? "hello" : (in_frame_ ? "frame" : "idle"));
       ctx_.counters->timeouts++;
       Close();
     }
@@ -86,8 +90,9 @@ awaitable<void> Connection::Watchdog() {
 
 void Connection::SetDeadline(bool in_frame) {
   in_frame_ = in_frame;
-  deadline_ms_ =
-      MonotonicMs() + (in_frame ? ctx_.options->frame_timeout_ms : ctx_.options->idle_timeout_ms);
+  uint64_t timeout_ms = in_frame ? ctx_.options->frame_timeout_ms : ctx_.options->idle_timeout_ms;
+  if (!hello_done_) timeout_ms = std::min(timeout_ms, ctx_.options->hello_timeout_ms);
+  deadline_ms_ = MonotonicMs() + timeout_ms;
 }
 
 awaitable<bool> Connection::ServeOne() {

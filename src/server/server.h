@@ -29,6 +29,9 @@ struct ServerOptions {
   protocol::Limits limits;             // max_value_bytes is taken from the engine
   uint64_t idle_timeout_ms = 300'000;  // between requests
   uint64_t frame_timeout_ms = 60'000;  // to receive one whole frame
+  // Until a HELLO succeeds, both of the above are at most this: a
+  // connection that never authenticates holds a slot only this long.
+  uint64_t hello_timeout_ms = 10'000;
   uint32_t max_connections = 4096;
   // Value bytes that PUTs still being received may hold in DRAM at once,
   // all connections together: a PUT reserves its block before its value

@@ -468,6 +468,33 @@ TEST_F(BadInput, ManyHostileClientsAtOnce) {
 
 // Limits against abuse, each with a server of its own.
 
+TEST(Limits, ConnectionsThatNeverAuthenticateAreClosedSoon) {
+  testing::ServerOptions o;
+  o.extra_args = {"--hello-timeout", "400ms", "--idle-timeout", "60s", "--frame-timeout", "60s"};
+  ServerProcess server(o);
+  ASSERT_TRUE(server.Start());
+  RawConn silent(server.port());
+  ASSERT_TRUE(silent.connected());
+  RawConn authenticated(server.port());
+  authenticated.Hello(server.admin_token());
+  // Half a frame header, then nothing: the frame timeout is a minute, but
+  // the connection has not said HELLO.
+  RawConn stalled(server.port());
+  stalled.Send(std::string(8, '\0'));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.ClosedByPeer(5000));
+  EXPECT_TRUE(stalled.ClosedByPeer(5000));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  // After a HELLO, only the idle timeout applies.
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  authenticated.SendFrame(Opcode::kExists, protocol::EncodeKey("nothing"));
+  auto r = authenticated.ReadReply(2000);
+  ASSERT_TRUE(r.has_value()) << "an authenticated connection outlives the HELLO timeout";
+  EXPECT_EQ(r->header.status, StatusCode::kNotFound);
+  StopAndReport(server);
+  EXPECT_NE(server.log().find("hello timeout"), std::string::npos) << server.log();
+}
+
 TEST(Limits, ConnectionsPastTheMaximumAreClosed) {
   testing::ServerOptions o;
   o.extra_args = {"--max-connections", "3"};
