@@ -188,7 +188,7 @@ Status OpenValue(const EncryptionKey& key, std::string_view aad, const SealInfo&
           1 ||
       EVP_DecryptFinal_ex(c.ctx, dst + len, &out) != 1) {
     // Never hand out what was decrypted: the caller's buffer is wiped.
-    std::memset(dst, 0, len);
+    if (len > 0) std::memset(dst, 0, len);
     return Status::Corrupt("encrypted value failed authentication");
   }
   return Status::Ok();
