@@ -140,6 +140,12 @@ struct NamespaceSpec {
   // name (serve --encryption-key NAME=FILE); "" = later writes in the
   // clear. kInvalid when the server has no key of that name.
   std::optional<std::string> encryption_key;
+  // Its shares of the server's limits, so that one tenant cannot take them
+  // all: pin rules (keys and groups) and objects held by its outstanding
+  // leases. Over them, Pin answers kNoSpace and MatchPrefixLease kBusy.
+  // 0 = only the server's limits.
+  std::optional<uint64_t> max_pins;
+  std::optional<uint64_t> max_leased_objects;
 };
 
 struct NamespaceInfo {
@@ -150,7 +156,9 @@ struct NamespaceInfo {
   uint64_t max_ttl_ms = 0;
   uint32_t priority = 0;
   bool require_model_fingerprint = false;
-  std::string encryption_key;  // "" = values stored in the clear
+  std::string encryption_key;       // "" = values stored in the clear
+  uint64_t max_pins = 0;            // 0 = only the server's limit
+  uint64_t max_leased_objects = 0;  // 0 = only the server's limit
   uint64_t objects = 0;
   uint64_t bytes = 0;      // counted against quota_bytes
   uint64_t evictions = 0;  // objects evicted to keep the namespace within its quota

@@ -260,6 +260,8 @@ struct NsArgs {
   std::optional<uint32_t> priority;
   std::optional<bool> require_model_fingerprint;
   std::optional<std::string> encryption_key;  // "" on set: stop encrypting
+  std::optional<uint64_t> max_pins;
+  std::optional<uint64_t> max_leased_objects;
   bool json = false;
 };
 
@@ -285,6 +287,8 @@ bool ParseNamespaceSpec(const NsArgs& a, NamespaceSpec* spec) {
   spec->priority = a.priority;
   spec->require_model_fingerprint = a.require_model_fingerprint;
   spec->encryption_key = a.encryption_key;
+  spec->max_pins = a.max_pins;
+  spec->max_leased_objects = a.max_leased_objects;
   return true;
 }
 
@@ -303,10 +307,11 @@ int RunNsSet(const NsArgs& a) {
   NamespaceSpec spec;
   if (!ParseNamespaceSpec(a, &spec)) return kExitUsage;
   if (!spec.quota_bytes && !spec.default_ttl_ms && !spec.max_ttl_ms && !spec.priority &&
-      !spec.require_model_fingerprint && !spec.encryption_key) {
+      !spec.require_model_fingerprint && !spec.encryption_key && !spec.max_pins &&
+      !spec.max_leased_objects) {
     PrintError(
         "ns set needs at least one of --quota, --default-ttl, --max-ttl, --priority, "
-        "--require-model-fingerprint, --encryption-key");
+        "--require-model-fingerprint, --encryption-key, --max-pins, --max-leased-objects");
     return kExitUsage;
   }
   std::unique_ptr<Client> client;
@@ -333,6 +338,8 @@ int RunNsLs(const NsArgs& a) {
                      {"priority", ns.priority},
                      {"require_model_fingerprint", ns.require_model_fingerprint},
                      {"encryption_key", ns.encryption_key},
+                     {"max_pins", ns.max_pins},
+                     {"max_leased_objects", ns.max_leased_objects},
                      {"objects", ns.objects},
                      {"bytes", ns.bytes},
                      {"evictions", ns.evictions}});
@@ -446,6 +453,12 @@ void RegisterNamespaceCommands(CLI::App& app, int* exit_code) {
     sub->add_option("--encryption-key", args->encryption_key,
                     "Encrypt the values it writes to flash with the server's key NAME (serve "
                     "--encryption-key NAME=FILE); \"\" = later writes in the clear");
+    sub->add_option("--max-pins", args->max_pins,
+                    "Most pin rules (keys and groups) in it; 0 = only the server's --max-pins")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--max-leased-objects", args->max_leased_objects,
+                    "Most objects its outstanding leases hold; 0 = only the server's limit")
+        ->check(CLI::NonNegativeNumber);
   };
   {
     CLI::App* sub = ns->add_subcommand("create", "Create namespace NAME");

@@ -78,6 +78,8 @@ std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) 
     j["require_model_fingerprint"] = *spec.require_model_fingerprint;
   }
   if (spec.encryption_key) j["encryption_key"] = *spec.encryption_key;
+  if (spec.max_pins) j["max_pins"] = *spec.max_pins;
+  if (spec.max_leased_objects) j["max_leased_objects"] = *spec.max_leased_objects;
   // Names that are not UTF-8 are sent with replacement characters; the
   // server refuses them as invalid names anyway.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -281,6 +283,11 @@ Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
       auto key = entry.find("encryption_key");
       ok = key == entry.end() || key->is_string();
       if (ok && key != entry.end()) info.encryption_key = key->get<std::string>();
+      // Absent from an older server: no limits of the namespace's own.
+      for (auto [field, out] : {std::pair{"max_pins", &info.max_pins},
+                                std::pair{"max_leased_objects", &info.max_leased_objects}}) {
+        ok = ok && (!entry.contains(field) || ReadUnsigned(entry, field, out));
+      }
     }
     if (!ok) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
     out.push_back(std::move(info));

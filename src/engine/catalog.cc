@@ -131,7 +131,9 @@ Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mute
                                {"max_ttl_ms", config.max_ttl_ms},
                                {"priority", config.priority},
                                {"require_model_fingerprint", config.require_model_fingerprint},
-                               {"encryption_key", config.encryption_key}});
+                               {"encryption_key", config.encryption_key},
+                               {"max_pins", config.max_pins},
+                               {"max_leased_objects", config.max_leased_objects}});
   }
   j["pins"] = nlohmann::json::array();
   auto add_pins = [&j](const PinRules& rules, bool group) {
@@ -191,6 +193,8 @@ Status Engine::LoadCatalog() {
       // A key that is not loaded now is not an error here: the namespace's
       // PUTs and sealed reads fail until it is (Engine::EncryptionKeyLocked).
       c.encryption_key = n.value("encryption_key", std::string());
+      c.max_pins = n.value("max_pins", uint64_t{0});
+      c.max_leased_objects = n.value("max_leased_objects", uint64_t{0});
       CTX_RETURN_IF_ERROR(ValidateConfig(c));
       AddNamespaceLocked(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
     }
@@ -395,6 +399,19 @@ std::vector<AccessToken> Engine::ListTokens() const {
   return out;
 }
 
+uint64_t Engine::PinRulesOfLocked(uint32_t ns) const {
+  // A scan: pins are few (max_pins), and each one costs a catalog write anyway.
+  const uint64_t now = NowMs();
+  uint64_t n = 0;
+  for (const PinRules* rules : {&key_pins_, &group_pins_}) {
+    for (const auto& [ikey, rule] : *rules) {
+      const bool lapsed = rule.expires_ms != 0 && rule.expires_ms <= now;
+      n += !lapsed && IndexKeyNamespace(ikey) == ns;
+    }
+  }
+  return n;
+}
+
 Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOptions& opts) {
   if (name.empty() || name.size() > 512) return Status::Invalid("pin names are 1 to 512 bytes");
   std::string ikey = IndexKey(ns, name).str();
@@ -403,10 +420,17 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
     std::lock_guard catalog_lock(catalog_mu_);
     std::unique_lock lock(mu_);
     if (closed_) return Status::Unavailable("engine closed");
-    if (FindNamespaceLocked(ns) == nullptr) return Status::NotFound("namespace does not exist");
+    const Namespace* n = FindNamespaceLocked(ns);
+    if (n == nullptr) return Status::NotFound("namespace does not exist");
     const PinRules& rules = opts.group ? group_pins_ : key_pins_;
-    if (!rules.contains(ikey) && key_pins_.size() + group_pins_.size() >= options_.max_pins) {
-      return Status::NoSpace("too many pins (" + std::to_string(options_.max_pins) + ")");
+    if (!rules.contains(ikey)) {
+      if (key_pins_.size() + group_pins_.size() >= options_.max_pins) {
+        return Status::NoSpace("too many pins (" + std::to_string(options_.max_pins) + ")");
+      }
+      if (n->config.max_pins != 0 && PinRulesOfLocked(ns) >= n->config.max_pins) {
+        return Status::NoSpace("too many pins in namespace '" + n->name + "' (its max_pins is " +
+                               std::to_string(n->config.max_pins) + ")");
+      }
     }
     if (opts.group) {
       if (auto g = groups_.find(ikey); g != groups_.end()) {

@@ -219,7 +219,12 @@ void Engine::EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it) {
     // original end; now that it is invisible, let it go at the next pass.
     if (ExpiredLocked(e->second)) expiry_.push({now, seq, key});
   }
-  leased_objects_ -= std::min(leased_objects_, it->second.objects.size());
+  const uint64_t held = it->second.objects.size();
+  leased_objects_ -= std::min<uint64_t>(leased_objects_, held);
+  if (Namespace* n = FindNamespaceLocked(it->second.namespace_id)) {
+    assert(n->leased_objects >= held);
+    n->leased_objects -= std::min(n->leased_objects, held);
+  }
   leases_.erase(it);
 }
 

@@ -491,6 +491,12 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
     return Status::Busy("too many outstanding leases (" + std::to_string(leases_.size()) +
                         " holding " + std::to_string(leased_objects_) + " objects)");
   }
+  if (n->config.max_leased_objects != 0 &&
+      n->leased_objects + matched.size() > n->config.max_leased_objects) {
+    return Status::Busy("namespace '" + n->name + "' has leases on " +
+                        std::to_string(n->leased_objects) + " objects (its max_leased_objects is " +
+                        std::to_string(n->config.max_leased_objects) + ")");
+  }
   Lease lease;
   lease.namespace_id = ns;
   lease.expires_ms = SaturatingAdd(NowMs(), lease_ms);
@@ -506,6 +512,7 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
     result.lease_id = lease_id_rng_();
   } while (result.lease_id == 0 || leases_.contains(result.lease_id));
   leased_objects_ += lease.objects.size();
+  n->leased_objects += lease.objects.size();
   leases_.emplace(result.lease_id, std::move(lease));
   return result;
 }

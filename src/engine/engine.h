@@ -94,6 +94,11 @@ struct NamespaceConfig {
   // clear. Changing it affects later writes only: records keep the key
   // they were sealed with (its id is in each record).
   std::string encryption_key;
+  // Shares of the store's limits, so that one tenant cannot use them all
+  // up: pin rules (keys and groups), and objects held by outstanding
+  // leases. 0 = only the store's limits apply.
+  uint64_t max_pins = 0;
+  uint64_t max_leased_objects = 0;
 };
 
 struct NamespaceInfo {
@@ -366,6 +371,7 @@ class Engine {
     uint64_t objects = 0;
     uint64_t bytes = 0;
     uint64_t evictions = 0;
+    uint64_t leased_objects = 0;  // held by its outstanding leases
     std::unique_ptr<EvictionPolicy> policy;
   };
   struct PinRule {
@@ -392,6 +398,7 @@ class Engine {
   Status LoadCatalog();
   Namespace* AddNamespaceLocked(uint32_t id, std::string name, const NamespaceConfig& config);
   Namespace* FindNamespaceLocked(uint32_t id);
+  uint64_t PinRulesOfLocked(uint32_t ns) const;  // its pin rules that have not lapsed
   // The key a namespace's new records are sealed with: null when it names
   // none, kKeyUnavailable when it names one the keyring lacks.
   Result<std::shared_ptr<const EncryptionKey>> SealKeyLocked(const Namespace& ns) const;

@@ -59,7 +59,7 @@ Result<NamespaceRequest> ParseNamespaceRequest(std::string_view body) {
       if (!value.is_string()) return Status::Invalid("\"name\" must be a string");
       req.name = value.get<std::string>();
     } else if (field == "quota_bytes" || field == "default_ttl_ms" || field == "max_ttl_ms" ||
-               field == "priority") {
+               field == "priority" || field == "max_pins" || field == "max_leased_objects") {
       // is_number_unsigned: no negatives, no fractions.
       if (!value.is_number_unsigned()) {
         return Status::Invalid("\"" + field + "\" must be a non-negative integer");
@@ -96,6 +96,10 @@ void ApplyNamespaceFields(const nlohmann::json& j, engine::NamespaceConfig* c) {
     c->require_model_fingerprint = j["require_model_fingerprint"].get<bool>();
   }
   if (j.contains("encryption_key")) c->encryption_key = j["encryption_key"].get<std::string>();
+  if (j.contains("max_pins")) c->max_pins = j["max_pins"].get<uint64_t>();
+  if (j.contains("max_leased_objects")) {
+    c->max_leased_objects = j["max_leased_objects"].get<uint64_t>();
+  }
 }
 
 nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
@@ -108,6 +112,8 @@ nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
       {"priority", ns.config.priority},
       {"require_model_fingerprint", ns.config.require_model_fingerprint},
       {"encryption_key", ns.config.encryption_key},
+      {"max_pins", ns.config.max_pins},
+      {"max_leased_objects", ns.config.max_leased_objects},
       {"objects", ns.objects},
       {"bytes", ns.bytes},
       {"evictions", ns.evictions},

@@ -372,6 +372,75 @@ TEST_F(AuthTest, NamespacesCanRequireAModelFingerprint) {
   EXPECT_NE(r.out.find("\"require_model_fingerprint\":true"), std::string::npos) << r.out;
 }
 
+TEST_F(AuthTest, NamespaceSharesOfPinsAndLeasesBoundEachTenant) {
+  auto admin = Admin();
+  ASSERT_NE(admin, nullptr);
+  NamespaceSpec spec;
+  spec.max_pins = 2;
+  spec.max_leased_objects = 3;
+  ASSERT_TRUE(admin->CreateNamespace("small", spec).ok());
+  ASSERT_TRUE(admin->CreateNamespace("other").ok());
+  auto small = Connect(NewToken(*admin, "write", "small"));
+  auto other = Connect(NewToken(*admin, "write", "other"));
+  ASSERT_TRUE(small.ok() && other.ok());
+  const std::vector<std::string> keys = {"k1", "k2", "k3", "k4"};
+  for (const std::string& k : keys) {
+    ASSERT_TRUE((*small)->Put(k, "v", {.group = "g"}).ok());
+    ASSERT_TRUE((*other)->Put(k, "v").ok());
+  }
+
+  // Pins: two rules, keys and groups alike; pinning again is not a new rule.
+  ASSERT_TRUE((*small)->Pin("k1").ok());
+  ASSERT_TRUE((*small)->Pin("g", {.by_group = true}).ok());
+  auto refused = (*small)->Pin("k2");
+  EXPECT_EQ(refused.status().code(), StatusCode::kNoSpace);
+  EXPECT_NE(refused.status().message().find("max_pins"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_TRUE((*small)->Pin("k1", {.dram = true}).ok());
+  for (const std::string& k : keys) EXPECT_TRUE((*other)->Pin(k).ok()) << k;  // not its limit
+  ASSERT_TRUE((*small)->Unpin("k1").ok());
+  EXPECT_TRUE((*small)->Pin("k2").ok());
+
+  // Leases: objects held by all of the namespace's outstanding leases.
+  const std::vector<std::string> two = {"k1", "k2"};
+  auto first = (*small)->MatchPrefixLease(two, 60'000);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto over = (*small)->MatchPrefixLease(two, 60'000);
+  EXPECT_EQ(over.status().code(), StatusCode::kBusy);
+  EXPECT_NE(over.status().message().find("max_leased_objects"), std::string::npos);
+  auto plain = (*small)->MatchPrefix(two);  // a plain match still answers
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain, 2u);
+  EXPECT_TRUE((*other)->MatchPrefixLease(keys, 60'000).ok());
+  auto one = (*small)->MatchPrefixLease({keys.data(), 1}, 60'000);
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE((*small)->ReleaseLease(first->lease_id).ok());
+  EXPECT_TRUE((*small)->MatchPrefixLease(two, 60'000).ok());
+
+  // The limits are durable, shown by NS_LIST and the CLI, and can be lifted.
+  ASSERT_TRUE(server_.Restart());
+  small = Connect(NewToken(*Admin(), "write", "small"));
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ((*small)->Pin("k3").status().code(), StatusCode::kNoSpace);
+  CliResult r = server_.Cli({"ns", "ls", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  nlohmann::json list = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(list.is_array()) << r.out;
+  bool seen = false;
+  for (const auto& ns : list) {
+    if (ns.value("name", "") != "small") continue;
+    seen = true;
+    EXPECT_EQ(ns.value("max_pins", 0u), 2u);
+    EXPECT_EQ(ns.value("max_leased_objects", 0u), 3u);
+  }
+  EXPECT_TRUE(seen) << r.out;
+  r = server_.Cli({"ns", "set", "small", "--max-pins", "0"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_TRUE((*small)->Pin("k3").ok());
+  r = server_.Cli({"ns", "create", "bad", "--max-pins", "-1"});
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+}
+
 TEST(AuthOff, OnlyOnLoopback) {
   TempDir dir;
   CliResult r = RunCli({"serve", "--no-auth", "--listen", "0.0.0.0:0", "--data-dir", dir.path()});
