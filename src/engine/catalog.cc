@@ -423,8 +423,12 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
     const Namespace* n = FindNamespaceLocked(ns);
     if (n == nullptr) return Status::NotFound("namespace does not exist");
     const PinRules& rules = opts.group ? group_pins_ : key_pins_;
-    if (!rules.contains(ikey)) {
-      if (key_pins_.size() + group_pins_.size() >= options_.max_pins) {
+    // A lapsed rule not yet swept away is a new pin when renewed: it was not counted.
+    auto existing = rules.find(ikey);
+    const bool renewed = existing != rules.end() && (existing->second.expires_ms == 0 ||
+                                                     existing->second.expires_ms > NowMs());
+    if (!renewed) {
+      if (existing == rules.end() && key_pins_.size() + group_pins_.size() >= options_.max_pins) {
         return Status::NoSpace("too many pins (" + std::to_string(options_.max_pins) + ")");
       }
       if (n->config.max_pins != 0 && PinRulesOfLocked(ns) >= n->config.max_pins) {

@@ -469,6 +469,7 @@ class Engine {
   void FinishRetiring(uint64_t segment_id, const Status& carried);
   Status SyncActive();
   void AbandonActive(const Status& why);
+  void AbandonActiveLocked(const Status& why);
   void CompleteBatch(std::vector<FlushItem>& batch, const Status& status);
   Status WriteCheckpointLocked(std::unique_lock<std::mutex>& lock);
   void FinishCheckpointRequestLocked(const Status& st);

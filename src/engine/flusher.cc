@@ -333,6 +333,16 @@ Status Engine::SyncActive() {
     return st;
   }
   std::unique_lock lock(mu_);
+  if (active_->id() == last_bad_segment_id_.load(std::memory_order_acquire)) {
+    // A read failed on this segment after these records were written to it
+    // (marking it bad found them not yet on flash): they are not
+    // acknowledged on a segment given up on, but written again elsewhere.
+    st =
+        Status::IoError("segment " + active_->path() +
+                        " was marked bad by a failed read; its unsynced records are written again");
+    AbandonActiveLocked(st);
+    return st;
+  }
   for (const FlushItem& item : unsynced_) MarkDurableLocked(item);
   unsynced_.clear();
   // After a burst (hundreds of thousands of small records between two
@@ -370,8 +380,12 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
 // and nothing in it since its last good sync is trusted. Those records are
 // written again, to a new segment.
 void Engine::AbandonActive(const Status& why) {
-  spdlog::error("segment {} abandoned: {}", active_ ? active_->path() : "?", why.ToString());
   std::unique_lock lock(mu_);
+  AbandonActiveLocked(why);
+}
+
+void Engine::AbandonActiveLocked(const Status& why) {
+  spdlog::error("segment {} abandoned: {}", active_ ? active_->path() : "?", why.ToString());
   ++stats_.io_errors;
   for (FlushItem& item : unsynced_) RetryLocked(std::move(item));
   unsynced_.clear();

@@ -261,6 +261,9 @@ awaitable<bool> Connection::HandleHello() {
     co_await ReplyError(st);
     co_return true;
   }
+  // Leases belong to a namespace: a HELLO into another one ends them here,
+  // while ns_id_ still names theirs, rather than leave them to run out.
+  if (hello_done_ && *ns != ns_id_) ReleaseLeases();
   hello_done_ = true;
   ns_id_ = *ns;
   principal_ = std::move(principal);

@@ -342,6 +342,59 @@ TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
   }
 }
 
+// Records written to the active segment but not yet synced when a failed
+// read marks it bad are not acknowledged on it: they are written again to a
+// new segment, so once evicted from DRAM they are read from there.
+TEST_F(EngineFaultTest, UnsyncedRecordsOfASegmentMarkedBadAreWrittenElsewhere) {
+  EngineOptions o = Options(fault_.get());
+  o.memory_bytes = 1 * kMiB;
+  o.space_wait_ms = 200;
+  auto r = Engine::Open(o);
+  ASSERT_TRUE(r.ok());
+  engine_ = std::move(r).value();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(Put(Name("r", i), MakeValue(Name("r", i), 0, 200 * 1024)).ok());
+  }
+  ASSERT_TRUE(engine_->Flush().ok());
+  auto r0 = engine_->Stat(kDefaultNamespaceId, "r0");
+  ASSERT_TRUE(r0.ok());
+  ASSERT_FALSE(r0->in_dram) << "r0 is evicted by now (1 MiB of DRAM)";
+  ASSERT_EQ(engine_->Stats().flash_segments, 1u);
+  const std::string first_segment = SegmentFileName(1);
+
+  const auto late = MakeValue("late", 0, 4096);
+  const uint64_t writes_before = fault_->writes();
+  ASSERT_TRUE(Put("late", late).ok());
+  WaitWritten(writes_before);  // in the first segment, not synced
+  fault_->InjectFault(FaultOp::kRead, FaultKind::kIoError, first_segment, 2);
+  EXPECT_EQ(engine_->Get("r0").status().code(), StatusCode::kIoError);
+  ASSERT_EQ(engine_->Stats().bad_segments, 1u);
+  // The flush that would have acknowledged "late" on the bad segment fails
+  // (it is being written again); a later one succeeds.
+  Status flushed;
+  for (int i = 0; i < 20 && !(flushed = engine_->Flush()).ok(); ++i) {
+  }
+  ASSERT_TRUE(flushed.ok()) << flushed.ToString();
+
+  // DRAM pressure evicts "late"; from now on the first segment fails every read.
+  for (int i = 0; i < 16; ++i) {
+    auto info = engine_->Stat(kDefaultNamespaceId, "late");
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    if (!info->in_dram) break;
+    std::string key = Name("pressure", i);
+    ASSERT_TRUE(Put(key, MakeValue(key, 0, 200 * 1024)).ok());
+    ASSERT_TRUE(engine_->Flush().ok());
+  }
+  auto info = engine_->Stat(kDefaultNamespaceId, "late");
+  ASSERT_TRUE(info.ok());
+  ASSERT_FALSE(info->in_dram);
+  const uint64_t faults_before = fault_->injected_faults();
+  fault_->InjectFault(FaultOp::kRead, FaultKind::kIoError, first_segment, 1000);
+  EXPECT_TRUE(GetEquals(*engine_, "late", late));
+  EXPECT_EQ(fault_->injected_faults(), faults_before) << "read from the bad segment";
+  EXPECT_EQ(engine_->Stats().bad_segments, 1u);
+}
+
 // A Flush acknowledges that everything committed before it is durable. An
 // earlier write failure must not be papered over by a later successful
 // flush: either the flush fails, or the data really is on flash.

@@ -67,9 +67,10 @@ class RawConn {
     Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
     Send(body);
   }
-  void Hello(const std::string& token = g_admin_token) {
+  void Hello(const std::string& token = g_admin_token, const std::string& namespace_name = "") {
     protocol::HelloRequest hello;
     hello.token = token;
+    hello.namespace_name = namespace_name;
     SendFrame(Opcode::kHello, protocol::EncodeHelloRequest(hello));
     auto r = ReadReply();
     ASSERT_TRUE(r.has_value());
@@ -421,6 +422,43 @@ TEST_F(BadInput, TruncatedFramesAndAbruptCloses) {
   ASSERT_TRUE(client.ok());
   EXPECT_EQ((*client)->Exists("trunc").status().code(), StatusCode::kNotFound)
       << "a partial value became visible";
+}
+
+// A second HELLO may move a connection to another namespace; the leases it
+// took in the first one end then, rather than hold their objects (and the
+// namespace's max_leased_objects) until they run out.
+TEST_F(BadInput, HelloIntoAnotherNamespaceEndsTheConnectionsLeases) {
+  ClientOptions o;
+  o.port = server_->port();
+  o.token = server_->admin_token();
+  o.namespace_name = "lease-moves";
+  o.max_idle_connections = 1;
+  {
+    auto admin = Client::Connect(ClientOptions{.port = o.port, .token = o.token});
+    ASSERT_TRUE(admin.ok());
+    ASSERT_TRUE((*admin)->CreateNamespace("lease-moves", {.max_leased_objects = 1}).ok());
+  }
+  auto client = Client::Connect(o);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Put("k", "v").ok());
+
+  RawConn c(server_->port());
+  c.Hello(g_admin_token, "lease-moves");
+  std::string body(sizeof(uint64_t), '\0');
+  const uint64_t lease_ms = 60'000;
+  std::memcpy(body.data(), &lease_ms, sizeof(lease_ms));  // little-endian, as the wire
+  const std::vector<std::string> keys = {"k"};
+  body += protocol::EncodeKeyList(keys);
+  c.SendFrame(Opcode::kMatchPrefix, body, protocol::kFlagExt);
+  auto r = c.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->header.status, StatusCode::kOk);
+  EXPECT_EQ((*client)->MatchPrefixLease(keys, 60'000).status().code(), StatusCode::kBusy)
+      << "the raw connection holds the namespace's one leased object";
+
+  c.Hello(g_admin_token, "default");
+  auto leased = (*client)->MatchPrefixLease(keys, 60'000);
+  EXPECT_TRUE(leased.ok()) << leased.status().ToString();
 }
 
 TEST_F(BadInput, IdleConnectionIsClosed) {

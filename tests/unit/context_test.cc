@@ -1164,6 +1164,21 @@ TEST_F(PinTest, PinRulesAreLimited) {
   EXPECT_TRUE(engine_->Pin(kDefaultNamespaceId, "b", {}).ok());
 }
 
+// A namespace's max_pins counts its pin rules that have not lapsed; renewing
+// a lapsed rule (before maintenance sweeps it away) is a new pin.
+TEST_F(PinTest, NamespaceMaxPinsCountsLiveRules) {
+  Open();
+  const uint32_t ns = CreateNs("tenant", {.max_pins = 1});
+  ASSERT_TRUE(engine_->Pin(ns, "g1", {.group = true, .ttl_ms = 1000}).ok());
+  EXPECT_EQ(engine_->Pin(ns, "g2", {.group = true}).status().code(), StatusCode::kNoSpace);
+  EXPECT_TRUE(engine_->Pin(kDefaultNamespaceId, "g2", {.group = true}).ok()) << "not its share";
+  EXPECT_TRUE(engine_->Pin(ns, "g1", {.group = true}).ok()) << "a live rule is replaced";
+  ASSERT_TRUE(engine_->Pin(ns, "g1", {.group = true, .ttl_ms = 1000}).ok());
+  Advance(1001);
+  ASSERT_TRUE(engine_->Pin(ns, "g2", {.group = true}).ok()) << "g1 lapsed";
+  EXPECT_EQ(engine_->Pin(ns, "g1", {.group = true}).status().code(), StatusCode::kNoSpace);
+}
+
 // A DRAM pin keeps the object resident while other puts churn a small DRAM tier.
 TEST_F(PinTest, DramPinKeepsTheObjectInDram) {
   EngineOptions o = Options();
