@@ -59,6 +59,16 @@ class EngineFaultTest : public ::testing::Test {
     return o;
   }
 
+  // Little DRAM, so that a few puts of 200 KiB or more evict the oldest.
+  void OpenWithOneMiBOfDram() {
+    EngineOptions o = Options(fault_.get());
+    o.memory_bytes = 1 * kMiB;
+    o.space_wait_ms = 200;
+    auto r = Engine::Open(o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    engine_ = std::move(r).value();
+  }
+
   void OpenOverFaultDevice() {
     auto r = Engine::Open(Options(fault_.get()));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -263,12 +273,7 @@ TEST_F(EngineFaultTest, FailingSegmentCreationFailsSyncPutsButDramServes) {
 }
 
 TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
-  EngineOptions o = Options(fault_.get());
-  o.memory_bytes = 1 * kMiB;
-  o.space_wait_ms = 200;
-  auto r = Engine::Open(o);
-  ASSERT_TRUE(r.ok());
-  engine_ = std::move(r).value();
+  OpenWithOneMiBOfDram();
   std::vector<std::vector<uint8_t>> values;
   for (int i = 0; i < 8; ++i) {
     values.push_back(MakeValue(Name("r", i), 0, 256 * 1024));
@@ -346,12 +351,7 @@ TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
 // read marks it bad are not acknowledged on it: they are written again to a
 // new segment, so once evicted from DRAM they are read from there.
 TEST_F(EngineFaultTest, UnsyncedRecordsOfASegmentMarkedBadAreWrittenElsewhere) {
-  EngineOptions o = Options(fault_.get());
-  o.memory_bytes = 1 * kMiB;
-  o.space_wait_ms = 200;
-  auto r = Engine::Open(o);
-  ASSERT_TRUE(r.ok());
-  engine_ = std::move(r).value();
+  OpenWithOneMiBOfDram();
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(Put(Name("r", i), MakeValue(Name("r", i), 0, 200 * 1024)).ok());
   }
