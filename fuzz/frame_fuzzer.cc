@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_io.h"
 #include "fuzz/fuzz_check.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
-#include "protocol/wire.h"
 
 namespace ctxstore::protocol {
 namespace {

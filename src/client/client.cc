@@ -13,10 +13,10 @@
 
 #include "client/client_impl.h"
 #include "client/socket.h"
+#include "common/byte_io.h"
 #include "common/hash.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
-#include "protocol/wire.h"
 
 namespace ctxstore {
 namespace client {
@@ -36,10 +36,9 @@ Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys) {
 
 Status CheckGroup(std::string_view group) {
   if (group.empty()) return Status::Invalid("empty group name");
-  if (group.size() > protocol::kMaxGroupBytes) {
+  if (group.size() > kMaxGroupBytes) {
     return Status::TooLarge("group name of " + std::to_string(group.size()) +
-                            " bytes exceeds the limit of " +
-                            std::to_string(protocol::kMaxGroupBytes));
+                            " bytes exceeds the limit of " + std::to_string(kMaxGroupBytes));
   }
   return Status::Ok();
 }
@@ -73,7 +72,7 @@ Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
   conn->socket = std::move(*socket);
 
   protocol::HelloRequest hello;
-  hello.client_name = options.client_name.substr(0, protocol::kMaxKeyBytes);
+  hello.client_name = options.client_name.substr(0, kMaxKeyBytes);
   // Empty fields are left off the wire (servers from before namespaces
   // reject trailing bytes).
   hello.namespace_name = options.namespace_name;
@@ -241,10 +240,9 @@ uint16_t PutFlags(const PutOptions& opts, bool batch, bool checksum) {
 Result<std::string> EncodePutOptionsChecked(const PutOptions& opts, bool batch) {
   if (!opts.group.empty()) CTX_RETURN_IF_ERROR(CheckGroup(opts.group));
   if (!opts.parent.empty()) CTX_RETURN_IF_ERROR(protocol::ValidateKey(opts.parent));
-  if (opts.meta.size() > protocol::kMaxMetaBytes) {
+  if (opts.meta.size() > kMaxMetaBytes) {
     return Status::TooLarge("metadata of " + std::to_string(opts.meta.size()) +
-                            " bytes exceeds the limit of " +
-                            std::to_string(protocol::kMaxMetaBytes));
+                            " bytes exceeds the limit of " + std::to_string(kMaxMetaBytes));
   }
   protocol::PutOptionsBlock block;
   block.ttl_ms = opts.ttl_ms;
@@ -292,7 +290,7 @@ Status Client::Put(std::string_view key, std::span<const uint8_t> value, const P
   }
   std::string prefix = protocol::EncodeKey(key);
   const bool checksum = impl_->options.send_checksums;
-  if (checksum) protocol::ByteWriter(&prefix).Put(Xxh3(value.data(), value.size()));
+  if (checksum) ByteWriter(&prefix).Put(Xxh3(value.data(), value.size()));
   if (NeedsPutOptions(opts, /*batch=*/false)) {
     auto block = EncodePutOptionsChecked(opts, /*batch=*/false);
     if (!block.ok()) return block.status();
@@ -375,7 +373,7 @@ Result<uint64_t> Client::Exists(std::string_view key) {
   auto reply = impl_->Call(Opcode::kExists, 0, iov, 8);
   if (!reply.ok()) return reply.status();
   if (reply->size() != 8) return ProtocolError("EXISTS reply of " + std::to_string(reply->size()));
-  return protocol::ByteReader(*reply).Get<uint64_t>();
+  return ByteReader(*reply).Get<uint64_t>();
 }
 
 Status Client::Delete(std::string_view key, bool sync) {
@@ -399,7 +397,7 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
   std::string headers;
   std::vector<size_t> header_ends;
   header_ends.reserve(items.size() + 1);
-  protocol::ByteWriter(&headers).Put(static_cast<uint32_t>(items.size()));
+  ByteWriter(&headers).Put(static_cast<uint32_t>(items.size()));
   if (NeedsPutOptions(opts, /*batch=*/true)) {
     auto block = EncodePutOptionsChecked(opts, /*batch=*/true);
     if (!block.ok()) return block.status();
@@ -503,7 +501,7 @@ Result<std::vector<bool>> Client::BatchExists(std::span<const std::string> keys)
   CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
   auto reply = impl_->KeyListCall(Opcode::kBatchExists, keys, 4 + keys.size());
   if (!reply.ok()) return reply.status();
-  protocol::ByteReader r(*reply);
+  ByteReader r(*reply);
   uint32_t count = r.Get<uint32_t>();
   if (!r.ok() || count != keys.size() || r.remaining() != count) {
     return ProtocolError("BATCH_EXISTS reply does not match the " + std::to_string(keys.size()) +
@@ -519,7 +517,7 @@ Result<uint32_t> Client::MatchPrefix(std::span<const std::string> keys) {
   CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
   auto reply = impl_->KeyListCall(Opcode::kMatchPrefix, keys, 4);
   if (!reply.ok()) return reply.status();
-  protocol::ByteReader r(*reply);
+  ByteReader r(*reply);
   uint32_t matched = r.Get<uint32_t>();
   if (!r.ok() || matched > keys.size()) {
     return ProtocolError("MATCH_PREFIX reply of " + std::to_string(matched) + " for " +

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "client/client_impl.h"
+#include "common/byte_io.h"
 #include "common/hash.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
-#include "protocol/wire.h"
 
 namespace ctxstore {
 namespace {
@@ -33,10 +33,9 @@ constexpr size_t kGetExtReplyPrefix = 10;
 // Strings go on the wire with a u16 length; the server's own limits are far
 // lower, so this only keeps the encoding from truncating.
 Status CheckShortString(std::string_view what, std::string_view s) {
-  if (s.size() > protocol::kMaxKeyBytes) {
+  if (s.size() > kMaxKeyBytes) {
     return Status::TooLarge(std::string(what) + " of " + std::to_string(s.size()) +
-                            " bytes exceeds the limit of " +
-                            std::to_string(protocol::kMaxKeyBytes));
+                            " bytes exceeds the limit of " + std::to_string(kMaxKeyBytes));
   }
   return Status::Ok();
 }
@@ -123,13 +122,12 @@ Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
   }
   std::array<uint8_t, kGetExtReplyPrefix> raw;
   CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), raw.size()));
-  protocol::ByteReader r(std::span<const uint8_t>(raw.data(), raw.size()));
+  ByteReader r(std::span<const uint8_t>(raw.data(), raw.size()));
   const uint64_t xxh3 = r.Get<uint64_t>();
   const uint16_t meta_len = r.Get<uint16_t>();
   const uint64_t rest = h->body_len - kGetExtReplyPrefix;
   // Never allocate a length the server's own limits rule out.
-  if (meta_len > protocol::kMaxMetaBytes || meta_len > rest ||
-      rest - meta_len > impl_->max_value_bytes()) {
+  if (meta_len > kMaxMetaBytes || meta_len > rest || rest - meta_len > impl_->max_value_bytes()) {
     return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes with " +
                          std::to_string(meta_len) + " bytes of metadata");
   }
@@ -153,7 +151,7 @@ Result<MatchResult> Client::MatchPrefixLease(std::span<const std::string> keys, 
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   auto reply = impl_->Call(Opcode::kMatchPrefix, protocol::kFlagExt, iov, 12);
   if (!reply.ok()) return reply.status();
-  protocol::ByteReader r(*reply);
+  ByteReader r(*reply);
   MatchResult result;
   result.matched = r.Get<uint32_t>();
   result.lease_id = r.Get<uint64_t>();

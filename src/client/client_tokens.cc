@@ -72,7 +72,7 @@ Result<std::vector<TokenInfo>> Client::ListTokens() {
 }
 
 Status Client::RevokeToken(std::string_view id) {
-  if (id.size() > protocol::kMaxKeyBytes) return Status::Invalid("token ids are 16 hex digits");
+  if (id.size() > kMaxKeyBytes) return Status::Invalid("token ids are 16 hex digits");
   std::string body = protocol::EncodeString(id);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   return impl_->Call(Opcode::kTokenRevoke, 0, iov, 0).status();

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -17,17 +16,8 @@
 #include <iterator>
 #include <string>
 
+#include "common/check.h"
 #include "common/thread_name.h"
-
-// Allocator invariants stay checked in release builds: a corrupted free list
-// would silently hand out the same bytes twice, and the checks are O(1).
-#define ARENA_CHECK(cond)                                                                       \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      std::fprintf(stderr, "%s:%d: arena invariant violated: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                             \
-    }                                                                                           \
-  } while (0)
 
 namespace ctxstore::engine {
 namespace {
@@ -109,7 +99,7 @@ Arena::~Arena() {
   stop_populating_.store(true);
   populator_.join();
   // A block outliving its arena would free into freed memory.
-  assert(used_ == 0 && "ArenaBlock outlived its Arena");
+  CTX_CHECK(used_ == 0 && "ArenaBlock outlived its Arena");
   ::munmap(base_, capacity_);
   ::close(memfd_);
   std::free(refs_);
@@ -127,14 +117,14 @@ std::shared_ptr<ArenaBlock> Arena::Allocate(uint64_t bytes) {
     auto [run_len, run_offset] = *it;
     free_by_size_.erase(it);
     size_t erased = free_by_offset_.erase(run_offset);
-    ARENA_CHECK(erased == 1);
+    CTX_CHECK(erased == 1);
     if (run_len > size) {
       free_by_offset_.emplace(run_offset + size, run_len - size);
       free_by_size_.emplace(run_len - size, run_offset + size);
     }
     offset = run_offset;
     used_ += size;
-    ARENA_CHECK(used_ <= capacity_);
+    CTX_CHECK(used_ <= capacity_);
   }
   refs_[offset / kPageSize].store(1, std::memory_order_relaxed);
   return std::make_shared<ArenaBlock>(this, offset, size);
@@ -142,44 +132,44 @@ std::shared_ptr<ArenaBlock> Arena::Allocate(uint64_t bytes) {
 
 DramRef Arena::Adopt(const ArenaBlock& block) {
   uint32_t before = refs_[block.offset() / kPageSize].fetch_add(1, std::memory_order_relaxed);
-  ARENA_CHECK(before > 0);
+  CTX_CHECK(before > 0);
   return DramRef{static_cast<uint32_t>(block.offset() / kPageSize),
                  static_cast<uint32_t>(block.size() / kPageSize)};
 }
 
 std::shared_ptr<ArenaBlock> Arena::Pin(DramRef ref) {
-  ARENA_CHECK(ref.pages > 0);
+  CTX_CHECK(ref.pages > 0);
   uint32_t before = refs_[ref.page].fetch_add(1, std::memory_order_relaxed);
-  ARENA_CHECK(before > 0);
+  CTX_CHECK(before > 0);
   return std::make_shared<ArenaBlock>(this, uint64_t{ref.page} * kPageSize,
                                       uint64_t{ref.pages} * kPageSize);
 }
 
 void Arena::Release(DramRef& ref) {
-  ARENA_CHECK(ref.pages > 0);
+  CTX_CHECK(ref.pages > 0);
   Unref(uint64_t{ref.page} * kPageSize, uint64_t{ref.pages} * kPageSize);
   ref = DramRef{};
 }
 
 void Arena::Unref(uint64_t offset, uint64_t size) {
-  ARENA_CHECK(offset < capacity_ && offset % kPageSize == 0);
+  CTX_CHECK(offset < capacity_ && offset % kPageSize == 0);
   // acq_rel: the freeing thread sees every write made through other references.
   uint32_t before = refs_[offset / kPageSize].fetch_sub(1, std::memory_order_acq_rel);
-  ARENA_CHECK(before > 0);
+  CTX_CHECK(before > 0);
   if (before == 1) Free(offset, size);
 }
 
 void Arena::Free(uint64_t offset, uint64_t size) {
   std::lock_guard lock(mu_);
-  ARENA_CHECK(size > 0 && size % kPageSize == 0 && offset % kPageSize == 0);
-  ARENA_CHECK(offset < capacity_ && size <= capacity_ - offset);
-  ARENA_CHECK(size <= used_);
+  CTX_CHECK(size > 0 && size % kPageSize == 0 && offset % kPageSize == 0);
+  CTX_CHECK(offset < capacity_ && size <= capacity_ - offset);
+  CTX_CHECK(size <= used_);
   // The freed range must not overlap a free run: that would be a double free
   // or a range this arena never handed out.
   auto next = free_by_offset_.lower_bound(offset);
-  ARENA_CHECK(next == free_by_offset_.end() || offset + size <= next->first);
+  CTX_CHECK(next == free_by_offset_.end() || offset + size <= next->first);
   auto prev = next == free_by_offset_.begin() ? free_by_offset_.end() : std::prev(next);
-  ARENA_CHECK(prev == free_by_offset_.end() || prev->first + prev->second <= offset);
+  CTX_CHECK(prev == free_by_offset_.end() || prev->first + prev->second <= offset);
 
   uint64_t start = offset;
   uint64_t len = size;

@@ -2,14 +2,11 @@
 
 #include <cstring>
 
+#include "common/byte_io.h"
 #include "common/clock.h"
 #include "common/hash.h"
-#include "protocol/wire.h"
 
 namespace ctxstore::engine {
-
-using protocol::ByteReader;
-using protocol::ByteWriter;
 
 Status WriteCheckpoint(Device* device, const std::string& path, const Checkpoint& cp) {
   std::string out;

@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cassert>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/units.h"
@@ -37,7 +37,7 @@ uint64_t Engine::ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint6
 bool Engine::LeasedLocked(const Entry& e) const {
   if (!e.leased) return false;
   auto it = lease_holds_.find(&e);
-  assert(it != lease_holds_.end());
+  CTX_CHECK(it != lease_holds_.end());
   return it->second.until_ms > NowMs();
 }
 
@@ -71,7 +71,7 @@ Engine::PinState Engine::PinStateLocked(const Entry& e) const {
 
 void Engine::AttachLocked(Entry& e) {
   Namespace* ns = FindNamespaceLocked(e.namespace_id);
-  assert(ns != nullptr);
+  CTX_CHECK(ns != nullptr);
   ++ns->objects;
   ns->bytes += e.value_len();
   e.attached = true;
@@ -222,7 +222,7 @@ void Engine::EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it) {
   const uint64_t held = it->second.objects.size();
   leased_objects_ -= std::min<uint64_t>(leased_objects_, held);
   if (Namespace* n = FindNamespaceLocked(it->second.namespace_id)) {
-    assert(n->leased_objects >= held);
+    CTX_CHECK(n->leased_objects >= held);
     n->leased_objects -= std::min(n->leased_objects, held);
   }
   leases_.erase(it);

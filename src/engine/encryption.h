@@ -26,7 +26,6 @@
 namespace ctxstore::engine {
 
 inline constexpr size_t kEncryptionKeyBytes = 32;
-inline constexpr size_t kMaxKeyNameBytes = 64;
 
 struct EncryptionKey {
   std::string name;  // how namespaces and the config name it

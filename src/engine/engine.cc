@@ -4,11 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cassert>
 #include <chrono>
 #include <cstring>
 #include <future>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/heap.h"
@@ -18,7 +18,8 @@
 namespace ctxstore::engine {
 
 Status CheckKey(std::string_view key) {
-  if (key.empty() || key.size() > kMaxKeyBytes) return Status::Invalid("keys are 1 to 512 bytes");
+  if (key.empty() || key.size() > kMaxKeyBytes)
+    return Status::Invalid("keys are 1 to " + std::to_string(kMaxKeyBytes) + " bytes");
   return Status::Ok();
 }
 
@@ -104,7 +105,7 @@ void Engine::SetDramLocked(Entry& e, const ArenaBlock* block) {
   }
   if (block != nullptr) {
     DramRef ref = arena_->Adopt(*block);
-    assert(ref.pages == Arena::PagesFor(e.value_len()));
+    CTX_CHECK(ref.pages == Arena::PagesFor(e.value_len()));
     e.dram_page_plus_one = ref.page + 1;
     ++stats_.dram_objects;
   }
@@ -118,7 +119,7 @@ void Engine::AddToLruLocked(Entry& e) {
 }
 
 void Engine::SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset) {
-  assert(segment_id != 0 && segment_id <= UINT32_MAX && offset <= UINT32_MAX);
+  CTX_CHECK(segment_id != 0 && segment_id <= UINT32_MAX && offset <= UINT32_MAX);
   if (e.segment_id == 0) ++stats_.flash_objects;
   e.segment_id = segment_id;
   e.record_offset = offset;
@@ -203,8 +204,12 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
                             " bytes exceeds the limit of " +
                             std::to_string(options_.max_value_bytes));
   }
-  if (opts.group.size() > kMaxGroupBytes) return Status::TooLarge("group name over 512 bytes");
-  if (opts.parent.size() > 512) return Status::TooLarge("parent key over 512 bytes");
+  if (opts.group.size() > kMaxGroupBytes) {
+    return Status::TooLarge("group name over " + std::to_string(kMaxGroupBytes) + " bytes");
+  }
+  if (opts.parent.size() > kMaxParentBytes) {
+    return Status::TooLarge("parent key over " + std::to_string(kMaxParentBytes) + " bytes");
+  }
   if (opts.meta.size() > kMaxMetaBytes) {
     return Status::TooLarge("metadata of " + std::to_string(opts.meta.size()) +
                             " bytes exceeds the limit of " + std::to_string(kMaxMetaBytes));
@@ -243,14 +248,14 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
 }
 
 Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
-  assert(r.block_ && r.block_->size() >= r.value_len_);
+  CTX_CHECK(r.block_ && r.block_->size() >= r.value_len_);
   // Zero the tail of the last page: it goes to flash with the value.
   std::memset(r.block_->data() + r.value_len_, 0, r.block_->size() - r.value_len_);
   FlushItem item;
   item.kind = FlushItem::Kind::kPut;
   item.value_len = r.value_len_;
   item.value_xxh3 = r.has_value_xxh3_ ? r.value_xxh3_ : Xxh3(r.block_->data(), r.value_len_);
-  assert(item.value_xxh3 == Xxh3(r.block_->data(), r.value_len_));
+  CTX_DCHECK(item.value_xxh3 == Xxh3(r.block_->data(), r.value_len_));
   if (r.opts_.expected_xxh3 && *r.opts_.expected_xxh3 != item.value_xxh3) {
     return Status::Corrupt(
         "the value does not match the checksum sent with it (damaged in transit?); nothing was "
@@ -390,7 +395,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   }
   // Flash only: read into a fresh arena block (or a heap buffer when DRAM is
   // full of unwritten data), verify, then promote into DRAM.
-  assert(e.segment_id != 0);
+  CTX_CHECK(e.segment_id != 0);
   auto seg_it = segments_.find(e.segment_id);
   if (seg_it == segments_.end()) {
     EraseLocked(it);

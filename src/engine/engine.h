@@ -33,6 +33,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/limits.h"
 #include "ctxstore/status.h"
 #include "engine/access_token.h"
 #include "engine/arena.h"
@@ -71,11 +72,7 @@ struct EngineOptions {
 // Namespaces (tenants). Id 0, "default", always exists.
 inline constexpr uint32_t kDefaultNamespaceId = 0;
 inline constexpr std::string_view kDefaultNamespaceName = "default";
-inline constexpr size_t kMaxNamespaceNameBytes = 64;
-inline constexpr size_t kMaxGroupBytes = 512;
-inline constexpr size_t kMaxMetaBytes = 4096;   // the client's metadata blob
-inline constexpr size_t kMaxWriterBytes = 256;  // provenance: who wrote it
-inline constexpr uint8_t kPriorityLevels = 8;   // 0 = evicted first
+inline constexpr uint8_t kPriorityLevels = 8;  // 0 = evicted first
 inline constexpr uint8_t kDefaultPriority = 4;
 
 struct NamespaceConfig {

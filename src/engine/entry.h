@@ -2,7 +2,6 @@
 // the engine; separate from engine.h only to keep that header readable.
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +11,8 @@
 
 #include <cstring>
 
+#include "common/check.h"
+#include "common/limits.h"
 #include "ctxstore/status.h"
 #include "engine/arena.h"
 #include "engine/encryption.h"
@@ -33,7 +34,6 @@ struct KeyHash {
 // (4 bytes, little-endian) followed by the client's key. The same key in two
 // namespaces names two objects.
 inline constexpr size_t kIndexKeyPrefix = 4;
-inline constexpr size_t kMaxKeyBytes = 512;
 // kInvalid unless 1 to kMaxKeyBytes bytes: every public engine call checks.
 Status CheckKey(std::string_view key);
 class IndexKey {
@@ -100,7 +100,7 @@ struct Entry : PolicyNode {
   IndexKey index_key() const { return IndexKey(namespace_id, user_key()); }
   // Every field back to its default but the identity, for a new version.
   void Reset() {
-    assert(dram_page_plus_one == 0 && "the engine releases an entry's DRAM block first");
+    CTX_CHECK(dram_page_plus_one == 0 && "the engine releases an entry's DRAM block first");
     const uint16_t len = key_len;
     const uint32_t ns = namespace_id;
     *this = Entry{};

@@ -4,10 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cassert>
 #include <chrono>
 #include <cstring>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/heap.h"
 #include "engine/checkpoint.h"
@@ -67,7 +67,7 @@ void Engine::FlusherLoop() {
         FlushItem& front = queue_.front();
         if (front.retry) --retries_queued_;
         if (front.kind == FlushItem::Kind::kBarrier) {
-          assert(!queued_barrier_seqs_.empty() && queued_barrier_seqs_.front() == front.seq);
+          CTX_CHECK(!queued_barrier_seqs_.empty() && queued_barrier_seqs_.front() == front.seq);
           queued_barrier_seqs_.pop_front();
         }
         if (SupersededLocked(front)) {
@@ -208,7 +208,7 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
   // Pads the staged run to a block boundary with zeros and adds it to iov.
   auto close_run = [&] {
     const uint64_t padded = RoundUpToBlock(staging_used);
-    assert(padded <= staging.size);
+    CTX_CHECK(padded <= staging.size);
     std::memset(staging.data + staging_used, 0, padded - staging_used);
     staging_used = padded;
     if (staging_used > run_start) {
@@ -271,12 +271,12 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     RecordHeader h = MakeRecordHeader(flags, item.seq, item.created_ms, item.expires_ms,
                                       IndexKeyNamespace(item.key), user_key, item.ext,
                                       item.value_len, item.value_xxh3);
-    assert(staging_used % kRecordAlignment == 0);
+    CTX_CHECK(staging_used % kRecordAlignment == 0);
     std::span<uint8_t> head(staging.data + staging_used, layout.head_len());
     item.segment_id = active_->id();
     item.record_offset = active_->end_offset() + iov_bytes + (staging_used - run_start);
     staging_used += layout.head_len();
-    assert(staging_used <= staging.size);
+    CTX_CHECK(staging_used <= staging.size);
     std::span<const uint8_t> packed_value;
     if (layout.packed && item.value_len > 0) packed_value = {item.value_data(), item.value_len};
     EncodeRecordHead(h, user_key, item.ext, packed_value, head);
@@ -315,7 +315,8 @@ Status Engine::AppendBatch(std::vector<FlushItem>& batch) {
     if (!layout.packed) {
       close_run();  // adds no padding: the head is whole blocks
       // Straight from the arena (or the sealed copy): page-aligned, tail zeroed.
-      assert(flags & kRecordFlagSealed || item.value_capacity() >= RoundUpToBlock(item.value_len));
+      CTX_CHECK(flags & kRecordFlagSealed ||
+                item.value_capacity() >= RoundUpToBlock(item.value_len));
       iov.push_back({const_cast<uint8_t*>(value_out), RoundUpToBlock(item.value_len)});
       iov_bytes += RoundUpToBlock(item.value_len);
     }
@@ -368,7 +369,7 @@ void Engine::MarkDurableLocked(const FlushItem& item) {
     }
     return;
   }
-  assert(e.dirty && e.dram());
+  CTX_CHECK(e.dirty && e.dram());
   e.sealed = item.seal_key != nullptr;
   SetFlashLocked(e, item.segment_id, item.record_offset);
   e.dirty = false;
@@ -406,7 +407,7 @@ void Engine::RetryLocked(FlushItem item) {
   } else if (item.kind == FlushItem::Kind::kPut) {
     if (it == index_.end() || it->second.seq != item.seq) return;  // superseded or deleted
     Entry& e = it->second;
-    assert(e.dirty && e.dram());
+    CTX_CHECK(e.dirty && e.dram());
     if (stop_flusher_) {
       // Closing: give up. The object stays readable until shutdown only.
       ++lost_writes_;

@@ -4,18 +4,20 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <new>
 
+#include "common/check.h"
 #include "common/hash.h"
 
 namespace ctxstore::engine {
 namespace {
 
-size_t GranulesFor(size_t key_len) { return (sizeof(Entry) + key_len + 7) / 8; }
+size_t GranulesFor(size_t key_len) {
+  return (sizeof(Entry) + key_len + 7) / 8;
+}
 
 }  // namespace
 
@@ -70,7 +72,8 @@ size_t Index::FindSlot(uint32_t ns, std::string_view key, uint64_t hash) const {
   if (size_ == 0) return capacity_;
   const uint64_t tag = hash << kTagShift;
   const size_t n = capacity_;
-  for (size_t pos = Home(hash), probes = 0; probes < n; ++probes, pos = pos + 1 == n ? 0 : pos + 1) {
+  for (size_t pos = Home(hash), probes = 0; probes < n;
+       ++probes, pos = pos + 1 == n ? 0 : pos + 1) {
     const uint64_t slot = slots_[pos];
     if (slot == kEmpty) break;
     if (!Live(slot) || (slot & ~kPointerMask) != tag) continue;
@@ -81,7 +84,8 @@ size_t Index::FindSlot(uint32_t ns, std::string_view key, uint64_t hash) const {
 }
 
 std::pair<Index::iterator, bool> Index::try_emplace(std::string_view index_key) {
-  assert(index_key.size() > kIndexKeyPrefix && index_key.size() <= kIndexKeyPrefix + kMaxKeyBytes);
+  CTX_CHECK(index_key.size() > kIndexKeyPrefix &&
+            index_key.size() <= kIndexKeyPrefix + kMaxKeyBytes);
   const uint32_t ns = IndexKeyNamespace(index_key);
   const std::string_view key = IndexKeyUserKey(index_key);
   const uint64_t hash = Hash(ns, key);  // once: the lookup and the insert share it
@@ -98,7 +102,7 @@ std::pair<Index::iterator, bool> Index::try_emplace(std::string_view index_key) 
   e->namespace_id = ns;
   std::memcpy(reinterpret_cast<char*>(e + 1), key.data(), key.size());
   const uint64_t ptr = reinterpret_cast<uint64_t>(e);
-  assert((ptr & ~kPointerMask) == 0 && ptr > kErased);
+  CTX_CHECK((ptr & ~kPointerMask) == 0 && ptr > kErased);
 
   const size_t n = capacity_;
   size_t pos = Home(hash);
@@ -110,7 +114,7 @@ std::pair<Index::iterator, bool> Index::try_emplace(std::string_view index_key) 
 }
 
 void Index::erase(iterator it) {
-  assert(it.index_ == this && it.pos_ < capacity_ && Live(slots_[it.pos_]));
+  CTX_CHECK(it.index_ == this && it.pos_ < capacity_ && Live(slots_[it.pos_]));
   Entry* e = EntryAt(it.pos_);
   slots_[it.pos_] = kErased;
   --size_;
@@ -142,7 +146,7 @@ void Index::Rehash(size_t capacity) {
 
 void* Index::AllocateEntry(size_t bytes) {
   const size_t granules = (bytes + kGranule - 1) / kGranule;
-  assert(granules < std::size(free_by_class_));
+  CTX_CHECK(granules < std::size(free_by_class_));
   if (void* head = free_by_class_[granules]) {
     std::memcpy(&free_by_class_[granules], head, sizeof(void*));
     return head;

@@ -1,9 +1,9 @@
 #include "engine/record.h"
 
-#include <cassert>
 #include <cstddef>
 #include <cstring>
 
+#include "common/check.h"
 #include "common/hash.h"
 
 namespace ctxstore::engine {
@@ -32,7 +32,7 @@ std::string EncodeRecordExt(const ObjectMeta* meta) {
   put_str(meta->parent);
   put_str(meta->writer);
   put_str(meta->meta);
-  assert(out.size() <= kMaxRecordExtBytes && out.size() == RecordExtLen(meta));
+  CTX_CHECK(out.size() <= kMaxRecordExtBytes && out.size() == RecordExtLen(meta));
   return out;
 }
 
@@ -50,8 +50,9 @@ Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta) {
     pos += n;
     return true;
   };
-  if (!get_str(&meta->group, 512) || !get_str(&meta->parent, 512) || !get_str(&meta->writer, 256) ||
-      !get_str(&meta->meta, 4096) || pos != ext.size()) {
+  if (!get_str(&meta->group, kMaxGroupBytes) || !get_str(&meta->parent, kMaxParentBytes) ||
+      !get_str(&meta->writer, kMaxWriterBytes) || !get_str(&meta->meta, kMaxMetaBytes) ||
+      pos != ext.size()) {
     return Status::Corrupt("malformed record ext");
   }
   // Writers leave the ext out when there is no metadata, and readers find
@@ -105,15 +106,15 @@ void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_v
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out) {
   RecordLayout l =
       ComputeLayout(RecordHeadBytes(key.size(), ext.size(), h.flags), h.value_len, h.version);
-  assert(out.size() == l.head_len());
-  assert(l.packed == !packed_value.empty() || h.value_len == 0);
-  assert(h.ext_len == ext.size());
+  CTX_CHECK(out.size() == l.head_len());
+  CTX_CHECK(l.packed == !packed_value.empty() || h.value_len == 0);
+  CTX_CHECK(h.ext_len == ext.size());
   std::memset(out.data(), 0, out.size());
   std::memcpy(out.data(), &h, sizeof(h));
   std::memcpy(out.data() + sizeof(h), key.data(), key.size());
   if (!ext.empty()) std::memcpy(out.data() + sizeof(h) + key.size(), ext.data(), ext.size());
   if (l.packed && !packed_value.empty() && !(h.flags & kRecordFlagSealed)) {
-    assert(packed_value.size() == h.value_len);
+    CTX_CHECK(packed_value.size() == h.value_len);
     std::memcpy(out.data() + l.value_offset, packed_value.data(), packed_value.size());
   }
 }
@@ -126,7 +127,7 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
   if (h->version < 1 || h->version > kRecordFormatVersion) {
     return Status::Corrupt("unsupported record format version " + std::to_string(h->version));
   }
-  if (h->key_len == 0 || h->key_len > 512) return Status::Corrupt("bad record key length");
+  if (h->key_len == 0 || h->key_len > kMaxKeyBytes) return Status::Corrupt("bad record key length");
   if (h->ext_len > kMaxRecordExtBytes || (h->version == 1 && h->ext_len != 0)) {
     return Status::Corrupt("bad record ext length");
   }

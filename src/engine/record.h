@@ -51,6 +51,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/limits.h"
 #include "ctxstore/status.h"
 
 namespace ctxstore::engine {
@@ -136,7 +137,15 @@ struct ObjectMeta {
   std::string meta;    // the client's blob
   bool empty() const { return group.empty() && parent.empty() && writer.empty() && meta.empty(); }
 };
-inline constexpr size_t kMaxRecordExtBytes = 4 * 2 + 512 + 512 + 256 + 4096;
+// Four u16 lengths, then the fields, each within its limit.
+inline constexpr size_t kMaxRecordExtBytes =
+    4 * 2 + kMaxGroupBytes + kMaxParentBytes + kMaxWriterBytes + kMaxMetaBytes;
+// The record parser refuses fields over these limits, so they are part of
+// the on-disk format (docs/on-disk-format.md): records written under larger
+// limits would read as corrupt.
+static_assert(kMaxKeyBytes == 512 && kMaxGroupBytes == 512 && kMaxParentBytes == 512 &&
+                  kMaxWriterBytes == 256 && kMaxMetaBytes == 4096,
+              "the record format's field limits changed: bump kRecordFormatVersion");
 
 std::string EncodeRecordExt(const ObjectMeta* meta);  // "" for null or empty
 // EncodeRecordExt(meta).size(), without building it (flash reads need it).

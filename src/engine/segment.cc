@@ -1,11 +1,11 @@
 #include "engine/segment.h"
 
-#include <cassert>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/hash.h"
 
@@ -81,8 +81,8 @@ Result<std::shared_ptr<Segment>> Segment::Open(Device* device, const std::string
 }
 
 Status Segment::Append(std::span<const iovec> buffers, uint64_t total_bytes) {
-  assert(total_bytes % kBlockSize == 0);
-  assert(end_offset_ % kBlockSize == 0);
+  CTX_CHECK(total_bytes % kBlockSize == 0);
+  CTX_CHECK(end_offset_ % kBlockSize == 0);
   CTX_RETURN_IF_ERROR(file_->WriteV(end_offset_, buffers));
   end_offset_ += total_bytes;
   return Status::Ok();
@@ -131,7 +131,7 @@ Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t
     std::memcpy(dst, bounce.data + (value_at - first), h.value_len);
     return Status::Ok();
   }
-  assert(record_offset % kBlockSize == 0);  // large records start on a block
+  CTX_CHECK(record_offset % kBlockSize == 0);  // large records start on a block
   uint64_t len = RoundUpToBlock(h.value_len);
   auto n = file_->ReadAt(record_offset + layout.value_offset, {dst, len});
   if (!n.ok()) return n.status();

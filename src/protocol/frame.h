@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/limits.h"
 #include "ctxstore/status.h"
 
 namespace ctxstore::protocol {
@@ -28,7 +29,6 @@ static_assert(std::endian::native == std::endian::little, "wire format assumes l
 inline constexpr uint32_t kMagic = 0x53585443;  // "CTXS" in memory order
 inline constexpr uint8_t kVersion = 1;
 inline constexpr size_t kHeaderSize = 32;
-inline constexpr size_t kMaxKeyBytes = 512;
 
 enum class Opcode : uint8_t {
   kHello = 1,

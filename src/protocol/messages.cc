@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "protocol/wire.h"
+#include "common/byte_io.h"
 
 namespace ctxstore::protocol {
 namespace {

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_io.h"
 #include "ctxstore/status.h"
 #include "protocol/frame.h"
-#include "protocol/wire.h"
 
 namespace ctxstore::protocol {
 
@@ -86,8 +86,6 @@ BatchGetItemHeader DecodeBatchGetItemHeader(std::span<const uint8_t, kBatchGetIt
 // BATCH_PUT: u64 ttl_ms, u8 put_flags, str group, str parent, u16 meta_len,
 // meta. ("str" = u16 length + bytes.)
 inline constexpr uint8_t kPutFlagChain = 1 << 0;  // BATCH_PUT: item i's parent is item i-1
-inline constexpr size_t kMaxMetaBytes = 4096;
-inline constexpr size_t kMaxGroupBytes = 512;
 struct PutOptionsBlock {
   uint64_t ttl_ms = 0;
   uint8_t put_flags = 0;
@@ -97,12 +95,12 @@ struct PutOptionsBlock {
 };
 std::string EncodePutOptions(const PutOptionsBlock& o);
 // Parses a block at the start of `bytes`; *consumed gets its size. Checks the
-// limits (group and parent <= 512 bytes, meta <= kMaxMetaBytes).
+// limits (common/limits.h: group, parent and meta).
 Result<PutOptionsBlock> DecodePutOptions(std::string_view bytes, size_t* consumed);
 // A PUT body's prefix size (key + options block) is therefore variable: the
 // server reads at most 2 + kMaxKeyBytes + kMaxPutOptionsBytes before the value.
 inline constexpr size_t kMaxPutOptionsBytes =
-    8 + 1 + 2 + kMaxGroupBytes + 2 + kMaxKeyBytes + 2 + kMaxMetaBytes;
+    8 + 1 + 2 + kMaxGroupBytes + 2 + kMaxParentBytes + 2 + kMaxMetaBytes;
 
 // GET reply with kFlagExt: u64 xxh3, u16 meta_len, meta, then the value.
 

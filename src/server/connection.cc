@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "common/byte_io.h"
 #include "common/clock.h"
 #include "protocol/messages.h"
-#include "protocol/wire.h"
 #include "server/connection_impl.h"
 
 namespace ctxstore::server {
@@ -225,7 +225,7 @@ awaitable<bool> Connection::HandleHello() {
     if (!authenticated.ok()) {
       ctx_.counters->auth_failures++;
       nlohmann::json fields = {{"reason", authenticated.status().message()},
-                               {"client", hello->client_name.substr(0, engine::kMaxWriterBytes)}};
+                               {"client", hello->client_name.substr(0, kMaxWriterBytes)}};
       Audit("auth_failure", std::move(fields));
       // Closing makes every guess cost a new connection.
       co_await ReplyError(authenticated.status());
@@ -272,8 +272,8 @@ awaitable<bool> Connection::HandleHello() {
   // Provenance: the token that wrote an object, when there are tokens.
   // Without, the client's name, cut to the engine's bound rather than
   // failing every write of the connection.
-  writer_ = principal_.token_id.empty() ? client_name_.substr(0, engine::kMaxWriterBytes)
-                                        : principal_.token_id;
+  writer_ =
+      principal_.token_id.empty() ? client_name_.substr(0, kMaxWriterBytes) : principal_.token_id;
   protocol::HelloReply reply;
   reply.max_value_bytes = ctx_.limits.max_value_bytes;
   reply.max_batch_keys = ctx_.limits.max_batch_keys;
@@ -513,7 +513,7 @@ awaitable<bool> Connection::HandleBatchGet() {
   std::vector<engine::ValueRef> values(keys->size());
   std::string item_heads;
   item_heads.reserve(4 + keys->size() * protocol::kBatchGetItemHeaderSize);
-  protocol::ByteWriter(&item_heads).Put(static_cast<uint32_t>(keys->size()));
+  ByteWriter(&item_heads).Put(static_cast<uint32_t>(keys->size()));
   uint64_t total = 0;
   for (size_t i = 0; i < keys->size(); ++i) {
     // Sizes first: a value past the reply budget is never read from flash.
@@ -551,7 +551,7 @@ awaitable<bool> Connection::HandleBatchExists() {
     co_return true;
   }
   std::string reply;
-  protocol::ByteWriter w(&reply);
+  ByteWriter w(&reply);
   w.Put(static_cast<uint32_t>(keys->size()));
   for (std::string_view k : *keys)
     w.Put(static_cast<uint8_t>(ctx_.engine->Exists(ns_id_, k).ok() ? 1 : 0));
@@ -564,7 +564,7 @@ awaitable<bool> Connection::HandleMatchPrefix() {
   std::string_view list = body;
   uint64_t lease_ms = 0;
   if (Ext()) {
-    protocol::ByteReader r(list);
+    ByteReader r(list);
     lease_ms = r.Get<uint64_t>();
     if (!r.ok()) {
       co_await ReplyError(Status::Invalid("MATCH_PREFIX body too short for a lease time"));
@@ -588,7 +588,7 @@ awaitable<bool> Connection::HandleMatchPrefix() {
   }
   if (m->lease_id != 0) leases_[m->lease_id] = MonotonicMs() + lease_ms;
   std::string reply;
-  protocol::ByteWriter w(&reply);
+  ByteWriter w(&reply);
   w.Put(m->matched);
   if (Ext()) w.Put(m->lease_id);
   co_await ReplyOk(reply);

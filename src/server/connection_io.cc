@@ -82,7 +82,7 @@ awaitable<Result<std::string>> Connection::ReadKey(uint64_t* remaining) {
   uint16_t key_len = 0;
   co_await asio::async_read(stream_, asio::buffer(&key_len, 2), TransferAll(), use_awaitable);
   *remaining -= 2;
-  if (key_len == 0 || key_len > protocol::kMaxKeyBytes || key_len > *remaining) {
+  if (key_len == 0 || key_len > kMaxKeyBytes || key_len > *remaining) {
     co_return Status::Invalid("bad key length " + std::to_string(key_len));
   }
   std::string key(key_len, '\0');
@@ -116,9 +116,8 @@ awaitable<Result<protocol::PutOptionsBlock>> Connection::ReadPutOptions(uint64_t
     size_t max;
   };
   // u64 ttl_ms and u8 put_flags, then three u16-length strings.
-  static constexpr Field kFields[] = {{"group", protocol::kMaxGroupBytes},
-                                      {"parent", protocol::kMaxKeyBytes},
-                                      {"meta", protocol::kMaxMetaBytes}};
+  static constexpr Field kFields[] = {
+      {"group", kMaxGroupBytes}, {"parent", kMaxKeyBytes}, {"meta", kMaxMetaBytes}};
   constexpr size_t kFixed = 8 + 1;
   std::string block;
   block.reserve(protocol::kMaxPutOptionsBytes);

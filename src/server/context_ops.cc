@@ -72,10 +72,9 @@ Result<NamespaceRequest> ParseNamespaceRequest(std::string_view body) {
       if (!value.is_boolean()) return Status::Invalid("\"" + field + "\" must be true or false");
     } else if (field == "encryption_key") {
       // A key name ("" = none); the engine checks that it is loaded.
-      if (!value.is_string() ||
-          value.get_ref<const std::string&>().size() > engine::kMaxKeyNameBytes) {
+      if (!value.is_string() || value.get_ref<const std::string&>().size() > kMaxKeyNameBytes) {
         return Status::Invalid("\"encryption_key\" must be a key name (a string of at most " +
-                               std::to_string(engine::kMaxKeyNameBytes) + " bytes)");
+                               std::to_string(kMaxKeyNameBytes) + " bytes)");
       }
     } else {
       return Status::Invalid("unknown field \"" + field + "\"");
@@ -247,9 +246,9 @@ awaitable<bool> Connection::HandleDeleteGroup() {
     co_await ReplyError(group.status());
     co_return true;
   }
-  if (group->empty() || group->size() > protocol::kMaxGroupBytes) {
+  if (group->empty() || group->size() > kMaxGroupBytes) {
     co_await ReplyError(
-        Status::Invalid("group must be 1.." + std::to_string(protocol::kMaxGroupBytes) + " bytes"));
+        Status::Invalid("group must be 1.." + std::to_string(kMaxGroupBytes) + " bytes"));
     co_return true;
   }
   auto deleted = ctx_.engine->DeleteGroup(ns_id_, *group);

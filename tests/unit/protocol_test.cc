@@ -4,9 +4,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_io.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
-#include "protocol/wire.h"
 
 namespace ctxstore::protocol {
 namespace {

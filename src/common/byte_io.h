@@ -1,8 +1,10 @@
-// Little-endian, bounds-checked byte encoding for protocol bodies.
+// Little-endian, bounds-checked byte encoding: protocol bodies, the
+// checkpoint and catalog files.
 // Pure: no I/O. A reader never reads past its span; every failed read leaves
 // the reader in a failed state that the caller checks once at the end.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -10,7 +12,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace ctxstore::protocol {
+namespace ctxstore {
 
 class ByteWriter {
  public:
@@ -19,7 +21,7 @@ class ByteWriter {
   void Put(T v) {
     static_assert(std::is_integral_v<T>);
     char buf[sizeof(T)];
-    std::memcpy(buf, &v, sizeof(T));  // hosts are little-endian (static_assert in frame.h)
+    std::memcpy(buf, &v, sizeof(T));  // hosts are little-endian (static_assert below)
     out_->append(buf, sizeof(T));
   }
   void PutBytes(std::string_view bytes) { out_->append(bytes); }
@@ -73,4 +75,6 @@ class ByteReader {
   bool ok_ = true;
 };
 
-}  // namespace ctxstore::protocol
+static_assert(std::endian::native == std::endian::little, "ctxstore encodes little-endian");
+
+}  // namespace ctxstore
