@@ -24,6 +24,7 @@
 #include "fuzz/fuzz_key.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "testing/manual_env.h"
 
 namespace ctxstore {
 namespace {
@@ -240,7 +241,8 @@ std::string MakeSegment(Fill fill, std::string* checkpoint = nullptr, bool seale
   o.data_dir = dir;
   o.memory_bytes = 4 << 20;
   o.disk_bytes = 64 << 20;
-  o.wall_clock_ms = [] { return kNowMs; };
+  static ManualEnv env(kNowMs);
+  o.env = &env;
   o.keyring = FuzzKeyring();
   {
     auto engine = Engine::Open(o);
@@ -308,7 +310,7 @@ void WriteRecoverySeeds(const fs::path& dir) {
         WriteOptions overwrite;
         overwrite.overwrite = true;
         Must(e.Put("prefix/1", Bytes(ValueOf(9, 50)), overwrite));
-        Must(e.Delete("prefix/2", /*sync=*/true));
+        Must(e.Delete(kDefaultNamespaceId, "prefix/2", /*sync=*/true));
         WriteOptions ttl;
         ttl.ttl_ms = 3'600'000;
         Must(e.Put("with-ttl", Bytes(ValueOf(3, 10)), ttl));

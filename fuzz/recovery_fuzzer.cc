@@ -47,7 +47,8 @@
 #include "engine/segment.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_key.h"
-#include "fuzz/mem_device.h"
+#include "testing/manual_env.h"
+#include "testing/mem_device.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -234,7 +235,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.memory_bytes = 64 << 10;
   options.disk_bytes = 64 << 20;
   options.device = device;
-  options.wall_clock_ms = [] { return kNowMs; };
+  static ManualEnv env(kNowMs);
+  options.env = &env;
   static const std::shared_ptr<const Keyring> keyring = FuzzKeyring();
   options.keyring = keyring;
 

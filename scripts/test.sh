@@ -5,16 +5,27 @@
 # ThreadSanitizer (the engine's flusher and reader threads, the server's
 # workers and pools, the client's connection pool; the integration tests'
 # server and CLI processes run under it too).
-# Last, the libFuzzer targets run for a bounded time each (scripts/fuzz.sh).
+# Right after the first pass, Clang checks the engine's lock annotations
+# (-Wthread-safety). Last, the libFuzzer targets run for a bounded time each
+# (scripts/fuzz.sh).
 # CTXSTORE_SANITIZERS=0 skips both sanitizer passes (a quicker local run);
-# CTXSTORE_ASAN=0 or CTXSTORE_TSAN=0 skips one of them; CTXSTORE_FUZZ=0
-# skips fuzzing.
+# CTXSTORE_ASAN=0 or CTXSTORE_TSAN=0 skips one of them; CTXSTORE_THREAD_SAFETY=0
+# skips the Clang check; CTXSTORE_FUZZ=0 skips fuzzing.
 # Extra arguments go to every ctest run (e.g. -R EngineTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
 scripts/build.sh -DCTXSTORE_WERROR=ON
 ctest --test-dir build --output-on-failure -j "$jobs" "$@"
+
+if [[ "${CTXSTORE_THREAD_SAFETY:-1}" != 0 ]]; then
+  echo "== the engine's lock annotations under Clang's -Wthread-safety" >&2
+  # Only the annotated library is built (a few minutes on 2 cores); a
+  # violation of its lock discipline is a compile error.
+  cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+    -DCTXSTORE_WERROR=ON -DCTXSTORE_THREAD_SAFETY=ON -DCTXSTORE_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-clang --target ctxstore_engine
+fi
 
 sanitizers="${CTXSTORE_SANITIZERS:-1}"
 if [[ "$sanitizers" != 0 && "${CTXSTORE_ASAN:-1}" != 0 ]]; then

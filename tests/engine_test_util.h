@@ -77,6 +77,24 @@ inline std::vector<uint8_t> MakeValue(std::string_view key, uint64_t version, si
   return v;
 }
 
+// The default namespace's shorthands (the engine's calls all name a
+// namespace).
+inline Result<ValueRef> Get(Engine& engine, std::string_view key) {
+  return engine.Get(kDefaultNamespaceId, key);
+}
+inline Result<uint64_t> Exists(Engine& engine, std::string_view key) {
+  return engine.Exists(kDefaultNamespaceId, key);
+}
+// The number of leading keys present.
+inline uint32_t MatchPrefix(Engine& engine, std::span<const std::string_view> keys) {
+  auto r = engine.MatchPrefix(kDefaultNamespaceId, keys, /*lease_ms=*/0);
+  return r.ok() ? r->matched : 0;
+}
+// Waits when sync.
+inline Status Delete(Engine& engine, std::string_view key, bool sync) {
+  return engine.Delete(kDefaultNamespaceId, key, sync);
+}
+
 // Engine::Open, failing the test (and returning null) on an error.
 inline std::unique_ptr<Engine> OpenOrNull(const EngineOptions& o) {
   auto r = Engine::Open(o);
@@ -99,7 +117,7 @@ inline bool SameBytes(const ValueRef& ref, const std::vector<uint8_t>& want) {
 // Gets `key` and compares it with `want`; a gtest assertion result for EXPECT_TRUE.
 inline ::testing::AssertionResult GetEquals(Engine& engine, std::string_view key,
                                             const std::vector<uint8_t>& want) {
-  auto got = engine.Get(key);
+  auto got = Get(engine, key);
   if (!got.ok()) {
     return ::testing::AssertionFailure()
            << "Get(" << key << ") failed: " << got.status().ToString();
@@ -115,7 +133,7 @@ inline ::testing::AssertionResult GetEquals(Engine& engine, std::string_view key
 }
 
 inline ::testing::AssertionResult GetNotFound(Engine& engine, std::string_view key) {
-  auto got = engine.Get(key);
+  auto got = Get(engine, key);
   if (got.ok()) {
     return ::testing::AssertionFailure()
            << "Get(" << key << ") returned " << got->size << " bytes, want not_found";

@@ -117,7 +117,7 @@ Engine::CatalogSnapshot Engine::SnapshotCatalogLocked() const {
   return c;
 }
 
-Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mutex>& lock) {
+Status Engine::WriteCatalog(const CatalogSnapshot& c) {
   nlohmann::json j;
   j["version"] = kCatalogVersion;
   j["next_namespace_id"] = c.next_namespace_id;
@@ -157,16 +157,16 @@ Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mute
                            {"created_ms", t.created_ms}});
   }
   std::string json = j.dump(1);
-  lock.unlock();
+  mu_.Unlock();
   Status st = device_->WriteFileAtomic(options_.data_dir + "/" + kCatalogFileName, json);
-  lock.lock();
+  mu_.Lock();
   if (!st.ok()) spdlog::error("writing the catalog: {}", st.ToString());
   return st;
 }
 
 Status Engine::LoadCatalog() {
   std::string path = options_.data_dir + "/" + kCatalogFileName;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (NewEvictionPolicy(options_.eviction_policy) == nullptr) {
     return Status::Invalid("unknown eviction policy '" + options_.eviction_policy +
                            "' (one of: " + std::string(kPolicyNames) + ")");
@@ -247,8 +247,8 @@ Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceC
   CTX_RETURN_IF_ERROR(ValidateNamespaceName(name));
   CTX_RETURN_IF_ERROR(ValidateConfig(config));
   CTX_RETURN_IF_ERROR(CheckEncryptionKeyName(config));
-  std::lock_guard catalog_lock(catalog_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock catalog_lock(&catalog_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   if (FindNamespaceLocked(name) != nullptr) {
     return Status::Exists("namespace '" + std::string(name) + "' exists");
@@ -257,7 +257,7 @@ Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceC
   CatalogSnapshot c = SnapshotCatalogLocked();
   c.next_namespace_id = id + 1;
   c.namespaces[id] = {std::string(name), config};
-  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  CTX_RETURN_IF_ERROR(WriteCatalog(c));
   next_namespace_id_ = id + 1;
   AddNamespaceLocked(id, std::string(name), config);
   spdlog::info("namespace '{}' created (id {})", name, id);
@@ -266,8 +266,8 @@ Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceC
 
 Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config) {
   CTX_RETURN_IF_ERROR(ValidateConfig(config));
-  std::lock_guard catalog_lock(catalog_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock catalog_lock(&catalog_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* ns = FindNamespaceLocked(name);
   if (ns == nullptr)
@@ -280,7 +280,7 @@ Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config
   const uint32_t id = ns->id;
   CatalogSnapshot c = SnapshotCatalogLocked();
   c.namespaces[id].second = config;
-  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  CTX_RETURN_IF_ERROR(WriteCatalog(c));
   ns = FindNamespaceLocked(id);  // still there: catalog_mu_ is held
   ns->config = config;
   // A smaller quota applies at once.
@@ -292,8 +292,8 @@ Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config
 Status Engine::DeleteNamespace(std::string_view name) {
   if (name == kDefaultNamespaceName)
     return Status::Invalid("the default namespace cannot be deleted");
-  std::lock_guard catalog_lock(catalog_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock catalog_lock(&catalog_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* ns = FindNamespaceLocked(name);
   if (ns == nullptr)
@@ -304,7 +304,7 @@ Status Engine::DeleteNamespace(std::string_view name) {
   std::erase_if(c.key_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
   std::erase_if(c.group_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
   std::erase_if(c.tokens, [id](const auto& kv) { return kv.second.namespace_id == id; });
-  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  CTX_RETURN_IF_ERROR(WriteCatalog(c));
   // Its tokens are revoked with it: connections holding one see the new
   // epoch on their next request.
   std::erase_if(tokens_, [id](const auto& kv) { return kv.second.namespace_id == id; });
@@ -324,7 +324,7 @@ Status Engine::DeleteNamespace(std::string_view name) {
 }
 
 Result<NamespaceInfo> Engine::GetNamespace(std::string_view name) const {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [id, ns] : namespaces_) {
     if (ns.name == name)
       return NamespaceInfo{id, ns.name, ns.config, ns.objects, ns.bytes, ns.evictions};
@@ -334,7 +334,7 @@ Result<NamespaceInfo> Engine::GetNamespace(std::string_view name) const {
 
 Result<uint32_t> Engine::ResolveNamespace(std::string_view name) const {
   if (name.empty()) name = kDefaultNamespaceName;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [id, ns] : namespaces_) {
     if (ns.name == name) return id;
   }
@@ -342,7 +342,7 @@ Result<uint32_t> Engine::ResolveNamespace(std::string_view name) const {
 }
 
 std::vector<NamespaceInfo> Engine::ListNamespaces() const {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<NamespaceInfo> out;
   for (const auto& [id, ns] : namespaces_) {
     out.push_back({id, ns.name, ns.config, ns.objects, ns.bytes, ns.evictions});
@@ -352,8 +352,8 @@ std::vector<NamespaceInfo> Engine::ListNamespaces() const {
 
 Status Engine::AddToken(const AccessToken& token) {
   CTX_RETURN_IF_ERROR(ValidateToken(token));
-  std::lock_guard catalog_lock(catalog_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock catalog_lock(&catalog_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   if (tokens_.contains(token.id)) return Status::Exists("token " + token.id + " exists");
   if (tokens_.size() >= kMaxTokens) {
@@ -364,35 +364,35 @@ Status Engine::AddToken(const AccessToken& token) {
   }
   CatalogSnapshot c = SnapshotCatalogLocked();
   c.tokens[token.id] = token;
-  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  CTX_RETURN_IF_ERROR(WriteCatalog(c));
   // The namespace cannot have gone meanwhile: deleting one takes catalog_mu_.
   tokens_[token.id] = token;
   return Status::Ok();
 }
 
 Status Engine::RevokeToken(std::string_view id) {
-  std::lock_guard catalog_lock(catalog_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock catalog_lock(&catalog_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   auto it = tokens_.find(id);
   if (it == tokens_.end()) return Status::NotFound("no token " + std::string(id));
   CatalogSnapshot c = SnapshotCatalogLocked();
   c.tokens.erase(std::string(id));
-  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  CTX_RETURN_IF_ERROR(WriteCatalog(c));
   tokens_.erase(std::string(id));
   access_epoch_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 
 std::optional<AccessToken> Engine::FindToken(std::string_view id) const {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   auto it = tokens_.find(id);
   if (it == tokens_.end()) return std::nullopt;
   return it->second;
 }
 
 std::vector<AccessToken> Engine::ListTokens() const {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<AccessToken> out;
   out.reserve(tokens_.size());
   for (const auto& [id, t] : tokens_) out.push_back(t);
@@ -417,8 +417,8 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
   std::string ikey = IndexKey(ns, name).str();
   std::vector<std::string> members;
   {
-    std::lock_guard catalog_lock(catalog_mu_);
-    std::unique_lock lock(mu_);
+    MutexLock catalog_lock(&catalog_mu_);
+    MutexLock lock(&mu_);
     if (closed_) return Status::Unavailable("engine closed");
     const Namespace* n = FindNamespaceLocked(ns);
     if (n == nullptr) return Status::NotFound("namespace does not exist");
@@ -450,7 +450,7 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
     PinRule rule{opts.ttl_ms == 0 ? 0 : SaturatingAdd(NowMs(), opts.ttl_ms), opts.dram};
     CatalogSnapshot c = SnapshotCatalogLocked();
     (opts.group ? c.group_pins : c.key_pins)[ikey] = rule;
-    CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+    CTX_RETURN_IF_ERROR(WriteCatalog(c));
     (opts.group ? group_pins_ : key_pins_)[ikey] = rule;
   }
   if (opts.dram) {
@@ -458,7 +458,7 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
     for (const std::string& key : members) {
       auto ref = Get(ns, key);
       if (!ref.ok() && ref.status().code() != StatusCode::kNotFound) return ref.status();
-      std::unique_lock lock(mu_);
+      MutexLock lock(&mu_);
       auto it = index_.find(IndexKey(ns, key).view());
       if (it != index_.end() && !it->second.dram()) {
         return Status::NoSpace(
@@ -474,8 +474,8 @@ Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOption
 Status Engine::Unpin(uint32_t ns, std::string_view name, bool group) {
   if (name.empty() || name.size() > 512) return Status::Invalid("pin names are 1 to 512 bytes");
   std::string ikey = IndexKey(ns, name).str();
-  std::lock_guard catalog_lock(catalog_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock catalog_lock(&catalog_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   const PinRules& rules = group ? group_pins_ : key_pins_;
   auto it = rules.find(ikey);
@@ -484,7 +484,7 @@ Status Engine::Unpin(uint32_t ns, std::string_view name, bool group) {
   const bool lapsed = it->second.expires_ms != 0 && it->second.expires_ms <= NowMs();
   CatalogSnapshot c = SnapshotCatalogLocked();
   (group ? c.group_pins : c.key_pins).erase(ikey);
-  CTX_RETURN_IF_ERROR(WriteCatalog(c, lock));
+  CTX_RETURN_IF_ERROR(WriteCatalog(c));
   (group ? group_pins_ : key_pins_).erase(ikey);
   return lapsed ? Status::NotFound("no such pin (it lapsed)") : Status::Ok();
 }

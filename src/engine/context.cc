@@ -34,17 +34,19 @@ uint64_t Engine::ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint6
   return ttl_ms == 0 ? 0 : SaturatingAdd(now_ms, ttl_ms);
 }
 
-bool Engine::LeasedLocked(const Entry& e) const {
-  if (!e.leased) return false;
-  auto it = lease_holds_.find(&e);
-  CTX_CHECK(it != lease_holds_.end());
-  return it->second.until_ms > NowMs();
+LeaseTable::FindEntry Engine::FindLeasedLocked() {
+  return [this](std::string_view key, uint64_t seq) REQUIRES(mu_) -> Entry* {
+    auto it = index_.find(key);
+    return it == index_.end() || it->second.seq != seq ? nullptr : &it->second;
+  };
 }
 
-void Engine::DropLeaseHoldLocked(Entry& e) {
-  if (!e.leased) return;
-  lease_holds_.erase(&e);
-  e.leased = false;
+LeaseTable::Released Engine::ReleasedLocked() {
+  // Expired while leased: maintenance looks again only at the lease's
+  // original end; now that it is invisible, let it go at the next pass.
+  return [this](Entry& e) REQUIRES(mu_) {
+    if (ExpiredLocked(e)) expiry_.push({NowMs(), e.seq, e.index_key().str()});
+  };
 }
 
 Engine::PinState Engine::PinStateLocked(const Entry& e) const {
@@ -141,7 +143,7 @@ void Engine::DetachLocked(Entry& e, bool orphan_children) {
 
 Status Engine::MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* keep) {
   if (ns.config.quota_bytes == 0) return Status::Ok();
-  auto evictable = [&](PolicyNode* n) {
+  auto evictable = [&](PolicyNode* n) REQUIRES(mu_) {
     const Entry* e = static_cast<const Entry*>(n);
     return e != keep && !LeasedLocked(*e) && !PinStateLocked(*e).pinned;
   };
@@ -173,7 +175,7 @@ void Engine::MaintainLocked() {
     Entry& e = it->second;
     if (LeasedLocked(e)) {
       // Look again when the lease ends.
-      expiry_.push({lease_holds_.at(&e).until_ms, e.seq, item.index_key});
+      expiry_.push({leases_.HoldOn(e).until_ms, e.seq, item.index_key});
       continue;
     }
     if (e.dirty) {
@@ -183,11 +185,7 @@ void Engine::MaintainLocked() {
     EraseLocked(it);
     ++stats_.expired_objects;
   }
-  for (auto it = leases_.begin(); it != leases_.end();) {
-    auto next = std::next(it);
-    if (it->second.expires_ms <= now) EndLeaseLocked(it);
-    it = next;
-  }
+  leases_.EndExpired(now, FindLeasedLocked(), ReleasedLocked());
   // Overwrites and deletes leave stale items in expiry_: rebuild it when
   // they outnumber the live ones, so it stays proportional to the objects.
   if (expiry_.size() > 2 * ttl_objects_ + 1024) {
@@ -209,40 +207,12 @@ void Engine::MaintainLocked() {
   });
 }
 
-void Engine::EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it) {
-  const uint64_t now = NowMs();
-  for (const auto& [key, seq] : it->second.objects) {
-    auto e = index_.find(key);
-    if (e == index_.end() || e->second.seq != seq || !e->second.leased) continue;
-    if (--lease_holds_.at(&e->second).leases == 0) DropLeaseHoldLocked(e->second);
-    // Expired while leased: maintenance looks again only at the lease's
-    // original end; now that it is invisible, let it go at the next pass.
-    if (ExpiredLocked(e->second)) expiry_.push({now, seq, key});
-  }
-  const uint64_t held = it->second.objects.size();
-  leased_objects_ -= std::min<uint64_t>(leased_objects_, held);
-  if (Namespace* n = FindNamespaceLocked(it->second.namespace_id)) {
-    CTX_CHECK(n->leased_objects >= held);
-    n->leased_objects -= std::min(n->leased_objects, held);
-  }
-  leases_.erase(it);
-}
-
 Status Engine::ReleaseLease(uint32_t ns, uint64_t lease_id) {
-  std::unique_lock lock(mu_);
-  auto it = leases_.find(lease_id);
-  // Another namespace's lease is not this client's to release, nor to know of.
-  if (it == leases_.end() || it->second.namespace_id != ns) {
-    return Status::NotFound("no such lease (released or ended)");
-  }
-  // A lease that ended is not released (maintenance may not have dropped it yet).
-  const bool ended = it->second.expires_ms <= NowMs();
-  EndLeaseLocked(it);
-  if (ended) return Status::NotFound("no such lease (released or ended)");
-  return Status::Ok();
+  MutexLock lock(&mu_);
+  return leases_.Release(ns, lease_id, NowMs(), FindLeasedLocked(), ReleasedLocked());
 }
 
-bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
+bool Engine::CarryForwardLocked(Entry& e) {
   const std::string key = e.index_key().str();
   const uint64_t seq = e.seq, len = e.value_len(), xxh3 = e.value_xxh3;
   // A private copy of the value: the flusher cannot wait for DRAM (it is
@@ -256,11 +226,11 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
     auto seg_it = segments_.find(e.segment_id);
     if (seg_it == segments_.end()) return false;
     const FlashRead read = PrepareFlashReadLocked(e, seg_it->second);
-    lock.unlock();
+    mu_.Unlock();
     bool retried = false;
     st = ReadFlashValue(read, value->data, &retried);
     if (st.ok() && Xxh3(value->data, len) != xxh3) st = Status::Corrupt("checksum mismatch");
-    lock.lock();
+    mu_.Lock();
     if (retried) ++stats_.flash_read_retries;
   }
   auto it = index_.find(key);
@@ -298,7 +268,7 @@ bool Engine::CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock) {
   item.created_ms = entry.created_ms;
   item.expires_ms = entry.expires_ms;
   item.ext = EncodeRecordExt(entry.meta.get());
-  Enqueue(std::move(item));
+  queue_.Push(std::move(item));
   return true;
 }
 
@@ -306,8 +276,8 @@ Result<uint64_t> Engine::DeleteGroup(uint32_t ns, std::string_view group) {
   if (group.empty() || group.size() > kMaxGroupBytes) {
     return Status::Invalid("group must be 1 to 512 bytes");
   }
-  std::unique_lock lock(mu_);
-  WaitWhileCommitsPausedLocked(lock);
+  MutexLock lock(&mu_);
+  WaitWhileCommitsPausedLocked();
   if (closed_) return Status::Unavailable("engine closed");
   auto g = groups_.find(IndexKey(ns, group).str());
   if (g == groups_.end()) return uint64_t{0};

@@ -12,7 +12,6 @@
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/heap.h"
-#include "common/thread_name.h"
 #include "common/units.h"
 
 namespace ctxstore::engine {
@@ -23,7 +22,11 @@ Status CheckKey(std::string_view key) {
   return Status::Ok();
 }
 
-Engine::Engine(const EngineOptions& options) : options_(options) {}
+Engine::Engine(const EngineOptions& options)
+    : options_(options),
+      env_(options.env != nullptr ? options.env : Env::Default()),
+      leases_(
+          {.max_leases = options.max_leases, .max_leased_objects = options.max_leased_objects}) {}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   std::unique_ptr<Engine> engine(new Engine(options));
@@ -53,42 +56,90 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   engine->arena_ = std::move(*arena);
   CTX_RETURN_IF_ERROR(engine->Recover());
   ReturnFreeHeapToOs();  // the checkpoint and segment buffers recovery read
-  engine->last_sync_ms_ = engine->last_checkpoint_ms_ = MonotonicMs();
-  engine->flusher_ = std::thread([e = engine.get()] {
-    SetThreadName("ctx-flusher");
-    e->FlusherLoop();
-  });
+  FlusherOptions fo;
+  fo.device = engine->device_;
+  fo.data_dir = o.data_dir;
+  fo.segment_bytes = o.segment_bytes;
+  fo.sync_interval_ms = o.sync_interval_ms;
+  fo.checkpoint_interval_ms = o.checkpoint_interval_ms;
+  fo.env = engine->env_;
+  FlusherHost* host = engine.get();  // private base: converted here, in a member
+  engine->flusher_ = std::make_unique<Flusher>(&engine->mu_, &engine->queue_, host, fo);
+  engine->flusher_->Start(o.flusher_thread);
   return engine;
+}
+
+Status Engine::Recover() {
+  Recovery recovery(device_, options_.data_dir, env_);
+  CTX_RETURN_IF_ERROR(recovery.OpenStore());
+  store_id_ = recovery.store_id();
+  CTX_RETURN_IF_ERROR(LoadCatalog());
+  MutexLock lock(&mu_);
+  auto state = recovery.Replay([this](uint32_t ns)
+                                   REQUIRES(mu_) { return FindNamespaceLocked(ns) != nullptr; },
+                               &meta_interner_);
+  if (!state.ok()) return state.status();
+  InstallRecoveredLocked(std::move(*state));
+  return Status::Ok();
+}
+
+void Engine::InstallRecoveredLocked(RecoveredState state) {
+  index_ = std::move(state.index);
+  segments_ = std::move(state.segments);
+  flash_bytes_ = state.flash_bytes;
+  next_segment_id_ = state.next_segment_id;
+  queue_.set_next_seq(state.next_seq);
+  if (state.needs_checkpoint) queue_.changes_since_checkpoint = 1;
+  stats_.flash_objects = index_.size();  // every recovered object is on flash only
+  stats_.recovered_objects = index_.size();
+  stats_.recovered_from_checkpoint = state.from_checkpoint;
+  stats_.corrupt_records_skipped = state.corrupt_records_skipped;
+  stats_.torn_records_skipped = state.torn_records_skipped;
+  stats_.recovery_ms = state.recovery_ms;
+  // Oldest first, so that the eviction order starts out as write order.
+  std::vector<Entry*> entries;
+  entries.reserve(index_.size());
+  for (auto&& [key, e] : index_) entries.push_back(&e);
+  std::sort(entries.begin(), entries.end(), [](Entry* a, Entry* b) { return a->seq < b->seq; });
+  for (Entry* e : entries) AttachLocked(*e);
 }
 
 Engine::~Engine() {
   Status st = Close();
   if (!st.ok()) spdlog::error("engine close: {}", st.ToString());
+  flusher_.reset();
   // Entries hold their DRAM blocks by DramRef: return them before the arena goes.
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (auto&& [key, e] : index_) SetDramLocked(e, nullptr);
 }
 
 Status Engine::Close() {
-  std::lock_guard close_lock(close_mu_);  // one Close at a time joins the flusher
+  MutexLock close_lock(&close_mu_);  // one Close at a time stops the flusher
+  // Open failed before starting it, or an earlier Close stopped it.
+  if (flusher_ == nullptr || flusher_stopped_) return Status::Ok();
   {
-    std::unique_lock lock(mu_);
-    if (closed_ && !flusher_.joinable()) return Status::Ok();
+    MutexLock lock(&mu_);
     closed_ = true;
-    stop_flusher_ = true;
-    flush_cv_.notify_all();
+    queue_.stopping = true;
+    queue_.work_cv.SignalAll();
   }
-  if (flusher_.joinable()) flusher_.join();  // drains the queue, syncs, checkpoints
-  std::unique_lock lock(mu_);
-  if (lost_writes_ > 0) {
-    return Status::IoError(std::to_string(lost_writes_) +
+  // It drains the queue, syncs and checkpoints.
+  if (options_.flusher_thread) {
+    flusher_->Join();
+  } else {
+    while (!flusher_->finished()) flusher_->RunOnce();
+  }
+  flusher_stopped_ = true;
+  MutexLock lock(&mu_);
+  if (queue_.lost_writes > 0) {
+    return Status::IoError(std::to_string(queue_.lost_writes) +
                            " records could not be written before closing");
   }
   return Status::Ok();
 }
 
 uint64_t Engine::NowMs() const {
-  return options_.wall_clock_ms ? options_.wall_clock_ms() : WallClockMs();
+  return env_->WallClockMs();
 }
 
 bool Engine::ExpiredLocked(const Entry& e) const {
@@ -134,7 +185,7 @@ void Engine::ClearFlashLocked(Entry& e) {
 void Engine::EraseLocked(Index::iterator it) {
   Entry& e = it->second;
   DetachLocked(e, /*orphan_children=*/true);
-  DropLeaseHoldLocked(e);
+  leases_.Forget(e);
   lru_[e.lru_level].Remove(&e);
   SetDramLocked(e, nullptr);
   ClearFlashLocked(e);
@@ -142,8 +193,9 @@ void Engine::EraseLocked(Index::iterator it) {
   index_.erase(it);
 }
 
-std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
-                                                   std::unique_lock<std::mutex>& lock, bool wait) {
+std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes, bool wait) {
+  // Without a flusher thread nothing would clean DRAM while this waits.
+  wait = wait && options_.flusher_thread;
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.space_wait_ms);
   while (true) {
@@ -176,11 +228,11 @@ std::shared_ptr<ArenaBlock> Engine::AllocateLocked(uint64_t bytes,
     // Only unwritten (or in-use) data left: wait for the flusher to clean some.
     if (!wait || std::chrono::steady_clock::now() >= deadline) return nullptr;
     // Written data becomes evictable once synced: ask the flusher to sync now.
-    ++space_waiters_;
-    flush_cv_.notify_one();
-    space_cv_.wait_until(
-        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(5)));
-    --space_waiters_;
+    ++queue_.space_waiters;
+    queue_.work_cv.Signal();
+    queue_.space_cv.WaitUntil(
+        &mu_, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(5)));
+    --queue_.space_waiters;
   }
 }
 
@@ -215,7 +267,7 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
                             " bytes exceeds the limit of " + std::to_string(kMaxMetaBytes));
   }
   IndexKey ikey(opts.namespace_id, key);
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* ns = FindNamespaceLocked(opts.namespace_id);
   if (ns == nullptr) return Status::NotFound("namespace does not exist");
@@ -234,7 +286,7 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
     auto it = index_.find(ikey.view());
     if (it != index_.end() && !ExpiredLocked(it->second)) return Status::Exists();
   }
-  auto block = AllocateLocked(value_len, lock, /*wait=*/true);
+  auto block = AllocateLocked(value_len, /*wait=*/true);
   if (!block) {
     return Status::NoSpace("DRAM tier full of data not yet written to flash, pinned or leased (" +
                            FormatSize(arena_->used_bytes()) + " in use)");
@@ -272,8 +324,8 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   }
   item.ext = EncodeRecordExt(meta.get());
 
-  std::unique_lock lock(mu_);
-  WaitWhileCommitsPausedLocked(lock);
+  MutexLock lock(&mu_);
+  WaitWhileCommitsPausedLocked();
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* ns = FindNamespaceLocked(r.opts_.namespace_id);
   if (ns == nullptr) return Status::NotFound("namespace does not exist");
@@ -294,14 +346,14 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
     // Replace in place: readers holding the old block keep it alive, and
     // children of the key stay linked to it.
     DetachLocked(e, /*orphan_children=*/false);
-    DropLeaseHoldLocked(e);  // leases name the old version's seq
+    leases_.Forget(e);  // leases name the old version's seq
     lru_[e.lru_level].Remove(&e);
     SetDramLocked(e, nullptr);
     ClearFlashLocked(e);
     if (e.dirty) --stats_.dirty_objects;
     e.Reset();
   }
-  e.seq = next_seq_++;
+  e.seq = queue_.TakeSeq();
   e.namespace_id = ns->id;
   e.set_value_len(item.value_len);
   e.value_xxh3 = item.value_xxh3;
@@ -317,7 +369,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   item.expires_ms = e.expires_ms;
   item.key = std::move(r.key_);
   item.seq = e.seq;
-  Enqueue(std::move(item));
+  queue_.Push(std::move(item));
   return Status::Ok();
 }
 
@@ -326,11 +378,8 @@ Status Engine::Put(std::string_view key, std::span<const uint8_t> value, const W
   if (!r.ok()) return r.status();
   if (!value.empty()) std::memcpy(r->buffer().data(), value.data(), value.size());
   if (!opts.sync) return CommitPut(std::move(*r), nullptr);
-  std::promise<Status> done;
-  auto fut = done.get_future();
-  CTX_RETURN_IF_ERROR(
-      CommitPut(std::move(*r), [&done](Status st) { done.set_value(std::move(st)); }));
-  return fut.get();
+  return WaitDurable(
+      [&](DurableCallback on_durable) { return CommitPut(std::move(*r), std::move(on_durable)); });
 }
 
 Result<std::shared_ptr<const EncryptionKey>> Engine::SealKeyLocked(const Namespace& ns) const {
@@ -374,7 +423,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   CTX_RETURN_IF_ERROR(CheckKey(user_key));
   IndexKey ikey(ns, user_key);
   std::string_view key = ikey.view();
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(key);
   if (it == index_.end() || ExpiredLocked(it->second)) {
@@ -406,8 +455,8 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   const std::shared_ptr<Segment>& segment = read.segment;
   const uint64_t seq = e.seq, len = e.value_len(), xxh3 = e.value_xxh3;
   MetaRef meta = e.meta;
-  std::shared_ptr<ArenaBlock> block = AllocateLocked(len, lock, /*wait=*/false);
-  lock.unlock();
+  std::shared_ptr<ArenaBlock> block = AllocateLocked(len, /*wait=*/false);
+  mu_.Unlock();
 
   std::shared_ptr<AlignedBuffer> heap;
   uint8_t* dst = nullptr;
@@ -422,7 +471,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   if (st.ok() && Xxh3(dst, len) != xxh3)
     st = Status::Corrupt("checksum mismatch in " + segment->path());
 
-  lock.lock();
+  mu_.Lock();
   if (retried) ++stats_.flash_read_retries;
   auto again = index_.find(key);
   bool same = again != index_.end() && again->second.seq == seq;
@@ -440,7 +489,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
     } else if (st.code() == StatusCode::kIoError) {
       ++stats_.io_errors;
       spdlog::error("flash read of '{}' failed: {}", user_key, st.ToString());
-      MarkSegmentBadLocked(segment->id(), lock);
+      MarkSegmentBadLocked(segment->id());
     } else {
       // Its key is not loaded (or the read failed in memory): the object
       // stays, for when it is.
@@ -463,7 +512,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
 Result<uint64_t> Engine::Exists(uint32_t ns, std::string_view key) {
   CTX_RETURN_IF_ERROR(CheckKey(key));
   IndexKey ikey(ns, key);
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(ikey.view());
   if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
@@ -476,7 +525,7 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
     return Status::Invalid("lease of " + std::to_string(lease_ms) + " ms exceeds the maximum of " +
                            std::to_string(options_.max_lease_ms) + " ms");
   }
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   Namespace* n = FindNamespaceLocked(ns);
   MatchResult result;
@@ -491,34 +540,10 @@ Result<MatchResult> Engine::MatchPrefix(uint32_t ns, std::span<const std::string
   }
   result.matched = static_cast<uint32_t>(matched.size());
   if (lease_ms == 0 || matched.empty()) return result;
-  if (leases_.size() >= options_.max_leases ||
-      leased_objects_ + matched.size() > options_.max_leased_objects) {
-    return Status::Busy("too many outstanding leases (" + std::to_string(leases_.size()) +
-                        " holding " + std::to_string(leased_objects_) + " objects)");
-  }
-  if (n->config.max_leased_objects != 0 &&
-      n->leased_objects + matched.size() > n->config.max_leased_objects) {
-    return Status::Busy("namespace '" + n->name + "' has leases on " +
-                        std::to_string(n->leased_objects) + " objects (its max_leased_objects is " +
-                        std::to_string(n->config.max_leased_objects) + ")");
-  }
-  Lease lease;
-  lease.namespace_id = ns;
-  lease.expires_ms = SaturatingAdd(NowMs(), lease_ms);
-  for (Entry* e : matched) {
-    LeaseHold& hold = lease_holds_[e];
-    e->leased = true;
-    ++hold.leases;
-    hold.until_ms = std::max(hold.until_ms, lease.expires_ms);
-    lease.objects.emplace_back(e->index_key().str(), e->seq);
-  }
-  // Ids are random, so that one client cannot guess another's.
-  do {
-    result.lease_id = lease_id_rng_();
-  } while (result.lease_id == 0 || leases_.contains(result.lease_id));
-  leased_objects_ += lease.objects.size();
-  n->leased_objects += lease.objects.size();
-  leases_.emplace(result.lease_id, std::move(lease));
+  auto lease_id =
+      leases_.Take(ns, n->name, n->config.max_leased_objects, matched, lease_ms, NowMs());
+  if (!lease_id.ok()) return lease_id.status();
+  result.lease_id = *lease_id;
   return result;
 }
 
@@ -527,8 +552,8 @@ Status Engine::Delete(uint32_t ns, std::string_view user_key, bool sync,
   CTX_RETURN_IF_ERROR(CheckKey(user_key));
   IndexKey ikey(ns, user_key);
   std::string_view key = ikey.view();
-  std::unique_lock lock(mu_);
-  WaitWhileCommitsPausedLocked(lock);
+  MutexLock lock(&mu_);
+  WaitWhileCommitsPausedLocked();
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(key);
   if (it == index_.end()) return Status::NotFound();
@@ -545,44 +570,83 @@ void Engine::EnqueueTombstoneLocked(std::string_view key, DurableCallback on_dur
   item.kind = FlushItem::Kind::kTombstone;
   item.key = std::string(key);
   item.value_xxh3 = Xxh3(nullptr, 0);  // of its empty value
-  item.seq = next_seq_++;
+  item.seq = queue_.TakeSeq();
   item.created_ms = NowMs();
   item.on_durable = std::move(on_durable);
-  Enqueue(std::move(item));
+  queue_.Push(std::move(item));
 }
 
 Status Engine::Delete(uint32_t ns, std::string_view key, bool sync) {
   if (!sync) return Delete(ns, key, false, nullptr);
-  std::promise<Status> done;
-  auto fut = done.get_future();
-  Status st = Delete(ns, key, true, [&done](Status s) { done.set_value(std::move(s)); });
-  if (!st.ok()) return st;  // the callback runs only on success
-  return fut.get();
+  return WaitDurable([&](DurableCallback on_durable) {
+    return Delete(ns, key, true, std::move(on_durable));  // runs it only on success
+  });
 }
 
 void Engine::Flush(DurableCallback on_durable) {
   FlushItem item;
   item.kind = FlushItem::Kind::kBarrier;
   item.on_durable = std::move(on_durable);
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) {
-    lock.unlock();
+    mu_.Unlock();
     item.on_durable(Status::Unavailable("engine closed"));
     return;
   }
-  item.lost_writes_at_enqueue = lost_writes_;
-  Enqueue(std::move(item));
+  item.lost_writes_at_enqueue = queue_.lost_writes;
+  queue_.Push(std::move(item));
 }
 
 Status Engine::Flush() {
-  std::promise<Status> done;
-  auto fut = done.get_future();
-  Flush([&done](Status st) { done.set_value(std::move(st)); });
-  return fut.get();
+  return WaitDurable([&](DurableCallback on_durable) {
+    Flush(std::move(on_durable));
+    return Status::Ok();
+  });
+}
+
+Status Engine::WaitDurable(const std::function<Status(DurableCallback)>& start) {
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = done->get_future();
+  CTX_RETURN_IF_ERROR(start([done](Status st) { done->set_value(std::move(st)); }));
+  if (!options_.flusher_thread) {
+    while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      flusher_->RunOnce();
+    }
+  }
+  return result.get();
+}
+
+void Engine::WaitWhileCommitsPausedLocked() {
+  // Bounded, so that a checkpoint can delay writers but never stall them;
+  // not at all without a flusher thread (nothing would resume them).
+  if (!options_.flusher_thread) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (queue_.commits_paused && !closed_) {
+    if (!queue_.resume_cv.WaitUntil(&mu_, deadline)) break;
+  }
+}
+
+Status Engine::WriteCheckpointNow() {
+  CTX_RETURN_IF_ERROR(Flush());
+  MutexLock lock(&mu_);
+  if (queue_.stopping) return Status::Unavailable("engine closed");
+  const uint64_t generation = queue_.checkpoint_generation;
+  queue_.checkpoint_requested = true;
+  queue_.work_cv.SignalAll();
+  while (queue_.checkpoint_generation == generation) {
+    if (options_.flusher_thread) {
+      queue_.checkpoint_cv.Wait(&mu_);
+    } else {
+      mu_.Unlock();
+      flusher_->RunOnce();
+      mu_.Lock();
+    }
+  }
+  return queue_.checkpoint_result;
 }
 
 EngineStats Engine::Stats() const {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   EngineStats s = stats_;
   s.objects = index_.size();
   s.dram_bytes = arena_->used_bytes();
@@ -592,9 +656,13 @@ EngineStats Engine::Stats() const {
   s.flash_bytes = flash_bytes_;
   s.flash_capacity_bytes = options_.disk_bytes;
   s.flash_segments = segments_.size();
-  s.leases = leases_.size();
+  s.leases = leases_.leases();
   s.pin_rules = key_pins_.size() + group_pins_.size();
   s.namespaces = namespaces_.size();
+  s.io_errors += queue_.write_io_errors;
+  s.writes_coalesced = queue_.writes_coalesced;
+  s.write_retries = queue_.write_retries;
+  s.sealed_records = queue_.sealed_records;
   return s;
 }
 

@@ -33,16 +33,23 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/env.h"
 #include "common/limits.h"
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "ctxstore/status.h"
 #include "engine/access_token.h"
 #include "engine/arena.h"
 #include "engine/device.h"
 #include "engine/encryption.h"
 #include "engine/entry.h"
+#include "engine/flush_queue.h"
+#include "engine/flusher.h"
 #include "engine/index.h"
+#include "engine/lease_table.h"
 #include "engine/meta_interner.h"
 #include "engine/policy.h"
+#include "engine/recovery.h"
 #include "engine/segment.h"
 
 namespace ctxstore::engine {
@@ -62,8 +69,15 @@ struct EngineOptions {
   uint64_t max_leased_objects = 262'144;  // objects held by all leases together
   uint64_t max_pins = 100'000;            // pin rules (keys and groups)
   Device* device = nullptr;               // nullptr: the POSIX device
-  // The wall clock (TTL, pins, leases); tests substitute a controllable one.
-  std::function<uint64_t()> wall_clock_ms;
+  // Clocks and background threads; nullptr: Env::Default(). Tests
+  // substitute clocks they control (testing/manual_env.h).
+  Env* env = nullptr;
+  // false: no flusher thread; the caller runs the flusher with
+  // Engine::RunFlusherOnce() (a deterministic simulation). The waiting
+  // calls (a sync Put or Delete, Flush(), WriteCheckpointNow, Close) then
+  // run it themselves until what they wait for is done, and a PUT that
+  // finds DRAM full of unwritten data fails at once instead of waiting.
+  bool flusher_thread = true;
   // Keys that namespaces may name for encryption at rest (encryption.h);
   // null: none loaded.
   std::shared_ptr<const Keyring> keyring;
@@ -243,14 +257,10 @@ class PutReservation {
   bool has_value_xxh3_ = false;
 };
 
-// Called once a sync write or a flush is durable (or failed), on the
-// flusher thread: it must not block.
-using DurableCallback = std::function<void(Status)>;
-
-class Engine {
+class Engine : private FlusherHost {
  public:
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
-  ~Engine();
+  ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -274,27 +284,17 @@ class Engine {
   // before anything about it changes (no hit counted, the policy not told):
   // an event loop then repeats the Get on a thread that may wait for flash.
   Result<ValueRef> Get(uint32_t ns, std::string_view key, bool never_block = false);
-  Result<ValueRef> Get(std::string_view key) { return Get(kDefaultNamespaceId, key); }
   Result<uint64_t> Exists(uint32_t ns, std::string_view key);  // the value length
-  Result<uint64_t> Exists(std::string_view key) { return Exists(kDefaultNamespaceId, key); }
   // Number of leading keys present. With lease_ms > 0 (<= max_lease_ms) the
   // matched objects are also leased: neither eviction nor expiry removes
   // them until ReleaseLease or the lease's end. Explicit deletes still do.
   Result<MatchResult> MatchPrefix(uint32_t ns, std::span<const std::string_view> keys,
                                   uint64_t lease_ms);
-  uint32_t MatchPrefix(std::span<const std::string_view> keys) {
-    auto r = MatchPrefix(kDefaultNamespaceId, keys, 0);
-    return r.ok() ? r->matched : 0;
-  }
   // kNotFound when unknown, already ended, or taken in another namespace.
   Status ReleaseLease(uint32_t ns, uint64_t lease_id);
 
   Status Delete(uint32_t ns, std::string_view key, bool sync, DurableCallback on_durable);
-  Status Delete(std::string_view key, bool sync, DurableCallback on_durable) {
-    return Delete(kDefaultNamespaceId, key, sync, std::move(on_durable));
-  }
   Status Delete(uint32_t ns, std::string_view key, bool sync);  // waits when sync
-  Status Delete(std::string_view key, bool sync) { return Delete(kDefaultNamespaceId, key, sync); }
   // Deletes every object of the group; the number deleted.
   Result<uint64_t> DeleteGroup(uint32_t ns, std::string_view group);
 
@@ -335,29 +335,28 @@ class Engine {
   Status Flush();  // waits
   // Writes an index checkpoint now (after a flush). For tests and operators.
   Status WriteCheckpointNow();
+  // One step of the flusher's work (flusher.h); false when there was none.
+  // For an engine opened without its flusher thread.
+  bool RunFlusherOnce() { return flusher_->RunOnce(); }
 
   EngineStats Stats() const;
   const EngineOptions& options() const { return options_; }
 
  private:
   explicit Engine(const EngineOptions& options);
-  Status Recover();
-  // Makes *it a flash-only entry for a record found at recovery.
-  void InstallFlashOnlyLocked(Index::iterator it, const RecordHeader& h, ObjectMeta meta,
-                              uint64_t segment_id, uint64_t offset);
-  void ApplyRecovered(const std::string& user_key, const std::string& ext, const RecordHeader& h,
-                      uint64_t segment_id, uint64_t offset);
-  // Links every recovered entry into its namespace, policy, group, parent.
-  void AttachRecoveredLocked();
+  // Superblock, catalog, then the index from the checkpoint and the log.
+  Status Recover() EXCLUDES(mu_);
+  // Takes what recovery found and links every entry into its namespace,
+  // policy, group and parent.
+  void InstallRecoveredLocked(RecoveredState state) REQUIRES(mu_);
 
   // DRAM tier (mu_ held).
-  std::shared_ptr<ArenaBlock> AllocateLocked(uint64_t bytes, std::unique_lock<std::mutex>& lock,
-                                             bool wait);
-  void EraseLocked(Index::iterator it);
-  void SetDramLocked(Entry& e, const ArenaBlock* block);  // null: drop it from DRAM
-  void SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset);
-  void ClearFlashLocked(Entry& e);
-  bool ExpiredLocked(const Entry& e) const;
+  std::shared_ptr<ArenaBlock> AllocateLocked(uint64_t bytes, bool wait) REQUIRES(mu_);
+  void EraseLocked(Index::iterator it) REQUIRES(mu_);
+  void SetDramLocked(Entry& e, const ArenaBlock* block) REQUIRES(mu_);  // null: drop it from DRAM
+  void SetFlashLocked(Entry& e, uint64_t segment_id, uint64_t offset) REQUIRES(mu_);
+  void ClearFlashLocked(Entry& e) REQUIRES(mu_);
+  bool ExpiredLocked(const Entry& e) const REQUIRES(mu_);
   uint64_t NowMs() const;
 
   // Context state (context.cc).
@@ -368,7 +367,6 @@ class Engine {
     uint64_t objects = 0;
     uint64_t bytes = 0;
     uint64_t evictions = 0;
-    uint64_t leased_objects = 0;  // held by its outstanding leases
     std::unique_ptr<EvictionPolicy> policy;
   };
   struct PinRule {
@@ -381,11 +379,6 @@ class Engine {
     bool dram = false;
     uint64_t expires_ms = 0;
   };
-  struct Lease {
-    uint32_t namespace_id = 0;
-    uint64_t expires_ms = 0;
-    std::vector<std::pair<std::string, uint64_t>> objects;  // index key, seq
-  };
   struct ExpiryItem {
     uint64_t expires_ms;
     uint64_t seq;
@@ -393,12 +386,14 @@ class Engine {
     bool operator>(const ExpiryItem& o) const { return expires_ms > o.expires_ms; }
   };
   Status LoadCatalog();
-  Namespace* AddNamespaceLocked(uint32_t id, std::string name, const NamespaceConfig& config);
-  Namespace* FindNamespaceLocked(uint32_t id);
-  uint64_t PinRulesOfLocked(uint32_t ns) const;  // its pin rules that have not lapsed
+  Namespace* AddNamespaceLocked(uint32_t id, std::string name, const NamespaceConfig& config)
+      REQUIRES(mu_);
+  Namespace* FindNamespaceLocked(uint32_t id) REQUIRES(mu_);
+  uint64_t PinRulesOfLocked(uint32_t ns) const REQUIRES(mu_);  // its pin rules that have not lapsed
   // The key a namespace's new records are sealed with: null when it names
   // none, kKeyUnavailable when it names one the keyring lacks.
-  Result<std::shared_ptr<const EncryptionKey>> SealKeyLocked(const Namespace& ns) const;
+  Result<std::shared_ptr<const EncryptionKey>> SealKeyLocked(const Namespace& ns) const
+      REQUIRES(mu_);
   // Reads an object's value from its flash record into dst (opening it if
   // sealed). Called without mu_ held; what it needs is copied out first.
   struct FlashRead {
@@ -407,11 +402,12 @@ class Engine {
     RecordHeader header{};  // key_len, ext_len, value_len, flags
     std::string aad;        // sealed records only
   };
-  FlashRead PrepareFlashReadLocked(const Entry& e, std::shared_ptr<Segment> segment) const;
+  FlashRead PrepareFlashReadLocked(const Entry& e, std::shared_ptr<Segment> segment) const
+      REQUIRES(mu_);
   // An I/O error is retried once (a transient failure must not condemn a
   // segment); *retried says whether it was.
   Status ReadFlashValue(const FlashRead& read, uint8_t* dst, bool* retried) const;
-  Namespace* FindNamespaceLocked(std::string_view name);
+  Namespace* FindNamespaceLocked(std::string_view name) REQUIRES(mu_);
   // The catalog's content. A change is written as a modified copy first and
   // applied in memory only once the file is durable, so that nothing is
   // served (a namespace, a pin) that a crash could take back.
@@ -422,54 +418,54 @@ class Engine {
     PinRules group_pins;
     AccessTokens tokens;
   };
-  CatalogSnapshot SnapshotCatalogLocked() const;
+  CatalogSnapshot SnapshotCatalogLocked() const REQUIRES(mu_);
   // Writes it with mu_ released meanwhile; catalog_mu_ must be held.
-  Status WriteCatalog(const CatalogSnapshot& catalog, std::unique_lock<std::mutex>& lock);
-  uint64_t ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint64_t now_ms) const;
-  PinState PinStateLocked(const Entry& e) const;
-  bool LeasedLocked(const Entry& e) const;
-  void DropLeaseHoldLocked(Entry& e);  // the entry goes, or gets a new version
+  Status WriteCatalog(const CatalogSnapshot& catalog) REQUIRES(mu_, catalog_mu_);
+  uint64_t ComputeExpiryLocked(const Namespace& ns, uint64_t ttl_ms, uint64_t now_ms) const
+      REQUIRES(mu_);
+  PinState PinStateLocked(const Entry& e) const REQUIRES(mu_);
+  bool LeasedLocked(const Entry& e) const REQUIRES(mu_) { return leases_.Holds(e, NowMs()); }
+  // Finds a leased object's entry, if it is still the version leased.
+  LeaseTable::FindEntry FindLeasedLocked() REQUIRES(mu_);
+  // An object a lease no longer holds may have expired meanwhile.
+  LeaseTable::Released ReleasedLocked() REQUIRES(mu_);
   // Links a stored entry into its namespace, policy, group, parent; the
   // reverse (orphan_children: its children lose their parent).
-  void AttachLocked(Entry& e);
-  void DetachLocked(Entry& e, bool orphan_children);
+  void AttachLocked(Entry& e) REQUIRES(mu_);
+  void DetachLocked(Entry& e, bool orphan_children) REQUIRES(mu_);
   // Evicts objects of the namespace until `incoming` more bytes fit.
-  Status MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* keep);
+  Status MakeRoomLocked(Namespace& ns, uint64_t incoming, const Entry* keep) REQUIRES(mu_);
   // Expired objects, lapsed leases and pins (the flusher calls it).
-  void MaintainLocked();
+  void MaintainLocked() override REQUIRES(mu_);
   // Flash reclaim keeps pinned objects: queues them to be written again.
   // False when it could not (the object is then lost and counted).
-  bool CarryForwardLocked(Entry& e, std::unique_lock<std::mutex>& lock);
+  bool CarryForwardLocked(Entry& e) REQUIRES(mu_);
   // A read from the segment failed with an I/O error: it is not trusted
   // again. Its objects still in DRAM are written anew; the others are
   // dropped, with tombstones so that no older version of their keys comes
   // back at recovery. The flusher stops appending to it.
-  void MarkSegmentBadLocked(uint64_t segment_id, std::unique_lock<std::mutex>& lock);
-  void AddToLruLocked(Entry& e);
-  ObjectInfo InfoLocked(const Entry& e) const;  // STAT and LIST
-  void EndLeaseLocked(std::unordered_map<uint64_t, Lease>::iterator it);
+  void MarkSegmentBadLocked(uint64_t segment_id) REQUIRES(mu_);
+  void AddToLruLocked(Entry& e) REQUIRES(mu_);
+  ObjectInfo InfoLocked(const Entry& e) const REQUIRES(mu_);  // STAT and LIST
 
-  // Flusher thread (flusher.cc).
-  void FlusherLoop();
-  void Enqueue(FlushItem item);
-  bool SupersededLocked(const FlushItem& item) const;  // may be dropped unwritten
-  void EnqueueTombstoneLocked(std::string_view key, DurableCallback on_durable);
-  bool WriteBatch(std::vector<FlushItem>& batch);  // false on a device failure
-  void RetryLocked(FlushItem item);
-  void MarkDurableLocked(const FlushItem& item);
-  void WaitWhileCommitsPausedLocked(std::unique_lock<std::mutex>& lock);
-  Status AppendBatch(std::vector<FlushItem>& batch);
-  Status RollSegment(uint64_t record_len);
+  // The flusher's view of the engine (FlusherHost, in flash_host.cc).
+  std::optional<uint64_t> CurrentSeqLocked(std::string_view index_key) override REQUIRES(mu_);
+  void MarkDurableLocked(const FlushItem& item) override REQUIRES(mu_);
+  Retry PrepareRetryLocked(FlushItem& item, bool closing) override REQUIRES(mu_);
+  void SnapshotLocked(Checkpoint* checkpoint) override REQUIRES(mu_);
+  void AppendedLocked(uint64_t bytes) override REQUIRES(mu_);
+  Result<std::shared_ptr<Segment>> NewSegment(uint64_t record_len) override EXCLUDES(mu_);
+  bool SegmentIsBad(uint64_t segment_id) override;
+
+  void EnqueueTombstoneLocked(std::string_view key, DurableCallback on_durable) REQUIRES(mu_);
+  // Commits wait while the flusher drains the queue for a checkpoint.
+  void WaitWhileCommitsPausedLocked() REQUIRES(mu_);
+  // Waits for what on_durable reports: steps the flusher when it has no thread.
+  Status WaitDurable(const std::function<Status(DurableCallback)>& start) EXCLUDES(mu_);
   // Drops the oldest segment that is not retiring; false when there is none.
-  bool ReclaimOldestLocked(std::unique_lock<std::mutex>& lock);
+  bool ReclaimOldestLocked() REQUIRES(mu_);
   // The carried copies out of a retiring segment are durable (or failed).
-  void FinishRetiring(uint64_t segment_id, const Status& carried);
-  Status SyncActive();
-  void AbandonActive(const Status& why);
-  void AbandonActiveLocked(const Status& why);
-  void CompleteBatch(std::vector<FlushItem>& batch, const Status& status);
-  Status WriteCheckpointLocked(std::unique_lock<std::mutex>& lock);
-  void FinishCheckpointRequestLocked(const Status& st);
+  void FinishRetiring(uint64_t segment_id, const Status& carried) EXCLUDES(mu_);
 
   EngineOptions options_;
   std::unique_ptr<Device> owned_device_;
@@ -477,89 +473,45 @@ class Engine {
   std::unique_ptr<Arena> arena_;
   uint64_t store_id_ = 0;
 
-  std::mutex close_mu_;
-  mutable std::mutex mu_;  // guards everything below
-  Index index_;
+  Env* env_ = nullptr;
+  Mutex close_mu_;
+  bool flusher_stopped_ GUARDED_BY(close_mu_) = false;
+  mutable Mutex mu_;  // guards everything below
+  Index index_ GUARDED_BY(mu_);
   MetaInterner meta_interner_;  // metadata shared by objects with only a writer
   // Resident, clean entries, one list per namespace priority (the lowest
   // level is evicted first); front = most recent.
-  EntryList lru_[kPriorityLevels];
-  std::map<uint64_t, std::shared_ptr<Segment>> segments_;
+  EntryList lru_[kPriorityLevels] GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<Segment>> segments_ GUARDED_BY(mu_);
   // Reclaimed segments kept (readable, off the flash budget) until the
   // pinned objects carried out of them are durable elsewhere.
-  std::unordered_set<uint64_t> retiring_;
+  std::unordered_set<uint64_t> retiring_ GUARDED_BY(mu_);
   // The last segment marked bad; the flusher rolls to a new segment when
   // it is the active one (read without mu_).
   std::atomic<uint64_t> last_bad_segment_id_{0};
-  uint64_t next_seq_ = 1;
-  uint64_t next_segment_id_ = 1;
-  uint64_t flash_bytes_ = 0;
-  bool closed_ = false;
-  EngineStats stats_;
-  std::condition_variable space_cv_;  // DRAM may have become evictable
-
-  // Flusher state (queue under mu_; active segment only touched by the flusher).
-  std::deque<FlushItem> queue_;
-  std::condition_variable flush_cv_;
-  bool stop_flusher_ = false;
-  std::shared_ptr<Segment> active_;
-  // Records appended to active_ since its last sync (no value or callback).
-  std::vector<FlushItem> unsynced_;
-  // Flusher only: buffers that sealed large values were written from, kept
-  // for the next batch (a fresh 4 MiB buffer costs its page faults each
-  // time), at most kMaxPooledSealBytes of them.
-  std::vector<std::unique_ptr<AlignedBuffer>> seal_buffers_;
-  static constexpr size_t kMaxIdleUnsyncedCapacity = 4096;
-  std::unordered_map<std::string, uint64_t> recovery_tombstones_;  // key -> seq, during Recover()
-  uint64_t retries_queued_ = 0;  // re-queued records not yet written again
-  // next_seq_ when each barrier in queue_ was queued, oldest first: the
-  // barrier covers exactly the writes of lower seq.
-  std::deque<uint64_t> queued_barrier_seqs_;
-  uint64_t space_waiters_ = 0;   // puts waiting for DRAM: sync without delay
-  bool commits_paused_ = false;  // the flusher drains the queue for a checkpoint
-  std::condition_variable resume_cv_;
-  uint64_t last_sync_ms_ = 0;
-  uint64_t last_checkpoint_ms_ = 0;
-  uint64_t changes_since_checkpoint_ = 0;
-  // Items queued since the flusher last returned free heap to the OS.
-  // The flusher trims when its queue is empty, after that many items or
-  // that long since it last did.
-  static constexpr uint64_t kHeapTrimAfterItems = 64 * 1024;
-  static constexpr uint64_t kHeapTrimIntervalMs = 1000;
-  uint64_t queued_since_heap_trim_ = 0;
-  uint64_t last_heap_trim_ms_ = 0;
-  uint64_t lost_writes_ = 0;           // records given up on (failures while closing)
-  bool checkpoint_requested_ = false;  // WriteCheckpointNow waits on checkpoint_cv_
-  uint64_t checkpoint_generation_ = 0;
-  Status checkpoint_result_;
-  std::condition_variable checkpoint_cv_;
-  std::thread flusher_;
+  uint64_t next_segment_id_ GUARDED_BY(mu_) = 1;
+  uint64_t flash_bytes_ GUARDED_BY(mu_) = 0;
+  bool closed_ GUARDED_BY(mu_) = false;
+  EngineStats stats_ GUARDED_BY(mu_);
+  FlushQueue queue_ GUARDED_BY(mu_);
+  std::unique_ptr<Flusher> flusher_;
 
   // Context state, under mu_ (catalog_mu_ serializes writing the catalog).
-  std::mutex catalog_mu_;
-  std::map<uint32_t, Namespace> namespaces_;
-  uint32_t next_namespace_id_ = 1;
-  PinRules key_pins_;    // index key -> rule
-  PinRules group_pins_;  // IndexKey(ns, group) -> rule
-  AccessTokens tokens_;
+  Mutex catalog_mu_;
+  std::map<uint32_t, Namespace> namespaces_ GUARDED_BY(mu_);
+  uint32_t next_namespace_id_ GUARDED_BY(mu_) = 1;
+  PinRules key_pins_ GUARDED_BY(mu_);    // index key -> rule
+  PinRules group_pins_ GUARDED_BY(mu_);  // IndexKey(ns, group) -> rule
+  AccessTokens tokens_ GUARDED_BY(mu_);
   std::atomic<uint64_t> access_epoch_{0};
-  std::unordered_map<std::string, std::unordered_set<Entry*>, KeyHash, std::equal_to<>>
-      groups_;                   // IndexKey(ns, group) -> members
-  uint64_t ttl_objects_ = 0;     // entries with an expiry (bounds expiry_'s stale items)
-  uint64_t leased_objects_ = 0;  // object references held by leases
+  std::unordered_map<std::string, std::unordered_set<Entry*>, KeyHash, std::equal_to<>> groups_
+      GUARDED_BY(mu_);  // IndexKey(ns, group) -> members
+  uint64_t ttl_objects_ GUARDED_BY(mu_) =
+      0;  // entries with an expiry (bounds expiry_'s stale items)
   // Children linked to a present parent, by parent (an orphan has none).
-  std::unordered_map<Entry*, std::vector<Entry*>> children_;
-  // Objects under MATCH_PREFIX leases (Entry::leased): their outstanding
-  // leases and the latest lease's end.
-  struct LeaseHold {
-    uint32_t leases = 0;
-    uint64_t until_ms = 0;
-  };
-  std::unordered_map<const Entry*, LeaseHold> lease_holds_;
-  std::unordered_map<uint64_t, Lease> leases_;
-  std::mt19937_64 lease_id_rng_{std::random_device{}()};
-  std::priority_queue<ExpiryItem, std::vector<ExpiryItem>, std::greater<>> expiry_;
-  uint64_t last_maintain_ms_ = 0;
+  std::unordered_map<Entry*, std::vector<Entry*>> children_ GUARDED_BY(mu_);
+  LeaseTable leases_ GUARDED_BY(mu_);
+  std::priority_queue<ExpiryItem, std::vector<ExpiryItem>, std::greater<>> expiry_ GUARDED_BY(mu_);
 };
 
 }  // namespace ctxstore::engine

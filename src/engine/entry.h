@@ -153,6 +153,10 @@ class EntryList {
   Entry* tail_ = nullptr;
 };
 
+// Called once a sync write or a flush is durable (or failed), on the
+// flusher thread: it must not block.
+using DurableCallback = std::function<void(Status)>;
+
 // Work for the flusher thread, in commit order.
 struct FlushItem {
   enum class Kind { kPut, kTombstone, kBarrier };
@@ -173,9 +177,9 @@ struct FlushItem {
   std::shared_ptr<AlignedBuffer> carried_value;  // the value, when carry
   const uint8_t* value_data() const { return carry ? carried_value->data : block->data(); }
   uint64_t value_capacity() const { return carry ? carried_value->size : block->size(); }
-  std::function<void(Status)> on_durable;  // sync waiters and barriers
-  uint64_t lost_writes_at_enqueue = 0;     // barriers: drops since count against them
-  bool retry = false;                      // re-queued after its segment failed
+  DurableCallback on_durable;           // sync waiters and barriers
+  uint64_t lost_writes_at_enqueue = 0;  // barriers: drops since count against them
+  bool retry = false;                   // re-queued after its segment failed
   // Filled while writing.
   bool appended = false;
   uint64_t segment_id = 0;

@@ -39,6 +39,18 @@ MappedMemory::~MappedMemory() {
   if (data_ != nullptr) ::munmap(data_, (bytes_ + page - 1) / page * page);
 }
 
+void Index::Swap(Index& other) noexcept {
+  std::swap(table_, other.table_);
+  std::swap(slots_, other.slots_);
+  std::swap(capacity_, other.capacity_);
+  std::swap(size_, other.size_);
+  std::swap(used_, other.used_);
+  std::swap(chunks_, other.chunks_);
+  std::swap(bump_, other.bump_);
+  std::swap(bump_left_, other.bump_left_);
+  std::swap(free_by_class_, other.free_by_class_);
+}
+
 Index::~Index() {
   for (size_t pos = 0; pos < capacity_; ++pos) {
     if (Live(slots_[pos])) EntryAt(pos)->~Entry();

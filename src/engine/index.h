@@ -102,6 +102,12 @@ class Index {
   ~Index();
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
+  // Moving moves the table and the entry chunks: entries stay where they are.
+  Index(Index&& other) noexcept { Swap(other); }
+  Index& operator=(Index&& other) noexcept {
+    Swap(other);  // other destroys what this held
+    return *this;
+  }
 
   iterator begin() const { return {this, NextLive(0)}; }
   iterator end() const { return {this, capacity_}; }
@@ -135,14 +141,15 @@ class Index {
   // The key's slot, or capacity_ when it is absent.
   size_t FindSlot(uint32_t ns, std::string_view key, uint64_t hash) const;
   void Rehash(size_t capacity);
+  void Swap(Index& other) noexcept;
   void* AllocateEntry(size_t bytes);
   void FreeEntry(Entry* e);
 
   MappedMemory table_;
   uint64_t* slots_ = nullptr;  // table_'s slots
   size_t capacity_ = 0;        // slots
-  size_t size_ = 0;  // live entries
-  size_t used_ = 0;  // live entries and tombstones
+  size_t size_ = 0;            // live entries
+  size_t used_ = 0;            // live entries and tombstones
 
   // Entry storage.
   std::vector<MappedMemory> chunks_;

@@ -27,7 +27,7 @@ ObjectInfo MakeInfo(std::string_view user_key, const Entry& e) {
 Result<ObjectInfo> Engine::Stat(uint32_t ns, std::string_view key) {
   CTX_RETURN_IF_ERROR(CheckKey(key));
   IndexKey ikey(ns, key);
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   auto it = index_.find(ikey.view());
   if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
@@ -41,7 +41,7 @@ ObjectInfo Engine::InfoLocked(const Entry& e) const {
   info.pin_dram = pin.dram;
   info.pin_expires_ms = pin.expires_ms;
   if (LeasedLocked(e)) {
-    const LeaseHold& hold = lease_holds_.at(&e);
+    const LeaseTable::Hold& hold = leases_.HoldOn(e);
     info.leases = hold.leases;
     info.lease_expires_ms = hold.until_ms;
   }
@@ -53,12 +53,12 @@ Result<ListPage> Engine::List(uint32_t ns, const ListOptions& opts) {
   if (opts.limit == 0 || opts.limit > kMaxListLimit) {
     return Status::Invalid("list limit must be 1 to " + std::to_string(kMaxListLimit));
   }
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
   // Candidates: the group's members, or every object of the namespace. A
   // scan, then a partial sort: LIST is for inspection, not the data path.
   std::vector<const Entry*> found;
-  auto consider = [&](const Entry& e) {
+  auto consider = [&](const Entry& e) REQUIRES(mu_) {
     if (e.namespace_id != ns || ExpiredLocked(e)) return;
     std::string_view key = e.user_key();
     if (!key.starts_with(opts.prefix)) return;

@@ -34,7 +34,7 @@
 #include "../engine_test_util.h"
 #include "common/units.h"
 #include "engine/engine.h"
-#include "engine/fault_device.h"
+#include "testing/fault_device.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -228,12 +228,12 @@ class Simulation {
     } else if (r < 69) {  // delete a present key
       std::string key = PickKey(true);
       if (key.empty()) return;
-      Status st = engine.Delete(key, sync);
+      Status st = test_util::Delete(engine, key, sync);
       ASSERT_TRUE(st.ok()) << "delete " << key << ": " << st.ToString();
       Record(key, false, 0, 0, sync);
     } else if (r < 72) {  // delete an absent key
       std::string key = PickKey(false);
-      ASSERT_EQ(engine.Delete(key, sync).code(), StatusCode::kNotFound) << key;
+      ASSERT_EQ(test_util::Delete(engine, key, sync).code(), StatusCode::kNotFound) << key;
     } else if (r < 86) {  // read, from DRAM or flash
       if (history_.empty()) return;
       auto it = history_.begin();
@@ -261,7 +261,7 @@ class Simulation {
       while (want < keys.size() && history_.count(keys[want]) && history_[keys[want]].present()) {
         ++want;
       }
-      ASSERT_EQ(engine.MatchPrefix(views), want);
+      ASSERT_EQ(test_util::MatchPrefix(engine, views), want);
     }
   }
 
@@ -291,7 +291,7 @@ class Simulation {
           absent_ok = true;
         }
       }
-      auto got = engine.Get(key);
+      auto got = test_util::Get(engine, key);
       if (!got.ok()) {
         EXPECT_EQ(got.status().code(), StatusCode::kNotFound)
             << key << ": " << got.status().ToString() << "\n  "

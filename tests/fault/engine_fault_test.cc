@@ -14,7 +14,7 @@
 #include "../engine_test_util.h"
 #include "common/units.h"
 #include "engine/engine.h"
-#include "engine/fault_device.h"
+#include "testing/fault_device.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -129,7 +129,7 @@ TEST_P(CrashTest, SyncPutsSurvivePowerLoss) {
   for (const auto& [key, v] : synced) EXPECT_TRUE(GetEquals(*engine_, key, v));
   // Not acknowledged as durable: may be lost, but never served damaged.
   for (const auto& [key, v] : unsynced) {
-    auto got = engine_->Get(key);
+    auto got = test_util::Get(*engine_, key);
     if (got.ok()) {
       EXPECT_TRUE(test_util::SameBytes(*got, v)) << key;
     } else {
@@ -150,7 +150,7 @@ TEST_P(CrashTest, FlushMakesEverythingBeforeItDurable) {
     want[key] = MakeValue(key, 0, static_cast<size_t>(i) * 9000);
     ASSERT_TRUE(Put(key, want[key]).ok());
   }
-  ASSERT_TRUE(engine_->Delete("doomed", false).ok());
+  ASSERT_TRUE(test_util::Delete(*engine_, "doomed", false).ok());
   want["over"] = MakeValue("over", 1, 10);
   ASSERT_TRUE(Put("over", want["over"], {.overwrite = true}).ok());
   ASSERT_TRUE(engine_->Flush().ok());
@@ -160,7 +160,7 @@ TEST_P(CrashTest, FlushMakesEverythingBeforeItDurable) {
   CrashAndReopen(keep_torn_prefix());
   for (const auto& [key, v] : want) EXPECT_TRUE(GetEquals(*engine_, key, v));
   EXPECT_TRUE(GetNotFound(*engine_, "doomed"));
-  auto got = engine_->Get("later");
+  auto got = test_util::Get(*engine_, "later");
   if (got.ok()) {
     EXPECT_TRUE(test_util::SameBytes(*got, later));
   }
@@ -172,7 +172,7 @@ TEST_P(CrashTest, SyncDeletesSurvivePowerLoss) {
   ASSERT_TRUE(Put("a", v, {.sync = true}).ok());
   ASSERT_TRUE(Put("b", v, {.sync = true}).ok());
   ASSERT_TRUE(engine_->WriteCheckpointNow().ok());  // the checkpoint still has "a"
-  ASSERT_TRUE(engine_->Delete("a", true).ok());
+  ASSERT_TRUE(test_util::Delete(*engine_, "a", true).ok());
   CrashAndReopen(keep_torn_prefix());
   EXPECT_TRUE(GetNotFound(*engine_, "a"));
   EXPECT_TRUE(GetEquals(*engine_, "b", v));
@@ -192,7 +192,7 @@ TEST_P(CrashTest, TornSegmentWriteFailsTheSyncPutAndIsNeverServed) {
   // Still usable: reads work and later writes go to a new segment.
   EXPECT_TRUE(GetEquals(*engine_, "a", a));
   {
-    auto got = engine_->Get("torn");  // released before the engine goes
+    auto got = test_util::Get(*engine_, "torn");  // released before the engine goes
     if (got.ok()) {
       EXPECT_TRUE(test_util::SameBytes(*got, torn));  // the DRAM copy, if kept
     }
@@ -300,7 +300,7 @@ TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
   EXPECT_EQ(engine_->Stats().bad_segments, 0u);
   // Two in a row: the retry fails too, and the segment is given up on.
   fault_->InjectFault(FaultOp::kRead, FaultKind::kIoError, "seg-", 2);
-  auto got = engine_->Get("r0");
+  auto got = test_util::Get(*engine_, "r0");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kIoError) << got.status().ToString();
   EXPECT_GE(engine_->Stats().io_errors, 1u);
@@ -317,7 +317,7 @@ TEST_F(EngineFaultTest, FailedFlashReadMarksTheSegmentBad) {
   std::vector<bool> kept(8);
   uint64_t dropped = 0;
   for (int i = 0; i < 8; ++i) {
-    auto v = engine_->Get(Name("r", i));
+    auto v = test_util::Get(*engine_, Name("r", i));
     if (v.ok()) {
       EXPECT_TRUE(test_util::SameBytes(*v, values[i])) << i;
       kept[i] = true;
@@ -367,7 +367,7 @@ TEST_F(EngineFaultTest, UnsyncedRecordsOfASegmentMarkedBadAreWrittenElsewhere) {
   ASSERT_TRUE(Put("late", late).ok());
   WaitWritten(writes_before);  // in the first segment, not synced
   fault_->InjectFault(FaultOp::kRead, FaultKind::kIoError, first_segment, 2);
-  EXPECT_EQ(engine_->Get("r0").status().code(), StatusCode::kIoError);
+  EXPECT_EQ(test_util::Get(*engine_, "r0").status().code(), StatusCode::kIoError);
   ASSERT_EQ(engine_->Stats().bad_segments, 1u);
   // The flush that would have acknowledged "late" on the bad segment fails
   // (it is being written again); a later one succeeds.
@@ -426,7 +426,7 @@ TEST_F(EngineFaultTest, FlushAfterAFailedSyncDoesNotClaimLostDeletesAreDurable) 
   auto d = MakeValue("d", 0, 50000);
   ASSERT_TRUE(Put("d", d, {.sync = true}).ok());
   const uint64_t writes_before = fault_->writes();
-  ASSERT_TRUE(engine_->Delete("d", false).ok());
+  ASSERT_TRUE(test_util::Delete(*engine_, "d", false).ok());
   for (int i = 0; i < 2000 && fault_->writes() == writes_before; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the tombstone is written
   }
@@ -499,7 +499,7 @@ TEST_F(EngineFaultTest, FlushKeepsAReplacedVersionThatItCovers) {
   flusher_waiter.join();
   ASSERT_TRUE(flushed.ok()) << flushed.ToString();
   CrashAndReopen(false);  // v2 was never synced (no sync interval, nobody asked)
-  auto got = engine_->Get("k");
+  auto got = test_util::Get(*engine_, "k");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_TRUE(test_util::SameBytes(*got, v1) || test_util::SameBytes(*got, v2))
       << "the FLUSH acknowledged v1 durable, yet recovery found an older version";

@@ -9,7 +9,7 @@
 #include "../engine_test_util.h"
 #include "common/units.h"
 #include "engine/engine.h"
-#include "engine/fault_device.h"
+#include "testing/fault_device.h"
 
 namespace ctxstore::engine {
 namespace {

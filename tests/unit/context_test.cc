@@ -1,7 +1,7 @@
 // The engine's context semantics through its public API: namespaces, TTL,
 // read leases, namespace quotas and the eviction order of each policy,
 // orphans, pins, groups, metadata and provenance, and LIST. The wall clock
-// is a fake one (EngineOptions::wall_clock_ms) that the tests advance; only
+// is a fake one (a ManualEnv in EngineOptions::env) that the tests advance; only
 // the background maintenance (run by the flusher every ~100 ms of real time)
 // is waited for, by polling with a deadline.
 #include <gtest/gtest.h>
@@ -20,6 +20,7 @@
 #include "common/units.h"
 #include "engine/checkpoint.h"
 #include "engine/engine.h"
+#include "testing/manual_env.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -49,7 +50,7 @@ class ContextTest : public ::testing::Test {
     o.eviction_policy = std::string(policy);
     // Shared with every engine opened with these options (reopens keep
     // the time).
-    o.wall_clock_ms = [clock = clock_] { return clock->load(); };
+    o.env = env_.get();
     return o;
   }
 
@@ -80,8 +81,8 @@ class ContextTest : public ::testing::Test {
     ASSERT_FALSE(engine_->Stats().recovered_from_checkpoint);
   }
 
-  uint64_t Now() const { return clock_->load(); }
-  void Advance(uint64_t ms) { clock_->fetch_add(ms); }
+  uint64_t Now() const { return env_->WallClockMs(); }
+  void Advance(uint64_t ms) { env_->SetWallClockMs(env_->WallClockMs() + ms); }
 
   uint32_t CreateNs(std::string_view name, const NamespaceConfig& config = {}) {
     auto id = engine_->CreateNamespace(name, config);
@@ -159,7 +160,12 @@ class ContextTest : public ::testing::Test {
   static void LetMaintenanceRun() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
 
   TempDir dir_;
-  std::shared_ptr<std::atomic<uint64_t>> clock_ = std::make_shared<std::atomic<uint64_t>>(kStartMs);
+  // The wall clock is fake; the monotonic one real (maintenance runs on it).
+  std::shared_ptr<ManualEnv> env_ = [] {
+    auto env = std::make_shared<ManualEnv>(kStartMs);
+    env->UseRealMonotonicClock();
+    return env;
+  }();
   EngineOptions options_;
   std::unique_ptr<Engine> engine_;
 };
@@ -672,7 +678,7 @@ TEST_F(LeaseTest, DeleteStillRemovesALeasedObject) {
   std::vector<std::string_view> keys = {"a"};
   auto m = engine_->MatchPrefix(kDefaultNamespaceId, keys, 3000);
   ASSERT_TRUE(m.ok());
-  ASSERT_TRUE(engine_->Delete("a", false).ok());
+  ASSERT_TRUE(test_util::Delete(*engine_, "a", false).ok());
   EXPECT_FALSE(Has("a"));
   EXPECT_TRUE(engine_->ReleaseLease(kDefaultNamespaceId, m->lease_id).ok());
 }
@@ -1001,14 +1007,14 @@ TEST_F(EvictionOrderTest, OrphansAreRecognizedAfterReopen) {
   ASSERT_TRUE(Put("a").ok());
   ASSERT_TRUE(Put("b", {.parent = "a"}).ok());
   ASSERT_TRUE(Put("c", {.parent = "b"}).ok());
-  ASSERT_TRUE(engine_->Delete("a", false).ok());
+  ASSERT_TRUE(test_util::Delete(*engine_, "a", false).ok());
   Reopen();
   EXPECT_TRUE(StatOf("b").orphan);
   EXPECT_FALSE(StatOf("c").orphan);
   ReopenWithFullScan();
   EXPECT_TRUE(StatOf("b").orphan);
   EXPECT_FALSE(StatOf("c").orphan);
-  ASSERT_TRUE(engine_->Delete("b", false).ok());
+  ASSERT_TRUE(test_util::Delete(*engine_, "b", false).ok());
   EXPECT_TRUE(StatOf("c").orphan);
 }
 
@@ -1207,13 +1213,13 @@ TEST_F(PinTest, DramPinKeepsTheObjectInDram) {
   EXPECT_GT(engine_->Stats().evictions_dram, evictions_before);
   EXPECT_TRUE(StatOf("hot").in_dram);
   EXPECT_FALSE(StatOf("k100").in_dram);
-  auto ref = engine_->Get("hot");
+  auto ref = test_util::Get(*engine_, "hot");
   ASSERT_TRUE(ref.ok());
   EXPECT_TRUE(SameBytes(*ref, MakeValue("hot", 1, kValueBytes)));
 
   // Unpinned, it may leave like any other.
   ASSERT_TRUE(engine_->Unpin(kDefaultNamespaceId, "hot", false).ok());
-  ref = engine_->Get("k0");  // (drop the reference to hot's block first)
+  ref = test_util::Get(*engine_, "k0");  // (drop the reference to hot's block first)
   fill(200);
   EXPECT_FALSE(StatOf("hot").in_dram);
 }

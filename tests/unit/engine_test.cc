@@ -149,7 +149,7 @@ TEST_F(EngineTest, ValuesUpToTheLimitAreStoredExactly) {
     auto v = MakeValue(Key(i), 0, size);
     ASSERT_TRUE(engine->Put(Key(i), Bytes(v), {.sync = (i % 2 == 0)}).ok()) << size;
     EXPECT_TRUE(GetEquals(*engine, Key(i), v)) << size;
-    auto len = engine->Exists(Key(i));
+    auto len = test_util::Exists(*engine, Key(i));
     ASSERT_TRUE(len.ok());
     EXPECT_EQ(*len, size);
     ++i;
@@ -160,10 +160,10 @@ TEST_F(EngineTest, EmptyValue) {
   auto engine = OpenOrNull(Options());
   ASSERT_NE(engine, nullptr);
   ASSERT_TRUE(engine->Put("empty", {}, {.sync = true}).ok());
-  auto got = engine->Get("empty");
+  auto got = test_util::Get(*engine, "empty");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->size, 0u);
-  auto len = engine->Exists("empty");
+  auto len = test_util::Exists(*engine, "empty");
   ASSERT_TRUE(len.ok());
   EXPECT_EQ(*len, 0u);
   EXPECT_EQ(engine->Put("empty", {}, {}).code(), StatusCode::kExists);
@@ -196,11 +196,11 @@ TEST_F(EngineTest, OverwriteReplacesTheValue) {
   ASSERT_TRUE(engine->Put("k", Bytes(v1), {}).ok());
   ASSERT_TRUE(engine->Put("k", Bytes(v2), {.overwrite = true}).ok());
   EXPECT_TRUE(GetEquals(*engine, "k", v2));
-  EXPECT_EQ(*engine->Exists("k"), v2.size());
+  EXPECT_EQ(*test_util::Exists(*engine, "k"), v2.size());
   ASSERT_TRUE(engine->Flush().ok());
   ASSERT_TRUE(engine->Put("k", Bytes(v3), {.sync = true, .overwrite = true}).ok());
   EXPECT_TRUE(GetEquals(*engine, "k", v3));
-  EXPECT_EQ(*engine->Exists("k"), v3.size());
+  EXPECT_EQ(*test_util::Exists(*engine, "k"), v3.size());
   // Overwrite of an absent key is a plain put.
   ASSERT_TRUE(engine->Put("other", Bytes(v1), {.overwrite = true}).ok());
   EXPECT_TRUE(GetEquals(*engine, "other", v1));
@@ -216,7 +216,7 @@ TEST_F(EngineTest, HeldValueSurvivesOverwriteAndEviction) {
   ASSERT_NE(engine, nullptr);
   auto v1 = MakeValue("k", 1, 1 * kMiB);
   ASSERT_TRUE(engine->Put("k", Bytes(v1), {}).ok());
-  auto held = engine->Get("k");
+  auto held = test_util::Get(*engine, "k");
   ASSERT_TRUE(held.ok());
   auto v2 = MakeValue("k", 2, 1 * kMiB);
   ASSERT_TRUE(engine->Put("k", Bytes(v2), {.overwrite = true}).ok());
@@ -234,15 +234,15 @@ TEST_F(EngineTest, DeleteRemovesTheKey) {
   auto engine = OpenOrNull(Options());
   ASSERT_NE(engine, nullptr);
   auto v = MakeValue("k", 1, 5000);
-  EXPECT_EQ(engine->Delete("k", false).code(), StatusCode::kNotFound);
+  EXPECT_EQ(test_util::Delete(*engine, "k", false).code(), StatusCode::kNotFound);
   ASSERT_TRUE(engine->Put("k", Bytes(v), {}).ok());
   ASSERT_TRUE(engine->Put("j", Bytes(v), {}).ok());
-  EXPECT_TRUE(engine->Delete("k", false).ok());
+  EXPECT_TRUE(test_util::Delete(*engine, "k", false).ok());
   EXPECT_TRUE(GetNotFound(*engine, "k"));
-  EXPECT_EQ(engine->Exists("k").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(engine->Delete("k", true).code(), StatusCode::kNotFound);
+  EXPECT_EQ(test_util::Exists(*engine, "k").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(test_util::Delete(*engine, "k", true).code(), StatusCode::kNotFound);
   ASSERT_TRUE(engine->Flush().ok());
-  EXPECT_TRUE(engine->Delete("j", true).ok());
+  EXPECT_TRUE(test_util::Delete(*engine, "j", true).ok());
   EXPECT_TRUE(GetNotFound(*engine, "j"));
   // A deleted key can be put again, with put-if-absent semantics.
   auto v2 = MakeValue("k", 2, 77);
@@ -256,11 +256,11 @@ TEST_F(EngineTest, DeleteRemovesTheKey) {
 TEST_F(EngineTest, ExistsReturnsTheValueLength) {
   auto engine = OpenOrNull(Options());
   ASSERT_NE(engine, nullptr);
-  EXPECT_EQ(engine->Exists("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(test_util::Exists(*engine, "nope").status().code(), StatusCode::kNotFound);
   for (uint64_t len : {0ull, 1ull, 4095ull, 70000ull, 3000000ull}) {
     const std::string key = "len-" + std::to_string(len);
     ASSERT_TRUE(engine->Put(key, Bytes(MakeValue(key, 0, len)), {}).ok());
-    auto got = engine->Exists(key);
+    auto got = test_util::Exists(*engine, key);
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(*got, len);
   }
@@ -275,7 +275,9 @@ TEST_F(EngineTest, MatchPrefixCountsLeadingPresentKeys) {
   for (const char* k : {"a", "b", "d", "e"}) {
     ASSERT_TRUE(engine->Put(k, Bytes(MakeValue(k, 0, 10)), {}).ok());
   }
-  auto match = [&](std::vector<std::string_view> keys) { return engine->MatchPrefix(keys); };
+  auto match = [&](std::vector<std::string_view> keys) {
+    return test_util::MatchPrefix(*engine, keys);
+  };
   EXPECT_EQ(match({}), 0u);
   EXPECT_EQ(match({"a"}), 1u);
   EXPECT_EQ(match({"a", "b"}), 2u);
@@ -283,7 +285,7 @@ TEST_F(EngineTest, MatchPrefixCountsLeadingPresentKeys) {
   EXPECT_EQ(match({"c", "a", "b"}), 0u);
   EXPECT_EQ(match({"e", "d", "b", "a"}), 4u);
   EXPECT_EQ(match({"a", "a", "a"}), 3u);
-  ASSERT_TRUE(engine->Delete("b", false).ok());
+  ASSERT_TRUE(test_util::Delete(*engine, "b", false).ok());
   EXPECT_EQ(match({"a", "b", "d"}), 1u);
   // Keys only on flash count too.
   ASSERT_TRUE(engine->Close().ok());
@@ -398,7 +400,7 @@ TEST_F(EngineTest, ReadersNeverSeePartialValues) {
     threads.emplace_back([&, r] {
       std::mt19937_64 rng(100 + r);
       while (!done.load()) {
-        auto got = engine->Get(Key(static_cast<int>(rng() % kKeys)));
+        auto got = test_util::Get(*engine, Key(static_cast<int>(rng() % kKeys)));
         if (!got.ok()) {
           if (got.status().code() != StatusCode::kNotFound) {
             ADD_FAILURE() << "get failed: " << got.status().ToString();
@@ -523,7 +525,7 @@ TEST_F(EngineTest, FullFlashReclaimsTheOldestSegments) {
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(GetNotFound(*engine, Key(i))) << i;
   int first_present = -1;
   for (int i = 0; i < kObjects; ++i) {
-    auto got = engine->Get(Key(i));
+    auto got = test_util::Get(*engine, Key(i));
     if (!got.ok()) {
       EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << got.status().ToString();
       EXPECT_EQ(first_present, -1) << "key " << i << " missing after present key " << first_present;
@@ -534,7 +536,7 @@ TEST_F(EngineTest, FullFlashReclaimsTheOldestSegments) {
   }
   EXPECT_GT(first_present, 0);
   EXPECT_LT(first_present, kObjects - 60);  // well over 16 MiB is kept
-  EXPECT_EQ(engine->Exists(Key(0)).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(test_util::Exists(*engine, Key(0)).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(engine->Stats().objects, static_cast<uint64_t>(kObjects - first_present));
 }
 
@@ -597,7 +599,7 @@ TEST_F(EngineTest, MixedConcurrentOperationsStayConsistent) {
         const uint64_t version = (static_cast<uint64_t>(t) << 32) | static_cast<uint64_t>(i);
         const int op = static_cast<int>(rng() % 100);
         if (op < 30) {
-          auto got = engine->Get(key);
+          auto got = test_util::Get(*engine, key);
           if (got.ok()) {
             if (!CheckSelfCheckingValue(key, *got)) fail("bad value for " + key);
           } else if (got.status().code() != StatusCode::kNotFound) {
@@ -611,10 +613,10 @@ TEST_F(EngineTest, MixedConcurrentOperationsStayConsistent) {
           Status st = engine->Put(key, Bytes(SelfCheckingValue(key, version)), {});
           if (!st.ok() && st.code() != StatusCode::kExists) fail("put: " + st.ToString());
         } else if (op < 77) {
-          Status st = engine->Delete(key, op < 70);
+          Status st = test_util::Delete(*engine, key, op < 70);
           if (!st.ok() && st.code() != StatusCode::kNotFound) fail("delete: " + st.ToString());
         } else if (op < 87) {
-          auto len = engine->Exists(key);
+          auto len = test_util::Exists(*engine, key);
           if (!len.ok() && len.status().code() != StatusCode::kNotFound) {
             fail("exists: " + len.status().ToString());
           }
@@ -624,7 +626,7 @@ TEST_F(EngineTest, MixedConcurrentOperationsStayConsistent) {
           size_t n = rng() % 8;
           std::vector<std::string_view> run;
           for (size_t j = 0; j < n; ++j) run.push_back(keys[(start + j) % kKeys]);
-          if (engine->MatchPrefix(run) > n) fail("match_prefix over the key count");
+          if (test_util::MatchPrefix(*engine, run) > n) fail("match_prefix over the key count");
         } else if (op < 99) {
           Status st = engine->Flush();
           if (!st.ok()) fail("flush: " + st.ToString());
@@ -641,8 +643,8 @@ TEST_F(EngineTest, MixedConcurrentOperationsStayConsistent) {
   // Quiescent: every view of the index agrees.
   std::map<std::string, std::vector<uint8_t>> present;
   for (const std::string& key : keys) {
-    auto got = engine->Get(key);
-    auto len = engine->Exists(key);
+    auto got = test_util::Get(*engine, key);
+    auto len = test_util::Exists(*engine, key);
     ASSERT_EQ(got.ok(), len.ok()) << key;
     if (!got.ok()) {
       EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << got.status().ToString();
@@ -659,7 +661,7 @@ TEST_F(EngineTest, MixedConcurrentOperationsStayConsistent) {
   std::vector<std::string_view> all(keys.begin(), keys.end());
   uint32_t leading = 0;
   while (leading < keys.size() && present.count(keys[leading])) ++leading;
-  EXPECT_EQ(engine->MatchPrefix(all), leading);
+  EXPECT_EQ(test_util::MatchPrefix(*engine, all), leading);
 
   // After a clean restart nothing comes back that was not there, and what
   // comes back is the newest value.
@@ -668,7 +670,7 @@ TEST_F(EngineTest, MixedConcurrentOperationsStayConsistent) {
   engine = OpenOrNull(o);
   ASSERT_NE(engine, nullptr);
   for (const std::string& key : keys) {
-    auto got = engine->Get(key);
+    auto got = test_util::Get(*engine, key);
     if (!got.ok()) {
       EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << got.status().ToString();
       continue;
@@ -687,7 +689,7 @@ TEST_F(EngineTest, StatsTrackOperations) {
   }
   EXPECT_TRUE(GetNotFound(*engine, "missing"));
   EXPECT_TRUE(GetEquals(*engine, Key(1), MakeValue(Key(1), 0, 10000)));
-  ASSERT_TRUE(engine->Delete(Key(2), false).ok());
+  ASSERT_TRUE(test_util::Delete(*engine, Key(2), false).ok());
   ASSERT_TRUE(engine->Flush().ok());
   EngineStats s = engine->Stats();
   EXPECT_EQ(s.objects, 4u);
@@ -715,9 +717,9 @@ TEST_F(EngineTest, ClosedEngineRefusesOperations) {
   EXPECT_TRUE(engine->Close().ok());  // idempotent
   EXPECT_EQ(engine->Put("j", Bytes(v), {}).code(), StatusCode::kUnavailable);
   EXPECT_EQ(engine->BeginPut("j", 10, {}).status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(engine->Get("k").status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(engine->Exists("k").status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(engine->Delete("k", true).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(test_util::Get(*engine, "k").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(test_util::Exists(*engine, "k").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(test_util::Delete(*engine, "k", true).code(), StatusCode::kUnavailable);
   EXPECT_EQ(engine->Flush().code(), StatusCode::kUnavailable);
 }
 
@@ -735,7 +737,7 @@ TEST_F(EngineTest, DramFullOfHeldValuesRefusesPutsButServesReads) {
   ASSERT_TRUE(engine->Flush().ok());
   std::vector<ValueRef> held;
   for (int i = 0; i < 5; ++i) {
-    auto got = engine->Get(Key(i));
+    auto got = test_util::Get(*engine, Key(i));
     ASSERT_TRUE(got.ok());
     EXPECT_TRUE(test_util::SameBytes(*got, value(i)));
     held.push_back(*got);

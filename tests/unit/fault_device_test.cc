@@ -1,4 +1,4 @@
-#include "engine/fault_device.h"
+#include "testing/fault_device.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -15,8 +15,8 @@
 #include "common/hash.h"
 #include "common/units.h"
 #include "engine/engine.h"
-#include "engine/fault_device.h"
 #include "engine/segment.h"
+#include "testing/fault_device.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -159,7 +159,7 @@ TEST_F(RecordPackingTest, ValueDamageInsideASharedBlockIsCaughtOnRead) {
   auto engine = Open();  // from the checkpoint: the damage is found by the read
   ASSERT_NE(engine, nullptr);
   ASSERT_TRUE(engine->Stats().recovered_from_checkpoint);
-  auto got = engine->Get(bad->key);
+  auto got = test_util::Get(*engine, bad->key);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kCorrupt);
   for (const auto& [key, value] : data) {

@@ -19,7 +19,7 @@
 #include "common/units.h"
 #include "engine/checkpoint.h"
 #include "engine/engine.h"
-#include "engine/fault_device.h"
+#include "testing/fault_device.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -185,7 +185,7 @@ TEST_P(RecoveryPathTest, DeletedKeysNeverComeBack) {
     int i = 0;
     for (auto it = data.begin(); it != data.end(); ++i) {
       if (i % 3 == 0) {
-        ASSERT_TRUE(engine->Delete(it->first, /*sync=*/i % 2 == 0).ok());
+        ASSERT_TRUE(test_util::Delete(*engine, it->first, /*sync=*/i % 2 == 0).ok());
         deleted.push_back(it->first);
         it = data.erase(it);
       } else {
@@ -195,7 +195,7 @@ TEST_P(RecoveryPathTest, DeletedKeysNeverComeBack) {
     // Deleted before it ever reached flash, too.
     auto v = MakeValue("short-lived", 0, 5000);
     ASSERT_TRUE(engine->Put("short-lived", Bytes(v), {}).ok());
-    ASSERT_TRUE(engine->Delete("short-lived", false).ok());
+    ASSERT_TRUE(test_util::Delete(*engine, "short-lived", false).ok());
     deleted.push_back("short-lived");
     ASSERT_TRUE(engine->Close().ok());
   }
@@ -226,7 +226,7 @@ TEST_P(RecoveryPathTest, OverwrittenKeysComeBackWithTheNewestValue) {
         ASSERT_TRUE(engine->Put(key, Bytes(value), {.sync = version == 2, .overwrite = true}).ok());
       }
       if (i % 5 == 4) {
-        ASSERT_TRUE(engine->Delete(key, false).ok());
+        ASSERT_TRUE(test_util::Delete(*engine, key, false).ok());
         value = MakeValue(key, 99, 777);
         ASSERT_TRUE(engine->Put(key, Bytes(value), {}).ok());
       }
@@ -260,7 +260,7 @@ TEST_P(RecoveryPathTest, WritesAfterARestartBeatOlderRecords) {
     data["a"] = MakeValue("a", generation, 1000 * generation);
     ASSERT_TRUE(engine->Put("a", Bytes(data["a"]), {.overwrite = true}).ok());
     if (generation % 2 == 0) {
-      ASSERT_TRUE(engine->Delete("b", false).ok());
+      ASSERT_TRUE(test_util::Delete(*engine, "b", false).ok());
       data.erase("b");
     } else {
       data["b"] = MakeValue("b", generation, 100 * 1024);
@@ -298,7 +298,7 @@ TEST_F(RecoveryTest, CheckpointPlusReplayAfterACrash) {
     data[overwritten] = MakeValue(overwritten, 1, 90000);
     ASSERT_TRUE(
         engine->Put(overwritten, Bytes(data[overwritten]), {.sync = true, .overwrite = true}).ok());
-    ASSERT_TRUE(engine->Delete(deleted, true).ok());
+    ASSERT_TRUE(test_util::Delete(*engine, deleted, true).ok());
     data.erase(deleted);
     data["new-sync"] = MakeValue("new-sync", 0, 1500 * 1024);
     ASSERT_TRUE(engine->Put("new-sync", Bytes(data["new-sync"]), {.sync = true}).ok());
@@ -359,7 +359,7 @@ class CorruptionTest : public RecoveryTest {
   }
   // The damaged object is never served: kCorrupt or kNotFound, never bytes.
   static void ExpectNotServed(Engine& engine, const std::string& key, StatusCode want) {
-    auto got = engine.Get(key);
+    auto got = test_util::Get(engine, key);
     ASSERT_FALSE(got.ok()) << key << " served after corruption";
     EXPECT_EQ(got.status().code(), want) << got.status().ToString();
   }
@@ -427,7 +427,7 @@ TEST_F(CorruptionTest, FlippedHeaderByteWithCheckpointNeverServesWrongBytes) {
   ASSERT_NE(engine, nullptr);
   // The checkpoint still points at the record; its value is intact, so
   // serving it is acceptable, but only byte-exact.
-  auto got = engine->Get(small);
+  auto got = test_util::Get(*engine, small);
   if (got.ok()) {
     EXPECT_TRUE(test_util::SameBytes(*got, data_.at(small)));
   } else {
@@ -501,7 +501,7 @@ TEST_P(RecoveryPathTest, ReclaimedObjectsStayGoneAfterRestart) {
     ASSERT_GT(engine->Stats().reclaimed_segments, 0u);
     for (int i = 0; i < 150; ++i) {
       std::string key = "obj-" + std::to_string(i);
-      auto got = engine->Get(key);
+      auto got = test_util::Get(*engine, key);
       if (got.ok()) present[key].assign(got->data, got->data + got->size);
     }
     ASSERT_TRUE(engine->Close().ok());
@@ -518,7 +518,7 @@ TEST_P(RecoveryPathTest, ReclaimedObjectsStayGoneAfterRestart) {
       EXPECT_TRUE(GetNotFound(*engine, key));
       continue;
     }
-    auto got = engine->Get(key);
+    auto got = test_util::Get(*engine, key);
     if (got.ok()) {
       ++back;
       EXPECT_TRUE(test_util::SameBytes(*got, it->second)) << key;
@@ -559,7 +559,7 @@ TEST_F(RecoveryTest, CorruptNewestVersionDoesNotResurrectAnOlderOne) {
     auto engine = Open();
     ASSERT_NE(engine, nullptr);
     ASSERT_TRUE(engine->Stats().recovered_from_checkpoint);
-    EXPECT_EQ(engine->Get("k").status().code(), StatusCode::kCorrupt);
+    EXPECT_EQ(test_util::Get(*engine, "k").status().code(), StatusCode::kCorrupt);
     ASSERT_TRUE(engine->Close().ok());
   }
   // Without the checkpoint, the scan sees the old record, the corrupt one and

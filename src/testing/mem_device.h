@@ -1,8 +1,8 @@
-// A Device that keeps every file in memory, for the recovery fuzzer: an
-// iteration then costs no disk I/O and no fsync, and O_DIRECT and io_uring
+// A Device that keeps every file in memory, for unit tests and the fuzzers:
+// a test then costs no disk I/O and no fsync, and O_DIRECT and io_uring
 // play no part (the engine reaches files only through its Device).
 // Directories are implicit: a file's directory is its path up to the last
-// '/'. Thread-safe (the engine's flusher writes while the fuzzer reads).
+// '/'. Thread-safe (the engine's flusher writes while a test reads).
 #pragma once
 
 #include <algorithm>
