@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/namespace_json.h"
 #include "protocol/messages.h"
 
 namespace ctxstore::server {
@@ -35,88 +36,38 @@ protocol::ObjectInfoWire ToWire(const engine::ObjectInfo& info) {
   w.pin_expires_ms = info.pin_expires_ms;
   w.leases = info.leases;
   w.lease_expires_ms = info.lease_expires_ms;
-  w.group = info.meta.group;
-  w.parent = info.meta.parent;
-  w.writer = info.meta.writer;
-  w.meta = info.meta.meta;
+  w.group = info.group;
+  w.parent = info.parent;
+  w.writer = info.writer;
+  w.meta = info.meta;
   return w;
 }
 
-// NS_CREATE / NS_SET body: a JSON object with "name" and any of the config
-// fields. Everything is checked before anything is applied, so that a bad
-// NS_SET changes nothing.
+// NS_CREATE / NS_SET body: a JSON object with "name" and any of the
+// namespace settings. Everything is checked before anything is applied, so
+// that a bad NS_SET changes nothing.
 struct NamespaceRequest {
   std::string name;
-  nlohmann::json fields;
+  NamespaceSpec spec;
 };
 
 Result<NamespaceRequest> ParseNamespaceRequest(std::string_view body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::Invalid("body is not a JSON object");
   NamespaceRequest req;
-  for (const auto& [field, value] : j.items()) {
-    if (field == "name") {
-      if (!value.is_string()) return Status::Invalid("\"name\" must be a string");
-      req.name = value.get<std::string>();
-    } else if (field == "quota_bytes" || field == "default_ttl_ms" || field == "max_ttl_ms" ||
-               field == "priority" || field == "max_pins" || field == "max_leased_objects") {
-      // is_number_unsigned: no negatives, no fractions.
-      if (!value.is_number_unsigned()) {
-        return Status::Invalid("\"" + field + "\" must be a non-negative integer");
-      }
-      if (field == "priority" && value.get<uint64_t>() >= engine::kPriorityLevels) {
-        return Status::Invalid("\"priority\" must be 0.." +
-                               std::to_string(engine::kPriorityLevels - 1));
-      }
-    } else if (field == "require_model_fingerprint") {
-      if (!value.is_boolean()) return Status::Invalid("\"" + field + "\" must be true or false");
-    } else if (field == "encryption_key") {
-      // A key name ("" = none); the engine checks that it is loaded.
-      if (!value.is_string() || value.get_ref<const std::string&>().size() > kMaxKeyNameBytes) {
-        return Status::Invalid("\"encryption_key\" must be a key name (a string of at most " +
-                               std::to_string(kMaxKeyNameBytes) + " bytes)");
-      }
-    } else {
-      return Status::Invalid("unknown field \"" + field + "\"");
-    }
-  }
-  if (!j.contains("name")) return Status::Invalid("missing \"name\"");
-  req.fields = std::move(j);
+  CTX_RETURN_IF_ERROR(ParseNamespaceSpec(j, OtherMembers::kRefuse, {"name"}, &req.spec));
+  auto name = j.find("name");
+  if (name == j.end()) return Status::Invalid("missing \"name\"");
+  if (!name->is_string()) return Status::Invalid("\"name\" must be a string");
+  req.name = name->get<std::string>();
   return req;
 }
 
-// Overrides the fields present in a parsed request.
-void ApplyNamespaceFields(const nlohmann::json& j, engine::NamespaceConfig* c) {
-  if (j.contains("quota_bytes")) c->quota_bytes = j["quota_bytes"].get<uint64_t>();
-  if (j.contains("default_ttl_ms")) c->default_ttl_ms = j["default_ttl_ms"].get<uint64_t>();
-  if (j.contains("max_ttl_ms")) c->max_ttl_ms = j["max_ttl_ms"].get<uint64_t>();
-  if (j.contains("priority")) c->priority = static_cast<uint8_t>(j["priority"].get<uint64_t>());
-  if (j.contains("require_model_fingerprint")) {
-    c->require_model_fingerprint = j["require_model_fingerprint"].get<bool>();
-  }
-  if (j.contains("encryption_key")) c->encryption_key = j["encryption_key"].get<std::string>();
-  if (j.contains("max_pins")) c->max_pins = j["max_pins"].get<uint64_t>();
-  if (j.contains("max_leased_objects")) {
-    c->max_leased_objects = j["max_leased_objects"].get<uint64_t>();
-  }
-}
-
-nlohmann::json NamespaceJson(const engine::NamespaceInfo& ns) {
-  return {
-      {"id", ns.id},
-      {"name", ns.name},
-      {"quota_bytes", ns.config.quota_bytes},
-      {"default_ttl_ms", ns.config.default_ttl_ms},
-      {"max_ttl_ms", ns.config.max_ttl_ms},
-      {"priority", ns.config.priority},
-      {"require_model_fingerprint", ns.config.require_model_fingerprint},
-      {"encryption_key", ns.config.encryption_key},
-      {"max_pins", ns.config.max_pins},
-      {"max_leased_objects", ns.config.max_leased_objects},
-      {"objects", ns.objects},
-      {"bytes", ns.bytes},
-      {"evictions", ns.evictions},
-  };
+// The settings a request named, for the audit line.
+nlohmann::json SettingsJson(const NamespaceSpec& spec) {
+  nlohmann::json j = nlohmann::json::object();
+  AddNamespaceSpecJson(spec, &j);
+  return j;
 }
 
 }  // namespace
@@ -272,11 +223,11 @@ awaitable<bool> Connection::HandleNsCreate() {
     co_await ReplyError(req.status());
     co_return true;
   }
-  engine::NamespaceConfig config;
-  ApplyNamespaceFields(req->fields, &config);
+  NamespaceConfig config;
+  ApplyNamespaceSpec(req->spec, &config);
   Status st = ctx_.engine->CreateNamespace(req->name, config).status();
   if (st.ok()) {
-    nlohmann::json fields = {{"namespace", req->name}, {"settings", req->fields}};
+    nlohmann::json fields = {{"namespace", req->name}, {"settings", SettingsJson(req->spec)}};
     Audit("namespace_create", std::move(fields));
   }
   co_await ReplyStatus(st);
@@ -296,11 +247,11 @@ awaitable<bool> Connection::HandleNsSet() {
     co_await ReplyError(current.status());
     co_return true;
   }
-  engine::NamespaceConfig config = current->config;
-  ApplyNamespaceFields(req->fields, &config);
+  NamespaceConfig config = current->config;
+  ApplyNamespaceSpec(req->spec, &config);
   Status st = ctx_.engine->SetNamespace(req->name, config);
   if (st.ok()) {
-    nlohmann::json fields = {{"namespace", req->name}, {"settings", req->fields}};
+    nlohmann::json fields = {{"namespace", req->name}, {"settings", SettingsJson(req->spec)}};
     Audit("namespace_set", std::move(fields));
   }
   co_await ReplyStatus(st);
@@ -310,8 +261,8 @@ awaitable<bool> Connection::HandleNsSet() {
 awaitable<bool> Connection::HandleNsList() {
   co_await Drain(req_.body_len);
   nlohmann::json list = nlohmann::json::array();
-  for (const engine::NamespaceInfo& ns : ctx_.engine->ListNamespaces()) {
-    list.push_back(NamespaceJson(ns));
+  for (const NamespaceInfo& ns : ctx_.engine->ListNamespaces()) {
+    list.push_back(NamespaceInfoJson<nlohmann::json>(ns));
   }
   co_await ReplyOk(list.dump());
   co_return true;
