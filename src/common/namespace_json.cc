@@ -54,7 +54,10 @@ Status ParseNamespaceSpec(const nlohmann::json& j, OtherMembers others,
                           std::initializer_list<std::string_view> not_settings,
                           NamespaceSpec* spec) {
   if (!j.is_object()) return Status::Invalid("body is not a JSON object");
-  for (const auto& [member, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named, not a structured binding: clang 14 cannot capture one in a lambda.
+    const std::string& member = item.key();
+    const nlohmann::json& value = item.value();
     if (std::find(not_settings.begin(), not_settings.end(), member) != not_settings.end()) {
       continue;
     }

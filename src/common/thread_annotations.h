@@ -26,6 +26,7 @@
 #define ACQUIRE(...) CTX_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RELEASE(...) CTX_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define EXCLUDES(...) CTX_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
+#define ACQUIRED_BEFORE(...) CTX_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
 #define ASSERT_CAPABILITY(x) CTX_THREAD_ANNOTATION(assert_capability(x))
 #define RETURN_CAPABILITY(x) CTX_THREAD_ANNOTATION(lock_returned(x))
 #define NO_THREAD_SAFETY_ANALYSIS CTX_THREAD_ANNOTATION(no_thread_safety_analysis)

@@ -71,9 +71,9 @@ class Arena {
   // first page (4 bytes per page of the region, fixed), so an index entry
   // holds a block with a DramRef alone. Thread-safe; Adopt and Pin need a
   // reference to be held already (the count is never revived from 0).
-  DramRef Adopt(const ArenaBlock& block);                  // one more, for an entry
-  std::shared_ptr<ArenaBlock> Pin(DramRef ref);            // one more, counted
-  void Release(DramRef& ref);                              // the entry's is gone; clears ref
+  DramRef Adopt(const ArenaBlock& block);        // one more, for an entry
+  std::shared_ptr<ArenaBlock> Pin(DramRef ref);  // one more, counted
+  void Release(DramRef& ref);                    // the entry's is gone; clears ref
   uint8_t* data(DramRef ref) const { return base_ + uint64_t{ref.page} * kPageSize; }
   // Pages in the block Allocate(bytes) returns.
   static uint64_t PagesFor(uint64_t bytes) {

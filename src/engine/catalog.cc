@@ -1,6 +1,4 @@
-// The catalog: namespaces and pins, the engine's small durable state beside
-// the flash log. File CATALOG in the data folder, JSON, replaced atomically
-// on every change (docs/on-disk-format.md):
+// The CATALOG file (docs/on-disk-format.md):
 //
 //   {"version": 1, "next_namespace_id": N,
 //    "namespaces": [{"id", "name", and each setting of
@@ -11,15 +9,16 @@
 // Records name their namespace by id, and ids are never reused: records of
 // a deleted namespace are simply skipped by recovery. "tokens" is absent
 // from catalogs written before access tokens existed.
+#include "engine/catalog.h"
+
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 
 #include "common/clock.h"
+#include "common/limits.h"
 #include "common/namespace_json.h"
-#include "common/units.h"
-#include "engine/engine.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -54,7 +53,7 @@ bool FromHex(std::string_view hex, std::string* out) {
   return true;
 }
 
-Status ValidateNamespaceName(std::string_view name) {
+Status ValidateNamespaceNameImpl(std::string_view name) {
   if (name.empty() || name.size() > kMaxNamespaceNameBytes) {
     return Status::Invalid("namespace names are 1 to 64 characters");
   }
@@ -66,7 +65,7 @@ Status ValidateNamespaceName(std::string_view name) {
   return Status::Ok();
 }
 
-Status ValidateConfig(const NamespaceConfig& c) {
+Status ValidateConfigImpl(const NamespaceConfig& c) {
   if (c.priority >= kPriorityLevels) return Status::Invalid("priority must be 0 to 7");
   if (c.max_ttl_ms != 0 && c.default_ttl_ms > c.max_ttl_ms) {
     return Status::Invalid("the default TTL exceeds the maximum TTL");
@@ -82,7 +81,7 @@ bool IsLowerHex(std::string_view s, size_t len) {
   return true;
 }
 
-Status ValidateToken(const AccessToken& t) {
+Status ValidateTokenImpl(const AccessToken& t) {
   if (!IsLowerHex(t.id, kTokenIdBytes)) return Status::Invalid("a token id is 16 hex digits");
   if (!IsLowerHex(t.secret_hash, kTokenHashBytes)) {
     return Status::Invalid("a token hash is 64 hex digits");
@@ -96,20 +95,126 @@ Status ValidateToken(const AccessToken& t) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Engine::Namespace* Engine::AddNamespaceLocked(uint32_t id, std::string name,
-                                              const NamespaceConfig& config) {
-  Namespace& ns = namespaces_[id];
-  ns.id = id;
-  ns.name = std::move(name);
-  ns.config = config;
-  ns.policy = NewEvictionPolicy(options_.eviction_policy);
-  return &ns;
+nlohmann::json PinsJson(const PinRules& key_pins, const PinRules& group_pins) {
+  nlohmann::json pins = nlohmann::json::array();
+  for (const PinRules* rules : {&key_pins, &group_pins}) {
+    for (const auto& [ikey, rule] : *rules) {
+      pins.push_back({{"namespace_id", IndexKeyNamespace(ikey)},
+                      {"group", rules == &group_pins},
+                      {"name_hex", ToHex(IndexKeyUserKey(ikey))},
+                      {"expires_ms", rule.expires_ms},
+                      {"dram", rule.dram}});
+    }
+  }
+  return pins;
 }
 
-Engine::CatalogSnapshot Engine::SnapshotCatalogLocked() const {
-  CatalogSnapshot c;
+nlohmann::json TokensJson(const AccessTokens& tokens) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [id, t] : tokens) {
+    out.push_back({{"id", t.id},
+                   {"sha256", t.secret_hash},
+                   {"role", std::string(TokenRoleName(t.role))},
+                   {"namespace_id", t.namespace_id},
+                   {"label", t.label},
+                   {"created_ms", t.created_ms}});
+  }
+  return out;
+}
+
+Result<AccessToken> ParseToken(const std::string& path, const nlohmann::json& t) {
+  AccessToken token;
+  token.id = t.at("id").get<std::string>();
+  token.secret_hash = t.at("sha256").get<std::string>();
+  auto role = ParseTokenRole(t.at("role").get<std::string>());
+  if (!role) return Status::Corrupt(path + ": unknown token role " + t.at("role").dump());
+  token.role = *role;
+  token.namespace_id = t.at("namespace_id").get<uint32_t>();
+  token.label = t.at("label").get<std::string>();
+  token.created_ms = t.at("created_ms").get<uint64_t>();
+  if (Status st = ValidateTokenImpl(token); !st.ok()) {
+    return Status::Corrupt(path + ": token " + token.id + ": " + st.message());
+  }
+  return token;
+}
+
+}  // namespace
+
+uint64_t Namespace::ExpiryOf(uint64_t ttl_ms, uint64_t now_ms) const {
+  if (ttl_ms == 0) ttl_ms = config.default_ttl_ms;
+  if (config.max_ttl_ms != 0 && (ttl_ms == 0 || ttl_ms > config.max_ttl_ms)) {
+    ttl_ms = config.max_ttl_ms;
+  }
+  return ttl_ms == 0 ? 0 : SaturatingAdd(now_ms, ttl_ms);
+}
+
+Catalog::Catalog(Device* device, std::string data_dir, std::string eviction_policy,
+                 std::shared_ptr<const Keyring> keyring)
+    : device_(device),
+      path_(std::move(data_dir) + "/" + kCatalogFileName),
+      eviction_policy_(std::move(eviction_policy)),
+      keyring_(std::move(keyring)) {}
+
+Status Catalog::Load(uint64_t now_ms) {
+  if (NewEvictionPolicy(eviction_policy_) == nullptr) {
+    return Status::Invalid("unknown eviction policy '" + eviction_policy_ +
+                           "' (one of: " + std::string(kPolicyNames) + ")");
+  }
+  if (!device_->FileExists(path_)) {
+    Add(kDefaultNamespaceId, std::string(kDefaultNamespaceName), {});
+    return Status::Ok();
+  }
+  auto data = device_->ReadFile(path_);
+  if (!data.ok()) return data.status();
+  try {
+    CTX_RETURN_IF_ERROR(Parse(path_, *data, now_ms));
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corrupt(path_ + ": " + e.what());
+  }
+  if (Find(kDefaultNamespaceId) == nullptr) {
+    return Status::Corrupt(path_ + ": the default namespace is missing");
+  }
+  return Status::Ok();
+}
+
+Status Catalog::Parse(const std::string& path, const std::string& data, uint64_t now_ms) {
+  auto j = nlohmann::json::parse(data);
+  if (j.at("version").get<int>() != kCatalogVersion) {
+    return Status::Unsupported(path + ": catalog version " + j.at("version").dump());
+  }
+  next_namespace_id_ = j.at("next_namespace_id").get<uint32_t>();
+  for (const auto& n : j.at("namespaces")) {
+    // Settings added since a catalog was written are absent from it and
+    // take their defaults. A key that is not loaded now is not an error
+    // here: the namespace's PUTs and sealed reads fail until it is.
+    NamespaceSpec spec;
+    Status parsed = ParseNamespaceSpec(n, OtherMembers::kIgnore, {"id", "name"}, &spec);
+    if (!parsed.ok()) return Status::Corrupt(path + ": " + parsed.message());
+    NamespaceConfig c;
+    ApplyNamespaceSpec(spec, &c);
+    CTX_RETURN_IF_ERROR(ValidateConfigImpl(c));
+    Add(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
+  }
+  for (const auto& p : j.at("pins")) {
+    std::string name;
+    if (!FromHex(p.at("name_hex").get<std::string>(), &name)) {
+      return Status::Corrupt(path + ": bad pin name");
+    }
+    PinRule rule{p.at("expires_ms").get<uint64_t>(), p.at("dram").get<bool>()};
+    if (rule.Lapsed(now_ms)) continue;  // lapsed while down
+    std::string ikey = IndexKey(p.at("namespace_id").get<uint32_t>(), name).str();
+    Pins(p.at("group").get<bool>())[ikey] = rule;
+  }
+  for (const auto& t : j.value("tokens", nlohmann::json::array())) {
+    auto token = ParseToken(path, t);
+    if (!token.ok()) return token.status();
+    tokens_[token->id] = std::move(*token);
+  }
+  return Status::Ok();
+}
+
+Catalog::Contents Catalog::Snapshot() const {
+  Contents c;
   c.next_namespace_id = next_namespace_id_;
   for (const auto& [id, ns] : namespaces_) c.namespaces[id] = {ns.name, ns.config};
   c.key_pins = key_pins_;
@@ -118,7 +223,7 @@ Engine::CatalogSnapshot Engine::SnapshotCatalogLocked() const {
   return c;
 }
 
-Status Engine::WriteCatalog(const CatalogSnapshot& c) {
+Status Catalog::Write(const Contents& c, Mutex* mu) {
   nlohmann::json j;
   j["version"] = kCatalogVersion;
   j["next_namespace_id"] = c.next_namespace_id;
@@ -129,355 +234,225 @@ Status Engine::WriteCatalog(const CatalogSnapshot& c) {
     AddNamespaceConfigJson(config, &n);
     j["namespaces"].push_back(std::move(n));
   }
-  j["pins"] = nlohmann::json::array();
-  auto add_pins = [&j](const PinRules& rules, bool group) {
-    for (const auto& [ikey, rule] : rules) {
-      j["pins"].push_back({{"namespace_id", IndexKeyNamespace(ikey)},
-                           {"group", group},
-                           {"name_hex", ToHex(IndexKeyUserKey(ikey))},
-                           {"expires_ms", rule.expires_ms},
-                           {"dram", rule.dram}});
-    }
-  };
-  add_pins(c.key_pins, false);
-  add_pins(c.group_pins, true);
-  j["tokens"] = nlohmann::json::array();
-  for (const auto& [id, t] : c.tokens) {
-    j["tokens"].push_back({{"id", t.id},
-                           {"sha256", t.secret_hash},
-                           {"role", std::string(TokenRoleName(t.role))},
-                           {"namespace_id", t.namespace_id},
-                           {"label", t.label},
-                           {"created_ms", t.created_ms}});
-  }
-  std::string json = j.dump(1);
-  mu_.Unlock();
-  Status st = device_->WriteFileAtomic(options_.data_dir + "/" + kCatalogFileName, json);
-  mu_.Lock();
+  j["pins"] = PinsJson(c.key_pins, c.group_pins);
+  j["tokens"] = TokensJson(c.tokens);
+  const std::string json = j.dump(1);
+  mu->Unlock();
+  Status st = device_->WriteFileAtomic(path_, json);
+  mu->Lock();
   if (!st.ok()) spdlog::error("writing the catalog: {}", st.ToString());
   return st;
 }
 
-Status Engine::LoadCatalog() {
-  std::string path = options_.data_dir + "/" + kCatalogFileName;
-  MutexLock lock(&mu_);
-  if (NewEvictionPolicy(options_.eviction_policy) == nullptr) {
-    return Status::Invalid("unknown eviction policy '" + options_.eviction_policy +
-                           "' (one of: " + std::string(kPolicyNames) + ")");
-  }
-  if (!device_->FileExists(path)) {
-    AddNamespaceLocked(kDefaultNamespaceId, std::string(kDefaultNamespaceName), {});
-    return Status::Ok();
-  }
-  auto data = device_->ReadFile(path);
-  if (!data.ok()) return data.status();
-  try {
-    auto j = nlohmann::json::parse(*data);
-    if (j.at("version").get<int>() != kCatalogVersion) {
-      return Status::Unsupported(path + ": catalog version " + j.at("version").dump());
-    }
-    next_namespace_id_ = j.at("next_namespace_id").get<uint32_t>();
-    for (const auto& n : j.at("namespaces")) {
-      // Settings added since a catalog was written are absent from it and
-      // take their defaults. A key that is not loaded now is not an error
-      // here: the namespace's PUTs and sealed reads fail until it is.
-      NamespaceSpec spec;
-      Status parsed = ParseNamespaceSpec(n, OtherMembers::kIgnore, {"id", "name"}, &spec);
-      if (!parsed.ok()) return Status::Corrupt(path + ": " + parsed.message());
-      NamespaceConfig c;
-      ApplyNamespaceSpec(spec, &c);
-      CTX_RETURN_IF_ERROR(ValidateConfig(c));
-      AddNamespaceLocked(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
-    }
-    const uint64_t now = NowMs();
-    for (const auto& p : j.at("pins")) {
-      std::string name;
-      if (!FromHex(p.at("name_hex").get<std::string>(), &name)) {
-        return Status::Corrupt(path + ": bad pin name");
-      }
-      PinRule rule{p.at("expires_ms").get<uint64_t>(), p.at("dram").get<bool>()};
-      if (rule.expires_ms != 0 && rule.expires_ms <= now) continue;  // lapsed while down
-      std::string ikey = IndexKey(p.at("namespace_id").get<uint32_t>(), name).str();
-      (p.at("group").get<bool>() ? group_pins_ : key_pins_)[ikey] = rule;
-    }
-    for (const auto& t : j.value("tokens", nlohmann::json::array())) {
-      AccessToken token;
-      token.id = t.at("id").get<std::string>();
-      token.secret_hash = t.at("sha256").get<std::string>();
-      auto role = ParseTokenRole(t.at("role").get<std::string>());
-      if (!role) return Status::Corrupt(path + ": unknown token role " + t.at("role").dump());
-      token.role = *role;
-      token.namespace_id = t.at("namespace_id").get<uint32_t>();
-      token.label = t.at("label").get<std::string>();
-      token.created_ms = t.at("created_ms").get<uint64_t>();
-      if (Status st = ValidateToken(token); !st.ok()) {
-        return Status::Corrupt(path + ": token " + token.id + ": " + st.message());
-      }
-      tokens_[token.id] = std::move(token);
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corrupt(path + ": " + e.what());
-  }
-  if (FindNamespaceLocked(kDefaultNamespaceId) == nullptr) {
-    return Status::Corrupt(path + ": the default namespace is missing");
-  }
-  return Status::Ok();
+Namespace* Catalog::Add(uint32_t id, std::string name, const NamespaceConfig& config) {
+  Namespace& ns = namespaces_[id];
+  ns.id = id;
+  ns.name = std::move(name);
+  ns.config = config;
+  ns.policy = NewEvictionPolicy(eviction_policy_);
+  return &ns;
 }
 
-Status Engine::CheckEncryptionKeyName(const NamespaceConfig& config) const {
+Status Catalog::ValidateName(std::string_view name) {
+  return ValidateNamespaceNameImpl(name);
+}
+Status Catalog::ValidateConfig(const NamespaceConfig& config) {
+  return ValidateConfigImpl(config);
+}
+Status Catalog::ValidateToken(const AccessToken& token) {
+  return ValidateTokenImpl(token);
+}
+
+Status Catalog::CheckKeyName(const NamespaceConfig& config) const {
   if (config.encryption_key.empty()) return Status::Ok();
-  if (options_.keyring == nullptr ||
-      options_.keyring->FindByName(config.encryption_key) == nullptr) {
+  if (keyring_ == nullptr || keyring_->FindByName(config.encryption_key) == nullptr) {
     return Status::Invalid("no encryption key named '" + config.encryption_key +
                            "' is loaded (serve --encryption-key NAME=FILE)");
   }
   return Status::Ok();
 }
 
-Result<uint32_t> Engine::CreateNamespace(std::string_view name, const NamespaceConfig& config) {
-  CTX_RETURN_IF_ERROR(ValidateNamespaceName(name));
-  CTX_RETURN_IF_ERROR(ValidateConfig(config));
-  CTX_RETURN_IF_ERROR(CheckEncryptionKeyName(config));
-  MutexLock catalog_lock(&catalog_mu_);
-  MutexLock lock(&mu_);
-  if (closed_) return Status::Unavailable("engine closed");
-  if (FindNamespaceLocked(name) != nullptr) {
-    return Status::Exists("namespace '" + std::string(name) + "' exists");
-  }
-  const uint32_t id = next_namespace_id_;
-  CatalogSnapshot c = SnapshotCatalogLocked();
-  c.next_namespace_id = id + 1;
-  c.namespaces[id] = {std::string(name), config};
-  CTX_RETURN_IF_ERROR(WriteCatalog(c));
-  next_namespace_id_ = id + 1;
-  AddNamespaceLocked(id, std::string(name), config);
-  spdlog::info("namespace '{}' created (id {})", name, id);
-  return id;
+Namespace* Catalog::Find(uint32_t id) {
+  auto it = namespaces_.find(id);
+  return it == namespaces_.end() ? nullptr : &it->second;
 }
 
-Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config) {
-  CTX_RETURN_IF_ERROR(ValidateConfig(config));
-  MutexLock catalog_lock(&catalog_mu_);
-  MutexLock lock(&mu_);
-  if (closed_) return Status::Unavailable("engine closed");
-  Namespace* ns = FindNamespaceLocked(name);
-  if (ns == nullptr)
-    return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
-  // Only a new key name must be loaded: a namespace whose key is missing
-  // can still have its quota or TTLs changed.
-  if (config.encryption_key != ns->config.encryption_key) {
-    CTX_RETURN_IF_ERROR(CheckEncryptionKeyName(config));
-  }
-  const uint32_t id = ns->id;
-  CatalogSnapshot c = SnapshotCatalogLocked();
-  c.namespaces[id].second = config;
-  CTX_RETURN_IF_ERROR(WriteCatalog(c));
-  ns = FindNamespaceLocked(id);  // still there: catalog_mu_ is held
-  ns->config = config;
-  // A smaller quota applies at once.
-  Status room = MakeRoomLocked(*ns, 0, nullptr);
-  if (!room.ok()) spdlog::warn("namespace '{}' stays over its new quota: {}", name, room.message());
-  return Status::Ok();
+const Namespace* Catalog::Find(uint32_t id) const {
+  auto it = namespaces_.find(id);
+  return it == namespaces_.end() ? nullptr : &it->second;
 }
 
-Status Engine::DeleteNamespace(std::string_view name) {
-  if (name == kDefaultNamespaceName)
-    return Status::Invalid("the default namespace cannot be deleted");
-  MutexLock catalog_lock(&catalog_mu_);
-  MutexLock lock(&mu_);
-  if (closed_) return Status::Unavailable("engine closed");
-  Namespace* ns = FindNamespaceLocked(name);
-  if (ns == nullptr)
-    return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
-  const uint32_t id = ns->id;
-  CatalogSnapshot c = SnapshotCatalogLocked();
-  c.namespaces.erase(id);
-  std::erase_if(c.key_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
-  std::erase_if(c.group_pins, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
-  std::erase_if(c.tokens, [id](const auto& kv) { return kv.second.namespace_id == id; });
-  CTX_RETURN_IF_ERROR(WriteCatalog(c));
-  // Its tokens are revoked with it: connections holding one see the new
-  // epoch on their next request.
-  std::erase_if(tokens_, [id](const auto& kv) { return kv.second.namespace_id == id; });
-  access_epoch_.fetch_add(1, std::memory_order_acq_rel);
-  // Its records stay on flash until reclaimed; recovery skips them because
-  // the catalog no longer names their namespace.
-  for (auto it = index_.begin(); it != index_.end();) {
-    auto next = std::next(it);
-    if (it->second.namespace_id == id) EraseLocked(it);
-    it = next;
+Namespace* Catalog::Find(std::string_view name) {
+  for (auto& [id, ns] : namespaces_) {
+    if (ns.name == name) return &ns;
   }
-  std::erase_if(key_pins_, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
-  std::erase_if(group_pins_, [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; });
-  namespaces_.erase(id);
-  spdlog::info("namespace '{}' deleted", name);
-  return Status::Ok();
+  return nullptr;
 }
 
-Result<NamespaceInfo> Engine::GetNamespace(std::string_view name) const {
-  MutexLock lock(&mu_);
-  for (const auto& [id, ns] : namespaces_) {
-    if (ns.name == name)
-      return NamespaceInfo{id, ns.name, ns.config, ns.objects, ns.bytes, ns.evictions};
-  }
-  return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+const Namespace* Catalog::Find(std::string_view name) const {
+  return const_cast<Catalog*>(this)->Find(name);
 }
 
-Result<uint32_t> Engine::ResolveNamespace(std::string_view name) const {
-  if (name.empty()) name = kDefaultNamespaceName;
-  MutexLock lock(&mu_);
-  for (const auto& [id, ns] : namespaces_) {
-    if (ns.name == name) return id;
-  }
-  return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
-}
-
-std::vector<NamespaceInfo> Engine::ListNamespaces() const {
-  MutexLock lock(&mu_);
+std::vector<NamespaceInfo> Catalog::List() const {
   std::vector<NamespaceInfo> out;
-  for (const auto& [id, ns] : namespaces_) {
-    out.push_back({id, ns.name, ns.config, ns.objects, ns.bytes, ns.evictions});
-  }
+  for (const auto& [id, ns] : namespaces_) out.push_back(ns.Info());
   return out;
 }
 
-Status Engine::AddToken(const AccessToken& token) {
-  CTX_RETURN_IF_ERROR(ValidateToken(token));
-  MutexLock catalog_lock(&catalog_mu_);
-  MutexLock lock(&mu_);
-  if (closed_) return Status::Unavailable("engine closed");
+Result<std::shared_ptr<const EncryptionKey>> Catalog::SealKey(const Namespace& ns) const {
+  if (ns.config.encryption_key.empty()) return std::shared_ptr<const EncryptionKey>();
+  auto key = keyring_ ? keyring_->FindByName(ns.config.encryption_key) : nullptr;
+  if (key == nullptr) {
+    return Status::KeyUnavailable("namespace '" + ns.name + "' is encrypted with key '" +
+                                  ns.config.encryption_key + "', which is not loaded");
+  }
+  return key;
+}
+
+Result<uint32_t> Catalog::CreateNamespace(std::string_view name, const NamespaceConfig& config,
+                                          Mutex* mu) {
+  if (Find(name) != nullptr) return Status::Exists("namespace '" + std::string(name) + "' exists");
+  const uint32_t id = next_namespace_id_;
+  Contents c = Snapshot();
+  c.next_namespace_id = id + 1;
+  c.namespaces[id] = {std::string(name), config};
+  CTX_RETURN_IF_ERROR(Write(c, mu));
+  next_namespace_id_ = id + 1;
+  Add(id, std::string(name), config);
+  return id;
+}
+
+Status Catalog::SetNamespace(uint32_t id, const NamespaceConfig& config, Mutex* mu) {
+  Contents c = Snapshot();
+  c.namespaces[id].second = config;
+  CTX_RETURN_IF_ERROR(Write(c, mu));
+  Find(id)->config = config;  // still there: the engine serializes changes
+  return Status::Ok();
+}
+
+Status Catalog::DeleteNamespace(uint32_t id, Mutex* mu) {
+  auto of_namespace = [id](const auto& kv) { return IndexKeyNamespace(kv.first) == id; };
+  auto token_of_namespace = [id](const auto& kv) { return kv.second.namespace_id == id; };
+  Contents c = Snapshot();
+  c.namespaces.erase(id);
+  std::erase_if(c.key_pins, of_namespace);
+  std::erase_if(c.group_pins, of_namespace);
+  std::erase_if(c.tokens, token_of_namespace);
+  CTX_RETURN_IF_ERROR(Write(c, mu));
+  std::erase_if(tokens_, token_of_namespace);
+  std::erase_if(key_pins_, of_namespace);
+  std::erase_if(group_pins_, of_namespace);
+  return Status::Ok();
+}
+
+Status Catalog::AddToken(const AccessToken& token, Mutex* mu) {
   if (tokens_.contains(token.id)) return Status::Exists("token " + token.id + " exists");
   if (tokens_.size() >= kMaxTokens) {
     return Status::NoSpace("too many tokens (" + std::to_string(kMaxTokens) + ")");
   }
-  if (token.namespace_id != kAllNamespaces && FindNamespaceLocked(token.namespace_id) == nullptr) {
+  if (token.namespace_id != kAllNamespaces && Find(token.namespace_id) == nullptr) {
     return Status::NotFound("namespace does not exist");
   }
-  CatalogSnapshot c = SnapshotCatalogLocked();
+  Contents c = Snapshot();
   c.tokens[token.id] = token;
-  CTX_RETURN_IF_ERROR(WriteCatalog(c));
-  // The namespace cannot have gone meanwhile: deleting one takes catalog_mu_.
+  CTX_RETURN_IF_ERROR(Write(c, mu));
+  // The namespace cannot have gone meanwhile: the engine serializes changes.
   tokens_[token.id] = token;
   return Status::Ok();
 }
 
-Status Engine::RevokeToken(std::string_view id) {
-  MutexLock catalog_lock(&catalog_mu_);
-  MutexLock lock(&mu_);
-  if (closed_) return Status::Unavailable("engine closed");
-  auto it = tokens_.find(id);
-  if (it == tokens_.end()) return Status::NotFound("no token " + std::string(id));
-  CatalogSnapshot c = SnapshotCatalogLocked();
+Status Catalog::RevokeToken(std::string_view id, Mutex* mu) {
+  if (!tokens_.contains(id)) return Status::NotFound("no token " + std::string(id));
+  Contents c = Snapshot();
   c.tokens.erase(std::string(id));
-  CTX_RETURN_IF_ERROR(WriteCatalog(c));
+  CTX_RETURN_IF_ERROR(Write(c, mu));
   tokens_.erase(std::string(id));
-  access_epoch_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 
-std::optional<AccessToken> Engine::FindToken(std::string_view id) const {
-  MutexLock lock(&mu_);
+const AccessToken* Catalog::FindToken(std::string_view id) const {
   auto it = tokens_.find(id);
-  if (it == tokens_.end()) return std::nullopt;
-  return it->second;
+  return it == tokens_.end() ? nullptr : &it->second;
 }
 
-std::vector<AccessToken> Engine::ListTokens() const {
-  MutexLock lock(&mu_);
+std::vector<AccessToken> Catalog::Tokens() const {
   std::vector<AccessToken> out;
   out.reserve(tokens_.size());
   for (const auto& [id, t] : tokens_) out.push_back(t);
   return out;
 }
 
-uint64_t Engine::PinRulesOfLocked(uint32_t ns) const {
+Status Catalog::AddPin(const std::string& index_key, bool group, const PinRule& rule, Mutex* mu) {
+  Contents c = Snapshot();
+  (group ? c.group_pins : c.key_pins)[index_key] = rule;
+  CTX_RETURN_IF_ERROR(Write(c, mu));
+  Pins(group)[index_key] = rule;
+  return Status::Ok();
+}
+
+Result<bool> Catalog::RemovePin(const std::string& index_key, bool group, uint64_t now_ms,
+                                Mutex* mu) {
+  auto it = Pins(group).find(index_key);
+  if (it == Pins(group).end()) return Status::NotFound("no such pin");
+  // A pin that lapsed (not yet swept by maintenance) is gone already.
+  const bool lapsed = it->second.Lapsed(now_ms);
+  Contents c = Snapshot();
+  (group ? c.group_pins : c.key_pins).erase(index_key);
+  CTX_RETURN_IF_ERROR(Write(c, mu));
+  Pins(group).erase(index_key);
+  return lapsed;
+}
+
+uint64_t Catalog::PinRulesOf(uint32_t ns, uint64_t now_ms) const {
   // A scan: pins are few (max_pins), and each one costs a catalog write anyway.
-  const uint64_t now = NowMs();
   uint64_t n = 0;
   for (const PinRules* rules : {&key_pins_, &group_pins_}) {
-    for (const auto& [ikey, rule] : *rules) {
-      const bool lapsed = rule.expires_ms != 0 && rule.expires_ms <= now;
-      n += !lapsed && IndexKeyNamespace(ikey) == ns;
-    }
+    for (const auto& [ikey, rule] : *rules)
+      n += !rule.Lapsed(now_ms) && IndexKeyNamespace(ikey) == ns;
   }
   return n;
 }
 
-Result<uint64_t> Engine::Pin(uint32_t ns, std::string_view name, const PinOptions& opts) {
-  if (name.empty() || name.size() > 512) return Status::Invalid("pin names are 1 to 512 bytes");
-  std::string ikey = IndexKey(ns, name).str();
-  std::vector<std::string> members;
-  {
-    MutexLock catalog_lock(&catalog_mu_);
-    MutexLock lock(&mu_);
-    if (closed_) return Status::Unavailable("engine closed");
-    const Namespace* n = FindNamespaceLocked(ns);
-    if (n == nullptr) return Status::NotFound("namespace does not exist");
-    const PinRules& rules = opts.group ? group_pins_ : key_pins_;
-    // A lapsed rule not yet swept away is a new pin when renewed: it was not counted.
-    auto existing = rules.find(ikey);
-    const bool renewed = existing != rules.end() && (existing->second.expires_ms == 0 ||
-                                                     existing->second.expires_ms > NowMs());
-    if (!renewed) {
-      if (existing == rules.end() && key_pins_.size() + group_pins_.size() >= options_.max_pins) {
-        return Status::NoSpace("too many pins (" + std::to_string(options_.max_pins) + ")");
-      }
-      if (n->config.max_pins != 0 && PinRulesOfLocked(ns) >= n->config.max_pins) {
-        return Status::NoSpace("too many pins in namespace '" + n->name + "' (its max_pins is " +
-                               std::to_string(n->config.max_pins) + ")");
-      }
-    }
-    if (opts.group) {
-      if (auto g = groups_.find(ikey); g != groups_.end()) {
-        for (Entry* e : g->second) {
-          if (!ExpiredLocked(*e)) members.emplace_back(e->user_key());
-        }
-      }
-    } else {
-      auto it = index_.find(ikey);
-      if (it == index_.end() || ExpiredLocked(it->second)) return Status::NotFound();
-      members.push_back(std::string(name));
-    }
-    PinRule rule{opts.ttl_ms == 0 ? 0 : SaturatingAdd(NowMs(), opts.ttl_ms), opts.dram};
-    CatalogSnapshot c = SnapshotCatalogLocked();
-    (opts.group ? c.group_pins : c.key_pins)[ikey] = rule;
-    CTX_RETURN_IF_ERROR(WriteCatalog(c));
-    (opts.group ? group_pins_ : key_pins_)[ikey] = rule;
+Status Catalog::CheckPinLimits(const Namespace& ns, std::string_view index_key, bool group,
+                               uint64_t now_ms, uint64_t max_pins) const {
+  // A lapsed rule not yet swept away is a new pin when renewed: it was not counted.
+  auto existing = Pins(group).find(index_key);
+  if (existing != Pins(group).end() && !existing->second.Lapsed(now_ms)) return Status::Ok();
+  if (existing == Pins(group).end() && pin_rules() >= max_pins) {
+    return Status::NoSpace("too many pins (" + std::to_string(max_pins) + ")");
   }
-  if (opts.dram) {
-    // Load what is only on flash into DRAM; the pin keeps it there.
-    for (const std::string& key : members) {
-      auto ref = Get(ns, key);
-      if (!ref.ok() && ref.status().code() != StatusCode::kNotFound) return ref.status();
-      MutexLock lock(&mu_);
-      auto it = index_.find(IndexKey(ns, key).view());
-      if (it != index_.end() && !it->second.dram()) {
-        return Status::NoSpace(
-            "no space: pinned: DRAM is full of pinned, leased or unwritten "
-            "data; '" +
-            key + "' is pinned on flash only");
-      }
-    }
+  if (ns.config.max_pins != 0 && PinRulesOf(ns.id, now_ms) >= ns.config.max_pins) {
+    return Status::NoSpace("too many pins in namespace '" + ns.name + "' (its max_pins is " +
+                           std::to_string(ns.config.max_pins) + ")");
   }
-  return static_cast<uint64_t>(members.size());
+  return Status::Ok();
 }
 
-Status Engine::Unpin(uint32_t ns, std::string_view name, bool group) {
-  if (name.empty() || name.size() > 512) return Status::Invalid("pin names are 1 to 512 bytes");
-  std::string ikey = IndexKey(ns, name).str();
-  MutexLock catalog_lock(&catalog_mu_);
-  MutexLock lock(&mu_);
-  if (closed_) return Status::Unavailable("engine closed");
-  const PinRules& rules = group ? group_pins_ : key_pins_;
-  auto it = rules.find(ikey);
-  if (it == rules.end()) return Status::NotFound("no such pin");
-  // A pin that lapsed (not yet swept by maintenance) is gone already.
-  const bool lapsed = it->second.expires_ms != 0 && it->second.expires_ms <= NowMs();
-  CatalogSnapshot c = SnapshotCatalogLocked();
-  (group ? c.group_pins : c.key_pins).erase(ikey);
-  CTX_RETURN_IF_ERROR(WriteCatalog(c));
-  (group ? group_pins_ : key_pins_).erase(ikey);
-  return lapsed ? Status::NotFound("no such pin (it lapsed)") : Status::Ok();
+PinState Catalog::PinStateOf(const Entry& e, uint64_t now_ms) const {
+  PinState state;
+  bool forever = false;
+  // An object may be pinned by its key and by its group: it stays pinned
+  // until the last of them lapses.
+  auto apply = [&](const PinRule& rule) {
+    if (rule.Lapsed(now_ms)) return;
+    state.pinned = true;
+    state.dram |= rule.dram;
+    if (rule.expires_ms == 0) forever = true;
+    state.expires_ms = std::max(state.expires_ms, rule.expires_ms);
+  };
+  if (auto it = key_pins_.find(e.index_key().view()); it != key_pins_.end()) apply(it->second);
+  if (e.meta && !e.meta->group.empty() && !group_pins_.empty()) {
+    auto it = group_pins_.find(IndexKey(e.namespace_id, e.meta->group).view());
+    if (it != group_pins_.end()) apply(it->second);
+  }
+  if (forever) state.expires_ms = 0;
+  return state;
+}
+
+void Catalog::SweepLapsedPins(uint64_t now_ms) {
+  auto lapsed = [now_ms](const auto& kv) { return kv.second.Lapsed(now_ms); };
+  std::erase_if(key_pins_, lapsed);
+  std::erase_if(group_pins_, lapsed);
 }
 
 }  // namespace ctxstore::engine

@@ -20,6 +20,7 @@
 #include "engine/policy.h"
 #include "engine/record.h"
 #include "engine/segment.h"
+#include "engine/types.h"
 
 namespace ctxstore::engine {
 
@@ -35,7 +36,12 @@ struct KeyHash {
 // namespaces names two objects.
 inline constexpr size_t kIndexKeyPrefix = 4;
 // kInvalid unless 1 to kMaxKeyBytes bytes: every public engine call checks.
-Status CheckKey(std::string_view key);
+inline Status CheckKey(std::string_view key) {
+  if (key.empty() || key.size() > kMaxKeyBytes) {
+    return Status::Invalid("keys are 1 to " + std::to_string(kMaxKeyBytes) + " bytes");
+  }
+  return Status::Ok();
+}
 class IndexKey {
  public:
   // Keys longer than 512 bytes are cut (callers check lengths first).
@@ -152,10 +158,6 @@ class EntryList {
   Entry* head_ = nullptr;
   Entry* tail_ = nullptr;
 };
-
-// Called once a sync write or a flush is durable (or failed), on the
-// flusher thread: it must not block.
-using DurableCallback = std::function<void(Status)>;
 
 // Work for the flusher thread, in commit order.
 struct FlushItem {

@@ -1,5 +1,7 @@
 #include "engine/flush_queue.h"
 
+#include <chrono>
+
 #include "common/check.h"
 
 namespace ctxstore::engine {
@@ -20,6 +22,14 @@ void FlushQueue::PushRetry(FlushItem item) {
   ++write_retries;
   ++retries_queued;
   items_.push_back(std::move(item));
+}
+
+void FlushQueue::WaitWhileCommitsPaused(Mutex* mu) {
+  if (!flusher_thread_) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (commits_paused && !stopping) {
+    if (!resume_cv.WaitUntil(mu, deadline)) break;
+  }
 }
 
 std::vector<FlushItem> FlushQueue::TakeBatch(const CurrentSeqFn& current_seq) {

@@ -29,6 +29,9 @@ class FlushQueue {
   static constexpr size_t kMaxBatchItems = 256;
   static constexpr uint64_t kMaxBatchBytes = 64ull << 20;
 
+  // flusher_thread: a thread runs the flusher (else the caller steps it).
+  explicit FlushQueue(bool flusher_thread = true) : flusher_thread_(flusher_thread) {}
+
   // Sequence numbers order every put and tombstone; a barrier covers
   // exactly the writes with a lower one.
   uint64_t next_seq() const { return next_seq_; }
@@ -57,8 +60,12 @@ class FlushQueue {
 
   bool stopping = false;  // Close: drain, sync, checkpoint, then stop
   // A checkpoint needs a moment with nothing queued or unsynced: while the
-  // flusher drains for one, commits wait (at most 2 s; Engine).
+  // flusher drains for one, commits wait (WaitWhileCommitsPaused).
   bool commits_paused = false;
+  // At most 2 s, so that a checkpoint can delay writers but never stall
+  // them; not at all without a flusher thread (nothing would resume them).
+  // mu is the mutex that guards this queue.
+  void WaitWhileCommitsPaused(Mutex* mu) REQUIRES(mu);
   uint64_t space_waiters = 0;   // puts waiting for DRAM: sync without delay
   uint64_t lost_writes = 0;     // records given up on (failures while closing)
   uint64_t retries_queued = 0;  // re-queued records not yet written again
@@ -79,6 +86,7 @@ class FlushQueue {
  private:
   bool Superseded(const FlushItem& item, const CurrentSeqFn& current_seq) const;
 
+  const bool flusher_thread_;
   std::deque<FlushItem> items_;
   uint64_t next_seq_ = 1;
   // next_seq_ when each queued barrier was queued, oldest first.

@@ -38,6 +38,7 @@ Flusher::~Flusher() {
 
 void Flusher::Start(bool thread) {
   last_sync_ms_ = last_checkpoint_ms_ = env_->MonotonicMs();
+  threaded_ = thread;
   if (thread) thread_ = env_->StartThread("ctx-flusher", [this] { ThreadMain(); });
 }
 
@@ -48,6 +49,22 @@ void Flusher::Join() {
 bool Flusher::finished() const {
   MutexLock lock(mu_);
   return finished_;
+}
+
+Status Flusher::WriteCheckpointNow() {
+  MutexLock lock(mu_);
+  if (queue_->stopping) return Status::Unavailable("engine closed");
+  const uint64_t generation = queue_->checkpoint_generation;
+  queue_->checkpoint_requested = true;
+  queue_->work_cv.SignalAll();
+  while (queue_->checkpoint_generation == generation) {
+    if (threaded_) {
+      queue_->checkpoint_cv.Wait(mu_);
+    } else {
+      RunOnceLocked();
+    }
+  }
+  return queue_->checkpoint_result;
 }
 
 bool Flusher::RunOnce() {

@@ -89,6 +89,9 @@ class Flusher {
   bool RunOnce() EXCLUDES(mu_);
   // Stopping, and everything is written, synced and checkpointed.
   bool finished() const EXCLUDES(mu_);
+  // Asks for a checkpoint now and waits for it (steps the flusher itself
+  // when it has no thread); kUnavailable once stopping.
+  Status WriteCheckpointNow() EXCLUDES(mu_);
   void Join();
 
  private:
@@ -137,6 +140,7 @@ class Flusher {
   uint64_t last_checkpoint_ms_ = 0;
   uint64_t last_maintain_ms_ = 0;
   uint64_t last_heap_trim_ms_ = 0;
+  bool threaded_ = false;  // Start(true)
   std::thread thread_;
 };
 

@@ -39,7 +39,9 @@ class MetaRef {
   const ObjectMeta& operator*() const { return h_->meta; }
   explicit operator bool() const { return h_ != nullptr; }
   bool operator==(std::nullptr_t) const { return h_ == nullptr; }
-  uint32_t use_count() const { return h_ == nullptr ? 0 : h_->refs.load(std::memory_order_relaxed); }
+  uint32_t use_count() const {
+    return h_ == nullptr ? 0 : h_->refs.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Holder {
