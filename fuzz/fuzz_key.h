@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "engine/encryption.h"
+#include "engine/security/encryption.h"
 
 namespace ctxstore::engine {
 

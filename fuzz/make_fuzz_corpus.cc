@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "common/hash.h"
-#include "engine/checkpoint.h"
 #include "engine/engine.h"
-#include "engine/record.h"
-#include "engine/segment.h"
+#include "engine/flash/checkpoint.h"
+#include "engine/flash/record.h"
+#include "engine/flash/segment.h"
 #include "fuzz/fuzz_key.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"

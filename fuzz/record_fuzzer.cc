@@ -1,4 +1,4 @@
-// Fuzzes the on-disk parsers of src/engine/record.h: record headers (with
+// Fuzzes the on-disk parsers of src/engine/flash/record.h: record headers (with
 // their key and ext), the record ext, segment headers and the superblock.
 //
 // Input: one control byte, then the bytes to parse. Its low two bits select
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/hash.h"
-#include "engine/record.h"
+#include "engine/flash/record.h"
 #include "fuzz/fuzz_check.h"
 
 namespace ctxstore::engine {

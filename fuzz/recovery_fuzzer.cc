@@ -41,10 +41,10 @@
 #include <vector>
 
 #include "common/hash.h"
-#include "engine/checkpoint.h"
 #include "engine/engine.h"
-#include "engine/record.h"
-#include "engine/segment.h"
+#include "engine/flash/checkpoint.h"
+#include "engine/flash/record.h"
+#include "engine/flash/segment.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_key.h"
 #include "testing/manual_env.h"
@@ -154,8 +154,8 @@ std::map<std::string, Recovered> CheckObjects(Engine& engine, bool trusted_check
     auto page = engine.List(kDefaultNamespaceId, opts);
     FUZZ_CHECK(page.ok());
     for (const ObjectInfo& info : page->items) {
-      objects[info.key] = {info.value_len,  info.value_xxh3,  info.created_ms,  info.expires_ms,
-                           info.group, info.parent, info.writer, info.meta};
+      objects[info.key] = {info.value_len, info.value_xxh3, info.created_ms, info.expires_ms,
+                           info.group,     info.parent,     info.writer,     info.meta};
       if (info.sealed) sealed.insert(info.key);
     }
     if (page->next_cursor.empty()) break;

@@ -20,8 +20,8 @@
 
 #include "common/hash.h"
 #include "engine/engine.h"
-#include "engine/record.h"
-#include "engine/segment.h"
+#include "engine/flash/record.h"
+#include "engine/flash/segment.h"
 
 namespace ctxstore::engine::test_util {
 

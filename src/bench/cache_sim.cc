@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "common/hash.h"
-#include "engine/policy.h"
+#include "engine/context/policy.h"
 
 namespace ctxstore::bench {
 namespace {

@@ -23,7 +23,7 @@
 
 #include "bench/trace.h"
 #include "ctxstore/status.h"
-#include "engine/policy.h"
+#include "engine/context/policy.h"
 
 namespace ctxstore::bench {
 

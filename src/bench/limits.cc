@@ -19,7 +19,7 @@
 
 #include "bench/harness.h"
 #include "bench/loadgen.h"
-#include "engine/encryption.h"
+#include "engine/security/encryption.h"
 
 namespace ctxstore::bench {
 namespace {

@@ -24,7 +24,7 @@
 #include "bench/trace.h"
 #include "common/units.h"
 #include "ctxstore/client.h"
-#include "engine/policy.h"
+#include "engine/context/policy.h"
 
 namespace ctxstore::bench {
 namespace {

@@ -12,7 +12,7 @@
 #include "bench/loadgen.h"
 #include "bench/store_load.h"
 #include "ctxstore/client.h"
-#include "engine/encryption.h"
+#include "engine/security/encryption.h"
 
 namespace ctxstore::bench {
 namespace {

@@ -11,7 +11,7 @@
 #include "cli/bench_run.h"
 #include "cli/client_common.h"
 #include "cli/commands.h"
-#include "engine/policy.h"
+#include "engine/context/policy.h"
 
 namespace ctxstore::cli {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "cli/client_common.h"
 #include "cli/commands.h"
-#include "engine/encryption.h"
+#include "engine/security/encryption.h"
 
 namespace ctxstore::cli {
 namespace {

@@ -16,7 +16,7 @@
 #include "cli/commands.h"
 #include "common/heap.h"
 #include "common/units.h"
-#include "engine/encryption.h"
+#include "engine/security/encryption.h"
 #include "engine/engine.h"
 #include "server/audit_log.h"
 #include "server/auth.h"

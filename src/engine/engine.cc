@@ -12,7 +12,7 @@
 #include "common/hash.h"
 #include "common/heap.h"
 #include "common/units.h"
-#include "engine/recovery.h"
+#include "engine/flash/recovery.h"
 #include "engine/write_checks.h"
 
 namespace ctxstore::engine {
@@ -52,9 +52,8 @@ Status Engine::Recover() {
   CTX_RETURN_IF_ERROR(recovery.OpenStore());
   MutexLock lock(&mu_);
   CTX_RETURN_IF_ERROR(catalog_.Load(NowMs()));
-  auto state =
-      recovery.Replay([this](uint32_t ns) REQUIRES(mu_) { return catalog_.Find(ns) != nullptr; },
-                      &objects_.interner());
+  auto state = recovery.Replay(
+      [this](uint32_t ns) REQUIRES(mu_) { return catalog_.Find(ns) != nullptr; }, &interner_);
   if (!state.ok()) return state.status();
   segments_.Install(std::move(state->segments), state->flash_bytes, state->next_segment_id,
                     recovery.store_id());
@@ -148,7 +147,8 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   ObjectMeta m{std::move(r.opts_.group), std::move(r.opts_.parent), std::move(r.opts_.writer),
                std::move(r.opts_.meta)};
   if (m.writer.size() > kMaxWriterBytes) m.writer.resize(kMaxWriterBytes);
-  std::string ext = EncodeRecordExt(&m);
+  MetaRef meta = interner_.Make(std::move(m));
+  std::string ext = EncodeRecordExt(meta.get());
   MutexLock lock(&mu_);
   queue_.WaitWhileCommitsPaused(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
@@ -163,21 +163,11 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   const uint64_t old_len = old != nullptr ? old->value_len() : 0;
   CTX_RETURN_IF_ERROR(
       objects_.MakeRoom(*ns, r.value_len_ > old_len ? r.value_len_ - old_len : 0, old));
-  Entry& e = objects_.Put(r.key_, *ns, *r.block_, r.value_len_, xxh3, r.opts_.ttl_ms,
-                          objects_.interner().Make(std::move(m)));
-  FlushItem item;
-  item.kind = FlushItem::Kind::kPut;
-  item.key = std::move(r.key_);
-  item.seq = e.seq;
-  item.value_len = r.value_len_;
-  item.value_xxh3 = xxh3;
-  item.created_ms = e.created_ms;
-  item.expires_ms = e.expires_ms;
-  item.ext = std::move(ext);
-  item.block = std::move(r.block_);
-  item.seal_key = std::move(*seal_key);
-  if (r.opts_.sync) item.on_durable = std::move(on_durable);
-  queue_.Push(std::move(item));
+  const Entry& e =
+      objects_.Put(r.key_, *ns, *r.block_, r.value_len_, xxh3, r.opts_.ttl_ms, std::move(meta));
+  queue_.Push(FlushItem::ForPut(e, std::move(r.key_), std::move(ext), std::move(r.block_),
+                                std::move(*seal_key),
+                                r.opts_.sync ? std::move(on_durable) : nullptr));
   return Status::Ok();
 }
 
@@ -466,18 +456,11 @@ std::vector<AccessToken> Engine::ListTokens() const {
 }
 
 void Engine::Flush(DurableCallback on_durable) {
-  FlushItem item;
-  item.kind = FlushItem::Kind::kBarrier;
-  item.on_durable = std::move(on_durable);
   {
     MutexLock lock(&mu_);
-    if (!closed_) {
-      item.lost_writes_at_enqueue = queue_.lost_writes;
-      queue_.Push(std::move(item));
-      return;
-    }
+    if (!closed_) return queue_.PushBarrier(std::move(on_durable));
   }
-  item.on_durable(Status::Unavailable("engine closed"));
+  on_durable(Status::Unavailable("engine closed"));
 }
 
 Status Engine::Flush() {
@@ -518,10 +501,7 @@ EngineStats Engine::Stats() const {
   s.leases = leases_.leases();
   s.pin_rules = catalog_.pin_rules();
   s.namespaces = catalog_.namespace_count();
-  s.io_errors += queue_.write_io_errors;
-  s.writes_coalesced = queue_.writes_coalesced;
-  s.write_retries = queue_.write_retries;
-  s.sealed_records = queue_.sealed_records;
+  queue_.AddCounters(&s);
   return s;
 }
 

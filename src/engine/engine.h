@@ -36,16 +36,16 @@
 #include "ctxstore/namespace.h"
 #include "ctxstore/objects.h"
 #include "ctxstore/status.h"
-#include "engine/access_token.h"
-#include "engine/arena.h"
-#include "engine/catalog.h"
-#include "engine/flash_host.h"
-#include "engine/flush_queue.h"
-#include "engine/flusher.h"
-#include "engine/lease_table.h"
-#include "engine/object_table.h"
+#include "engine/context/catalog.h"
+#include "engine/context/lease_table.h"
+#include "engine/dram/arena.h"
+#include "engine/flash/segment_set.h"
+#include "engine/flush/flash_host.h"
+#include "engine/flush/flush_queue.h"
+#include "engine/flush/flusher.h"
+#include "engine/index/object_table.h"
 #include "engine/options.h"
-#include "engine/segment_set.h"
+#include "engine/security/access_token.h"
 #include "engine/types.h"
 
 namespace ctxstore::engine {
@@ -163,6 +163,7 @@ class Engine {
   const std::unique_ptr<Device> owned_device_;  // the POSIX one, unless options name one
   Device* const device_;
   const std::unique_ptr<Arena> arena_;
+  MetaInterner interner_;  // metadata shared by objects with only a writer (thread-safe)
 
   Mutex close_mu_;  // one Close at a time
   bool flusher_stopped_ GUARDED_BY(close_mu_) = false;

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "common/units.h"
-#include "engine/arena.h"
-#include "engine/record.h"
+#include "engine/dram/arena.h"
+#include "engine/flash/record.h"
 
 namespace ctxstore::engine {
 

@@ -8,8 +8,8 @@
 
 #include "common/env.h"
 #include "ctxstore/status.h"
-#include "engine/device.h"
-#include "engine/encryption.h"
+#include "engine/flash/device.h"
+#include "engine/security/encryption.h"
 
 namespace ctxstore::engine {
 

@@ -14,8 +14,8 @@
 #include "ctxstore/namespace.h"
 #include "ctxstore/objects.h"
 #include "ctxstore/status.h"
-#include "engine/arena.h"
-#include "engine/meta_interner.h"
+#include "engine/dram/arena.h"
+#include "engine/index/meta_interner.h"
 
 namespace ctxstore::engine {
 

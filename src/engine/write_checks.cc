@@ -6,7 +6,7 @@
 
 #include "common/limits.h"
 #include "common/units.h"
-#include "engine/entry.h"
+#include "engine/index/entry.h"
 
 namespace ctxstore::engine {
 namespace {

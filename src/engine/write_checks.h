@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "ctxstore/status.h"
-#include "engine/catalog.h"
+#include "engine/context/catalog.h"
 #include "engine/types.h"
 
 namespace ctxstore::engine {

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "ctxstore/status.h"
-#include "engine/access_token.h"
+#include "engine/security/access_token.h"
 #include "engine/engine.h"
 #include "protocol/frame.h"
 

@@ -18,7 +18,7 @@
 #include <random>
 #include <string>
 
-#include "engine/device.h"
+#include "engine/flash/device.h"
 
 namespace ctxstore::engine {
 

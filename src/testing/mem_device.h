@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/device.h"
+#include "engine/flash/device.h"
 
 namespace ctxstore::engine {
 

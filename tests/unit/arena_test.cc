@@ -1,4 +1,4 @@
-#include "engine/arena.h"
+#include "engine/dram/arena.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -18,8 +18,8 @@
 #include "bench/cache_sim.h"
 #include "bench/trace.h"
 #include "common/units.h"
+#include "engine/context/policy.h"
 #include "engine/engine.h"
-#include "engine/policy.h"
 
 namespace ctxstore::bench {
 namespace {

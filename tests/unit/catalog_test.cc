@@ -1,7 +1,7 @@
 // The catalog through its own interface on an in-memory device: a new store,
 // namespaces, tokens and pins that survive a reload, a failed write that
 // changes nothing, pin states and limits, and encryption key names.
-#include "engine/catalog.h"
+#include "engine/context/catalog.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/index.h"
+#include "engine/index/index.h"
 #include "testing/fault_device.h"
 #include "testing/mem_device.h"
 

@@ -18,8 +18,8 @@
 
 #include "../engine_test_util.h"
 #include "common/units.h"
-#include "engine/checkpoint.h"
 #include "engine/engine.h"
+#include "engine/flash/checkpoint.h"
 #include "testing/manual_env.h"
 
 namespace ctxstore::engine {

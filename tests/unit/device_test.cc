@@ -1,4 +1,4 @@
-#include "engine/device.h"
+#include "engine/flash/device.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -13,9 +13,9 @@
 
 #include "../engine_test_util.h"
 #include "common/hash.h"
-#include "engine/encryption.h"
 #include "engine/engine.h"
-#include "engine/record.h"
+#include "engine/flash/record.h"
+#include "engine/security/encryption.h"
 
 namespace ctxstore::engine {
 namespace {

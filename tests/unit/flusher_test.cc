@@ -2,7 +2,7 @@
 // clocks that move only when told: what one step does, the sync and
 // checkpoint schedules, coalescing, barriers, the backoff after a failed
 // write, and stopping.
-#include "engine/flusher.h"
+#include "engine/flush/flusher.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -16,7 +16,7 @@
 
 #include "common/hash.h"
 #include "common/units.h"
-#include "engine/checkpoint.h"
+#include "engine/flash/checkpoint.h"
 #include "testing/fault_device.h"
 #include "testing/manual_env.h"
 #include "testing/mem_device.h"

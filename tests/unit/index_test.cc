@@ -1,4 +1,4 @@
-#include "engine/index.h"
+#include "engine/index/index.h"
 
 #include <gtest/gtest.h>
 

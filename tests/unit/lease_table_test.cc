@@ -1,14 +1,14 @@
 // LeaseTable through its own interface, over entries of a real Index: what
 // a lease holds and until when, the limits (store-wide and per namespace),
 // RELEASE, the end of a lease's time, and objects that go while leased.
-#include "engine/lease_table.h"
+#include "engine/context/lease_table.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "engine/index.h"
+#include "engine/index/index.h"
 
 namespace ctxstore::engine {
 namespace {

@@ -1,4 +1,4 @@
-#include "engine/meta_interner.h"
+#include "engine/index/meta_interner.h"
 
 #include <gtest/gtest.h>
 

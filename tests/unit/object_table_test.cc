@@ -2,7 +2,7 @@
 // and a clock that moves when told: versions and their counters, expiry,
 // DRAM eviction, quota eviction with tombstones, groups, pins and listing,
 // a reclaimed segment, and what a checkpoint takes.
-#include "engine/object_table.h"
+#include "engine/index/object_table.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -43,7 +43,7 @@ class ObjectTableTest : public ::testing::Test {
     auto block = objects_->Allocate(kPage, /*wait_ms=*/0, &mu_);
     if (block == nullptr) return nullptr;
     std::memset(block->data(), 'v', kPage);
-    MetaRef meta = objects_->interner().Make(ObjectMeta{std::move(group), "", "", ""});
+    MetaRef meta = interner_.Make(ObjectMeta{std::move(group), "", "", ""});
     Entry& e = objects_->Put(IndexKey(ns, key).view(), *catalog_->Find(ns), *block, kPage,
                              Xxh3(block->data(), kPage), ttl_ms, std::move(meta));
     if (durable) {
@@ -63,6 +63,7 @@ class ObjectTableTest : public ::testing::Test {
   MemDevice mem_;
   ManualEnv env_;
   Mutex mu_;
+  MetaInterner interner_;
   EngineStats stats_;
   FlushQueue queue_;
   LeaseTable leases_{{}};
@@ -160,22 +161,19 @@ TEST_F(ObjectTableTest, GroupsListPinMembersAndDeleteGroup) {
   EXPECT_EQ(stats_.deletes, 2u);
 }
 
-TEST_F(ObjectTableTest, AReclaimedSegmentKeepsOnlyWhatIsPinnedOrInDram) {
-  Entry* flash_only = Put("flash-only");
-  ASSERT_NE(Put("resident"), nullptr);
-  ASSERT_NE(Put("pinned"), nullptr);
-  objects_->SetDram(*flash_only, nullptr);
-  {
-    MutexLock lock(&mu_);
-    ASSERT_TRUE(catalog_->AddPin(IndexKey(0, "pinned").str(), false, {}, &mu_).ok());
-  }
-  std::vector<std::string> carried = objects_->ReleaseSegment(1);
-  EXPECT_EQ(carried, std::vector<std::string>{IndexKey(0, "pinned").str()});
-  EXPECT_EQ(Find("flash-only"), nullptr);
-  EXPECT_EQ(stats_.reclaimed_objects, 1u);
-  ASSERT_NE(Find("resident"), nullptr);
-  EXPECT_EQ(Find("resident")->segment_id, 0u);
-  EXPECT_EQ(Find("pinned")->segment_id, 1u);
+TEST_F(ObjectTableTest, EntriesOnASegmentAndTheirFlashCopy) {
+  ASSERT_NE(Put("a"), nullptr);
+  ASSERT_NE(Put("b"), nullptr);
+  ASSERT_NE(Put("dirty", /*durable=*/false), nullptr);
+  std::vector<Entry*> on = objects_->EntriesOnSegment(1);
+  EXPECT_EQ(on.size(), 2u);
+  EXPECT_EQ(stats_.flash_objects, 2u);
+  objects_->ClearFlash(*on[0]);
+  EXPECT_EQ(objects_->EntriesOnSegment(1).size(), 1u);
+  EXPECT_EQ(stats_.flash_objects, 1u);
+  objects_->MarkDirty(*on[1]);  // its flash copy is being replaced: not evictable meanwhile
+  EXPECT_TRUE(on[1]->dirty);
+  EXPECT_FALSE(on[1]->on_lru);
 }
 
 TEST_F(ObjectTableTest, ACheckpointTakesDurableObjectsOnly) {

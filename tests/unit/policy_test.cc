@@ -1,8 +1,8 @@
-#include "engine/policy.h"
+#include "engine/context/policy.h"
 
 #include <gtest/gtest.h>
 
-#include "engine/policy_internal.h"
+#include "engine/context/policy_internal.h"
 
 #include <cstdint>
 #include <cstdio>

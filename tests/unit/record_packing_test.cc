@@ -15,7 +15,7 @@
 #include "common/hash.h"
 #include "common/units.h"
 #include "engine/engine.h"
-#include "engine/segment.h"
+#include "engine/flash/segment.h"
 #include "testing/fault_device.h"
 
 namespace ctxstore::engine {

@@ -17,8 +17,8 @@
 #include "../engine_test_util.h"
 #include "common/hash.h"
 #include "common/units.h"
-#include "engine/checkpoint.h"
 #include "engine/engine.h"
+#include "engine/flash/checkpoint.h"
 #include "testing/fault_device.h"
 
 namespace ctxstore::engine {

@@ -3,7 +3,7 @@
 // store, a full scan (tombstones, deleted namespaces, the newest version
 // winning), a checkpoint plus the scan after it, and a folder that is not a
 // store.
-#include "engine/recovery.h"
+#include "engine/flash/recovery.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -15,7 +15,7 @@
 
 #include "common/hash.h"
 #include "common/units.h"
-#include "engine/segment_writer.h"
+#include "engine/flash/segment_writer.h"
 #include "testing/manual_env.h"
 #include "testing/mem_device.h"
 

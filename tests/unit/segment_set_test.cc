@@ -2,7 +2,7 @@
 // fault-injecting) device: the flash budget and FIFO reclaim, pinned
 // objects carried out of a reclaimed segment, and flash reads: verified and
 // promoted, a corrupt value dropped, an I/O error condemning the segment.
-#include "engine/segment_set.h"
+#include "engine/flash/segment_set.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -14,7 +14,7 @@
 
 #include "common/hash.h"
 #include "common/units.h"
-#include "engine/segment_writer.h"
+#include "engine/flash/segment_writer.h"
 #include "testing/fault_device.h"
 #include "testing/manual_env.h"
 #include "testing/mem_device.h"

@@ -2,19 +2,23 @@
 // laid out (packed records sharing blocks, large ones on block boundaries),
 // where it stops (a full segment, the caller's stop), what a failed write
 // leaves, sealed records, and the checks before a write.
-#include "engine/segment_writer.h"
+#include "engine/flash/segment_writer.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/hash.h"
 #include "common/units.h"
-#include "engine/encryption.h"
-#include "engine/segment.h"
+#include "engine/flash/segment.h"
+#include "engine/security/encryption.h"
 #include "testing/fault_device.h"
 #include "testing/mem_device.h"
 
@@ -225,6 +229,76 @@ TEST_F(SegmentWriterTest, ValueThatChangedAfterItsCommitIsNeverWritten) {
     EXPECT_DEATH(writer.Append(*segment, batch, nullptr), "Xxh3");
   }
   EXPECT_EQ(segment->end_offset(), kSegmentHeaderBytes);
+}
+
+}  // namespace
+}  // namespace ctxstore::engine
+
+namespace ctxstore::engine {
+namespace {
+
+// What the checks before a write cost next to the write itself, on a real
+// file with O_DIRECT and fdatasync (the flusher's data path): run with
+//   build/tests/unit_tests --gtest_also_run_disabled_tests
+//       --gtest_filter='*CostOfTheChecksBeforeAWrite*'
+// (CTXSTORE_CHECK_COST_DIR picks the disk; default /tmp). Best of 5 runs
+// each, so that a noisy machine shows the cost rather than the noise.
+TEST(SegmentWriterCost, DISABLED_CostOfTheChecksBeforeAWrite) {
+  const char* dir_env = std::getenv("CTXSTORE_CHECK_COST_DIR");
+  const std::string dir = std::string(dir_env ? dir_env : "/tmp") + "/ctxstore-check-cost";
+  std::unique_ptr<Device> posix = NewPosixDevice();
+  ASSERT_TRUE(posix->CreateDir(dir).ok());
+  auto seconds = [](auto since) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+  };
+  struct Case {
+    size_t len;
+    int count;
+  };
+  for (Case c : {Case{4 << 10, 1024}, Case{64 << 10, 256}, Case{4 << 20, 16}}) {
+    std::vector<FlushItem> batch;
+    for (int i = 0; i < c.count; ++i) batch.push_back(Put(Key(i), i + 1, c.len, 'a' + i % 26));
+    double best_write = 1e9, best_hash = 1e9, best_header = 1e9;
+    for (int run = 0; run < 5; ++run) {
+      auto segment = Segment::Create(posix.get(), dir, run + 1, 1);
+      ASSERT_TRUE(segment.ok());
+      for (FlushItem& item : batch) item.appended = false;
+      SegmentWriter writer(1ull << 30);
+      auto start = std::chrono::steady_clock::now();
+      ASSERT_TRUE(writer.Append(**segment, batch, nullptr).status.ok());
+      ASSERT_TRUE((*segment)->Sync().ok());
+      best_write = std::min(best_write, seconds(start));
+      // The checks alone: the values' XXH3, and the headers parsed back.
+      start = std::chrono::steady_clock::now();
+      uint64_t sum = 0;
+      for (const FlushItem& item : batch) sum += Xxh3(item.value_data(), item.value_len);
+      best_hash = std::min(best_hash, seconds(start));
+      EXPECT_NE(sum, 0u);
+      // Records as staged (an empty value: the header check does not read it).
+      std::vector<std::vector<uint8_t>> heads;
+      for (const FlushItem& item : batch) {
+        std::string_view key = IndexKeyUserKey(item.key);
+        RecordHeader h = MakeRecordHeader(0, item.seq, 0, 0, 0, key, "", 0, item.value_xxh3);
+        heads.emplace_back(ComputeLayout(RecordHeadBytes(key.size(), 0, 0), 0).head_len());
+        EncodeRecordHead(h, key, "", {}, heads.back());
+      }
+      start = std::chrono::steady_clock::now();
+      for (const auto& head : heads) {
+        RecordHeader parsed{};
+        std::string_view k, e;
+        EXPECT_TRUE(ParseRecordHeader(head, &parsed, &k, &e).ok());
+      }
+      best_header = std::min(best_header, seconds(start));
+      ASSERT_TRUE(posix->Remove((*segment)->path()).ok());
+    }
+    const double mib = static_cast<double>(c.len) * c.count / (1 << 20);
+    std::printf(
+        "%8zu-byte values x%4d (%.0f MiB): write+sync %.2f ms (%.0f MiB/s); value XXH3 %.3f ms "
+        "(%.1f%%); headers parsed back %.3f ms (%.2f%%)\n",
+        c.len, c.count, mib, best_write * 1e3, mib / best_write, best_hash * 1e3,
+        100 * best_hash / best_write, best_header * 1e3, 100 * best_header / best_write);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
