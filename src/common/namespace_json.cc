@@ -55,7 +55,8 @@ Status ParseNamespaceSpec(const nlohmann::json& j, OtherMembers others,
                           NamespaceSpec* spec) {
   if (!j.is_object()) return Status::Invalid("body is not a JSON object");
   for (const auto& item : j.items()) {
-    // Named, not a structured binding: clang 14 cannot capture one in a lambda.
+    // Named references, not structured bindings: clang 14 (the fuzz and
+    // sanitizer builds) cannot capture those in the lambda below.
     const std::string& member = item.key();
     const nlohmann::json& value = item.value();
     if (std::find(not_settings.begin(), not_settings.end(), member) != not_settings.end()) {

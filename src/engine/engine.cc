@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -69,13 +68,12 @@ Status Engine::Recover() {
 }
 
 void Engine::StartFlusher() {
-  FlusherOptions fo;
-  fo.device = device_;
-  fo.data_dir = options_.data_dir;
-  fo.segment_bytes = options_.segment_bytes;
-  fo.sync_interval_ms = options_.sync_interval_ms;
-  fo.checkpoint_interval_ms = options_.checkpoint_interval_ms;
-  fo.env = env_;
+  const FlusherOptions fo{.device = device_,
+                          .data_dir = options_.data_dir,
+                          .segment_bytes = options_.segment_bytes,
+                          .sync_interval_ms = options_.sync_interval_ms,
+                          .checkpoint_interval_ms = options_.checkpoint_interval_ms,
+                          .env = env_};
   flusher_ = std::make_unique<Flusher>(&mu_, &queue_, &flash_host_, fo);
   flusher_->Start(options_.flusher_thread);
 }
@@ -363,9 +361,7 @@ Status Engine::SetNamespace(std::string_view name, const NamespaceConfig& config
   CTX_RETURN_IF_ERROR(Catalog::ValidateConfig(config));
   return ChangeCatalog([&]() REQUIRES(mu_) {
     const Namespace* ns = catalog_.Find(name);
-    if (ns == nullptr) {
-      return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
-    }
+    if (ns == nullptr) return Catalog::NoSuchNamespace(name);
     // Only a new key name must be loaded: a namespace whose key is missing
     // can still have its quota or TTLs changed.
     if (config.encryption_key != ns->config.encryption_key) {
@@ -393,9 +389,7 @@ Status Engine::DeleteNamespace(std::string_view name) {
   }
   return ChangeCatalog([&]() REQUIRES(mu_) {
     const Namespace* ns = catalog_.Find(name);
-    if (ns == nullptr) {
-      return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
-    }
+    if (ns == nullptr) return Catalog::NoSuchNamespace(name);
     const uint32_t id = ns->id;
     CTX_RETURN_IF_ERROR(catalog_.DeleteNamespace(id, &mu_));
     // Its tokens are revoked with it: connections holding one see the new
@@ -413,9 +407,7 @@ Status Engine::DeleteNamespace(std::string_view name) {
 Result<NamespaceInfo> Engine::GetNamespace(std::string_view name) const {
   MutexLock lock(&mu_);
   const Namespace* ns = catalog_.Find(name);
-  if (ns == nullptr) {
-    return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
-  }
+  if (ns == nullptr) return Catalog::NoSuchNamespace(name);
   return ns->Info();
 }
 

@@ -79,6 +79,10 @@ class Catalog {
 
   // Namespaces.
   static Status ValidateName(std::string_view name);
+  // kNotFound naming the namespace.
+  static Status NoSuchNamespace(std::string_view name) {
+    return Status::NotFound("namespace '" + std::string(name) + "' does not exist");
+  }
   static Status ValidateConfig(const NamespaceConfig& config);
   // kInvalid unless config names no key or one the keyring holds.
   Status CheckKeyName(const NamespaceConfig& config) const;
