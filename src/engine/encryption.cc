@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "common/limits.h"
+
 namespace ctxstore::engine {
 namespace {
 
