@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "client/client_impl.h"
-#include "common/byte_io.h"
 #include "common/hash.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/read_ops.h"
 
 namespace ctxstore {
 namespace {
@@ -28,7 +28,7 @@ constexpr uint64_t kMaxListBodyBytes = 64 * 1024 * 1024;
 // NS_LIST: a JSON array of small objects.
 constexpr uint64_t kMaxNamespaceListBodyBytes = 16 * 1024 * 1024;
 // The GET reply with kFlagExt: u64 xxh3, u16 meta_len (then meta and value).
-constexpr size_t kGetExtReplyPrefix = 10;
+constexpr size_t kGetExtReplyPrefix = protocol::GetReplyHeadSize(/*ext=*/true);
 
 // Strings go on the wire with a u16 length; the server's own limits are far
 // lower, so this only keeps the encoding from truncating.
@@ -120,11 +120,11 @@ Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
   if (h->body_len < kGetExtReplyPrefix) {
     return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
   }
-  std::array<uint8_t, kGetExtReplyPrefix> raw;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), raw.size()));
-  ByteReader r(std::span<const uint8_t>(raw.data(), raw.size()));
-  const uint64_t xxh3 = r.Get<uint64_t>();
-  const uint16_t meta_len = r.Get<uint16_t>();
+  protocol::GetReplyHeadBytes raw;
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), kGetExtReplyPrefix));
+  const protocol::GetReplyHead head = protocol::DecodeGetReplyHead(raw, /*ext=*/true);
+  const uint64_t xxh3 = head.xxh3;
+  const uint16_t meta_len = head.meta_len;
   const uint64_t rest = h->body_len - kGetExtReplyPrefix;
   // Never allocate a length the server's own limits rule out.
   if (meta_len > kMaxMetaBytes || meta_len > rest || rest - meta_len > impl_->max_value_bytes()) {
@@ -146,19 +146,18 @@ Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
 Result<MatchResult> Client::MatchPrefixLease(std::span<const std::string> keys, uint64_t lease_ms) {
   if (keys.empty()) return MatchResult{};
   CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
-  std::string body = protocol::EncodeU64(lease_ms);
-  body += protocol::EncodeKeyList(keys);
+  std::string body = protocol::EncodeMatchPrefixRequest(keys, /*ext=*/true, lease_ms);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   auto reply = impl_->Call(Opcode::kMatchPrefix, protocol::kFlagExt, iov, 12);
   if (!reply.ok()) return reply.status();
-  ByteReader r(*reply);
-  MatchResult result;
-  result.matched = r.Get<uint32_t>();
-  result.lease_id = r.Get<uint64_t>();
-  if (!r.ok() || r.remaining() != 0 || result.matched > keys.size()) {
+  auto m = protocol::DecodeMatchPrefixReply(*reply, /*ext=*/true);
+  if (!m.ok() || m->matched > keys.size()) {
     return ProtocolError("MATCH_PREFIX reply of " + std::to_string(reply->size()) + " bytes for " +
                          std::to_string(keys.size()) + " keys");
   }
+  MatchResult result;
+  result.matched = m->matched;
+  result.lease_id = m->lease_id;
   return result;
 }
 
