@@ -1,6 +1,11 @@
-// Encoders and decoders for the bodies of each op (docs/protocol.md).
-// Values themselves are never copied here: PUT and GET bodies carry them
-// after a small prefix that these functions produce or parse.
+// Encoders and decoders for the bodies of each op (docs/protocol.md):
+// HELLO, keys and key lists, the put-options block, object infos, LIST,
+// PIN/UNPIN and the small fixed bodies. The PUT and BATCH_PUT bodies and
+// their incremental parsers are in put_body.h; the GET reply head,
+// BATCH_GET, BATCH_EXISTS and MATCH_PREFIX in read_ops.h; the JSON bodies
+// of STATS and TOKEN_* in admin_bodies.h. Values themselves are never
+// copied here: PUT and GET bodies carry them after a small prefix that
+// these functions produce or parse.
 #pragma once
 
 #include <cstdint>
@@ -46,9 +51,7 @@ inline uint64_t PutPrefixSize(std::string_view key) {
   return 2 + key.size();
 }
 
-// GET reply (OK): u64 xxh3 of the value, then the value.
-inline constexpr size_t kGetReplyPrefix = 8;
-// EXISTS reply (OK): u64 value length.
+// EXISTS reply (OK): u64 value length (EncodeU64). GET reply: read_ops.h.
 
 // BATCH_GET / BATCH_EXISTS / MATCH_PREFIX request: u32 count, count x key.
 std::string EncodeKeyList(std::span<const std::string_view> keys);
@@ -57,7 +60,8 @@ std::string EncodeKeyList(std::span<const std::string> keys);
 Result<std::vector<std::string_view>> DecodeKeyList(std::string_view body, uint32_t max_keys);
 
 // BATCH_PUT request: u32 count, then count x item; item = u16 key_len, key,
-// u64 value_len, value bytes. Item headers are parsed as the body streams in.
+// u64 value_len, value bytes. Item headers are parsed as the body streams
+// in (put_body.h).
 inline constexpr size_t kBatchPutCountSize = 4;
 // With xxh3 (kFlagChecksum), the value's checksum follows its length.
 std::string EncodeBatchPutItemHeader(std::string_view key, uint64_t value_len,
@@ -78,9 +82,7 @@ struct BatchGetItemHeader {
 };
 BatchGetItemHeader DecodeBatchGetItemHeader(std::span<const uint8_t, kBatchGetItemHeaderSize> b);
 
-// BATCH_EXISTS reply: u32 count, count x u8 (1 present, 0 absent).
-// MATCH_PREFIX reply: u32 number of leading keys present; with kFlagExt the
-// request body starts with u64 lease_ms and the reply adds u64 lease_id.
+// BATCH_EXISTS reply and MATCH_PREFIX request and reply: read_ops.h.
 
 // Put-options block (kFlagExt): after the key of a PUT, after the count of a
 // BATCH_PUT: u64 ttl_ms, u8 put_flags, str group, str parent, u16 meta_len,
@@ -101,8 +103,6 @@ Result<PutOptionsBlock> DecodePutOptions(std::string_view bytes, size_t* consume
 // server reads at most 2 + kMaxKeyBytes + kMaxPutOptionsBytes before the value.
 inline constexpr size_t kMaxPutOptionsBytes =
     8 + 1 + 2 + kMaxGroupBytes + 2 + kMaxParentBytes + 2 + kMaxMetaBytes;
-
-// GET reply with kFlagExt: u64 xxh3, u16 meta_len, meta, then the value.
 
 // STAT reply / LIST item: one object.
 struct ObjectInfoWire {
@@ -166,12 +166,9 @@ Result<PinRequest> DecodePinRequest(std::string_view body);
 std::string EncodeUnpinRequest(bool by_group, std::string_view name);
 Result<PinRequest> DecodeUnpinRequest(std::string_view body);  // ttl_ms, dram unused
 
-// RELEASE request: u64 lease_id. DELETE_GROUP request: str group; reply
-// u64 objects deleted. NS_DELETE request: str name.
-// NS_CREATE / NS_SET request: UTF-8 JSON object {"name": ..., and any of
-// "quota_bytes", "default_ttl_ms", "max_ttl_ms", "priority"}.
-// NS_LIST reply: UTF-8 JSON array of {"id", "name", "quota_bytes",
-// "default_ttl_ms", "max_ttl_ms", "priority", "objects", "bytes", "evictions"}.
+// RELEASE request: u64 lease_id. PIN and DELETE_GROUP replies: u64 objects.
+// DELETE_GROUP, NS_DELETE and TOKEN_REVOKE requests: str group, name or id.
+// (NS_CREATE, NS_SET and NS_LIST carry JSON: docs/protocol.md, "Namespaces".)
 std::string EncodeU64(uint64_t v);
 Result<uint64_t> DecodeU64(std::string_view body);             // exactly 8 bytes
 std::string EncodeString(std::string_view s);                  // str
