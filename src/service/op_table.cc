@@ -42,14 +42,16 @@ constexpr std::array<OpSpec, 24> kOps = {{
     {Opcode::kTokenRevoke, kAdmin, BodyKind::kSmall, &native::TokenRevoke},
 }};
 
+// (That exactly the small-body ops have a handler is checked by
+// service_access_test: comparing a function's address with null is not a
+// constant expression under -fsanitize=undefined.)
 constexpr bool InOpcodeOrder() {
   for (size_t i = 0; i < kOps.size(); ++i) {
     if (static_cast<size_t>(kOps[i].opcode) != i + 1) return false;
-    if ((kOps[i].body == BodyKind::kSmall) != (kOps[i].handler != nullptr)) return false;
   }
   return static_cast<size_t>(Opcode::kTokenRevoke) == kOps.size();
 }
-static_assert(InOpcodeOrder(), "one entry per opcode, in order; small bodies have a handler");
+static_assert(InOpcodeOrder(), "one entry per opcode, in opcode order");
 
 }  // namespace
 
