@@ -154,7 +154,7 @@ std::map<std::string, Recovered> CheckObjects(Engine& engine, bool trusted_check
     FUZZ_CHECK(page.ok());
     for (const ObjectInfo& info : page->items) {
       objects[info.key] = {info.value_len,  info.value_xxh3,  info.created_ms,  info.expires_ms,
-                           info.meta.group, info.meta.parent, info.meta.writer, info.meta.meta};
+                           info.group, info.parent, info.writer, info.meta};
       if (info.sealed) sealed.insert(info.key);
     }
     if (page->next_cursor.empty()) break;

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ctxstore/namespace.h"
+#include "ctxstore/objects.h"
 #include "ctxstore/status.h"
 
 namespace ctxstore {
@@ -79,89 +81,10 @@ struct GetWithMetaResult {
   std::string meta;  // as given to Put ("" when none)
 };
 
-struct MatchResult {
-  uint32_t matched = 0;   // leading keys present
-  uint64_t lease_id = 0;  // 0 when nothing matched (no lease was taken)
-};
-
-// Everything the server knows about one object (Stat, List).
-struct ObjectInfo {
-  std::string key;
-  uint32_t namespace_id = 0;
-  uint64_t value_len = 0;
-  uint64_t value_xxh3 = 0;
-  uint64_t created_ms = 0;  // wall clock, ms since the Unix epoch
-  uint64_t expires_ms = 0;  // 0 = never
-  bool in_dram = false;
-  bool on_flash = false;
-  bool durable = false;  // on flash and synced
-  bool sealed = false;   // encrypted on flash (its namespace has an encryption key)
-  bool pinned = false;
-  bool pin_dram = false;
-  uint64_t pin_expires_ms = 0;  // 0 = until unpinned
-  uint32_t leases = 0;
-  uint64_t lease_expires_ms = 0;
-  bool orphan = false;  // its parent is gone
-  std::string group;
-  std::string parent;
-  std::string writer;  // the client name of the connection that stored it
-  std::string meta;
-};
-
-struct ListOptions {
-  std::string prefix;    // keys starting with this ("" = all)
-  std::string group;     // "" = any group
-  std::string cursor;    // the previous page's next_cursor ("" = from the start)
-  uint32_t limit = 100;  // 1..1000 objects per page
-};
-
-struct ListPage {
-  std::vector<ObjectInfo> items;  // in key order
-  std::string next_cursor;        // "" when this was the last page
-};
-
 struct PinOptions {
   bool by_group = false;  // the name is a group: pins its objects, present and future
   uint64_t ttl_ms = 0;    // the pin lapses by itself after this; 0 = never
   bool dram = false;      // keep (or load) the objects in DRAM
-};
-
-// Namespace settings. CreateNamespace leaves unset fields at the server's
-// defaults; SetNamespace leaves them unchanged.
-struct NamespaceSpec {
-  std::optional<uint64_t> quota_bytes;     // logical bytes of live objects; 0 = unlimited
-  std::optional<uint64_t> default_ttl_ms;  // for PUTs without a TTL; 0 = none
-  std::optional<uint64_t> max_ttl_ms;      // cap on every TTL; 0 = no cap
-  std::optional<uint32_t> priority;        // 0..7: lower leaves DRAM first
-  // Accept only PUTs whose metadata is a JSON object with a non-empty
-  // string "model_fingerprint" (others answer kInvalid).
-  std::optional<bool> require_model_fingerprint;
-  // Encrypt the values it writes to flash with the server's key of this
-  // name (serve --encryption-key NAME=FILE); "" = later writes in the
-  // clear. kInvalid when the server has no key of that name.
-  std::optional<std::string> encryption_key;
-  // Its shares of the server's limits, so that one tenant cannot take them
-  // all: pin rules (keys and groups) and objects held by its outstanding
-  // leases. Over them, Pin answers kNoSpace and MatchPrefixLease kBusy.
-  // 0 = only the server's limits.
-  std::optional<uint64_t> max_pins;
-  std::optional<uint64_t> max_leased_objects;
-};
-
-struct NamespaceInfo {
-  uint32_t id = 0;
-  std::string name;
-  uint64_t quota_bytes = 0;
-  uint64_t default_ttl_ms = 0;
-  uint64_t max_ttl_ms = 0;
-  uint32_t priority = 0;
-  bool require_model_fingerprint = false;
-  std::string encryption_key;       // "" = values stored in the clear
-  uint64_t max_pins = 0;            // 0 = only the server's limit
-  uint64_t max_leased_objects = 0;  // 0 = only the server's limit
-  uint64_t objects = 0;
-  uint64_t bytes = 0;      // counted against quota_bytes
-  uint64_t evictions = 0;  // objects evicted to keep the namespace within its quota
 };
 
 // An access token as TOKEN_LIST shows it (never the secret).

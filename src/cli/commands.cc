@@ -24,6 +24,7 @@
 #include "cli/client_common.h"
 #include "cli/commands.h"
 #include "cli/context_commands.h"
+#include "cli/namespace_commands.h"
 #include "cli/token_commands.h"
 #include "common/units.h"
 #include "ctxstore/client.h"

@@ -1,5 +1,5 @@
-// Context subcommands: ls, stat, pin, unpin, rm --group and ns (create,
-// set, ls, rm). See cli/commands.h for the exit codes.
+// Context subcommands: ls, stat, pin, unpin and rm --group. See
+// cli/commands.h for the exit codes.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,9 +10,6 @@ namespace ctxstore::cli {
 
 // Adds ls, stat, pin and unpin.
 void RegisterContextCommands(CLI::App& app, int* exit_code);
-
-// Adds ns and its subcommands.
-void RegisterNamespaceCommands(CLI::App& app, int* exit_code);
 
 // rm --group GROUP: deletes the group's objects and prints how many.
 int RunRmGroup(const KeyArgs& a);

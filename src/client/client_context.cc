@@ -13,6 +13,7 @@
 
 #include "client/client_impl.h"
 #include "common/hash.h"
+#include "common/namespace_json.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "protocol/read_ops.h"
@@ -65,36 +66,14 @@ ObjectInfo FromWire(protocol::ObjectInfoWire&& w) {
   return info;
 }
 
-// NS_CREATE / NS_SET body: only the fields the caller set.
+// NS_CREATE / NS_SET body: only the settings the caller set.
 std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) {
   nlohmann::json j = nlohmann::json::object();
   j["name"] = std::string(name);
-  if (spec.quota_bytes) j["quota_bytes"] = *spec.quota_bytes;
-  if (spec.default_ttl_ms) j["default_ttl_ms"] = *spec.default_ttl_ms;
-  if (spec.max_ttl_ms) j["max_ttl_ms"] = *spec.max_ttl_ms;
-  if (spec.priority) j["priority"] = *spec.priority;
-  if (spec.require_model_fingerprint) {
-    j["require_model_fingerprint"] = *spec.require_model_fingerprint;
-  }
-  if (spec.encryption_key) j["encryption_key"] = *spec.encryption_key;
-  if (spec.max_pins) j["max_pins"] = *spec.max_pins;
-  if (spec.max_leased_objects) j["max_leased_objects"] = *spec.max_leased_objects;
+  AddNamespaceSpecJson(spec, &j);
   // Names that are not UTF-8 are sent with replacement characters; the
   // server refuses them as invalid names anyway.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// Reads an unsigned field of an NS_LIST entry; false when present but not a
-// non-negative integer. Absent fields (an older server) stay 0.
-template <typename T>
-bool ReadUnsigned(const nlohmann::json& entry, const char* field, T* out) {
-  auto it = entry.find(field);
-  if (it == entry.end()) return true;
-  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->template get<int64_t>() >= 0)) {
-    return false;
-  }
-  *out = static_cast<T>(it->template get<uint64_t>());
-  return true;
 }
 
 Result<uint64_t> DecodeCount(const Result<std::string>& reply, std::string_view op) {
@@ -258,36 +237,9 @@ Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
   std::vector<NamespaceInfo> out;
   out.reserve(j.size());
   for (const nlohmann::json& entry : j) {
-    NamespaceInfo info;
-    bool ok = entry.is_object();
-    if (ok) {
-      auto name = entry.find("name");
-      ok = name != entry.end() && name->is_string();
-      if (ok) info.name = name->get<std::string>();
-    }
-    ok = ok && ReadUnsigned(entry, "id", &info.id) &&
-         ReadUnsigned(entry, "quota_bytes", &info.quota_bytes) &&
-         ReadUnsigned(entry, "default_ttl_ms", &info.default_ttl_ms) &&
-         ReadUnsigned(entry, "max_ttl_ms", &info.max_ttl_ms) &&
-         ReadUnsigned(entry, "priority", &info.priority) &&
-         ReadUnsigned(entry, "objects", &info.objects) &&
-         ReadUnsigned(entry, "bytes", &info.bytes) &&
-         ReadUnsigned(entry, "evictions", &info.evictions);
-    if (ok) {
-      auto fp = entry.find("require_model_fingerprint");
-      if (fp != entry.end() && fp->is_boolean()) info.require_model_fingerprint = fp->get<bool>();
-      // Absent from an older server: nothing encrypted.
-      auto key = entry.find("encryption_key");
-      ok = key == entry.end() || key->is_string();
-      if (ok && key != entry.end()) info.encryption_key = key->get<std::string>();
-      // Absent from an older server: no limits of the namespace's own.
-      for (auto [field, out] : {std::pair{"max_pins", &info.max_pins},
-                                std::pair{"max_leased_objects", &info.max_leased_objects}}) {
-        ok = ok && (!entry.contains(field) || ReadUnsigned(entry, field, out));
-      }
-    }
-    if (!ok) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
-    out.push_back(std::move(info));
+    auto info = ParseNamespaceInfo(entry);
+    if (!info.ok()) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
+    out.push_back(std::move(*info));
   }
   return out;
 }

@@ -19,6 +19,7 @@
 #include "common/check.h"
 #include "common/thread_name.h"
 
+// Every check names the arena, so that a failure says whose invariant broke.
 namespace ctxstore::engine {
 namespace {
 
@@ -117,14 +118,14 @@ std::shared_ptr<ArenaBlock> Arena::Allocate(uint64_t bytes) {
     auto [run_len, run_offset] = *it;
     free_by_size_.erase(it);
     size_t erased = free_by_offset_.erase(run_offset);
-    CTX_CHECK(erased == 1);
+    CTX_CHECK(erased == 1 && "arena invariant");
     if (run_len > size) {
       free_by_offset_.emplace(run_offset + size, run_len - size);
       free_by_size_.emplace(run_len - size, run_offset + size);
     }
     offset = run_offset;
     used_ += size;
-    CTX_CHECK(used_ <= capacity_);
+    CTX_CHECK(used_ <= capacity_ && "arena invariant");
   }
   refs_[offset / kPageSize].store(1, std::memory_order_relaxed);
   return std::make_shared<ArenaBlock>(this, offset, size);
@@ -132,44 +133,45 @@ std::shared_ptr<ArenaBlock> Arena::Allocate(uint64_t bytes) {
 
 DramRef Arena::Adopt(const ArenaBlock& block) {
   uint32_t before = refs_[block.offset() / kPageSize].fetch_add(1, std::memory_order_relaxed);
-  CTX_CHECK(before > 0);
+  CTX_CHECK(before > 0 && "arena invariant");
   return DramRef{static_cast<uint32_t>(block.offset() / kPageSize),
                  static_cast<uint32_t>(block.size() / kPageSize)};
 }
 
 std::shared_ptr<ArenaBlock> Arena::Pin(DramRef ref) {
-  CTX_CHECK(ref.pages > 0);
+  CTX_CHECK(ref.pages > 0 && "arena invariant");
   uint32_t before = refs_[ref.page].fetch_add(1, std::memory_order_relaxed);
-  CTX_CHECK(before > 0);
+  CTX_CHECK(before > 0 && "arena invariant");
   return std::make_shared<ArenaBlock>(this, uint64_t{ref.page} * kPageSize,
                                       uint64_t{ref.pages} * kPageSize);
 }
 
 void Arena::Release(DramRef& ref) {
-  CTX_CHECK(ref.pages > 0);
+  CTX_CHECK(ref.pages > 0 && "arena invariant");
   Unref(uint64_t{ref.page} * kPageSize, uint64_t{ref.pages} * kPageSize);
   ref = DramRef{};
 }
 
 void Arena::Unref(uint64_t offset, uint64_t size) {
-  CTX_CHECK(offset < capacity_ && offset % kPageSize == 0);
+  CTX_CHECK((offset < capacity_ && offset % kPageSize == 0) && "arena invariant");
   // acq_rel: the freeing thread sees every write made through other references.
   uint32_t before = refs_[offset / kPageSize].fetch_sub(1, std::memory_order_acq_rel);
-  CTX_CHECK(before > 0);
+  CTX_CHECK(before > 0 && "arena invariant");
   if (before == 1) Free(offset, size);
 }
 
 void Arena::Free(uint64_t offset, uint64_t size) {
   std::lock_guard lock(mu_);
-  CTX_CHECK(size > 0 && size % kPageSize == 0 && offset % kPageSize == 0);
-  CTX_CHECK(offset < capacity_ && size <= capacity_ - offset);
-  CTX_CHECK(size <= used_);
+  CTX_CHECK((size > 0 && size % kPageSize == 0 && offset % kPageSize == 0) && "arena invariant");
+  CTX_CHECK((offset < capacity_ && size <= capacity_ - offset) && "arena invariant");
+  CTX_CHECK(size <= used_ && "arena invariant");
   // The freed range must not overlap a free run: that would be a double free
   // or a range this arena never handed out.
   auto next = free_by_offset_.lower_bound(offset);
-  CTX_CHECK(next == free_by_offset_.end() || offset + size <= next->first);
+  CTX_CHECK((next == free_by_offset_.end() || offset + size <= next->first) && "arena invariant");
   auto prev = next == free_by_offset_.begin() ? free_by_offset_.end() : std::prev(next);
-  CTX_CHECK(prev == free_by_offset_.end() || prev->first + prev->second <= offset);
+  CTX_CHECK((prev == free_by_offset_.end() || prev->first + prev->second <= offset) &&
+            "arena invariant");
 
   uint64_t start = offset;
   uint64_t len = size;

@@ -3,8 +3,8 @@
 // on every change (docs/on-disk-format.md):
 //
 //   {"version": 1, "next_namespace_id": N,
-//    "namespaces": [{"id", "name", "quota_bytes", "default_ttl_ms",
-//                    "max_ttl_ms", "priority"}],
+//    "namespaces": [{"id", "name", and each setting of
+//                    VisitNamespaceFields (include/ctxstore/namespace.h)}],
 //    "pins": [{"namespace_id", "group": bool, "name_hex", "expires_ms", "dram"}],
 //    "tokens": [{"id", "sha256", "role", "namespace_id", "label", "created_ms"}]}
 //
@@ -17,6 +17,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "common/namespace_json.h"
 #include "common/units.h"
 #include "engine/engine.h"
 
@@ -124,16 +125,9 @@ Status Engine::WriteCatalog(const CatalogSnapshot& c, std::unique_lock<std::mute
   j["namespaces"] = nlohmann::json::array();
   for (const auto& [id, ns] : c.namespaces) {
     const auto& [name, config] = ns;
-    j["namespaces"].push_back({{"id", id},
-                               {"name", name},
-                               {"quota_bytes", config.quota_bytes},
-                               {"default_ttl_ms", config.default_ttl_ms},
-                               {"max_ttl_ms", config.max_ttl_ms},
-                               {"priority", config.priority},
-                               {"require_model_fingerprint", config.require_model_fingerprint},
-                               {"encryption_key", config.encryption_key},
-                               {"max_pins", config.max_pins},
-                               {"max_leased_objects", config.max_leased_objects}});
+    nlohmann::json n = {{"id", id}, {"name", name}};
+    AddNamespaceConfigJson(config, &n);
+    j["namespaces"].push_back(std::move(n));
   }
   j["pins"] = nlohmann::json::array();
   auto add_pins = [&j](const PinRules& rules, bool group) {
@@ -184,17 +178,14 @@ Status Engine::LoadCatalog() {
     }
     next_namespace_id_ = j.at("next_namespace_id").get<uint32_t>();
     for (const auto& n : j.at("namespaces")) {
+      // Settings added since a catalog was written are absent from it and
+      // take their defaults. A key that is not loaded now is not an error
+      // here: the namespace's PUTs and sealed reads fail until it is.
+      NamespaceSpec spec;
+      Status parsed = ParseNamespaceSpec(n, OtherMembers::kIgnore, {"id", "name"}, &spec);
+      if (!parsed.ok()) return Status::Corrupt(path + ": " + parsed.message());
       NamespaceConfig c;
-      c.quota_bytes = n.at("quota_bytes").get<uint64_t>();
-      c.default_ttl_ms = n.at("default_ttl_ms").get<uint64_t>();
-      c.max_ttl_ms = n.at("max_ttl_ms").get<uint64_t>();
-      c.priority = n.at("priority").get<uint8_t>();
-      c.require_model_fingerprint = n.value("require_model_fingerprint", false);
-      // A key that is not loaded now is not an error here: the namespace's
-      // PUTs and sealed reads fail until it is (Engine::EncryptionKeyLocked).
-      c.encryption_key = n.value("encryption_key", std::string());
-      c.max_pins = n.value("max_pins", uint64_t{0});
-      c.max_leased_objects = n.value("max_leased_objects", uint64_t{0});
+      ApplyNamespaceSpec(spec, &c);
       CTX_RETURN_IF_ERROR(ValidateConfig(c));
       AddNamespaceLocked(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
     }

@@ -34,6 +34,8 @@
 #include <vector>
 
 #include "common/limits.h"
+#include "ctxstore/namespace.h"
+#include "ctxstore/objects.h"
 #include "ctxstore/status.h"
 #include "engine/access_token.h"
 #include "engine/arena.h"
@@ -69,43 +71,21 @@ struct EngineOptions {
   std::shared_ptr<const Keyring> keyring;
 };
 
+// The public types the engine's interface shares with the protocol and the
+// client (include/ctxstore/): one definition each.
+using ::ctxstore::kDefaultPriority;
+using ::ctxstore::kMaxListLimit;
+using ::ctxstore::kPriorityLevels;
+using ::ctxstore::ListOptions;
+using ::ctxstore::ListPage;
+using ::ctxstore::MatchResult;
+using ::ctxstore::NamespaceConfig;
+using ::ctxstore::NamespaceInfo;
+using ::ctxstore::ObjectInfo;
+
 // Namespaces (tenants). Id 0, "default", always exists.
 inline constexpr uint32_t kDefaultNamespaceId = 0;
 inline constexpr std::string_view kDefaultNamespaceName = "default";
-inline constexpr uint8_t kPriorityLevels = 8;  // 0 = evicted first
-inline constexpr uint8_t kDefaultPriority = 4;
-
-struct NamespaceConfig {
-  // Logical bytes (sum of value lengths) of the namespace's live objects,
-  // wherever they are (DRAM, flash or both count once). 0 = unlimited.
-  uint64_t quota_bytes = 0;
-  uint64_t default_ttl_ms = 0;          // for PUTs without a TTL; 0 = none
-  uint64_t max_ttl_ms = 0;              // cap on every TTL; 0 = no cap
-  uint8_t priority = kDefaultPriority;  // 0..7: lower leaves DRAM first
-  // Accept only PUTs whose metadata is a JSON object with a non-empty
-  // string "model_fingerprint": context computed by one model is never
-  // stored unlabelled, where another model could load it.
-  bool require_model_fingerprint = false;
-  // Encryption at rest: the name of a key in EngineOptions::keyring that
-  // seals the values this namespace writes to flash; "" = stored in the
-  // clear. Changing it affects later writes only: records keep the key
-  // they were sealed with (its id is in each record).
-  std::string encryption_key;
-  // Shares of the store's limits, so that one tenant cannot use them all
-  // up: pin rules (keys and groups), and objects held by outstanding
-  // leases. 0 = only the store's limits apply.
-  uint64_t max_pins = 0;
-  uint64_t max_leased_objects = 0;
-};
-
-struct NamespaceInfo {
-  uint32_t id = 0;
-  std::string name;
-  NamespaceConfig config;
-  uint64_t objects = 0;
-  uint64_t bytes = 0;      // counted against quota_bytes
-  uint64_t evictions = 0;  // objects evicted to stay within the quota
-};
 
 struct WriteOptions {
   bool sync = false;       // acknowledge only once on flash and fdatasync'ed
@@ -121,49 +101,10 @@ struct WriteOptions {
   std::optional<uint64_t> expected_xxh3;
 };
 
-// Everything known about one object (STAT, LIST).
-struct ObjectInfo {
-  std::string key;
-  uint32_t namespace_id = 0;
-  uint64_t value_len = 0;
-  uint64_t value_xxh3 = 0;
-  uint64_t created_ms = 0;
-  uint64_t expires_ms = 0;  // 0 = never
-  bool in_dram = false;
-  bool on_flash = false;
-  bool durable = false;  // on flash and synced
-  bool sealed = false;   // its flash record is encrypted (NamespaceConfig::encryption_key)
-  bool pinned = false;
-  bool pin_dram = false;
-  uint64_t pin_expires_ms = 0;  // 0 = until unpinned
-  uint32_t leases = 0;
-  uint64_t lease_expires_ms = 0;
-  bool orphan = false;  // its parent is gone
-  ObjectMeta meta;
-};
-
-struct ListOptions {
-  std::string prefix;  // keys starting with this
-  std::string group;   // "" = any
-  std::string cursor;  // keys after this one (the previous page's next_cursor)
-  uint32_t limit = 100;
-};
-inline constexpr uint32_t kMaxListLimit = 1000;
-
-struct ListPage {
-  std::vector<ObjectInfo> items;  // in key order
-  std::string next_cursor;        // "" when this was the last page
-};
-
 struct PinOptions {
   bool group = false;   // the name is a group: pins its objects, present and future
   uint64_t ttl_ms = 0;  // the pin lapses by itself after this; 0 = never
   bool dram = false;    // keep (or load) the objects in DRAM
-};
-
-struct MatchResult {
-  uint32_t matched = 0;   // leading keys present
-  uint64_t lease_id = 0;  // when a lease was asked for and matched > 0
 };
 
 struct EngineStats {

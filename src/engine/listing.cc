@@ -18,7 +18,12 @@ ObjectInfo MakeInfo(std::string_view user_key, const Entry& e) {
   info.on_flash = e.segment_id != 0;
   info.durable = info.on_flash && !e.dirty;
   info.sealed = info.on_flash && e.sealed;
-  if (e.meta) info.meta = *e.meta;
+  if (e.meta) {
+    info.group = e.meta->group;
+    info.parent = e.meta->parent;
+    info.writer = e.meta->writer;
+    info.meta = e.meta->meta;
+  }
   return info;
 }
 

@@ -26,10 +26,10 @@ protocol::ObjectInfoWire ToWire(const engine::ObjectInfo& info) {
   w.pin_expires_ms = info.pin_expires_ms;
   w.leases = info.leases;
   w.lease_expires_ms = info.lease_expires_ms;
-  w.group = info.meta.group;
-  w.parent = info.meta.parent;
-  w.writer = info.meta.writer;
-  w.meta = info.meta.meta;
+  w.group = info.group;
+  w.parent = info.parent;
+  w.writer = info.writer;
+  w.meta = info.meta;
   return w;
 }
 

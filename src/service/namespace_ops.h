@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ctxstore/namespace.h"
 #include "ctxstore/status.h"
 #include "engine/engine.h"
 #include "service/service.h"
@@ -19,7 +20,7 @@ namespace ctxstore::service {
 // NS_CREATE / NS_SET: a namespace's name and the settings the request names.
 struct NamespaceRequest {
   std::string name;
-  nlohmann::json fields;  // the request's JSON object, every member checked
+  NamespaceSpec spec;
 };
 // Everything is checked before anything is applied, so that a bad NS_SET
 // changes nothing.

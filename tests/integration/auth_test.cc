@@ -351,7 +351,7 @@ TEST_F(AuthTest, NamespacesCanRequireAModelFingerprint) {
   ASSERT_TRUE(list.ok());
   bool seen = false;
   for (const NamespaceInfo& ns : *list) {
-    if (ns.name == "labelled") seen = ns.require_model_fingerprint;
+    if (ns.name == "labelled") seen = ns.config.require_model_fingerprint;
   }
   EXPECT_TRUE(seen);
   spec.require_model_fingerprint = false;

@@ -507,10 +507,10 @@ TEST_F(ContextTest, NamespaceAdmin) {
   auto t = FindNamespace(*client_, "tenant-1");
   ASSERT_TRUE(t.has_value());
   EXPECT_NE(t->id, 0u);
-  EXPECT_EQ(t->quota_bytes, 1u << 20);
-  EXPECT_EQ(t->default_ttl_ms, 60'000u);
-  EXPECT_EQ(t->max_ttl_ms, 3'600'000u);
-  EXPECT_EQ(t->priority, 6u);
+  EXPECT_EQ(t->config.quota_bytes, 1u << 20);
+  EXPECT_EQ(t->config.default_ttl_ms, 60'000u);
+  EXPECT_EQ(t->config.max_ttl_ms, 3'600'000u);
+  EXPECT_EQ(t->config.priority, 6u);
   EXPECT_EQ(t->objects, 0u);
   EXPECT_EQ(t->bytes, 0u);
 
@@ -542,10 +542,10 @@ TEST_F(ContextTest, NamespaceAdmin) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   t = FindNamespace(*client_, "tenant-1");
   ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(t->quota_bytes, 2u << 20);
-  EXPECT_EQ(t->default_ttl_ms, 60'000u);
-  EXPECT_EQ(t->max_ttl_ms, 3'600'000u);
-  EXPECT_EQ(t->priority, 6u);
+  EXPECT_EQ(t->config.quota_bytes, 2u << 20);
+  EXPECT_EQ(t->config.default_ttl_ms, 60'000u);
+  EXPECT_EQ(t->config.max_ttl_ms, 3'600'000u);
+  EXPECT_EQ(t->config.priority, 6u);
   EXPECT_EQ(client_->SetNamespace("no-such", quota_only).code(), StatusCode::kNotFound);
 
   // DELETE takes the objects with it.
@@ -642,9 +642,9 @@ TEST_F(ContextTest, MetadataPinsAndNamespacesSurviveARestart) {
   auto ns = FindNamespace(*client_, "persist");
   ASSERT_TRUE(ns.has_value());
   EXPECT_EQ(ns->id, before->namespace_id);
-  EXPECT_EQ(ns->quota_bytes, 8u << 20);
-  EXPECT_EQ(ns->default_ttl_ms, 3'600'000u);
-  EXPECT_EQ(ns->priority, 2u);
+  EXPECT_EQ(ns->config.quota_bytes, 8u << 20);
+  EXPECT_EQ(ns->config.default_ttl_ms, 3'600'000u);
+  EXPECT_EQ(ns->config.priority, 2u);
   EXPECT_EQ(ns->objects, 2u);
 
   auto after_client = Connect("persist");

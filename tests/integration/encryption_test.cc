@@ -220,7 +220,7 @@ TEST_F(EncryptionTest, NamespacesNameLoadedKeysOnly) {
     EXPECT_TRUE(list.ok()) << list.status().ToString();
     if (!list.ok()) return "?";
     for (const NamespaceInfo& info : *list) {
-      if (info.name == ns) return info.encryption_key;
+      if (info.name == ns) return info.config.encryption_key;
     }
     return "?";
   };

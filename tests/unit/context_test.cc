@@ -132,6 +132,10 @@ class ContextTest : public ::testing::Test {
     return info.ok() ? *info : ObjectInfo{};
   }
   ObjectInfo StatOf(std::string_view key) { return StatOf(kDefaultNamespaceId, key); }
+  // Stored without a group, parent, writer or metadata blob.
+  static bool HasNoMeta(const ObjectInfo& info) {
+    return info.group.empty() && info.parent.empty() && info.writer.empty() && info.meta.empty();
+  }
 
   std::vector<std::string> ListKeys(uint32_t ns, ListOptions opts = {}) {
     std::vector<std::string> keys;
@@ -1231,8 +1235,8 @@ TEST_F(GroupTest, DeleteGroupListAndStat) {
   ASSERT_TRUE(PutIn(ns, "loose").ok());
   ASSERT_TRUE(PutIn(kDefaultNamespaceId, "s1-k0", {.group = "s1"}).ok());
 
-  EXPECT_EQ(StatOf(ns, "s1-k0").meta.group, "s1");
-  EXPECT_EQ(StatOf(ns, "loose").meta.group, "");
+  EXPECT_EQ(StatOf(ns, "s1-k0").group, "s1");
+  EXPECT_EQ(StatOf(ns, "loose").group, "");
   EXPECT_EQ(ListKeys(ns, {.group = "s1"}), (std::vector<std::string>{"s1-k0", "s1-k1", "s1-k2"}));
   EXPECT_EQ(ListKeys(ns, {.group = "s2"}), (std::vector<std::string>{"s2-k0", "s2-k1"}));
   EXPECT_EQ(ListKeys(ns, {.prefix = "s1-k1", .group = "s1"}), (std::vector<std::string>{"s1-k1"}));
@@ -1284,10 +1288,10 @@ class MetaTest : public ContextTest {
     EXPECT_EQ(ref->meta->writer, want.writer);
     EXPECT_EQ(ref->meta->meta, want.meta);
     ObjectInfo info = StatOf(ns, key);
-    EXPECT_EQ(info.meta.group, want.group);
-    EXPECT_EQ(info.meta.parent, want.parent);
-    EXPECT_EQ(info.meta.writer, want.writer);
-    EXPECT_EQ(info.meta.meta, want.meta);
+    EXPECT_EQ(info.group, want.group);
+    EXPECT_EQ(info.parent, want.parent);
+    EXPECT_EQ(info.writer, want.writer);
+    EXPECT_EQ(info.meta, want.meta);
   }
 };
 
@@ -1312,7 +1316,7 @@ TEST_F(MetaTest, MetadataRoundTripsAndSurvivesReopen) {
   ExpectMeta(ns, "c1", second);
   ExpectMeta(ns, "big", big);
   ObjectInfo plain = StatOf(ns, "plain");
-  EXPECT_TRUE(plain.meta.empty());
+  EXPECT_TRUE(HasNoMeta(plain));
 
   Reopen();
   EXPECT_TRUE(engine_->Stats().recovered_from_checkpoint);
@@ -1321,14 +1325,14 @@ TEST_F(MetaTest, MetadataRoundTripsAndSurvivesReopen) {
   ExpectMeta(ns, "c1", second);
   ExpectMeta(ns, "big", big);
   EXPECT_TRUE(GetIs(ns, "c1", 100'000));
-  EXPECT_TRUE(StatOf(ns, "plain").meta.empty());
+  EXPECT_TRUE(HasNoMeta(StatOf(ns, "plain")));
 
   ReopenWithFullScan();
   ExpectMeta(ns, "c0", first);
   ExpectMeta(ns, "c1", second);
   ExpectMeta(ns, "big", big);
   EXPECT_TRUE(GetIs(ns, "c1", 100'000));
-  EXPECT_TRUE(StatOf(ns, "plain").meta.empty());
+  EXPECT_TRUE(HasNoMeta(StatOf(ns, "plain")));
   EXPECT_EQ(ListKeys(ns, {.group = "sess-1"}), (std::vector<std::string>{"c0", "c1"}));
 }
 
@@ -1341,7 +1345,7 @@ TEST_F(MetaTest, LimitsOnMetadata) {
   EXPECT_FALSE(Has("a"));
   // A long writer identity is cut to the limit.
   ASSERT_TRUE(Put("a", {.writer = std::string(kMaxWriterBytes + 10, 'w')}).ok());
-  EXPECT_EQ(StatOf("a").meta.writer, std::string(kMaxWriterBytes, 'w'));
+  EXPECT_EQ(StatOf("a").writer, std::string(kMaxWriterBytes, 'w'));
 }
 
 // ---------------------------------------------------------------------------
@@ -1412,8 +1416,8 @@ TEST_F(ListTest, ItemsDescribeTheObjects) {
   EXPECT_EQ(item.expires_ms, kStartMs + 5000);
   EXPECT_TRUE(item.durable);
   EXPECT_TRUE(item.on_flash);
-  EXPECT_EQ(item.meta.group, "g");
-  EXPECT_EQ(item.meta.writer, "w");
+  EXPECT_EQ(item.group, "g");
+  EXPECT_EQ(item.writer, "w");
   EXPECT_EQ(item.leases, stat.leases);
   EXPECT_EQ(item.lease_expires_ms, stat.lease_expires_ms);
 }

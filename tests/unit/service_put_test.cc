@@ -82,7 +82,7 @@ TEST_F(ServiceTest, PutStoresWhatTheBodyCarries) {
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(v->data), v->size), "value");
   auto info = engine_->Stat(tenant_id_, "k");
-  EXPECT_EQ(info->meta.writer, session->principal().token_id) << "the session's writer";
+  EXPECT_EQ(info->writer, session->principal().token_id) << "the session's writer";
 
   EXPECT_EQ(Put(*service_, *session, 0, body.substr(0, 3) + "value").code(), StatusCode::kExists);
   EXPECT_TRUE(Put(*service_, *session, protocol::kFlagOverwrite,
@@ -110,9 +110,9 @@ TEST_F(ServiceTest, PutOptionsReachTheObject) {
   ASSERT_TRUE(Put(*service_, *session, protocol::kFlagExt, body).ok());
   auto info = engine_->Stat(tenant_id_, "k");
   ASSERT_TRUE(info.ok());
-  EXPECT_EQ(info->meta.group, "session-1");
-  EXPECT_EQ(info->meta.parent, "parent");
-  EXPECT_EQ(info->meta.meta, "{\"m\":1}");
+  EXPECT_EQ(info->group, "session-1");
+  EXPECT_EQ(info->parent, "parent");
+  EXPECT_EQ(info->meta, "{\"m\":1}");
   EXPECT_GT(info->expires_ms, 0u);
 }
 
@@ -142,9 +142,9 @@ TEST_F(ServiceTest, BatchPutChainsItemsEvenPastRefusedOnes) {
   ASSERT_TRUE(codes.ok()) << codes.status().ToString();
   EXPECT_EQ(*codes,
             (std::vector<StatusCode>{StatusCode::kExists, StatusCode::kOk, StatusCode::kOk}));
-  EXPECT_EQ(engine_->Stat(tenant_id_, "p2")->meta.parent, "p1") << "linked past the refusal";
-  EXPECT_EQ(engine_->Stat(tenant_id_, "p3")->meta.parent, "p2");
-  EXPECT_EQ(engine_->Stat(tenant_id_, "p3")->meta.group, "g");
+  EXPECT_EQ(engine_->Stat(tenant_id_, "p2")->parent, "p1") << "linked past the refusal";
+  EXPECT_EQ(engine_->Stat(tenant_id_, "p3")->parent, "p2");
+  EXPECT_EQ(engine_->Stat(tenant_id_, "p3")->group, "g");
 
   std::string trailing = protocol::EncodeBatchPutHead(0, nullptr) + "x";
   EXPECT_EQ(BatchPut(*service_, *session, 0, trailing).status().message(),
