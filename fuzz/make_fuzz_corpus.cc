@@ -25,6 +25,7 @@
 #include "protocol/admin_bodies.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/namespace_bodies.h"
 #include "protocol/put_body.h"
 #include "protocol/read_ops.h"
 
@@ -71,13 +72,14 @@ std::string Frame(uint8_t selector, protocol::Opcode op, uint16_t flags, std::st
   return out;
 }
 
-protocol::ObjectInfoWire SampleInfo(std::string key) {
-  protocol::ObjectInfoWire info;
+ObjectInfo SampleInfo(std::string key) {
+  ObjectInfo info;
   info.key = std::move(key);
   info.value_len = 4096;
   info.value_xxh3 = 0x1234;
   info.created_ms = kNowMs;
-  info.state = protocol::kObjectStateInDram | protocol::kObjectStateOnFlash;
+  info.in_dram = true;
+  info.on_flash = true;
   info.group = "session-1";
   info.parent = "prefix/0";
   info.writer = "client-a";
@@ -118,8 +120,8 @@ void WriteParserSeeds(const fs::path& dir, const protocol::PutOptionsBlock& opti
                 "meta!value");
 }
 
-// The ops whose bodies had no seeds: TOKEN_*, and the replies of GET,
-// BATCH_EXISTS, MATCH_PREFIX and STATS.
+// The ops whose bodies had no seeds: TOKEN_*, NS_CREATE, NS_SET, and the
+// replies of GET, BATCH_EXISTS, MATCH_PREFIX, STATS and NS_LIST.
 void WriteNewOpSeeds(const fs::path& dir) {
   using namespace protocol;
   constexpr uint8_t kRequest = 0, kReply = 1;
@@ -144,6 +146,22 @@ void WriteNewOpSeeds(const fs::path& dir) {
             Frame(kReply, Opcode::kMatchPrefix, kFlagExt, EncodeMatchPrefixReply({2, 77}, true)));
   std::vector<StatsField> stats = {{"objects", 3}, {"recovered_from_checkpoint", 1, true}};
   WriteSeed(dir, "reply-stats", Frame(kReply, Opcode::kStats, 0, EncodeStatsReply(stats)));
+  NamespaceSpec spec;
+  spec.quota_bytes = 1 << 30;
+  spec.priority = 2;
+  spec.require_model_fingerprint = true;
+  WriteSeed(dir, "request-ns-create",
+            Frame(kRequest, Opcode::kNsCreate, 0, EncodeNamespaceRequest("tenant", spec)));
+  NamespaceSpec key;
+  key.encryption_key = "k1";
+  WriteSeed(dir, "request-ns-set",
+            Frame(kRequest, Opcode::kNsSet, 0, EncodeNamespaceRequest("tenant", key)));
+  std::vector<NamespaceInfo> namespaces(2);
+  namespaces[0].name = "default";
+  namespaces[1] = {1, "tenant", {}, 10, 4096, 2};
+  namespaces[1].config.max_pins = 5;
+  WriteSeed(dir, "reply-ns-list",
+            Frame(kReply, Opcode::kNsList, 0, EncodeNamespaceList(namespaces)));
 }
 
 void WriteFrameSeeds(const fs::path& dir) {
@@ -209,7 +227,7 @@ void WriteFrameSeeds(const fs::path& dir) {
   std::string info;
   EncodeObjectInfo(SampleInfo("prefix/1"), &info);
   WriteSeed(dir, "reply-stat", Frame(kReply, Opcode::kStat, 0, info));
-  ListReply list;
+  ListPage list;
   list.items = {SampleInfo("prefix/1"), SampleInfo("prefix/2")};
   list.next_cursor = "prefix/2";
   WriteSeed(dir, "reply-list", Frame(kReply, Opcode::kList, 0, EncodeListReply(list)));

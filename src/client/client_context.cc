@@ -6,16 +6,15 @@
 #include <sys/uio.h>
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "client/client_impl.h"
 #include "common/hash.h"
-#include "common/namespace_json.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/namespace_bodies.h"
 #include "protocol/read_ops.h"
 
 namespace ctxstore {
@@ -39,41 +38,6 @@ Status CheckShortString(std::string_view what, std::string_view s) {
                             " bytes exceeds the limit of " + std::to_string(kMaxKeyBytes));
   }
   return Status::Ok();
-}
-
-ObjectInfo FromWire(protocol::ObjectInfoWire&& w) {
-  ObjectInfo info;
-  info.key = std::move(w.key);
-  info.namespace_id = w.namespace_id;
-  info.value_len = w.value_len;
-  info.value_xxh3 = w.value_xxh3;
-  info.created_ms = w.created_ms;
-  info.expires_ms = w.expires_ms;
-  info.in_dram = (w.state & protocol::kObjectStateInDram) != 0;
-  info.on_flash = (w.state & protocol::kObjectStateOnFlash) != 0;
-  info.durable = (w.state & protocol::kObjectStateDurable) != 0;
-  info.pinned = (w.state & protocol::kObjectStatePinned) != 0;
-  info.pin_dram = (w.state & protocol::kObjectStatePinDram) != 0;
-  info.orphan = (w.state & protocol::kObjectStateOrphan) != 0;
-  info.sealed = (w.state & protocol::kObjectStateSealed) != 0;
-  info.pin_expires_ms = w.pin_expires_ms;
-  info.leases = w.leases;
-  info.lease_expires_ms = w.lease_expires_ms;
-  info.group = std::move(w.group);
-  info.parent = std::move(w.parent);
-  info.writer = std::move(w.writer);
-  info.meta = std::move(w.meta);
-  return info;
-}
-
-// NS_CREATE / NS_SET body: only the settings the caller set.
-std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) {
-  nlohmann::json j = nlohmann::json::object();
-  j["name"] = std::string(name);
-  AddNamespaceSpecJson(spec, &j);
-  // Names that are not UTF-8 are sent with replacement characters; the
-  // server refuses them as invalid names anyway.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<uint64_t> DecodeCount(const Result<std::string>& reply, std::string_view op) {
@@ -129,14 +93,11 @@ Result<MatchResult> Client::MatchPrefixLease(std::span<const std::string> keys, 
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   auto reply = impl_->Call(Opcode::kMatchPrefix, protocol::kFlagExt, iov, 12);
   if (!reply.ok()) return reply.status();
-  auto m = protocol::DecodeMatchPrefixReply(*reply, /*ext=*/true);
-  if (!m.ok() || m->matched > keys.size()) {
+  auto result = protocol::DecodeMatchPrefixReply(*reply, /*ext=*/true);
+  if (!result.ok() || result->matched > keys.size()) {
     return ProtocolError("MATCH_PREFIX reply of " + std::to_string(reply->size()) + " bytes for " +
                          std::to_string(keys.size()) + " keys");
   }
-  MatchResult result;
-  result.matched = m->matched;
-  result.lease_id = m->lease_id;
   return result;
 }
 
@@ -154,7 +115,7 @@ Result<ObjectInfo> Client::Stat(std::string_view key) {
   if (!reply.ok()) return reply.status();
   auto info = protocol::DecodeObjectInfo(std::string_view(*reply));
   if (!info.ok()) return ProtocolError("STAT reply: " + info.status().message());
-  return FromWire(std::move(*info));
+  return std::move(*info);
 }
 
 Result<ListPage> Client::List(const ListOptions& opts) {
@@ -164,12 +125,7 @@ Result<ListPage> Client::List(const ListOptions& opts) {
   CTX_RETURN_IF_ERROR(CheckShortString("prefix", opts.prefix));
   CTX_RETURN_IF_ERROR(CheckShortString("group", opts.group));
   CTX_RETURN_IF_ERROR(CheckShortString("cursor", opts.cursor));
-  protocol::ListRequest req;
-  req.prefix = opts.prefix;
-  req.group = opts.group;
-  req.cursor = opts.cursor;
-  req.limit = opts.limit;
-  std::string body = protocol::EncodeListRequest(req);
+  std::string body = protocol::EncodeListRequest(opts);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   auto reply = impl_->Call(Opcode::kList, 0, iov, kMaxListBodyBytes);
   if (!reply.ok()) return reply.status();
@@ -179,11 +135,7 @@ Result<ListPage> Client::List(const ListOptions& opts) {
     return ProtocolError("LIST reply has " + std::to_string(decoded->items.size()) +
                          " items for a limit of " + std::to_string(opts.limit));
   }
-  ListPage page;
-  page.items.reserve(decoded->items.size());
-  for (protocol::ObjectInfoWire& w : decoded->items) page.items.push_back(FromWire(std::move(w)));
-  page.next_cursor = std::move(decoded->next_cursor);
-  return page;
+  return std::move(*decoded);
 }
 
 Result<uint64_t> Client::Pin(std::string_view name, const PinOptions& opts) {
@@ -214,14 +166,14 @@ Result<uint64_t> Client::DeleteGroup(std::string_view group) {
 
 Status Client::CreateNamespace(std::string_view name, const NamespaceSpec& spec) {
   CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
-  std::string body = NamespaceSpecJson(name, spec);
+  std::string body = protocol::EncodeNamespaceRequest(name, spec);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   return impl_->Call(Opcode::kNsCreate, 0, iov, 0).status();
 }
 
 Status Client::SetNamespace(std::string_view name, const NamespaceSpec& spec) {
   CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
-  std::string body = NamespaceSpecJson(name, spec);
+  std::string body = protocol::EncodeNamespaceRequest(name, spec);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   return impl_->Call(Opcode::kNsSet, 0, iov, 0).status();
 }
@@ -230,18 +182,9 @@ Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
   std::array<iovec, 1> iov{};
   auto reply = impl_->Call(Opcode::kNsList, 0, iov, kMaxNamespaceListBodyBytes);
   if (!reply.ok()) return reply.status();
-  nlohmann::json j = nlohmann::json::parse(*reply, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_array()) {
-    return ProtocolError("NS_LIST reply is not a JSON array");
-  }
-  std::vector<NamespaceInfo> out;
-  out.reserve(j.size());
-  for (const nlohmann::json& entry : j) {
-    auto info = ParseNamespaceInfo(entry);
-    if (!info.ok()) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
-    out.push_back(std::move(*info));
-  }
-  return out;
+  auto namespaces = protocol::DecodeNamespaceList(*reply);
+  if (!namespaces.ok()) return ProtocolError(namespaces.status().message());
+  return namespaces;
 }
 
 Status Client::DeleteNamespace(std::string_view name) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/byte_io.h"
+#include "ctxstore/objects.h"
 #include "ctxstore/status.h"
 #include "protocol/frame.h"
 
@@ -104,23 +105,8 @@ Result<PutOptionsBlock> DecodePutOptions(std::string_view bytes, size_t* consume
 inline constexpr size_t kMaxPutOptionsBytes =
     8 + 1 + 2 + kMaxGroupBytes + 2 + kMaxParentBytes + 2 + kMaxMetaBytes;
 
-// STAT reply / LIST item: one object.
-struct ObjectInfoWire {
-  std::string key;
-  uint32_t namespace_id = 0;
-  uint64_t value_len = 0;
-  uint64_t value_xxh3 = 0;
-  uint64_t created_ms = 0;
-  uint64_t expires_ms = 0;
-  uint8_t state = 0;  // kObjectState* bits
-  uint64_t pin_expires_ms = 0;
-  uint32_t leases = 0;
-  uint64_t lease_expires_ms = 0;
-  std::string group;
-  std::string parent;
-  std::string writer;
-  std::string meta;
-};
+// STAT reply / LIST item: one object (ctxstore/objects.h). Its flags travel
+// as one state byte of these bits; a decoder ignores bits it does not know.
 inline constexpr uint8_t kObjectStateInDram = 1 << 0;
 inline constexpr uint8_t kObjectStateOnFlash = 1 << 1;
 inline constexpr uint8_t kObjectStateDurable = 1 << 2;
@@ -128,30 +114,22 @@ inline constexpr uint8_t kObjectStatePinned = 1 << 3;
 inline constexpr uint8_t kObjectStatePinDram = 1 << 4;
 inline constexpr uint8_t kObjectStateOrphan = 1 << 5;
 inline constexpr uint8_t kObjectStateSealed = 1 << 6;  // its flash record is encrypted
+uint8_t ObjectStateBits(const ObjectInfo& info);
 // str key, u32 namespace_id, u64 value_len, u64 value_xxh3, u64 created_ms,
 // u64 expires_ms, u8 state, u64 pin_expires_ms, u32 leases,
 // u64 lease_expires_ms, str group, str parent, str writer, u16 meta_len, meta.
-void EncodeObjectInfo(const ObjectInfoWire& info, std::string* out);
+void EncodeObjectInfo(const ObjectInfo& info, std::string* out);
 // Reads one from the reader's position (fails the reader on bad input).
-ObjectInfoWire DecodeObjectInfo(ByteReader& reader);
-Result<ObjectInfoWire> DecodeObjectInfo(std::string_view body);  // exactly one
+ObjectInfo DecodeObjectInfo(ByteReader& reader);
+Result<ObjectInfo> DecodeObjectInfo(std::string_view body);  // exactly one
 
-// LIST request: str prefix, str group, str cursor, u32 limit.
-struct ListRequest {
-  std::string prefix;
-  std::string group;
-  std::string cursor;
-  uint32_t limit = 100;
-};
-std::string EncodeListRequest(const ListRequest& r);
-Result<ListRequest> DecodeListRequest(std::string_view body);
-// LIST reply: u32 count, count x object info, str next_cursor ("" = done).
-struct ListReply {
-  std::vector<ObjectInfoWire> items;
-  std::string next_cursor;
-};
-std::string EncodeListReply(const ListReply& r);
-Result<ListReply> DecodeListReply(std::string_view body);
+// LIST request (ListOptions): str prefix, str group, str cursor, u32 limit.
+std::string EncodeListRequest(const ListOptions& r);
+Result<ListOptions> DecodeListRequest(std::string_view body);
+// LIST reply (ListPage): u32 count, count x object info, str next_cursor
+// ("" = done).
+std::string EncodeListReply(const ListPage& r);
+Result<ListPage> DecodeListReply(std::string_view body);
 
 // PIN request: u8 by_group, str name, u64 ttl_ms, u8 dram. Reply: u64
 // objects pinned now. UNPIN request: u8 by_group, str name.

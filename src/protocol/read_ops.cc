@@ -82,7 +82,7 @@ Result<MatchPrefixRequest> DecodeMatchPrefixRequest(std::string_view body, bool 
   return req;
 }
 
-std::string EncodeMatchPrefixReply(const MatchPrefixReply& reply, bool ext) {
+std::string EncodeMatchPrefixReply(const MatchResult& reply, bool ext) {
   std::string out;
   ByteWriter w(&out);
   w.Put(reply.matched);
@@ -90,9 +90,9 @@ std::string EncodeMatchPrefixReply(const MatchPrefixReply& reply, bool ext) {
   return out;
 }
 
-Result<MatchPrefixReply> DecodeMatchPrefixReply(std::string_view body, bool ext) {
+Result<MatchResult> DecodeMatchPrefixReply(std::string_view body, bool ext) {
   ByteReader r(body);
-  MatchPrefixReply reply;
+  MatchResult reply;
   reply.matched = r.Get<uint32_t>();
   if (ext) reply.lease_id = r.Get<uint64_t>();
   if (!r.ok() || r.remaining() != 0) return Status::Invalid("malformed MATCH_PREFIX reply body");

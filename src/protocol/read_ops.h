@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ctxstore/objects.h"
 #include "ctxstore/status.h"
 
 namespace ctxstore::protocol {
@@ -59,11 +60,9 @@ std::string EncodeMatchPrefixRequest(std::span<const std::string> keys, bool ext
                                      uint64_t lease_ms);
 Result<MatchPrefixRequest> DecodeMatchPrefixRequest(std::string_view body, bool ext,
                                                     uint32_t max_keys);
-struct MatchPrefixReply {
-  uint32_t matched = 0;
-  uint64_t lease_id = 0;  // EXT only; 0 when no lease was taken
-};
-std::string EncodeMatchPrefixReply(const MatchPrefixReply& reply, bool ext);
-Result<MatchPrefixReply> DecodeMatchPrefixReply(std::string_view body, bool ext);
+// The reply is a MatchResult (ctxstore/objects.h); its lease_id travels
+// only with EXT.
+std::string EncodeMatchPrefixReply(const MatchResult& reply, bool ext);
+Result<MatchResult> DecodeMatchPrefixReply(std::string_view body, bool ext);
 
 }  // namespace ctxstore::protocol

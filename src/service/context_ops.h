@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ctxstore/objects.h"
 #include "ctxstore/status.h"
 #include "protocol/messages.h"
 #include "service/service.h"
@@ -13,11 +14,9 @@
 namespace ctxstore::service {
 
 // kNotFound for an absent or expired key.
-Result<protocol::ObjectInfoWire> Stat(const Service& service, const Session& session,
-                                      std::string_view key);
+Result<ObjectInfo> Stat(const Service& service, const Session& session, std::string_view key);
 // One page; kInvalid unless 1 <= limit <= kMaxListLimit.
-Result<protocol::ListReply> List(const Service& service, const Session& session,
-                                 const protocol::ListRequest& request);
+Result<ListPage> List(const Service& service, const Session& session, const ListOptions& request);
 // The number of objects pinned now.
 Result<uint64_t> Pin(const Service& service, const Session& session,
                      const protocol::PinRequest& request);

@@ -52,18 +52,15 @@ std::vector<bool> BatchExists(const Service& service, const Session& session,
   return present;
 }
 
-Result<protocol::MatchPrefixReply> MatchPrefix(const Service& service, Session& session,
-                                               const protocol::MatchPrefixRequest& request) {
+Result<MatchResult> MatchPrefix(const Service& service, Session& session,
+                                const protocol::MatchPrefixRequest& request) {
   if (request.lease_ms > 0 && !session.leases().HasSlot(session.namespace_id())) {
     return Status::Busy("too many leases on this connection");
   }
   auto m = service.engine().MatchPrefix(session.namespace_id(), request.keys, request.lease_ms);
   if (!m.ok()) return m.status();
   if (m->lease_id != 0) session.leases().Add(m->lease_id, MonotonicMs() + request.lease_ms);
-  protocol::MatchPrefixReply reply;
-  reply.matched = m->matched;
-  reply.lease_id = m->lease_id;
-  return reply;
+  return m;
 }
 
 Status Release(const Service& service, Session& session, uint64_t lease_id) {

@@ -57,8 +57,8 @@ std::vector<bool> BatchExists(const Service& service, const Session& session,
 // MATCH_PREFIX: the number of leading keys present. With lease_ms > 0 the
 // matched objects are leased to the session (kBusy past its
 // max_leases_per_connection, or the store's and the namespace's bounds).
-Result<protocol::MatchPrefixReply> MatchPrefix(const Service& service, Session& session,
-                                               const protocol::MatchPrefixRequest& request);
+Result<MatchResult> MatchPrefix(const Service& service, Session& session,
+                                const protocol::MatchPrefixRequest& request);
 // RELEASE: ends a lease taken in the session's namespace (kNotFound when
 // unknown, ended, or taken in another namespace).
 Status Release(const Service& service, Session& session, uint64_t lease_id);

@@ -14,28 +14,8 @@ nlohmann::json SettingsJson(const NamespaceSpec& spec) {
 
 }  // namespace
 
-Result<NamespaceRequest> DecodeNamespaceRequest(std::string_view body) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::Invalid("body is not a JSON object");
-  NamespaceRequest req;
-  CTX_RETURN_IF_ERROR(ParseNamespaceSpec(j, OtherMembers::kRefuse, {"name"}, &req.spec));
-  auto name = j.find("name");
-  if (name == j.end()) return Status::Invalid("missing \"name\"");
-  if (!name->is_string()) return Status::Invalid("\"name\" must be a string");
-  req.name = name->get<std::string>();
-  return req;
-}
-
-std::string EncodeNamespaceList(const std::vector<engine::NamespaceInfo>& namespaces) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const engine::NamespaceInfo& ns : namespaces) {
-    list.push_back(NamespaceInfoJson<nlohmann::json>(ns));
-  }
-  return list.dump();
-}
-
 Status CreateNamespace(const Service& service, const Session& session,
-                       const NamespaceRequest& request) {
+                       const protocol::NamespaceRequest& request) {
   NamespaceConfig config;
   ApplyNamespaceSpec(request.spec, &config);
   Status st = service.engine().CreateNamespace(request.name, config).status();
@@ -47,7 +27,7 @@ Status CreateNamespace(const Service& service, const Session& session,
 }
 
 Status SetNamespace(const Service& service, const Session& session,
-                    const NamespaceRequest& request) {
+                    const protocol::NamespaceRequest& request) {
   auto current = service.engine().GetNamespace(request.name);
   if (!current.ok()) return current.status();
   NamespaceConfig config = current->config;
@@ -60,7 +40,7 @@ Status SetNamespace(const Service& service, const Session& session,
   return st;
 }
 
-std::vector<engine::NamespaceInfo> ListNamespaces(const Service& service) {
+std::vector<NamespaceInfo> ListNamespaces(const Service& service) {
   return service.engine().ListNamespaces();
 }
 

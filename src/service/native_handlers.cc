@@ -124,19 +124,19 @@ NativeReply DeleteGroup(const Service& service, Session& session, const NativeRe
 }
 
 NativeReply NsCreate(const Service& service, Session& session, const NativeRequest& request) {
-  auto req = DecodeNamespaceRequest(request.body);
+  auto req = protocol::DecodeNamespaceRequest(request.body);
   if (!req.ok()) return req.status();
   return Empty(CreateNamespace(service, session, *req));
 }
 
 NativeReply NsSet(const Service& service, Session& session, const NativeRequest& request) {
-  auto req = DecodeNamespaceRequest(request.body);
+  auto req = protocol::DecodeNamespaceRequest(request.body);
   if (!req.ok()) return req.status();
   return Empty(SetNamespace(service, session, *req));
 }
 
 NativeReply NsList(const Service& service, Session&, const NativeRequest&) {
-  return EncodeNamespaceList(ListNamespaces(service));
+  return protocol::EncodeNamespaceList(ListNamespaces(service));
 }
 
 NativeReply NsDelete(const Service& service, Session& session, const NativeRequest& request) {

@@ -3,9 +3,8 @@
 // TOKEN_REVOKE, typed and through the native table.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include "protocol/admin_bodies.h"
+#include "protocol/namespace_bodies.h"
 #include "service/namespace_ops.h"
 #include "service/token_ops.h"
 #include "service_test_util.h"
@@ -37,15 +36,15 @@ TEST_F(ServiceTest, NamespaceCreateSetListDelete) {
 
   NativeReply list = Call(*admin, Opcode::kNsList, "");
   ASSERT_TRUE(list.status.ok());
-  nlohmann::json j = nlohmann::json::parse(list.body);
-  ASSERT_TRUE(j.is_array());
+  auto namespaces = protocol::DecodeNamespaceList(list.body);
+  ASSERT_TRUE(namespaces.ok()) << list.body;
   bool found = false;
-  for (const auto& entry : j) {
-    if (entry["name"] == "t2") {
+  for (const NamespaceInfo& entry : *namespaces) {
+    if (entry.name == "t2") {
       found = true;
-      EXPECT_EQ(entry["quota_bytes"], 4096);
-      EXPECT_EQ(entry["max_ttl_ms"], 1000);
-      EXPECT_TRUE(entry.contains("objects") && entry.contains("evictions"));
+      EXPECT_EQ(entry.config.quota_bytes, 4096u);
+      EXPECT_EQ(entry.config.max_ttl_ms, 1000u);
+      EXPECT_EQ(entry.id, ns->id);
     }
   }
   EXPECT_TRUE(found) << list.body;

@@ -29,7 +29,7 @@ TEST_F(ServiceTest, StatDescribesOneObject) {
   EXPECT_EQ(info->namespace_id, tenant_id_);
   EXPECT_EQ(info->value_len, 5u);
   EXPECT_EQ(info->value_xxh3, Xxh3("value", 5));
-  EXPECT_NE(info->state & protocol::kObjectStateInDram, 0);
+  EXPECT_TRUE(info->in_dram);
   EXPECT_EQ(info->group, "g");
   EXPECT_EQ(info->writer, "writer-1");
   EXPECT_EQ(info->meta, "{\"dtype\":\"bf16\"}");
@@ -46,7 +46,7 @@ TEST_F(ServiceTest, ListPagesThroughTheNamespace) {
   Open();
   auto session = SessionWith(write_token_);
   for (const char* k : {"a/1", "a/2", "a/3", "b/1"}) Store(*session, k, "v", InGroup("g"));
-  protocol::ListRequest req;
+  ListOptions req;
   req.prefix = "a/";
   req.limit = 2;
   auto page = List(*service_, *session, req);
