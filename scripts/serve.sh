@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start: set up, build, and run the store with embedded defaults
-# (data in ./data, 127.0.0.1:7070, 1 GiB DRAM, 4 GiB flash).
+# Quick start: set up, build, and run the store with `ctxstore serve`'s
+# defaults (`build/ctxstore serve --help` lists them); arguments are passed
+# on to serve.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh

@@ -8,7 +8,7 @@ PACKAGES=(
   libasio-dev liburing-dev libxxhash-dev libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libtomlplusplus-dev libgtest-dev libssl-dev openssl
   libhiredis-dev redis-server fio iperf3 gnuplot-nox
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev python3
 )
 
 missing=()

@@ -161,83 +161,117 @@ struct Section {
   std::function<nlohmann::json(BenchContext&)> run;
 };
 
-}  // namespace
-
-Status RunHarness(const HarnessOptions& options) {
-  BenchContext ctx;
-  ctx.options = options;
-  std::error_code ec;
-  fs::create_directories(options.out_dir, ec);
-  if (ec) return Status::IoError("cannot create " + options.out_dir + ": " + ec.message());
-  if (ctx.options.work_dir.empty()) {
-    ctx.options.work_dir = (fs::path(options.out_dir) / "work").string();
-  }
-  fs::create_directories(ctx.options.work_dir, ec);
-  if (ec) return Status::IoError("cannot create " + ctx.options.work_dir + ": " + ec.message());
-  ConfigureSizes(ctx);
-  Progress progress;
-  ctx.progress = &progress;
-
-  const std::vector<Section> all = {
+// Every section, in the order they run and appear in the report.
+const std::vector<Section>& AllSections() {
+  static const std::vector<Section> kAll = {
       {"limits", RunLimits},  {"datapath", RunDataPath}, {"redis", RunRedis},
       {"fs", RunFsStore},     {"flash", RunFlash},       {"tls", RunTls},
       {"small", RunSmallOps}, {"scale", RunScale},       {"replay", RunReplay},
   };
-  for (const std::string& s : options.sections) {
+  return kAll;
+}
+
+Status CheckSectionNames(const std::vector<std::string>& names) {
+  const std::vector<Section>& all = AllSections();
+  for (const std::string& s : names) {
     bool known = std::any_of(all.begin(), all.end(), [&](const Section& x) { return s == x.name; });
     if (!known) return Status::Invalid("unknown section '" + s + "'");
   }
+  return Status::Ok();
+}
 
-  nlohmann::json results;
-  results["meta"] = {{"date", UtcNow()},
-                     {"command", options.command_line},
-                     {"mode", options.smoke   ? "smoke"
-                              : options.quick ? "quick"
-                                              : "full"},
-                     {"machine", MachineInfo(ctx.options)},
-                     {"value_sizes", ctx.value_sizes},
-                     {"connections", ctx.connections},
-                     {"cell_duration_ms", ctx.cell_duration_ms},
-                     {"data_set_bytes", ctx.data_set_bytes}};
+// Creates the output and work folders (work defaults to OUT/work).
+Status PrepareFolders(HarnessOptions* o) {
+  std::error_code ec;
+  fs::create_directories(o->out_dir, ec);
+  if (ec) return Status::IoError("cannot create " + o->out_dir + ": " + ec.message());
+  if (o->work_dir.empty()) o->work_dir = (fs::path(o->out_dir) / "work").string();
+  fs::create_directories(o->work_dir, ec);
+  if (ec) return Status::IoError("cannot create " + o->work_dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+nlohmann::json Meta(const BenchContext& ctx) {
+  const HarnessOptions& o = ctx.options;
+  return {{"date", UtcNow()},
+          {"command", o.command_line},
+          {"mode", o.smoke   ? "smoke"
+                   : o.quick ? "quick"
+                             : "full"},
+          {"machine", MachineInfo(o)},
+          {"value_sizes", ctx.value_sizes},
+          {"connections", ctx.connections},
+          {"cell_duration_ms", ctx.cell_duration_ms},
+          {"data_set_bytes", ctx.data_set_bytes}};
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Runs one section into results[name]: an exception becomes its "error".
+// Its scratch folders are deleted afterwards.
+void RunSection(const Section& section, BenchContext& ctx, nlohmann::json* results) {
+  ctx.progress->Section(section.name, 0);
   const auto started = std::chrono::steady_clock::now();
-  for (const Section& section : all) {
-    if (!options.sections.empty() && std::find(options.sections.begin(), options.sections.end(),
-                                               section.name) == options.sections.end()) {
-      continue;
-    }
-    progress.Section(section.name, 0);
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
-      results[section.name] = section.run(ctx);
-    } catch (const std::exception& e) {
-      results[section.name] = {{"error", std::string("exception: ") + e.what()}};
-    }
-    results[section.name]["elapsed_s"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    RemoveScratch(ctx.options.work_dir);
-    if (results[section.name].contains("error")) {
-      progress.Warn(section.name + std::string(": ") +
-                    results[section.name]["error"].get<std::string>());
-    }
+  nlohmann::json& out = (*results)[section.name];
+  try {
+    out = section.run(ctx);
+  } catch (const std::exception& e) {
+    out = {{"error", std::string("exception: ") + e.what()}};
   }
-  results["meta"]["elapsed_s"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  results["targets"] = ComputeTargets(results);
+  out["elapsed_s"] = SecondsSince(started);
+  RemoveScratch(ctx.options.work_dir);
+  if (out.contains("error")) {
+    ctx.progress->Warn(section.name + std::string(": ") + out["error"].get<std::string>());
+  }
+}
 
-  std::vector<std::string> warnings;
-  results["charts"] = WriteCharts(results, options.out_dir, &warnings);
-  for (const std::string& w : warnings) progress.Warn(w);
-
-  const fs::path out(options.out_dir);
+// results.json and results.md in the output folder.
+Status WriteResults(const nlohmann::json& results, const std::string& out_dir) {
+  const fs::path out(out_dir);
   std::ofstream json_file(out / "results.json");
   json_file << results.dump(2) << "\n";
   std::ofstream md_file(out / "results.md");
   md_file << FormatMarkdown(results);
   if (!json_file.good() || !md_file.good()) {
-    return Status::IoError("cannot write the results to " + options.out_dir);
+    return Status::IoError("cannot write the results to " + out_dir);
   }
+  return Status::Ok();
+}
+
+bool Selected(const HarnessOptions& o, const Section& section) {
+  return o.sections.empty() ||
+         std::find(o.sections.begin(), o.sections.end(), section.name) != o.sections.end();
+}
+
+}  // namespace
+
+Status RunHarness(const HarnessOptions& options) {
+  BenchContext ctx;
+  ctx.options = options;
+  CTX_RETURN_IF_ERROR(PrepareFolders(&ctx.options));
+  ConfigureSizes(ctx);
+  Progress progress;
+  ctx.progress = &progress;
+  CTX_RETURN_IF_ERROR(CheckSectionNames(options.sections));
+
+  nlohmann::json results;
+  results["meta"] = Meta(ctx);
+  const auto started = std::chrono::steady_clock::now();
+  for (const Section& section : AllSections()) {
+    if (Selected(options, section)) RunSection(section, ctx, &results);
+  }
+  results["meta"]["elapsed_s"] = SecondsSince(started);
+  results["targets"] = ComputeTargets(results);
+
+  std::vector<std::string> warnings;
+  results["charts"] = WriteCharts(results, options.out_dir, &warnings);
+  for (const std::string& w : warnings) progress.Warn(w);
+  CTX_RETURN_IF_ERROR(WriteResults(results, options.out_dir));
   progress.Section("done", 0);
-  progress.Result("wrote " + (out / "results.json").string() + " and results.md");
+  progress.Result("wrote " + (fs::path(options.out_dir) / "results.json").string() +
+                  " and results.md");
   return Status::Ok();
 }
 

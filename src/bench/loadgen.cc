@@ -24,6 +24,27 @@ struct WorkerTally {
   std::string first_error;
   std::vector<double> latencies_us;
   uint64_t sample_stride = 1;
+
+  // Counts the worker's `iteration`th operation, and keeps its latency when
+  // the iteration falls on the sampling stride.
+  void Record(const Result<uint64_t>& moved, uint64_t iteration, double latency_us) {
+    if (moved.ok()) {
+      ops++;
+      bytes += *moved;
+    } else {
+      errors++;
+      if (first_error.empty()) first_error = moved.status().ToString();
+    }
+    if (iteration % sample_stride != 0) return;
+    latencies_us.push_back(latency_us);
+    if (latencies_us.size() >= kMaxSamplesPerWorker) {
+      // Keep every other sample and halve the rate from now on.
+      size_t kept = 0;
+      for (size_t k = 0; k < latencies_us.size(); k += 2) latencies_us[kept++] = latencies_us[k];
+      latencies_us.resize(kept);
+      sample_stride *= 2;
+    }
+  }
 };
 
 }  // namespace
@@ -43,6 +64,29 @@ double Median(std::vector<double> values) {
 }
 
 namespace {
+
+// The round's result from its workers' tallies; it lasted from start until
+// the last worker ended.
+LoadResult Sum(const std::vector<WorkerTally>& tallies, SteadyClock::time_point start,
+               const std::vector<SteadyClock::time_point>& ends) {
+  LoadResult r;
+  SteadyClock::time_point end = start;
+  std::vector<double> all;
+  for (size_t w = 0; w < tallies.size(); ++w) {
+    const WorkerTally& t = tallies[w];
+    r.ops += t.ops;
+    r.bytes += t.bytes;
+    r.errors += t.errors;
+    if (r.first_error.empty()) r.first_error = t.first_error;
+    all.insert(all.end(), t.latencies_us.begin(), t.latencies_us.end());
+    end = std::max(end, ends[w]);
+  }
+  r.seconds = std::chrono::duration<double>(end - start).count();
+  r.p50_us = Percentile(all, 50);
+  r.p99_us = Percentile(all, 99);
+  r.latencies_us = std::move(all);
+  return r;
+}
 
 // One round: every worker from iteration `first` on.
 LoadResult RunRound(const LoadSpec& spec, const LoadOp& op, uint64_t first) {
@@ -69,25 +113,7 @@ LoadResult RunRound(const LoadSpec& spec, const LoadOp& op, uint64_t first) {
       auto t0 = SteadyClock::now();
       Result<uint64_t> moved = op(w, first + i);
       auto t1 = SteadyClock::now();
-      if (moved.ok()) {
-        t.ops++;
-        t.bytes += *moved;
-      } else {
-        t.errors++;
-        if (t.first_error.empty()) t.first_error = moved.status().ToString();
-      }
-      if (i % t.sample_stride == 0) {
-        t.latencies_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-        if (t.latencies_us.size() >= kMaxSamplesPerWorker) {
-          // Keep every other sample and halve the rate from now on.
-          size_t kept = 0;
-          for (size_t k = 0; k < t.latencies_us.size(); k += 2) {
-            t.latencies_us[kept++] = t.latencies_us[k];
-          }
-          t.latencies_us.resize(kept);
-          t.sample_stride *= 2;
-        }
-      }
+      t.Record(moved, i, std::chrono::duration<double, std::micro>(t1 - t0).count());
     }
     ends[w] = SteadyClock::now();
   };
@@ -100,23 +126,7 @@ LoadResult RunRound(const LoadSpec& spec, const LoadOp& op, uint64_t first) {
   go.store(true, std::memory_order_release);
   for (std::thread& t : threads) t.join();
 
-  LoadResult r;
-  SteadyClock::time_point end = start;
-  std::vector<double> all;
-  for (uint32_t w = 0; w < workers; ++w) {
-    const WorkerTally& t = tallies[w];
-    r.ops += t.ops;
-    r.bytes += t.bytes;
-    r.errors += t.errors;
-    if (r.first_error.empty()) r.first_error = t.first_error;
-    all.insert(all.end(), t.latencies_us.begin(), t.latencies_us.end());
-    end = std::max(end, ends[w]);
-  }
-  r.seconds = std::chrono::duration<double>(end - start).count();
-  r.p50_us = Percentile(all, 50);
-  r.p99_us = Percentile(all, 99);
-  r.latencies_us = std::move(all);
-  return r;
+  return Sum(tallies, start, ends);
 }
 
 }  // namespace

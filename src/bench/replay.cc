@@ -258,29 +258,90 @@ nlohmann::json RowOf(const SimResult& sim, const SimResult& belady, const SimRes
           {"hit_lookup_load_p99_us", Percentile(hit, 99)}};
 }
 
+// What a run replays: every policy at these capacities, on the first
+// max_requests requests of each trace (0 = all).
+struct ReplayPlan {
+  std::vector<std::string> policies = engine::EvictionPolicyNames();
+  std::vector<uint64_t> capacities;
+  uint64_t max_requests = 0;
+};
+
+ReplayPlan PlanFor(const BenchContext& ctx) {
+  ReplayPlan plan;
+  plan.max_requests = ctx.replay_max_requests;
+  if (ctx.options.smoke) {
+    plan.capacities = {10, 50};  // the sample trace's 590 blocks: evictions at both
+  } else if (ctx.options.quick) {
+    plan.capacities = {3000, 6000};
+    if (plan.max_requests == 0) plan.max_requests = kDefaultMaxRequestsQuick;
+  } else {
+    plan.capacities = {1000, 3000, 6000, 12000};
+    if (plan.max_requests == 0) plan.max_requests = kDefaultMaxRequestsFull;
+  }
+  return plan;
+}
+
+// One (trace, policy, capacity): the offline simulation and the online
+// replay side by side, as one row (or a row with its error).
+nlohmann::json ReplayCell(BenchContext& ctx, const Trace& trace, const std::string& policy,
+                          uint64_t capacity, const SimResult& belady, const SimResult& infinite) {
+  char what[160];
+  std::snprintf(what, sizeof(what), "%s, %s, %llu blocks", trace.name.c_str(), policy.c_str(),
+                static_cast<unsigned long long>(capacity));
+  if (ctx.progress) ctx.progress->Step(what);
+  auto sim = SimulatePolicy(trace, policy, capacity, /*reads_hits=*/true);
+  auto online =
+      sim.ok() ? ReplayOnline(ctx, trace, policy, capacity) : Result<Online>(sim.status());
+  if (!online.ok()) {
+    if (ctx.progress) ctx.progress->Warn(std::string(what) + ": " + online.status().ToString());
+    return {{"trace", trace.name},
+            {"policy", policy},
+            {"capacity_blocks", capacity},
+            {"error", online.status().ToString()}};
+  }
+  nlohmann::json row = RowOf(*sim, belady, infinite, *online);
+  if (ctx.progress) {
+    char line[200];
+    std::snprintf(line, sizeof(line), "hit rate %.2f%% online, %.2f%% simulated%s (%.1f s)",
+                  100 * row["hit_rate"].get<double>(), 100 * row["sim_hit_rate"].get<double>(),
+                  row["matches_sim"].get<bool>() ? "" : "  MISMATCH", online->seconds);
+    ctx.progress->Result(line);
+  }
+  return row;
+}
+
+// Every cell of one trace file into out["rows"] (and out["whole_trace_sim"]
+// when only a prefix is replayed); a trace that cannot be read is an error.
+Status ReplayTraceFile(BenchContext& ctx, const std::string& file, const ReplayPlan& plan,
+                       nlohmann::json* out) {
+  auto trace = LoadTrace(file, plan.max_requests);
+  if (!trace.ok()) return trace.status();
+  // Only a prefix is replayed online: the whole trace offline as well.
+  if (plan.max_requests > 0 && trace->requests.size() == plan.max_requests) {
+    (*out)["whole_trace_sim"].push_back(SimulateWholeTrace(file, plan.capacities, plan.policies));
+  }
+  const SimResult infinite = SimulateInfinite(*trace);
+  for (uint64_t capacity : plan.capacities) {
+    const SimResult belady = SimulateBelady(*trace, capacity);
+    for (const std::string& policy : plan.policies) {
+      (*out)["rows"].push_back(ReplayCell(ctx, *trace, policy, capacity, belady, infinite));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 nlohmann::json RunReplay(BenchContext& ctx) {
-  const std::vector<std::string> policies = engine::EvictionPolicyNames();
-  std::vector<uint64_t> capacities;
-  uint64_t max_requests = ctx.replay_max_requests;
-  if (ctx.options.smoke) {
-    capacities = {10, 50};  // the sample trace's 590 blocks: evictions at both
-  } else if (ctx.options.quick) {
-    capacities = {3000, 6000};
-    if (max_requests == 0) max_requests = kDefaultMaxRequestsQuick;
-  } else {
-    capacities = {1000, 3000, 6000, 12000};
-    if (max_requests == 0) max_requests = kDefaultMaxRequestsFull;
-  }
+  const ReplayPlan plan = PlanFor(ctx);
   nlohmann::json out = {{"model", kModel},
                         {"bytes_per_token", kBytesPerToken},
                         {"block_tokens", kBlockTokens},
                         {"scale", 1.0 / kScaleDivisor},
                         {"bytes_per_block", kBytesPerBlock},
-                        {"max_requests", max_requests},
-                        {"policies", policies},
-                        {"capacities_blocks", capacities},
+                        {"max_requests", plan.max_requests},
+                        {"policies", plan.policies},
+                        {"capacities_blocks", plan.capacities},
                         {"rows", nlohmann::json::array()},
                         {"whole_trace_sim", nlohmann::json::array()}};
   if (ctx.options.trace_dir.empty()) {
@@ -294,47 +355,9 @@ nlohmann::json RunReplay(BenchContext& ctx) {
   }
   nlohmann::json errors = nlohmann::json::array();
   for (const std::string& file : files) {
-    auto trace = LoadTrace(file, max_requests);
-    if (!trace.ok()) {
-      errors.push_back(trace.status().ToString());
-      if (ctx.progress) ctx.progress->Warn(trace.status().ToString());
-      continue;
-    }
-    // Only a prefix is replayed online: the whole trace offline as well.
-    if (max_requests > 0 && trace->requests.size() == max_requests) {
-      out["whole_trace_sim"].push_back(SimulateWholeTrace(file, capacities, policies));
-    }
-    const SimResult infinite = SimulateInfinite(*trace);
-    for (uint64_t capacity : capacities) {
-      const SimResult belady = SimulateBelady(*trace, capacity);
-      for (const std::string& policy : policies) {
-        char what[160];
-        std::snprintf(what, sizeof(what), "%s, %s, %llu blocks", trace->name.c_str(),
-                      policy.c_str(), static_cast<unsigned long long>(capacity));
-        if (ctx.progress) ctx.progress->Step(what);
-        auto sim = SimulatePolicy(*trace, policy, capacity, /*reads_hits=*/true);
-        auto online =
-            sim.ok() ? ReplayOnline(ctx, *trace, policy, capacity) : Result<Online>(sim.status());
-        if (!online.ok()) {
-          out["rows"].push_back({{"trace", trace->name},
-                                 {"policy", policy},
-                                 {"capacity_blocks", capacity},
-                                 {"error", online.status().ToString()}});
-          if (ctx.progress)
-            ctx.progress->Warn(std::string(what) + ": " + online.status().ToString());
-          continue;
-        }
-        nlohmann::json row = RowOf(*sim, belady, infinite, *online);
-        if (ctx.progress) {
-          char line[200];
-          std::snprintf(line, sizeof(line), "hit rate %.2f%% online, %.2f%% simulated%s (%.1f s)",
-                        100 * row["hit_rate"].get<double>(),
-                        100 * row["sim_hit_rate"].get<double>(),
-                        row["matches_sim"].get<bool>() ? "" : "  MISMATCH", online->seconds);
-          ctx.progress->Result(line);
-        }
-        out["rows"].push_back(std::move(row));
-      }
+    if (Status st = ReplayTraceFile(ctx, file, plan, &out); !st.ok()) {
+      errors.push_back(st.ToString());
+      if (ctx.progress) ctx.progress->Warn(st.ToString());
     }
   }
   if (!errors.empty()) out["errors"] = errors;

@@ -186,12 +186,11 @@ Result<Restart> TimedRestart(const BenchContext& ctx, const std::vector<std::str
   return out;
 }
 
-// One object count: load, measure, kill -9 and restart, stop cleanly and
-// restart. Fills `row`; returns the first error.
-Status MeasureCount(BenchContext& ctx, uint64_t n, nlohmann::json& row) {
-  // DRAM takes a 4 KiB page per object (flash far less: the disk is sized
-  // generously). DRAM may be smaller than the data (objects then stay on
-  // flash only, which the index does not see).
+// The server's options for n objects (recorded in the row): DRAM takes a
+// 4 KiB page per object (flash far less: the disk is sized generously).
+// DRAM may be smaller than the data (objects then stay on flash only, which
+// the index does not see).
+std::vector<std::string> ScaleServerArgs(uint64_t n, nlohmann::json& row) {
   const uint64_t disk_bytes = std::max<uint64_t>(1 * kGiB, 2 * n * kRecordBytes);
   const uint64_t memory_bytes =
       std::clamp<uint64_t>(n * kRecordBytes + 64 * kMiB, 256 * kMiB, 2 * kGiB);
@@ -200,52 +199,48 @@ Status MeasureCount(BenchContext& ctx, uint64_t n, nlohmann::json& row) {
                 static_cast<unsigned long long>(memory_bytes / kMiB));
   std::snprintf(disk_arg, sizeof(disk_arg), "%lluMiB",
                 static_cast<unsigned long long>(disk_bytes / kMiB));
-  // No periodic checkpoint: after SIGKILL recovery scans every segment, the
-  // worst case.
-  const std::vector<std::string> args = {
-      "--memory", mem_arg, "--disk", disk_arg, "--checkpoint-interval", "24h"};
-  const std::string data_dir = ctx.ScratchDir("scale");
   row["memory"] = mem_arg;
   row["disk"] = disk_arg;
+  // No periodic checkpoint: after SIGKILL recovery scans every segment, the
+  // worst case.
+  return {"--memory", mem_arg, "--disk", disk_arg, "--checkpoint-interval", "24h"};
+}
 
-  // The start of an empty store: the fixed part of every restart (the DRAM
-  // arena is mapped and populated before the index is read).
-  const Clock::time_point t_empty = Clock::now();
-  auto started = StartStoreServer(ctx, "scale", args, data_dir);
-  if (!started.ok()) return started.status();
-  row["empty_start_s"] = SecondsSince(t_empty);
-  StoreServer server = std::move(*started);
-  uint64_t rss_empty = 0;
-  {
-    auto client = ConnectTo(server);
-    if (!client.ok()) return client.status();
-    auto empty = SettledRssAnon(server.process->pid());
-    if (!empty.ok()) return empty.status();
-    rss_empty = *empty;
-    row["rss_anon_empty"] = rss_empty;
-    // Warm up every loading connection (their buffers belong to the
-    // baseline) with objects outside [0, n).
-    CTX_RETURN_IF_ERROR(LoadObjects(**client, kWarmupFirst, 4 * kLoadThreads * kBatchItems));
-    CTX_RETURN_IF_ERROR((*client)->Flush());
-    auto before = SettledRssAnon(server.process->pid());
-    if (!before.ok()) return before.status();
-    const Clock::time_point t0 = Clock::now();
-    CTX_RETURN_IF_ERROR(LoadObjects(**client, 0, n));
-    row["load_s"] = SecondsSince(t0);
-    CTX_RETURN_IF_ERROR((*client)->Flush());
-    row["flush_s"] = SecondsSince(t0);
-    auto after = SettledRssAnon(server.process->pid());
-    if (!after.ok()) return after.status();
-    const double per_object =
-        static_cast<double>(static_cast<int64_t>(*after) - static_cast<int64_t>(*before)) / n;
-    row["rss_anon_before"] = *before;
-    row["rss_anon_after"] = *after;
-    row["index_bytes_per_object"] = per_object;
-    row["index_bytes_per_object_minus_key"] = per_object - static_cast<double>(kKeyBytes);
-    row["errors"] = VerifyKeys(**client, n, 1);
-  }
+// Loads objects [0, n) into the running server through `client` and
+// measures the growth of its anonymous memory per object, over a baseline
+// taken after warm-up.
+Status MeasureIndexMemory(Client& client, const StoreServer& server, uint64_t n,
+                          nlohmann::json& row) {
+  // Warm up every loading connection (their buffers belong to the
+  // baseline) with objects outside [0, n).
+  CTX_RETURN_IF_ERROR(LoadObjects(client, kWarmupFirst, 4 * kLoadThreads * kBatchItems));
+  CTX_RETURN_IF_ERROR(client.Flush());
+  auto before = SettledRssAnon(server.process->pid());
+  if (!before.ok()) return before.status();
+  const Clock::time_point t0 = Clock::now();
+  CTX_RETURN_IF_ERROR(LoadObjects(client, 0, n));
+  row["load_s"] = SecondsSince(t0);
+  CTX_RETURN_IF_ERROR(client.Flush());
+  row["flush_s"] = SecondsSince(t0);
+  auto after = SettledRssAnon(server.process->pid());
+  if (!after.ok()) return after.status();
+  const double per_object =
+      static_cast<double>(static_cast<int64_t>(*after) - static_cast<int64_t>(*before)) / n;
+  row["rss_anon_before"] = *before;
+  row["rss_anon_after"] = *after;
+  row["index_bytes_per_object"] = per_object;
+  row["index_bytes_per_object_minus_key"] = per_object - static_cast<double>(kKeyBytes);
+  row["errors"] = VerifyKeys(client, n, 1);
+  return Status::Ok();
+}
 
-  // Everything is on flash and synced; no checkpoint has been written.
+// Kills the loaded server (everything is on flash and synced; no
+// checkpoint has been written) and restarts it: a full segment scan. Then
+// stops it cleanly (a checkpoint) and restarts it from the checkpoint.
+// rss_empty is the anonymous memory of the empty store.
+Status MeasureRestarts(const BenchContext& ctx, const std::vector<std::string>& args,
+                       const std::string& data_dir, uint64_t n, uint64_t rss_empty,
+                       StoreServer& server, nlohmann::json& row) {
   server.process->Stop(SIGKILL, 1000);
   server = StoreServer{};
   auto kill9 = TimedRestart(ctx, args, data_dir, n, &server);
@@ -255,9 +250,7 @@ Status MeasureCount(BenchContext& ctx, uint64_t n, nlohmann::json& row) {
   row["from_checkpoint_kill9"] = kill9->from_checkpoint;
   row["recovered_objects_kill9"] = kill9->recovered_objects;
 
-  // A clean stop writes a checkpoint; the next start reads it.
-  const int code = server.process->Stop(SIGTERM);
-  row["clean_stop_exit"] = code;
+  row["clean_stop_exit"] = server.process->Stop(SIGTERM);
   server = StoreServer{};
   auto clean = TimedRestart(ctx, args, data_dir, n, &server);
   if (!clean.ok()) return clean.status();
@@ -275,6 +268,32 @@ Status MeasureCount(BenchContext& ctx, uint64_t n, nlohmann::json& row) {
         static_cast<double>(clean->recovered_objects);
   }
   row["errors"] = row["errors"].get<uint64_t>() + kill9->errors + clean->errors;
+  return Status::Ok();
+}
+
+// One object count: load, measure, kill -9 and restart, stop cleanly and
+// restart. Fills `row`; returns the first error.
+Status MeasureCount(BenchContext& ctx, uint64_t n, nlohmann::json& row) {
+  const std::vector<std::string> args = ScaleServerArgs(n, row);
+  const std::string data_dir = ctx.ScratchDir("scale");
+  // The start of an empty store: the fixed part of every restart (the DRAM
+  // arena is mapped and populated before the index is read).
+  const Clock::time_point t_empty = Clock::now();
+  auto started = StartStoreServer(ctx, "scale", args, data_dir);
+  if (!started.ok()) return started.status();
+  row["empty_start_s"] = SecondsSince(t_empty);
+  StoreServer server = std::move(*started);
+  uint64_t rss_empty = 0;
+  {
+    auto client = ConnectTo(server);
+    if (!client.ok()) return client.status();
+    auto empty = SettledRssAnon(server.process->pid());
+    if (!empty.ok()) return empty.status();
+    rss_empty = *empty;
+    row["rss_anon_empty"] = rss_empty;
+    CTX_RETURN_IF_ERROR(MeasureIndexMemory(**client, server, n, row));
+  }
+  CTX_RETURN_IF_ERROR(MeasureRestarts(ctx, args, data_dir, n, rss_empty, server, row));
   server.process->Stop(SIGTERM);
   // Up to 8 GiB of segments: free the disk for the next sections.
   std::error_code ec;

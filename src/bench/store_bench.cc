@@ -79,6 +79,44 @@ nlohmann::json RunDataPath(BenchContext& ctx) {
   return out;
 }
 
+// The server of a flash pass, with args recorded. sealed: it loads a fresh
+// key, kept beside the data (for a benchmark only: keys belong on another
+// disk).
+Result<StoreServer> StartFlashServer(BenchContext& ctx, const std::string& name, bool sealed,
+                                     std::vector<std::string>& args) {
+  if (sealed) {
+    const std::string key_file = ctx.ScratchDir(name + "-key") + "/bench.key";
+    CTX_RETURN_IF_ERROR(engine::CreateKeyFile(key_file));
+    args.insert(args.end(), {"--encryption-key", "bench=" + key_file});
+  }
+  Result<StoreServer> server = StartStoreServer(ctx, name, args);
+  if (!server.ok()) return server.status();
+  CTX_RETURN_IF_ERROR(WaitUntilWarm(*server));
+  return server;
+}
+
+// Where the flash GETs were served from (the STATS counters' growth over
+// the pass) and, as proof that a pass measured what it says, how many
+// records were sealed: every one, or none.
+void AddFlashGetCounters(const Result<std::string>& stats_before,
+                         const Result<std::string>& stats_after, nlohmann::json& out) {
+  if (!stats_before.ok() || !stats_after.ok()) return;
+  auto b = nlohmann::json::parse(*stats_before, nullptr, false);
+  auto a = nlohmann::json::parse(*stats_after, nullptr, false);
+  auto delta = [&](const char* field) -> int64_t {
+    auto find = [&](const nlohmann::json& j) -> int64_t {
+      if (j.contains(field)) return j[field].get<int64_t>();
+      if (j.contains("engine") && j["engine"].contains(field))
+        return j["engine"][field].get<int64_t>();
+      return 0;
+    };
+    return find(a) - find(b);
+  };
+  out["flash_get"]["hits_flash"] = delta("hits_flash");
+  out["flash_get"]["hits_dram"] = delta("hits_dram");
+  out["sealed_records"] = a.value("sealed_records", uint64_t{0});
+}
+
 // One flash pass: sustained sync PUTs, then GETs of objects only on flash.
 // sealed: the namespace is encrypted (a fresh key), so every record is
 // sealed on its way to flash and opened on its way back.
@@ -93,15 +131,8 @@ nlohmann::json FlashPass(BenchContext& ctx, bool sealed) {
   nlohmann::json out;
   std::vector<std::string> args = {"--memory", std::to_string(dram_bytes), "--disk",
                                    std::to_string(flash_set_bytes + ctx.cell_max_bytes)};
-  if (sealed) {
-    // Beside the data, for a benchmark only: keys belong on another disk.
-    const std::string key_file = ctx.ScratchDir(name + "-key") + "/bench.key";
-    if (Status st = engine::CreateKeyFile(key_file); !st.ok()) return {{"error", st.ToString()}};
-    args.insert(args.end(), {"--encryption-key", "bench=" + key_file});
-  }
-  Result<StoreServer> server = StartStoreServer(ctx, name, args);
+  Result<StoreServer> server = StartFlashServer(ctx, name, sealed, args);
   if (!server.ok()) return {{"error", server.status().ToString()}};
-  if (Status warm = WaitUntilWarm(*server); !warm.ok()) return {{"error", warm.ToString()}};
   out["server_args"] = args;
   auto clients = Connect(*server, conns);
   if (!clients.ok()) return {{"error", clients.status().ToString()}};
@@ -132,25 +163,7 @@ nlohmann::json FlashPass(BenchContext& ctx, bool sealed) {
   LoadResult get = MeasureGet(*clients, "flash", kSize, count, conns, ctx.cell_duration_ms * 2,
                               count);  // each object read about once: no DRAM re-hits
   out["flash_get"] = Row("ctxstore", "flash_get", kSize, conns, get);
-  auto stats_after = (*clients)[0]->StatsJson();
-  if (stats_before.ok() && stats_after.ok()) {
-    auto b = nlohmann::json::parse(*stats_before, nullptr, false);
-    auto a = nlohmann::json::parse(*stats_after, nullptr, false);
-    auto delta = [&](const char* field) -> int64_t {
-      auto find = [&](const nlohmann::json& j) -> int64_t {
-        if (j.contains(field)) return j[field].get<int64_t>();
-        if (j.contains("engine") && j["engine"].contains(field))
-          return j["engine"][field].get<int64_t>();
-        return 0;
-      };
-      return find(a) - find(b);
-    };
-    out["flash_get"]["hits_flash"] = delta("hits_flash");
-    out["flash_get"]["hits_dram"] = delta("hits_dram");
-    // Proof that the pass measured what it says: every record sealed, or none.
-    auto after = nlohmann::json::parse(*stats_after, nullptr, false);
-    out["sealed_records"] = after.value("sealed_records", uint64_t{0});
-  }
+  AddFlashGetCounters(stats_before, (*clients)[0]->StatsJson(), out);
   Report(ctx, get);
   out["dram_bytes"] = dram_bytes;
   out["data_set_bytes"] = flash_set_bytes;

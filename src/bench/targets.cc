@@ -67,29 +67,30 @@ const json& Section(const json& results, const char* name) {
   return results.contains(name) ? results[name] : kEmpty;
 }
 
-}  // namespace
-
-json ComputeTargets(const json& results) {
+// GET and PUT of 4 MiB at 4 connections against loopback TCP and redis.
+void AddDataPathTargets(const json& results, json* targets) {
   const json& limits = Section(results, "limits");
   const json& datapath = Section(results, "datapath");
   const json& redis = Section(results, "redis");
-  const json& flash = Section(results, "flash");
-  json targets = json::array();
-
   auto get4 = RowGbps(datapath, "ctxstore", "get", k4MiB, 4);
   auto put4 = RowGbps(datapath, "ctxstore", "put", k4MiB, 4);
   auto tcp4 = TcpGbps(limits, 4);
-  targets.push_back(Target("GET 4 MiB, 4 connections / loopback TCP, 4 streams", Ratio(get4, tcp4),
-                           0.85, ">=", "x", "GB/s over GB/s"));
-  targets.push_back(Target("GET 4 MiB, 4 connections / redis GET",
-                           Ratio(get4, RowGbps(redis, "redis", "get", k4MiB, 4)), 1.4, ">=", "x",
-                           "GB/s over GB/s, same driver"));
-  targets.push_back(Target("PUT 4 MiB, 4 connections / loopback TCP, 4 streams", Ratio(put4, tcp4),
-                           0.8, ">=", "x", "GB/s over GB/s"));
-  targets.push_back(Target("PUT 4 MiB, 4 connections / redis SET",
-                           Ratio(put4, RowGbps(redis, "redis", "put", k4MiB, 4)), 1.1, ">=", "x",
-                           "GB/s over GB/s, same driver"));
+  targets->push_back(Target("GET 4 MiB, 4 connections / loopback TCP, 4 streams", Ratio(get4, tcp4),
+                            0.85, ">=", "x", "GB/s over GB/s"));
+  targets->push_back(Target("GET 4 MiB, 4 connections / redis GET",
+                            Ratio(get4, RowGbps(redis, "redis", "get", k4MiB, 4)), 1.4, ">=", "x",
+                            "GB/s over GB/s, same driver"));
+  targets->push_back(Target("PUT 4 MiB, 4 connections / loopback TCP, 4 streams", Ratio(put4, tcp4),
+                            0.8, ">=", "x", "GB/s over GB/s"));
+  targets->push_back(Target("PUT 4 MiB, 4 connections / redis SET",
+                            Ratio(put4, RowGbps(redis, "redis", "put", k4MiB, 4)), 1.1, ">=", "x",
+                            "GB/s over GB/s, same driver"));
+}
 
+// Flash-only GET and sustained sync PUT against fio on the same disk.
+void AddFlashTargets(const json& results, json* targets) {
+  const json& limits = Section(results, "limits");
+  const json& flash = Section(results, "flash");
   std::optional<double> disk_read, disk_write;
   if (limits.contains("disk")) {
     disk_read = Number(limits["disk"], "read_gbps");
@@ -98,11 +99,15 @@ json ComputeTargets(const json& results) {
   std::optional<double> flash_get, sync_put;
   if (flash.contains("flash_get")) flash_get = Number(flash["flash_get"], "gbps");
   if (flash.contains("sync_put")) sync_put = Number(flash["sync_put"], "gbps");
-  targets.push_back(Target("GET 4 MiB from flash only / fio O_DIRECT sequential read",
-                           Ratio(flash_get, disk_read), 0.8, ">=", "x", "GB/s over GB/s"));
-  targets.push_back(Target("sustained sync PUT 4 MiB / fio O_DIRECT sequential write",
-                           Ratio(sync_put, disk_write), 0.7, ">=", "x", "GB/s over GB/s"));
+  targets->push_back(Target("GET 4 MiB from flash only / fio O_DIRECT sequential read",
+                            Ratio(flash_get, disk_read), 0.8, ">=", "x", "GB/s over GB/s"));
+  targets->push_back(Target("sustained sync PUT 4 MiB / fio O_DIRECT sequential write",
+                            Ratio(sync_put, disk_write), 0.7, ">=", "x", "GB/s over GB/s"));
+}
 
+// MATCH_PREFIX of 64 keys against a redis PING, both p50 on one connection.
+void AddSmallOpsTarget(const json& results, json* targets) {
+  const json& redis = Section(results, "redis");
   std::optional<double> match_p50, ping_p50;
   if (results.contains("small") && results["small"].contains("rows")) {
     for (const json& r : results["small"]["rows"]) {
@@ -114,10 +119,12 @@ json ComputeTargets(const json& results) {
       if (r.value("op", "") == "ping") ping_p50 = Number(r, "p50_us");
     }
   }
-  targets.push_back(Target("MATCH_PREFIX of 64 keys p50 / redis PING p50",
-                           Ratio(match_p50, ping_p50), 1.5, "<=", "x", "µs over µs"));
+  targets->push_back(Target("MATCH_PREFIX of 64 keys p50 / redis PING p50",
+                            Ratio(match_p50, ping_p50), 1.5, "<=", "x", "µs over µs"));
+}
 
-  // Scale: the largest object count measured.
+// Index memory and restart time at the largest object count measured.
+void AddScaleTargets(const json& results, json* targets) {
   std::optional<double> index_bytes, restart_s;
   std::string scale_detail = "not measured";
   if (results.contains("scale") && results["scale"].contains("rows") &&
@@ -132,19 +139,22 @@ json ComputeTargets(const json& results) {
       restart_s = clean ? clean : kill9;
     scale_detail = "at " + std::to_string(last.value("objects", uint64_t{0})) + " objects";
   }
-  targets.push_back(
+  targets->push_back(
       Target("index memory per object, less the key", index_bytes, 128, "<=", "B", scale_detail));
-  targets.push_back(Target("restart with 1M objects (slower of clean and kill -9)", restart_s, 5,
-                           "<=", "s", scale_detail));
+  targets->push_back(Target("restart with 1M objects (slower of clean and kill -9)", restart_s, 5,
+                            "<=", "s", scale_detail));
+}
 
-  // Replay: the online hit rate equals the offline simulation; the best
-  // policy beats LRU at 6,000 blocks on each trace. Policy quality is judged
-  // on the whole traces (whole_trace_sim) when only a prefix was replayed.
-  std::optional<double> worst_diff;
-  json best = json::object();  // trace -> {lru, best, policy, belady}
-  auto consider = [&](const std::string& trace, const std::string& policy, double rate,
-                      std::optional<double> belady) {
-    json& b = best[trace];
+// Per trace, at 6,000 blocks: LRU's hit rate, the best policy and its rate,
+// and Belady's. Judged on the whole traces (whole_trace_sim) when only a
+// prefix was replayed online, else on the replayed prefix's simulation.
+struct BestPolicies {
+  json by_trace = json::object();  // trace -> {lru, best, policy, belady}
+  std::string basis = "replayed prefix";
+
+  void Consider(const std::string& trace, const std::string& policy, double rate,
+                std::optional<double> belady) {
+    json& b = by_trace[trace];
     if (policy == "belady") {
       b["belady"] = rate;
       return;
@@ -155,52 +165,81 @@ json ComputeTargets(const json& results) {
       b["best"] = rate;
       b["policy"] = policy;
     }
-  };
-  std::string basis = "replayed prefix";
+  }
+};
+
+BestPolicies FindBestPolicies(const json& replay) {
+  BestPolicies best;
+  const json& whole = replay.value("whole_trace_sim", json::array());
+  if (!whole.empty()) best.basis = "whole trace, offline";
+  if (whole.empty()) {
+    for (const json& r : replay.value("rows", json::array())) {
+      if (r.value("capacity_blocks", uint64_t{0}) != 6000 || !Number(r, "sim_hit_rate")) continue;
+      best.Consider(r.value("trace", ""), r.value("policy", ""), *Number(r, "sim_hit_rate"),
+                    Number(r, "belady_hit_rate"));
+    }
+  }
+  for (const json& t : whole) {
+    for (const json& r : t.value("results", json::array())) {
+      if (r.value("capacity_blocks", uint64_t{0}) != 6000 || !Number(r, "hit_rate")) continue;
+      best.Consider(r.value("trace", ""), r.value("policy", ""), *Number(r, "hit_rate"),
+                    std::nullopt);
+    }
+  }
+  return best;
+}
+
+// The best policy against LRU on the trace whose name contains `trace`.
+json PolicyTarget(const BestPolicies& best, const char* trace) {
+  std::optional<double> ratio;
+  std::string detail = "6,000 blocks not simulated in this run";
+  for (auto& [name, b] : best.by_trace.items()) {
+    if (name.find(trace) == std::string::npos || !b.contains("lru") || !b.contains("best")) {
+      continue;
+    }
+    const double best_rate = b["best"].get<double>(), lru = b["lru"].get<double>();
+    const double belady = b.value("belady", 0.0);
+    ratio = Ratio(best_rate, lru);
+    char buf[200];
+    std::snprintf(buf, sizeof(buf),
+                  "%s; best: %s at %.1f%%, LRU %.1f%%, Belady %.1f%%, best/Belady %.2f",
+                  best.basis.c_str(), b["policy"].get<std::string>().c_str(), 100 * best_rate,
+                  100 * lru, 100 * belady, belady > 0 ? best_rate / belady : 0);
+    detail = buf;
+  }
+  return Target(std::string("best policy / LRU hit rate at 6,000 blocks, ") + trace, ratio, 1.25,
+                ">=", "x", detail);
+}
+
+// The online hit rate equals the offline simulation; the best policy beats
+// LRU at 6,000 blocks on each trace.
+void AddReplayTargets(const json& results, json* targets) {
+  std::optional<double> worst_diff;
+  BestPolicies best;
   if (results.contains("replay")) {
     const json& replay = results["replay"];
     for (const json& r : replay.value("rows", json::array())) {
       auto diff = Number(r, "diff");
       if (diff) worst_diff = std::max(worst_diff.value_or(0), std::fabs(*diff));
     }
-    const json& whole = replay.value("whole_trace_sim", json::array());
-    if (!whole.empty()) basis = "whole trace, offline";
-    if (whole.empty()) {
-      for (const json& r : replay.value("rows", json::array())) {
-        if (r.value("capacity_blocks", uint64_t{0}) != 6000 || !Number(r, "sim_hit_rate")) continue;
-        consider(r.value("trace", ""), r.value("policy", ""), *Number(r, "sim_hit_rate"),
-                 Number(r, "belady_hit_rate"));
-      }
-    }
-    for (const json& t : whole) {
-      for (const json& r : t.value("results", json::array())) {
-        if (r.value("capacity_blocks", uint64_t{0}) != 6000 || !Number(r, "hit_rate")) continue;
-        consider(r.value("trace", ""), r.value("policy", ""), *Number(r, "hit_rate"), std::nullopt);
-      }
-    }
+    best = FindBestPolicies(replay);
   }
-  targets.push_back(Target("trace replay hit rate vs offline simulation (largest |difference|)",
-                           worst_diff, 0.01, "<=", "", "hit rate, absolute"));
+  targets->push_back(Target("trace replay hit rate vs offline simulation (largest |difference|)",
+                            worst_diff, 0.01, "<=", "", "hit rate, absolute"));
   for (const char* trace : {"conversation", "synthetic"}) {
-    std::optional<double> ratio;
-    std::string detail = "6,000 blocks not simulated in this run";
-    for (auto& [name, b] : best.items()) {
-      if (name.find(trace) == std::string::npos || !b.contains("lru") || !b.contains("best")) {
-        continue;
-      }
-      const double best_rate = b["best"].get<double>(), lru = b["lru"].get<double>();
-      const double belady = b.value("belady", 0.0);
-      ratio = Ratio(best_rate, lru);
-      char buf[200];
-      std::snprintf(buf, sizeof(buf),
-                    "%s; best: %s at %.1f%%, LRU %.1f%%, Belady %.1f%%, best/Belady %.2f",
-                    basis.c_str(), b["policy"].get<std::string>().c_str(), 100 * best_rate,
-                    100 * lru, 100 * belady, belady > 0 ? best_rate / belady : 0);
-      detail = buf;
-    }
-    targets.push_back(Target(std::string("best policy / LRU hit rate at 6,000 blocks, ") + trace,
-                             ratio, 1.25, ">=", "x", detail));
+    targets->push_back(PolicyTarget(best, trace));
   }
+}
+
+}  // namespace
+
+json ComputeTargets(const json& results) {
+  json targets = json::array();
+  AddDataPathTargets(results, &targets);
+  AddFlashTargets(results, &targets);
+  AddSmallOpsTarget(results, &targets);
+  AddScaleTargets(results, &targets);
+  AddReplayTargets(results, &targets);
   return targets;
 }
 

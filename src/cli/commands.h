@@ -23,7 +23,5 @@ void RegisterServeCommand(CLI::App& app, int* exit_code);
 // keygen (cli/keygen.cc).
 void RegisterKeygenCommand(CLI::App& app, int* exit_code);
 void RegisterClientCommands(CLI::App& app, int* exit_code);
-// bench sim (cli/bench.cc).
-void RegisterBenchCommands(CLI::App& app, int* exit_code);
 
 }  // namespace ctxstore::cli

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/forward.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ctxstore: a durable DRAM + flash context memory store for LLM inference"};
@@ -10,7 +11,13 @@ int main(int argc, char** argv) {
   ctxstore::cli::RegisterServeCommand(app, &exit_code);
   ctxstore::cli::RegisterKeygenCommand(app, &exit_code);
   ctxstore::cli::RegisterClientCommands(app, &exit_code);
-  ctxstore::cli::RegisterBenchCommands(app, &exit_code);
+  ctxstore::cli::RegisterForwardedCommand(
+      app,
+      {.name = "bench",
+       .program = "ctxstore-bench",
+       .description = "Benchmarks (run: the benchmark suite; sim: offline cache simulation); runs "
+                      "ctxstore-bench, installed beside ctxstore"},
+      &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

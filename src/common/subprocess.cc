@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 namespace ctxstore {
@@ -156,6 +157,12 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, int timeo
   }
   result.exit_code = code;
   return result;
+}
+
+std::string BesideThisExecutable(const std::string& program) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? program : (self.parent_path() / program).string();
 }
 
 }  // namespace ctxstore

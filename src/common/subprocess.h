@@ -37,4 +37,9 @@ struct CommandResult {
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv, int timeout_ms,
                                  const std::string& stdin_data = {});
 
+// The path of `program` in the folder of this process's executable (from
+// /proc/self/exe; `program` alone when that cannot be read): how ctxstore
+// finds ctxstore-bench, and ctxstore-bench the ctxstore it runs.
+std::string BesideThisExecutable(const std::string& program);
+
 }  // namespace ctxstore

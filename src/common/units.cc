@@ -81,6 +81,16 @@ std::string FormatSize(uint64_t bytes) {
   return buf;
 }
 
+std::string FormatSizeExact(uint64_t bytes) {
+  static const char* kUnits[] = {"", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes != 0 && bytes % 1024 == 0 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return std::to_string(bytes) + kUnits[unit];
+}
+
 Result<uint64_t> ParseDurationMs(std::string_view text) {
   double number = 0;
   std::string suffix;
@@ -99,6 +109,11 @@ Result<uint64_t> ParseDurationMs(std::string_view text) {
   else
     return Status::Invalid("bad duration unit in '" + std::string(text) + "'");
   return static_cast<uint64_t>(std::llround(number * ms_per_unit));
+}
+
+std::string FormatDurationMs(uint64_t ms) {
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
 }
 
 }  // namespace ctxstore

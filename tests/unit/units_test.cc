@@ -37,5 +37,26 @@ TEST(FormatSize, HumanReadable) {
   EXPECT_EQ(FormatSize(512 * kMiB), "512.0 MiB");
 }
 
+TEST(FormatSizeExact, LargestUnitThatDividesIt) {
+  EXPECT_EQ(FormatSizeExact(kGiB), "1GiB");
+  EXPECT_EQ(FormatSizeExact(256 * kMiB), "256MiB");
+  EXPECT_EQ(FormatSizeExact(1536 * kKiB), "1536KiB");
+  EXPECT_EQ(FormatSizeExact(100), "100");
+  EXPECT_EQ(FormatSizeExact(0), "0");
+  for (uint64_t bytes : {uint64_t{0}, uint64_t{4097}, 3 * kGiB / 2, 4 * kGiB, kGiB * 1024 * 1024}) {
+    EXPECT_EQ(*ParseSize(FormatSizeExact(bytes)), bytes) << FormatSizeExact(bytes);
+  }
+}
+
+TEST(FormatDurationMs, SecondsWhenWhole) {
+  EXPECT_EQ(FormatDurationMs(300'000), "300s");
+  EXPECT_EQ(FormatDurationMs(1000), "1s");
+  EXPECT_EQ(FormatDurationMs(1500), "1500ms");
+  EXPECT_EQ(FormatDurationMs(0), "0ms");
+  for (uint64_t ms : {uint64_t{0}, uint64_t{1}, uint64_t{60'000}, uint64_t{1234}}) {
+    EXPECT_EQ(*ParseDurationMs(FormatDurationMs(ms)), ms) << FormatDurationMs(ms);
+  }
+}
+
 }  // namespace
 }  // namespace ctxstore

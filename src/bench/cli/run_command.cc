@@ -1,6 +1,4 @@
-// `ctxstore bench run`: the benchmark harness (bench/harness.h).
-#include <unistd.h>
-
+// `ctxstore-bench run`: the benchmark harness (bench/harness.h).
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -8,19 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/cli/commands.h"
 #include "bench/harness.h"
-#include "cli/bench_run.h"
-#include "cli/client_common.h"
-#include "cli/commands.h"
+#include "common/subprocess.h"
 
-namespace ctxstore::cli {
+namespace ctxstore::bench {
 namespace {
-
-std::string SelfExecutable() {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "ctxstore" : p.string();
-}
 
 // This process's arguments as typed, for the report.
 std::string CommandLine() {
@@ -33,12 +24,28 @@ std::string CommandLine() {
   return raw;
 }
 
+int RunBenchmarks(HarnessOptions o) {
+  if (o.ctxstore_exe.empty()) o.ctxstore_exe = BesideThisExecutable("ctxstore");
+  if (!std::filesystem::exists(o.ctxstore_exe)) {
+    PrintError("no ctxstore server binary at " + o.ctxstore_exe +
+               ": install it beside ctxstore-bench or name it with --server-binary");
+    return kExitUsage;
+  }
+  o.command_line = CommandLine();
+  Status s = RunHarness(o);
+  if (!s.ok()) {
+    PrintError(s.ToString());
+    return s.code() == StatusCode::kInvalid ? kExitUsage : kExitError;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
-void RegisterBenchRun(CLI::App* bench, int* exit_code) {
-  auto o = std::make_shared<bench::HarnessOptions>();
+void RegisterRunCommand(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<HarnessOptions>();
   o->trace_dir = "../shared/data/mooncake-traces";
-  CLI::App* run = bench->add_subcommand(
+  CLI::App* run = app.add_subcommand(
       "run",
       "Run the benchmark suite (machine limits, data path vs redis and a filesystem store, flash "
       "tier, small ops, scale, trace replay) and write results.json, results.md and charts");
@@ -57,22 +64,13 @@ void RegisterBenchRun(CLI::App* bench, int* exit_code) {
                   "Folder of Mooncake JSONL traces to replay (every *.jsonl in it)")
       ->capture_default_str();
   run->add_option("--server-binary", o->ctxstore_exe,
-                  "ctxstore binary to run as the server (default: this one)");
+                  "ctxstore binary to run as the server (default: the ctxstore beside "
+                  "ctxstore-bench)");
   run->footer(
       "Starts its own ctxstore servers and redis-server on free loopback ports and stops them at "
       "the end. A missing tool (redis-server, fio, iperf3, gnuplot) skips what needs it. Exit: 0 "
       "ok (whether or not targets are met), 2 usage, 3 the results could not be written.");
-  run->callback([o, exit_code] {
-    if (o->ctxstore_exe.empty()) o->ctxstore_exe = SelfExecutable();
-    o->command_line = CommandLine();
-    Status s = bench::RunHarness(*o);
-    if (!s.ok()) {
-      PrintError(s.ToString());
-      *exit_code = s.code() == StatusCode::kInvalid ? kExitUsage : kExitError;
-      return;
-    }
-    *exit_code = kExitOk;
-  });
+  run->callback([o, exit_code] { *exit_code = RunBenchmarks(*o); });
 }
 
-}  // namespace ctxstore::cli
+}  // namespace ctxstore::bench

@@ -1,4 +1,4 @@
-// `ctxstore bench sim`: the offline cache simulator (bench/cache_sim.h) on
+// `ctxstore-bench sim`: the offline cache simulator (bench/cache_sim.h) on
 // request traces, printed as a markdown table or as JSON.
 #include <cstdint>
 #include <iostream>
@@ -7,13 +7,11 @@
 #include <vector>
 
 #include "bench/cache_sim.h"
+#include "bench/cli/commands.h"
 #include "bench/trace.h"
-#include "cli/bench_run.h"
-#include "cli/client_common.h"
-#include "cli/commands.h"
 #include "engine/policy.h"
 
-namespace ctxstore::cli {
+namespace ctxstore::bench {
 namespace {
 
 struct SimArgs {
@@ -25,37 +23,34 @@ struct SimArgs {
 };
 
 int RunSim(const SimArgs& a) {
-  std::vector<bench::Trace> traces;
+  std::vector<Trace> traces;
   for (const std::string& path : a.traces) {
-    Result<bench::Trace> t = bench::LoadTrace(path, a.max_requests);
+    Result<Trace> t = LoadTrace(path, a.max_requests);
     if (!t.ok()) {
       PrintError(t.status().message());
       return kExitError;
     }
     traces.push_back(std::move(*t));
   }
-  bench::SimConfig config{a.capacities, a.policies};
-  Result<std::vector<bench::SimResult>> results = bench::RunSimulations(traces, config);
+  SimConfig config{a.capacities, a.policies};
+  Result<std::vector<SimResult>> results = RunSimulations(traces, config);
   if (!results.ok()) {
     PrintError(results.status().message());
     return kExitUsage;
   }
   if (a.json) {
-    std::cout << bench::ToJson(*results).dump(2) << "\n";
+    std::cout << ToJson(*results).dump(2) << "\n";
   } else {
-    std::cout << bench::FormatTable(*results);
+    std::cout << FormatTable(*results);
   }
   return kExitOk;
 }
 
 }  // namespace
 
-void RegisterBenchCommands(CLI::App& app, int* exit_code) {
-  CLI::App* bench = app.add_subcommand(
-      "bench", "Benchmarks (run: the benchmark suite; sim: offline cache simulation)");
-  bench->require_subcommand(1);
+void RegisterSimCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<SimArgs>();
-  CLI::App* sub = bench->add_subcommand(
+  CLI::App* sub = app.add_subcommand(
       "sim", "Simulate the eviction policies, Belady's optimum and an unlimited cache on traces");
   sub->add_option("--trace", args->traces,
                   "JSONL request trace (Mooncake format); repeat for several")
@@ -78,7 +73,6 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
       "Belady (offline optimum) and an unlimited cache are always reported. Exit: 0 ok, 2 usage, "
       "3 unreadable or malformed trace.");
   sub->callback([args, exit_code] { *exit_code = RunSim(*args); });
-  RegisterBenchRun(bench, exit_code);
 }
 
-}  // namespace ctxstore::cli
+}  // namespace ctxstore::bench
