@@ -22,8 +22,12 @@
 #include "engine/flash/record.h"
 #include "engine/flash/segment.h"
 #include "fuzz/fuzz_key.h"
+#include "protocol/admin_bodies.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/namespace_bodies.h"
+#include "protocol/put_body.h"
+#include "protocol/read_ops.h"
 #include "testing/manual_env.h"
 
 namespace ctxstore {
@@ -69,18 +73,96 @@ std::string Frame(uint8_t selector, protocol::Opcode op, uint16_t flags, std::st
   return out;
 }
 
-protocol::ObjectInfoWire SampleInfo(std::string key) {
-  protocol::ObjectInfoWire info;
+ObjectInfo SampleInfo(std::string key) {
+  ObjectInfo info;
   info.key = std::move(key);
   info.value_len = 4096;
   info.value_xxh3 = 0x1234;
   info.created_ms = kNowMs;
-  info.state = protocol::kObjectStateInDram | protocol::kObjectStateOnFlash;
+  info.in_dram = true;
+  info.on_flash = true;
   info.group = "session-1";
   info.parent = "prefix/0";
   info.writer = "client-a";
   info.meta = "{\"dtype\":\"fp16\"}";
   return info;
+}
+
+// kPutPrefix / kBatchPutBody: a u16 of request flags, then a body.
+std::string ParserSeed(uint8_t selector, uint16_t flags, std::string_view body) {
+  std::string out(1, static_cast<char>(selector));
+  out.append(reinterpret_cast<const char*>(&flags), sizeof(flags));
+  out.append(body);
+  return out;
+}
+
+void WriteParserSeeds(const fs::path& dir, const protocol::PutOptionsBlock& options) {
+  using namespace protocol;
+  constexpr uint8_t kPutPrefix = 5, kBatchPutBody = 6, kGetReplyHead = 7;
+  const uint16_t all = kFlagChecksum | kFlagExt;
+  WriteSeed(dir, "put-prefix",
+            ParserSeed(kPutPrefix, 0, EncodePutPrefix("prefix/1", std::nullopt, nullptr) + "v"));
+  WriteSeed(dir, "put-prefix-checksum-ext",
+            ParserSeed(kPutPrefix, all, EncodePutPrefix("prefix/1", 0x1234, &options) + "value"));
+  std::string batch = EncodeBatchPutHead(2, &options);
+  AppendBatchPutItemHeader(&batch, "prefix/0", 3, 0x11);
+  batch += "abc";
+  AppendBatchPutItemHeader(&batch, "prefix/1", 0, 0x22);
+  WriteSeed(dir, "batch-put-body-checksum-ext", ParserSeed(kBatchPutBody, all, batch));
+  std::string plain = EncodeBatchPutHead(1, nullptr);
+  AppendBatchPutItemHeader(&plain, "k", 2, std::nullopt);
+  plain += "xy";
+  WriteSeed(dir, "batch-put-body", ParserSeed(kBatchPutBody, 0, plain));
+  GetReplyHead head{0xabcdef, 5};
+  GetReplyHeadBytes head_bytes = EncodeGetReplyHead(head, /*ext=*/true);
+  WriteSeed(dir, "get-reply-head-ext",
+            std::string(1, kGetReplyHead) + std::string(1, 1) +
+                std::string(reinterpret_cast<const char*>(head_bytes.data()), head_bytes.size()) +
+                "meta!value");
+}
+
+// The ops whose bodies had no seeds: TOKEN_*, NS_CREATE, NS_SET, and the
+// replies of GET, BATCH_EXISTS, MATCH_PREFIX, STATS and NS_LIST.
+void WriteNewOpSeeds(const fs::path& dir) {
+  using namespace protocol;
+  constexpr uint8_t kRequest = 0, kReply = 1;
+  TokenCreateRequest create{"write", "tenant", "ci"};
+  WriteSeed(dir, "request-token-create",
+            Frame(kRequest, Opcode::kTokenCreate, 0, EncodeTokenCreateRequest(create)));
+  WriteSeed(dir, "request-token-list", Frame(kRequest, Opcode::kTokenList, 0, ""));
+  WriteSeed(dir, "request-token-revoke",
+            Frame(kRequest, Opcode::kTokenRevoke, 0, EncodeString("00000000000000aa")));
+  TokenInfoWire info{"00000000000000aa", "write", "tenant", "ci", kNowMs};
+  TokenCreateReply created{info, "ctx_00000000000000aa_" + std::string(64, 'b')};
+  WriteSeed(dir, "reply-token-create",
+            Frame(kReply, Opcode::kTokenCreate, 0, EncodeTokenCreateReply(created)));
+  std::vector<TokenInfoWire> tokens = {info, {"00000000000000bb", "admin", "*", "", kNowMs}};
+  WriteSeed(dir, "reply-token-list", Frame(kReply, Opcode::kTokenList, 0, EncodeTokenList(tokens)));
+  GetReplyHeadBytes head = EncodeGetReplyHead({Xxh3("value", 5), 4}, /*ext=*/true);
+  std::string get(reinterpret_cast<const char*>(head.data()), GetReplyHeadSize(true));
+  WriteSeed(dir, "reply-get-ext", Frame(kReply, Opcode::kGet, kFlagExt, get + "metavalue"));
+  WriteSeed(dir, "reply-batch-exists",
+            Frame(kReply, Opcode::kBatchExists, 0, EncodeBatchExistsReply({true, false, true})));
+  WriteSeed(dir, "reply-match-prefix-lease",
+            Frame(kReply, Opcode::kMatchPrefix, kFlagExt, EncodeMatchPrefixReply({2, 77}, true)));
+  std::vector<StatsField> stats = {{"objects", 3}, {"recovered_from_checkpoint", 1, true}};
+  WriteSeed(dir, "reply-stats", Frame(kReply, Opcode::kStats, 0, EncodeStatsReply(stats)));
+  NamespaceSpec spec;
+  spec.quota_bytes = 1 << 30;
+  spec.priority = 2;
+  spec.require_model_fingerprint = true;
+  WriteSeed(dir, "request-ns-create",
+            Frame(kRequest, Opcode::kNsCreate, 0, EncodeNamespaceRequest("tenant", spec)));
+  NamespaceSpec key;
+  key.encryption_key = "k1";
+  WriteSeed(dir, "request-ns-set",
+            Frame(kRequest, Opcode::kNsSet, 0, EncodeNamespaceRequest("tenant", key)));
+  std::vector<NamespaceInfo> namespaces(2);
+  namespaces[0].name = "default";
+  namespaces[1] = {1, "tenant", {}, 10, 4096, 2};
+  namespaces[1].config.max_pins = 5;
+  WriteSeed(dir, "reply-ns-list",
+            Frame(kReply, Opcode::kNsList, 0, EncodeNamespaceList(namespaces)));
 }
 
 void WriteFrameSeeds(const fs::path& dir) {
@@ -113,8 +195,9 @@ void WriteFrameSeeds(const fs::path& dir) {
             Frame(kRequest, Opcode::kBatchExists, 0, EncodeKeyList(keys)));
   WriteSeed(dir, "request-match-prefix",
             Frame(kRequest, Opcode::kMatchPrefix, 0, EncodeKeyList(keys)));
-  WriteSeed(dir, "request-match-prefix-lease",
-            Frame(kRequest, Opcode::kMatchPrefix, kFlagExt, EncodeU64(5000) + EncodeKeyList(keys)));
+  WriteSeed(
+      dir, "request-match-prefix-lease",
+      Frame(kRequest, Opcode::kMatchPrefix, kFlagExt, EncodeMatchPrefixRequest(keys, true, 5000)));
   WriteSeed(dir, "request-flush", Frame(kRequest, Opcode::kFlush, 0, ""));
   WriteSeed(dir, "request-stats", Frame(kRequest, Opcode::kStats, 0, ""));
   WriteSeed(dir, "request-release", Frame(kRequest, Opcode::kRelease, 0, EncodeU64(42)));
@@ -145,7 +228,7 @@ void WriteFrameSeeds(const fs::path& dir) {
   std::string info;
   EncodeObjectInfo(SampleInfo("prefix/1"), &info);
   WriteSeed(dir, "reply-stat", Frame(kReply, Opcode::kStat, 0, info));
-  ListReply list;
+  ListPage list;
   list.items = {SampleInfo("prefix/1"), SampleInfo("prefix/2")};
   list.next_cursor = "prefix/2";
   WriteSeed(dir, "reply-list", Frame(kReply, Opcode::kList, 0, EncodeListReply(list)));
@@ -163,6 +246,8 @@ void WriteFrameSeeds(const fs::path& dir) {
   WriteSeed(dir, "object-info-stream", std::string(1, kInfoStream) + infos);
   WriteSeed(dir, "batch-get-item-header",
             std::string(1, kItemHeader) + EncodeBatchGetItemHeader(StatusCode::kOk, 10, 99));
+  WriteParserSeeds(dir, options);
+  WriteNewOpSeeds(dir);
 }
 
 // ---- record_fuzzer: control byte (parser, kKeepChecksums = 4), then bytes.

@@ -1,6 +1,7 @@
-// Client: connecting, the connection pool, the request/reply exchange and
-// the core key calls (PUT, GET, EXISTS, DELETE, BATCH_*, MATCH_PREFIX, FLUSH,
-// STATS). Context calls and namespace admin are in client_context.cc.
+// Client: connecting and the core key calls (PUT, GET, EXISTS, DELETE,
+// BATCH_*, MATCH_PREFIX, FLUSH, STATS). The pool and the request/reply
+// exchange are in client_impl.cc, context calls and namespace admin in
+// client_context.cc, token admin in client_tokens.cc.
 #include "ctxstore/client.h"
 
 #include <sys/uio.h>
@@ -13,213 +14,17 @@
 
 #include "client/client_impl.h"
 #include "client/socket.h"
-#include "common/byte_io.h"
 #include "common/hash.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/put_body.h"
+#include "protocol/read_ops.h"
 
 namespace ctxstore {
-namespace client {
-
-Status ProtocolError(const std::string& what) {
-  return Status::Internal("protocol error: " + what);
-}
-
-Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys) {
-  if (keys.size() > max_keys) {
-    return Status::TooLarge("batch of " + std::to_string(keys.size()) +
-                            " keys exceeds the server's limit of " + std::to_string(max_keys));
-  }
-  for (const std::string& k : keys) CTX_RETURN_IF_ERROR(protocol::ValidateKey(k));
-  return Status::Ok();
-}
-
-Status CheckGroup(std::string_view group) {
-  if (group.empty()) return Status::Invalid("empty group name");
-  if (group.size() > kMaxGroupBytes) {
-    return Status::TooLarge("group name of " + std::to_string(group.size()) +
-                            " bytes exceeds the limit of " + std::to_string(kMaxGroupBytes));
-  }
-  return Status::Ok();
-}
-
-}  // namespace client
-
 namespace {
 
-// Error-message bodies are short text; anything longer is not worth reading.
-constexpr uint64_t kMaxErrorBodyBytes = 64 * 1024;
 // STATS is a flat JSON object of a few dozen fields; this is generous.
 constexpr uint64_t kMaxStatsBodyBytes = 16 * 1024 * 1024;
-// HELLO reply: fixed fields plus a key-encoded version string.
-constexpr uint64_t kMaxHelloBodyBytes = 2 + 8 + 4 + 8 + 2 + 65535;
-
-// Status codes this library knows; anything else from the wire is a server bug.
-StatusCode CodeFromWire(StatusCode code) {
-  return static_cast<uint16_t>(code) <= static_cast<uint16_t>(StatusCode::kInternal) ||
-                 code == StatusCode::kKeyUnavailable
-             ? code
-             : StatusCode::kInternal;
-}
-
-}  // namespace
-
-Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
-  auto socket = Socket::Connect(options.host, options.port, options.connect_timeout_ms,
-                                options.io_timeout_ms, tls);
-  if (!socket.ok()) return socket.status();
-  auto conn = std::make_unique<Connection>();
-  conn->socket = std::move(*socket);
-
-  protocol::HelloRequest hello;
-  hello.client_name = options.client_name.substr(0, kMaxKeyBytes);
-  // Empty fields are left off the wire (servers from before namespaces
-  // reject trailing bytes).
-  hello.namespace_name = options.namespace_name;
-  hello.token = options.token;
-  std::string body = protocol::EncodeHelloRequest(hello);
-  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
-  // Not pooled until HELLO succeeds; the lease is released by hand below.
-  Lease lease(this, std::move(conn));
-  auto reply = CallOn(lease, Opcode::kHello, 0, iov, kMaxHelloBodyBytes);
-  std::unique_ptr<Connection> opened = lease.Release();
-  if (!reply.ok()) {
-    if (reply.status().code() == StatusCode::kNotFound) {
-      return Status::NotFound("no such namespace: " + options.namespace_name);
-    }
-
-    return reply.status();
-  }
-  auto decoded = protocol::DecodeHelloReply(*reply);
-  if (!decoded.ok()) return ProtocolError(decoded.status().message());
-  if (decoded->version != protocol::kVersion) {
-    return Status::Unsupported("server speaks protocol version " +
-                               std::to_string(decoded->version) + ", this client " +
-                               std::to_string(protocol::kVersion));
-  }
-  if (info_out != nullptr) {
-    info_out->protocol_version = decoded->version;
-    info_out->max_value_bytes = decoded->max_value_bytes;
-    info_out->max_batch_keys = decoded->max_batch_keys;
-    info_out->max_batch_bytes = decoded->max_batch_bytes;
-    info_out->server_version = decoded->server_version;
-  }
-  return opened;
-}
-
-Result<std::unique_ptr<Connection>> Client::Impl::Borrow() {
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    while (!idle.empty()) {
-      std::unique_ptr<Connection> conn = std::move(idle.back());
-      idle.pop_back();
-      // The server may have closed it (idle timeout, restart); a request
-      // sent on it would fail for no reason of its own.
-      if (!conn->socket->IsStale()) return conn;
-    }
-  }
-  return Open(nullptr);
-}
-
-void Client::Impl::Return(std::unique_ptr<Connection> conn) {
-  std::lock_guard<std::mutex> lock(mu);
-  if (idle.size() < options.max_idle_connections) idle.push_back(std::move(conn));
-}
-
-Status Client::Impl::SendRequest(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov,
-                                 uint64_t* request_id) {
-  FrameHeader h;
-  h.opcode = op;
-  h.flags = flags;
-  h.request_id = lease.conn().next_request_id++;
-  h.body_len = 0;
-  for (size_t i = 1; i < iov.size(); ++i) h.body_len += iov[i].iov_len;
-  protocol::HeaderBytes header = protocol::EncodeHeader(h);
-  iov[0] = Iov(header.data(), header.size());
-  *request_id = h.request_id;
-  return lease.socket().SendAll(iov);
-}
-
-Result<FrameHeader> Client::Impl::RecvReplyHeader(Lease& lease, Opcode op, uint64_t request_id) {
-  protocol::HeaderBytes bytes;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(bytes.data(), bytes.size()));
-  protocol::DecodedHeader d = protocol::DecodeHeader(bytes);
-  const FrameHeader& h = d.header;
-  if (h.magic != protocol::kMagic) return ProtocolError("reply has a bad magic number");
-  if (h.version != protocol::kVersion) {
-    return ProtocolError("reply has protocol version " + std::to_string(h.version));
-  }
-  if (d.raw_opcode != static_cast<uint8_t>(op)) {
-    return ProtocolError("reply opcode " + std::to_string(d.raw_opcode) + " does not match " +
-                         std::string(protocol::OpcodeName(op)));
-  }
-  if (h.request_id != request_id) {
-    return ProtocolError("reply request_id " + std::to_string(h.request_id) + ", expected " +
-                         std::to_string(request_id));
-  }
-  return h;
-}
-
-Status Client::Impl::ReadError(Lease& lease, const FrameHeader& h) {
-  StatusCode code = CodeFromWire(h.status);
-  std::string message;
-  if (h.body_len > kMaxErrorBodyBytes) {
-    // Not worth reading; the connection is dropped with the rest unread.
-    message = "error reply with a " + std::to_string(h.body_len) + "-byte message";
-  } else {
-    message.resize(h.body_len);
-    CTX_RETURN_IF_ERROR(lease.socket().RecvExact(message.data(), message.size()));
-    // The server closes the connection after these (docs/protocol.md), so
-    // only other errors leave it reusable.
-    if (code != StatusCode::kTooLarge && code != StatusCode::kUnsupported) lease.MarkClean();
-  }
-  if (code != h.status) {
-    message = "unknown status " + std::to_string(static_cast<uint16_t>(h.status)) + ": " + message;
-  }
-  return Status(code, std::move(message));
-}
-
-Result<FrameHeader> Client::Impl::Exchange(Lease& lease, Opcode op, uint16_t flags,
-                                           std::span<iovec> iov) {
-  uint64_t request_id = 0;
-  CTX_RETURN_IF_ERROR(SendRequest(lease, op, flags, iov, &request_id));
-  auto header = RecvReplyHeader(lease, op, request_id);
-  if (!header.ok()) return header.status();
-  if (header->status != StatusCode::kOk) return ReadError(lease, *header);
-  return header;
-}
-
-Result<std::string> Client::Impl::CallOn(Lease& lease, Opcode op, uint16_t flags,
-                                         std::span<iovec> iov, uint64_t max_body) {
-  auto header = Exchange(lease, op, flags, iov);
-  if (!header.ok()) return header.status();
-  if (header->body_len > max_body) {
-    return ProtocolError(std::string(protocol::OpcodeName(op)) + " reply of " +
-                         std::to_string(header->body_len) + " bytes, at most " +
-                         std::to_string(max_body) + " expected");
-  }
-  std::string body(header->body_len, '\0');
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(body.data(), body.size()));
-  lease.MarkClean();
-  return body;
-}
-
-Result<std::string> Client::Impl::Call(Opcode op, uint16_t flags, std::span<iovec> iov,
-                                       uint64_t max_body) {
-  auto conn = Borrow();
-  if (!conn.ok()) return conn.status();
-  Lease lease(this, std::move(*conn));
-  return CallOn(lease, op, flags, iov, max_body);
-}
-
-Result<std::string> Client::Impl::KeyListCall(Opcode op, std::span<const std::string> keys,
-                                              uint64_t max_body) {
-  std::string body = protocol::EncodeKeyList(keys);
-  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
-  return Call(op, 0, iov, max_body);
-}
-
-namespace {
 
 // Whether a PUT (batch: a BATCH_PUT) needs the put-options block. Without
 // one the request is exactly what servers without context semantics accept.
@@ -236,8 +41,10 @@ uint16_t PutFlags(const PutOptions& opts, bool batch, bool checksum) {
 
 // The options block of a PUT or BATCH_PUT, checked against the protocol's
 // limits first: the server would refuse the frame only after the client had
-// started streaming the value.
-Result<std::string> EncodePutOptionsChecked(const PutOptions& opts, bool batch) {
+// started streaming the value. nullopt when the request needs none.
+Result<std::optional<protocol::PutOptionsBlock>> PutOptionsChecked(const PutOptions& opts,
+                                                                   bool batch) {
+  if (!NeedsPutOptions(opts, batch)) return std::optional<protocol::PutOptionsBlock>();
   if (!opts.group.empty()) CTX_RETURN_IF_ERROR(CheckGroup(opts.group));
   if (!opts.parent.empty()) CTX_RETURN_IF_ERROR(protocol::ValidateKey(opts.parent));
   if (opts.meta.size() > kMaxMetaBytes) {
@@ -250,7 +57,7 @@ Result<std::string> EncodePutOptionsChecked(const PutOptions& opts, bool batch) 
   block.group = opts.group;
   block.parent = opts.parent;
   block.meta = opts.meta;
-  return protocol::EncodePutOptions(block);
+  return std::optional<protocol::PutOptionsBlock>(std::move(block));
 }
 
 }  // namespace
@@ -288,14 +95,13 @@ Status Client::Put(std::string_view key, std::span<const uint8_t> value, const P
                             " bytes exceeds the server's limit of " +
                             std::to_string(impl_->max_value_bytes()));
   }
-  std::string prefix = protocol::EncodeKey(key);
   const bool checksum = impl_->options.send_checksums;
-  if (checksum) ByteWriter(&prefix).Put(Xxh3(value.data(), value.size()));
-  if (NeedsPutOptions(opts, /*batch=*/false)) {
-    auto block = EncodePutOptionsChecked(opts, /*batch=*/false);
-    if (!block.ok()) return block.status();
-    prefix += *block;
-  }
+  auto block = PutOptionsChecked(opts, /*batch=*/false);
+  if (!block.ok()) return block.status();
+  std::optional<uint64_t> xxh3;
+  if (checksum) xxh3 = Xxh3(value.data(), value.size());
+  std::string prefix =
+      protocol::EncodePutPrefix(key, xxh3, block->has_value() ? &**block : nullptr);
   // Header, prefix and the caller's bytes in one sendmsg: no copy of the value.
   std::array<iovec, 3> iov{iovec{}, Iov(prefix.data(), prefix.size()),
                            Iov(value.data(), value.size())};
@@ -304,9 +110,7 @@ Status Client::Put(std::string_view key, std::span<const uint8_t> value, const P
 }
 
 Status Client::Put(std::string_view key, std::string_view value, const PutOptions& opts) {
-  return Put(key,
-             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size()),
-             opts);
+  return Put(key, protocol::AsBytes(value), opts);
 }
 
 // Sends GET and reads the reply up to the value: the caller receives the
@@ -317,13 +121,16 @@ Result<Client::Impl::GetReplyPrefix> Client::Impl::StartGet(Lease& lease, std::s
   auto h = Exchange(lease, Opcode::kGet, 0, iov);
   if (!h.ok()) return h.status();
   // Never allocate a length the server's own limits rule out.
-  if (h->body_len < protocol::kGetReplyPrefix ||
-      h->body_len - protocol::kGetReplyPrefix > max_value_bytes()) {
+  if (h->body_len < protocol::GetReplyHeadSize(/*ext=*/false) ||
+      h->body_len - protocol::GetReplyHeadSize(/*ext=*/false) > max_value_bytes()) {
     return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
   }
+  protocol::GetReplyHeadBytes head;
+  const size_t head_size = protocol::GetReplyHeadSize(/*ext=*/false);
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(head.data(), head_size));
   GetReplyPrefix r;
-  r.value_len = h->body_len - protocol::kGetReplyPrefix;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(&r.xxh3, sizeof(r.xxh3)));
+  r.value_len = h->body_len - head_size;
+  r.xxh3 = protocol::DecodeGetReplyHead(head, /*ext=*/false).xxh3;
   return r;
 }
 
@@ -372,8 +179,9 @@ Result<uint64_t> Client::Exists(std::string_view key) {
   std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
   auto reply = impl_->Call(Opcode::kExists, 0, iov, 8);
   if (!reply.ok()) return reply.status();
-  if (reply->size() != 8) return ProtocolError("EXISTS reply of " + std::to_string(reply->size()));
-  return ByteReader(*reply).Get<uint64_t>();
+  auto len = protocol::DecodeU64(*reply);
+  if (!len.ok()) return ProtocolError("EXISTS reply of " + std::to_string(reply->size()));
+  return *len;
 }
 
 Status Client::Delete(std::string_view key, bool sync) {
@@ -394,15 +202,12 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
   const bool checksum = impl_->options.send_checksums;
   // All item headers live in one string so that the iovecs can point into it
   // once it has stopped growing; values are the caller's spans, never copied.
-  std::string headers;
+  auto block = PutOptionsChecked(opts, /*batch=*/true);
+  if (!block.ok()) return block.status();
+  std::string headers = protocol::EncodeBatchPutHead(static_cast<uint32_t>(items.size()),
+                                                     block->has_value() ? &**block : nullptr);
   std::vector<size_t> header_ends;
   header_ends.reserve(items.size() + 1);
-  ByteWriter(&headers).Put(static_cast<uint32_t>(items.size()));
-  if (NeedsPutOptions(opts, /*batch=*/true)) {
-    auto block = EncodePutOptionsChecked(opts, /*batch=*/true);
-    if (!block.ok()) return block.status();
-    headers += *block;
-  }
   header_ends.push_back(headers.size());
   uint64_t body_len = headers.size();
   for (const PutItem& item : items) {
@@ -414,9 +219,10 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
     }
     std::optional<uint64_t> xxh3;
     if (checksum) xxh3 = Xxh3(item.value.data(), item.value.size());
-    headers += protocol::EncodeBatchPutItemHeader(item.key, item.value.size(), xxh3);
+    const size_t before = headers.size();
+    protocol::AppendBatchPutItemHeader(&headers, item.key, item.value.size(), xxh3);
     header_ends.push_back(headers.size());
-    body_len += protocol::PutPrefixSize(item.key) + 8 + (checksum ? 8 : 0) + item.value.size();
+    body_len += headers.size() - before + item.value.size();
   }
   if (body_len > impl_->max_batch_bytes()) {
     return Status::TooLarge("batch of " + std::to_string(body_len) +
@@ -458,15 +264,16 @@ Result<std::vector<GetItem>> Client::BatchGet(std::span<const std::string> keys)
   if (!h.ok()) return h.status();
   // The values are bounded by max_batch_bytes; the framing around them is not
   // counted there, so allow for it.
-  const uint64_t max_body =
-      impl_->max_batch_bytes() + 4 + keys.size() * protocol::kBatchGetItemHeaderSize;
+  const uint64_t max_body = impl_->max_batch_bytes() + protocol::kCountSize +
+                            keys.size() * protocol::kBatchGetItemHeaderSize;
   uint64_t remaining = h->body_len;
-  if (remaining > max_body || remaining < 4) {
+  if (remaining > max_body || remaining < protocol::kCountSize) {
     return ProtocolError("BATCH_GET reply of " + std::to_string(remaining) + " bytes");
   }
-  uint32_t count = 0;
-  CTX_RETURN_IF_ERROR(socket.RecvExact(&count, sizeof(count)));
-  remaining -= 4;
+  std::array<uint8_t, protocol::kCountSize> count_bytes;
+  CTX_RETURN_IF_ERROR(socket.RecvExact(count_bytes.data(), count_bytes.size()));
+  remaining -= count_bytes.size();
+  const uint32_t count = protocol::DecodeCount(count_bytes);
   if (count != keys.size()) {
     return ProtocolError("BATCH_GET reply has " + std::to_string(count) + " items for " +
                          std::to_string(keys.size()) + " keys");
@@ -501,14 +308,11 @@ Result<std::vector<bool>> Client::BatchExists(std::span<const std::string> keys)
   CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
   auto reply = impl_->KeyListCall(Opcode::kBatchExists, keys, 4 + keys.size());
   if (!reply.ok()) return reply.status();
-  ByteReader r(*reply);
-  uint32_t count = r.Get<uint32_t>();
-  if (!r.ok() || count != keys.size() || r.remaining() != count) {
+  auto present = protocol::DecodeBatchExistsReply(*reply);
+  if (!present.ok() || present->size() != keys.size()) {
     return ProtocolError("BATCH_EXISTS reply does not match the " + std::to_string(keys.size()) +
                          " keys asked");
   }
-  std::vector<bool> present(count);
-  for (uint32_t i = 0; i < count; ++i) present[i] = r.Get<uint8_t>() != 0;
   return present;
 }
 
@@ -517,9 +321,9 @@ Result<uint32_t> Client::MatchPrefix(std::span<const std::string> keys) {
   CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
   auto reply = impl_->KeyListCall(Opcode::kMatchPrefix, keys, 4);
   if (!reply.ok()) return reply.status();
-  ByteReader r(*reply);
-  uint32_t matched = r.Get<uint32_t>();
-  if (!r.ok() || matched > keys.size()) {
+  auto m = protocol::DecodeMatchPrefixReply(*reply, /*ext=*/false);
+  const uint32_t matched = m.ok() ? m->matched : 0;
+  if (!m.ok() || matched > keys.size()) {
     return ProtocolError("MATCH_PREFIX reply of " + std::to_string(matched) + " for " +
                          std::to_string(keys.size()) + " keys");
   }

@@ -6,17 +6,16 @@
 #include <sys/uio.h>
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "client/client_impl.h"
-#include "common/byte_io.h"
 #include "common/hash.h"
-#include "common/namespace_json.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/namespace_bodies.h"
+#include "protocol/read_ops.h"
 
 namespace ctxstore {
 namespace {
@@ -29,7 +28,7 @@ constexpr uint64_t kMaxListBodyBytes = 64 * 1024 * 1024;
 // NS_LIST: a JSON array of small objects.
 constexpr uint64_t kMaxNamespaceListBodyBytes = 16 * 1024 * 1024;
 // The GET reply with kFlagExt: u64 xxh3, u16 meta_len (then meta and value).
-constexpr size_t kGetExtReplyPrefix = 10;
+constexpr size_t kGetExtReplyPrefix = protocol::GetReplyHeadSize(/*ext=*/true);
 
 // Strings go on the wire with a u16 length; the server's own limits are far
 // lower, so this only keeps the encoding from truncating.
@@ -39,41 +38,6 @@ Status CheckShortString(std::string_view what, std::string_view s) {
                             " bytes exceeds the limit of " + std::to_string(kMaxKeyBytes));
   }
   return Status::Ok();
-}
-
-ObjectInfo FromWire(protocol::ObjectInfoWire&& w) {
-  ObjectInfo info;
-  info.key = std::move(w.key);
-  info.namespace_id = w.namespace_id;
-  info.value_len = w.value_len;
-  info.value_xxh3 = w.value_xxh3;
-  info.created_ms = w.created_ms;
-  info.expires_ms = w.expires_ms;
-  info.in_dram = (w.state & protocol::kObjectStateInDram) != 0;
-  info.on_flash = (w.state & protocol::kObjectStateOnFlash) != 0;
-  info.durable = (w.state & protocol::kObjectStateDurable) != 0;
-  info.pinned = (w.state & protocol::kObjectStatePinned) != 0;
-  info.pin_dram = (w.state & protocol::kObjectStatePinDram) != 0;
-  info.orphan = (w.state & protocol::kObjectStateOrphan) != 0;
-  info.sealed = (w.state & protocol::kObjectStateSealed) != 0;
-  info.pin_expires_ms = w.pin_expires_ms;
-  info.leases = w.leases;
-  info.lease_expires_ms = w.lease_expires_ms;
-  info.group = std::move(w.group);
-  info.parent = std::move(w.parent);
-  info.writer = std::move(w.writer);
-  info.meta = std::move(w.meta);
-  return info;
-}
-
-// NS_CREATE / NS_SET body: only the settings the caller set.
-std::string NamespaceSpecJson(std::string_view name, const NamespaceSpec& spec) {
-  nlohmann::json j = nlohmann::json::object();
-  j["name"] = std::string(name);
-  AddNamespaceSpecJson(spec, &j);
-  // Names that are not UTF-8 are sent with replacement characters; the
-  // server refuses them as invalid names anyway.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<uint64_t> DecodeCount(const Result<std::string>& reply, std::string_view op) {
@@ -99,11 +63,11 @@ Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
   if (h->body_len < kGetExtReplyPrefix) {
     return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
   }
-  std::array<uint8_t, kGetExtReplyPrefix> raw;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), raw.size()));
-  ByteReader r(std::span<const uint8_t>(raw.data(), raw.size()));
-  const uint64_t xxh3 = r.Get<uint64_t>();
-  const uint16_t meta_len = r.Get<uint16_t>();
+  protocol::GetReplyHeadBytes raw;
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), kGetExtReplyPrefix));
+  const protocol::GetReplyHead head = protocol::DecodeGetReplyHead(raw, /*ext=*/true);
+  const uint64_t xxh3 = head.xxh3;
+  const uint16_t meta_len = head.meta_len;
   const uint64_t rest = h->body_len - kGetExtReplyPrefix;
   // Never allocate a length the server's own limits rule out.
   if (meta_len > kMaxMetaBytes || meta_len > rest || rest - meta_len > impl_->max_value_bytes()) {
@@ -125,16 +89,12 @@ Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
 Result<MatchResult> Client::MatchPrefixLease(std::span<const std::string> keys, uint64_t lease_ms) {
   if (keys.empty()) return MatchResult{};
   CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
-  std::string body = protocol::EncodeU64(lease_ms);
-  body += protocol::EncodeKeyList(keys);
+  std::string body = protocol::EncodeMatchPrefixRequest(keys, /*ext=*/true, lease_ms);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   auto reply = impl_->Call(Opcode::kMatchPrefix, protocol::kFlagExt, iov, 12);
   if (!reply.ok()) return reply.status();
-  ByteReader r(*reply);
-  MatchResult result;
-  result.matched = r.Get<uint32_t>();
-  result.lease_id = r.Get<uint64_t>();
-  if (!r.ok() || r.remaining() != 0 || result.matched > keys.size()) {
+  auto result = protocol::DecodeMatchPrefixReply(*reply, /*ext=*/true);
+  if (!result.ok() || result->matched > keys.size()) {
     return ProtocolError("MATCH_PREFIX reply of " + std::to_string(reply->size()) + " bytes for " +
                          std::to_string(keys.size()) + " keys");
   }
@@ -155,7 +115,7 @@ Result<ObjectInfo> Client::Stat(std::string_view key) {
   if (!reply.ok()) return reply.status();
   auto info = protocol::DecodeObjectInfo(std::string_view(*reply));
   if (!info.ok()) return ProtocolError("STAT reply: " + info.status().message());
-  return FromWire(std::move(*info));
+  return std::move(*info);
 }
 
 Result<ListPage> Client::List(const ListOptions& opts) {
@@ -165,12 +125,7 @@ Result<ListPage> Client::List(const ListOptions& opts) {
   CTX_RETURN_IF_ERROR(CheckShortString("prefix", opts.prefix));
   CTX_RETURN_IF_ERROR(CheckShortString("group", opts.group));
   CTX_RETURN_IF_ERROR(CheckShortString("cursor", opts.cursor));
-  protocol::ListRequest req;
-  req.prefix = opts.prefix;
-  req.group = opts.group;
-  req.cursor = opts.cursor;
-  req.limit = opts.limit;
-  std::string body = protocol::EncodeListRequest(req);
+  std::string body = protocol::EncodeListRequest(opts);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   auto reply = impl_->Call(Opcode::kList, 0, iov, kMaxListBodyBytes);
   if (!reply.ok()) return reply.status();
@@ -180,11 +135,7 @@ Result<ListPage> Client::List(const ListOptions& opts) {
     return ProtocolError("LIST reply has " + std::to_string(decoded->items.size()) +
                          " items for a limit of " + std::to_string(opts.limit));
   }
-  ListPage page;
-  page.items.reserve(decoded->items.size());
-  for (protocol::ObjectInfoWire& w : decoded->items) page.items.push_back(FromWire(std::move(w)));
-  page.next_cursor = std::move(decoded->next_cursor);
-  return page;
+  return std::move(*decoded);
 }
 
 Result<uint64_t> Client::Pin(std::string_view name, const PinOptions& opts) {
@@ -215,14 +166,14 @@ Result<uint64_t> Client::DeleteGroup(std::string_view group) {
 
 Status Client::CreateNamespace(std::string_view name, const NamespaceSpec& spec) {
   CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
-  std::string body = NamespaceSpecJson(name, spec);
+  std::string body = protocol::EncodeNamespaceRequest(name, spec);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   return impl_->Call(Opcode::kNsCreate, 0, iov, 0).status();
 }
 
 Status Client::SetNamespace(std::string_view name, const NamespaceSpec& spec) {
   CTX_RETURN_IF_ERROR(CheckShortString("namespace name", name));
-  std::string body = NamespaceSpecJson(name, spec);
+  std::string body = protocol::EncodeNamespaceRequest(name, spec);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   return impl_->Call(Opcode::kNsSet, 0, iov, 0).status();
 }
@@ -231,18 +182,9 @@ Result<std::vector<NamespaceInfo>> Client::ListNamespaces() {
   std::array<iovec, 1> iov{};
   auto reply = impl_->Call(Opcode::kNsList, 0, iov, kMaxNamespaceListBodyBytes);
   if (!reply.ok()) return reply.status();
-  nlohmann::json j = nlohmann::json::parse(*reply, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_array()) {
-    return ProtocolError("NS_LIST reply is not a JSON array");
-  }
-  std::vector<NamespaceInfo> out;
-  out.reserve(j.size());
-  for (const nlohmann::json& entry : j) {
-    auto info = ParseNamespaceInfo(entry);
-    if (!info.ok()) return ProtocolError("NS_LIST reply has a malformed entry: " + entry.dump());
-    out.push_back(std::move(*info));
-  }
-  return out;
+  auto namespaces = protocol::DecodeNamespaceList(*reply);
+  if (!namespaces.ok()) return ProtocolError(namespaces.status().message());
+  return namespaces;
 }
 
 Status Client::DeleteNamespace(std::string_view name) {

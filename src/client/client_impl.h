@@ -1,8 +1,8 @@
-// Private to the client library, included only by client.cc (core key
-// calls), client_context.cc (context calls and namespace admin) and
-// client_tokens.cc (token admin):
-// Client::Impl (the connection pool and the request/reply exchange) and the
-// helpers both files use.
+// Private to the client library: Client::Impl (the connection pool and the
+// request/reply exchange, client_impl.cc) and the helpers the calls share.
+// Included only by client_impl.cc, client.cc (core key calls),
+// client_context.cc (context calls and namespace admin) and
+// client_tokens.cc (token admin).
 #pragma once
 
 #include <sys/uio.h>
@@ -39,13 +39,16 @@ Status ProtocolError(const std::string& what);
 Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys);
 // A group name of 1..kMaxGroupBytes bytes.
 Status CheckGroup(std::string_view group);
+// Status codes this library knows; anything else from the wire is a server
+// bug (kInternal).
+StatusCode CodeFromWire(StatusCode code);
 
 }  // namespace client
 
-// Shorthands for client.cc and client_context.cc, the only files that
-// include this header.
+// Shorthands for the files that include this header.
 using client::CheckGroup;
 using client::CheckKeys;
+using client::CodeFromWire;
 using client::Connection;
 using client::Iov;
 using client::ProtocolError;

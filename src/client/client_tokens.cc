@@ -2,12 +2,12 @@
 #include <sys/uio.h>
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "client/client_impl.h"
 #include "ctxstore/client.h"
+#include "protocol/admin_bodies.h"
 #include "protocol/messages.h"
 
 namespace ctxstore {
@@ -17,22 +17,13 @@ namespace {
 constexpr uint64_t kMaxTokenReplyBytes = 64 * 1024;
 constexpr uint64_t kMaxTokenListBodyBytes = 16 * 1024 * 1024;
 
-bool ReadString(const nlohmann::json& j, const char* field, std::string* out) {
-  auto it = j.find(field);
-  if (it == j.end() || !it->is_string()) return false;
-  *out = it->get<std::string>();
-  return true;
-}
-
-Result<TokenInfo> ParseTokenInfo(const nlohmann::json& j) {
+TokenInfo FromWire(protocol::TokenInfoWire&& w) {
   TokenInfo info;
-  auto created = j.is_object() ? j.find("created_ms") : j.end();
-  if (!j.is_object() || !ReadString(j, "id", &info.id) || !ReadString(j, "role", &info.role) ||
-      !ReadString(j, "namespace", &info.namespace_name) || !ReadString(j, "label", &info.label) ||
-      created == j.end() || !created->is_number_unsigned()) {
-    return ProtocolError("malformed token entry: " + j.dump());
-  }
-  info.created_ms = created->get<uint64_t>();
+  info.id = std::move(w.id);
+  info.role = std::move(w.role);
+  info.namespace_name = std::move(w.namespace_name);
+  info.label = std::move(w.label);
+  info.created_ms = w.created_ms;
   return info;
 }
 
@@ -40,34 +31,28 @@ Result<TokenInfo> ParseTokenInfo(const nlohmann::json& j) {
 
 Result<CreatedToken> Client::CreateToken(std::string_view role, std::string_view namespace_name,
                                          std::string_view label) {
-  nlohmann::json req = {{"role", std::string(role)}};
-  if (!namespace_name.empty()) req["namespace"] = std::string(namespace_name);
-  if (!label.empty()) req["label"] = std::string(label);
-  std::string body = req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  protocol::TokenCreateRequest req;
+  req.role = std::string(role);
+  req.namespace_name = std::string(namespace_name);
+  req.label = std::string(label);
+  std::string body = protocol::EncodeTokenCreateRequest(req);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
   auto reply = impl_->Call(Opcode::kTokenCreate, 0, iov, kMaxTokenReplyBytes);
   if (!reply.ok()) return reply.status();
-  nlohmann::json j = nlohmann::json::parse(*reply, nullptr, /*allow_exceptions=*/false);
-  auto info = ParseTokenInfo(j);
-  if (!info.ok()) return info.status();
-  CreatedToken created{std::move(*info), {}};
-  if (!ReadString(j, "token", &created.token)) return ProtocolError("TOKEN_CREATE without a token");
-  return created;
+  auto created = protocol::DecodeTokenCreateReply(*reply);
+  if (!created.ok()) return ProtocolError(created.status().message());
+  return CreatedToken{FromWire(std::move(created->info)), std::move(created->token)};
 }
 
 Result<std::vector<TokenInfo>> Client::ListTokens() {
   std::array<iovec, 1> iov{};
   auto reply = impl_->Call(Opcode::kTokenList, 0, iov, kMaxTokenListBodyBytes);
   if (!reply.ok()) return reply.status();
-  nlohmann::json j = nlohmann::json::parse(*reply, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_array()) return ProtocolError("TOKEN_LIST reply is not an array");
+  auto tokens = protocol::DecodeTokenList(*reply);
+  if (!tokens.ok()) return ProtocolError(tokens.status().message());
   std::vector<TokenInfo> out;
-  out.reserve(j.size());
-  for (const nlohmann::json& entry : j) {
-    auto info = ParseTokenInfo(entry);
-    if (!info.ok()) return info.status();
-    out.push_back(std::move(*info));
-  }
+  out.reserve(tokens->size());
+  for (protocol::TokenInfoWire& t : *tokens) out.push_back(FromWire(std::move(t)));
   return out;
 }
 

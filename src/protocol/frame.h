@@ -108,4 +108,9 @@ Status CheckBodyLength(const FrameHeader& h, const Limits& limits);
 // Keys are 1..kMaxKeyBytes bytes of anything.
 Status ValidateKey(std::string_view key);
 
+// A string's bytes, as the codec and the transports see them.
+inline std::span<const uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
 }  // namespace ctxstore::protocol

@@ -34,14 +34,21 @@ bool GetBool(ByteReader& r, bool* bad) {
 // LIST reply's item count by its body before anything is allocated.
 constexpr size_t kMinObjectInfoBytes = 2 + 1 + 4 + 8 + 8 + 8 + 8 + 1 + 8 + 4 + 8 + 2 + 2 + 2 + 2;
 
-Status ReadObjectInfo(ByteReader& r, ObjectInfoWire* o) {
+Status ReadObjectInfo(ByteReader& r, ObjectInfo* o) {
   std::string_view key = r.GetShortString();
   o->namespace_id = r.Get<uint32_t>();
   o->value_len = r.Get<uint64_t>();
   o->value_xxh3 = r.Get<uint64_t>();
   o->created_ms = r.Get<uint64_t>();
   o->expires_ms = r.Get<uint64_t>();
-  o->state = r.Get<uint8_t>();
+  const uint8_t state = r.Get<uint8_t>();
+  o->in_dram = (state & kObjectStateInDram) != 0;
+  o->on_flash = (state & kObjectStateOnFlash) != 0;
+  o->durable = (state & kObjectStateDurable) != 0;
+  o->pinned = (state & kObjectStatePinned) != 0;
+  o->pin_dram = (state & kObjectStatePinDram) != 0;
+  o->orphan = (state & kObjectStateOrphan) != 0;
+  o->sealed = (state & kObjectStateSealed) != 0;
   o->pin_expires_ms = r.Get<uint64_t>();
   o->leases = r.Get<uint32_t>();
   o->lease_expires_ms = r.Get<uint64_t>();
@@ -244,7 +251,15 @@ Result<PutOptionsBlock> DecodePutOptions(std::string_view bytes, size_t* consume
   return o;
 }
 
-void EncodeObjectInfo(const ObjectInfoWire& info, std::string* out) {
+uint8_t ObjectStateBits(const ObjectInfo& info) {
+  auto bit = [](bool on, uint8_t b) { return on ? b : uint8_t{0}; };
+  return bit(info.in_dram, kObjectStateInDram) | bit(info.on_flash, kObjectStateOnFlash) |
+         bit(info.durable, kObjectStateDurable) | bit(info.pinned, kObjectStatePinned) |
+         bit(info.pin_dram, kObjectStatePinDram) | bit(info.orphan, kObjectStateOrphan) |
+         bit(info.sealed, kObjectStateSealed);
+}
+
+void EncodeObjectInfo(const ObjectInfo& info, std::string* out) {
   ByteWriter w(out);
   w.PutShortString(info.key);
   w.Put(info.namespace_id);
@@ -252,7 +267,7 @@ void EncodeObjectInfo(const ObjectInfoWire& info, std::string* out) {
   w.Put(info.value_xxh3);
   w.Put(info.created_ms);
   w.Put(info.expires_ms);
-  w.Put(info.state);
+  w.Put(ObjectStateBits(info));
   w.Put(info.pin_expires_ms);
   w.Put(info.leases);
   w.Put(info.lease_expires_ms);
@@ -262,21 +277,21 @@ void EncodeObjectInfo(const ObjectInfoWire& info, std::string* out) {
   w.PutShortString(info.meta);
 }
 
-ObjectInfoWire DecodeObjectInfo(ByteReader& reader) {
-  ObjectInfoWire info;
+ObjectInfo DecodeObjectInfo(ByteReader& reader) {
+  ObjectInfo info;
   if (!ReadObjectInfo(reader, &info).ok()) FailReader(reader);
   return info;
 }
 
-Result<ObjectInfoWire> DecodeObjectInfo(std::string_view body) {
+Result<ObjectInfo> DecodeObjectInfo(std::string_view body) {
   ByteReader r(body);
-  ObjectInfoWire info;
+  ObjectInfo info;
   CTX_RETURN_IF_ERROR(ReadObjectInfo(r, &info));
   if (r.remaining() != 0) return Malformed("object info");
   return info;
 }
 
-std::string EncodeListRequest(const ListRequest& r) {
+std::string EncodeListRequest(const ListOptions& r) {
   std::string out;
   ByteWriter w(&out);
   w.PutShortString(r.prefix);
@@ -286,12 +301,12 @@ std::string EncodeListRequest(const ListRequest& r) {
   return out;
 }
 
-Result<ListRequest> DecodeListRequest(std::string_view body) {
+Result<ListOptions> DecodeListRequest(std::string_view body) {
   ByteReader r(body);
   std::string_view prefix = r.GetShortString();
   std::string_view group = r.GetShortString();
   std::string_view cursor = r.GetShortString();
-  ListRequest l;
+  ListOptions l;
   l.limit = r.Get<uint32_t>();
   if (!r.ok() || r.remaining() != 0) return Malformed("LIST");
   // The prefix and the cursor are (parts of) keys.
@@ -304,22 +319,22 @@ Result<ListRequest> DecodeListRequest(std::string_view body) {
   return l;
 }
 
-std::string EncodeListReply(const ListReply& r) {
+std::string EncodeListReply(const ListPage& r) {
   std::string out;
   ByteWriter w(&out);
   w.Put(static_cast<uint32_t>(r.items.size()));
-  for (const ObjectInfoWire& info : r.items) EncodeObjectInfo(info, &out);
+  for (const ObjectInfo& info : r.items) EncodeObjectInfo(info, &out);
   w.PutShortString(r.next_cursor);
   return out;
 }
 
-Result<ListReply> DecodeListReply(std::string_view body) {
+Result<ListPage> DecodeListReply(std::string_view body) {
   ByteReader r(body);
   uint32_t count = r.Get<uint32_t>();
   if (!r.ok() || count > r.remaining() / kMinObjectInfoBytes) return Malformed("LIST reply");
-  ListReply l;
+  ListPage l;
   l.items.resize(count);
-  for (ObjectInfoWire& info : l.items) CTX_RETURN_IF_ERROR(ReadObjectInfo(r, &info));
+  for (ObjectInfo& info : l.items) CTX_RETURN_IF_ERROR(ReadObjectInfo(r, &info));
   std::string_view cursor = r.GetShortString();
   if (!r.ok() || r.remaining() != 0) return Malformed("LIST reply");
   if (cursor.size() > kMaxKeyBytes) return LengthOver("cursor", cursor.size(), kMaxKeyBytes);

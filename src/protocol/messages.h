@@ -1,6 +1,11 @@
-// Encoders and decoders for the bodies of each op (docs/protocol.md).
-// Values themselves are never copied here: PUT and GET bodies carry them
-// after a small prefix that these functions produce or parse.
+// Encoders and decoders for the bodies of each op (docs/protocol.md):
+// HELLO, keys and key lists, the put-options block, object infos, LIST,
+// PIN/UNPIN and the small fixed bodies. The PUT and BATCH_PUT bodies and
+// their incremental parsers are in put_body.h; the GET reply head,
+// BATCH_GET, BATCH_EXISTS and MATCH_PREFIX in read_ops.h; the JSON bodies
+// of STATS and TOKEN_* in admin_bodies.h. Values themselves are never
+// copied here: PUT and GET bodies carry them after a small prefix that
+// these functions produce or parse.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +16,7 @@
 #include <vector>
 
 #include "common/byte_io.h"
+#include "ctxstore/objects.h"
 #include "ctxstore/status.h"
 #include "protocol/frame.h"
 
@@ -46,9 +52,7 @@ inline uint64_t PutPrefixSize(std::string_view key) {
   return 2 + key.size();
 }
 
-// GET reply (OK): u64 xxh3 of the value, then the value.
-inline constexpr size_t kGetReplyPrefix = 8;
-// EXISTS reply (OK): u64 value length.
+// EXISTS reply (OK): u64 value length (EncodeU64). GET reply: read_ops.h.
 
 // BATCH_GET / BATCH_EXISTS / MATCH_PREFIX request: u32 count, count x key.
 std::string EncodeKeyList(std::span<const std::string_view> keys);
@@ -57,7 +61,8 @@ std::string EncodeKeyList(std::span<const std::string> keys);
 Result<std::vector<std::string_view>> DecodeKeyList(std::string_view body, uint32_t max_keys);
 
 // BATCH_PUT request: u32 count, then count x item; item = u16 key_len, key,
-// u64 value_len, value bytes. Item headers are parsed as the body streams in.
+// u64 value_len, value bytes. Item headers are parsed as the body streams
+// in (put_body.h).
 inline constexpr size_t kBatchPutCountSize = 4;
 // With xxh3 (kFlagChecksum), the value's checksum follows its length.
 std::string EncodeBatchPutItemHeader(std::string_view key, uint64_t value_len,
@@ -78,9 +83,7 @@ struct BatchGetItemHeader {
 };
 BatchGetItemHeader DecodeBatchGetItemHeader(std::span<const uint8_t, kBatchGetItemHeaderSize> b);
 
-// BATCH_EXISTS reply: u32 count, count x u8 (1 present, 0 absent).
-// MATCH_PREFIX reply: u32 number of leading keys present; with kFlagExt the
-// request body starts with u64 lease_ms and the reply adds u64 lease_id.
+// BATCH_EXISTS reply and MATCH_PREFIX request and reply: read_ops.h.
 
 // Put-options block (kFlagExt): after the key of a PUT, after the count of a
 // BATCH_PUT: u64 ttl_ms, u8 put_flags, str group, str parent, u16 meta_len,
@@ -102,25 +105,8 @@ Result<PutOptionsBlock> DecodePutOptions(std::string_view bytes, size_t* consume
 inline constexpr size_t kMaxPutOptionsBytes =
     8 + 1 + 2 + kMaxGroupBytes + 2 + kMaxParentBytes + 2 + kMaxMetaBytes;
 
-// GET reply with kFlagExt: u64 xxh3, u16 meta_len, meta, then the value.
-
-// STAT reply / LIST item: one object.
-struct ObjectInfoWire {
-  std::string key;
-  uint32_t namespace_id = 0;
-  uint64_t value_len = 0;
-  uint64_t value_xxh3 = 0;
-  uint64_t created_ms = 0;
-  uint64_t expires_ms = 0;
-  uint8_t state = 0;  // kObjectState* bits
-  uint64_t pin_expires_ms = 0;
-  uint32_t leases = 0;
-  uint64_t lease_expires_ms = 0;
-  std::string group;
-  std::string parent;
-  std::string writer;
-  std::string meta;
-};
+// STAT reply / LIST item: one object (ctxstore/objects.h). Its flags travel
+// as one state byte of these bits; a decoder ignores bits it does not know.
 inline constexpr uint8_t kObjectStateInDram = 1 << 0;
 inline constexpr uint8_t kObjectStateOnFlash = 1 << 1;
 inline constexpr uint8_t kObjectStateDurable = 1 << 2;
@@ -128,30 +114,22 @@ inline constexpr uint8_t kObjectStatePinned = 1 << 3;
 inline constexpr uint8_t kObjectStatePinDram = 1 << 4;
 inline constexpr uint8_t kObjectStateOrphan = 1 << 5;
 inline constexpr uint8_t kObjectStateSealed = 1 << 6;  // its flash record is encrypted
+uint8_t ObjectStateBits(const ObjectInfo& info);
 // str key, u32 namespace_id, u64 value_len, u64 value_xxh3, u64 created_ms,
 // u64 expires_ms, u8 state, u64 pin_expires_ms, u32 leases,
 // u64 lease_expires_ms, str group, str parent, str writer, u16 meta_len, meta.
-void EncodeObjectInfo(const ObjectInfoWire& info, std::string* out);
+void EncodeObjectInfo(const ObjectInfo& info, std::string* out);
 // Reads one from the reader's position (fails the reader on bad input).
-ObjectInfoWire DecodeObjectInfo(ByteReader& reader);
-Result<ObjectInfoWire> DecodeObjectInfo(std::string_view body);  // exactly one
+ObjectInfo DecodeObjectInfo(ByteReader& reader);
+Result<ObjectInfo> DecodeObjectInfo(std::string_view body);  // exactly one
 
-// LIST request: str prefix, str group, str cursor, u32 limit.
-struct ListRequest {
-  std::string prefix;
-  std::string group;
-  std::string cursor;
-  uint32_t limit = 100;
-};
-std::string EncodeListRequest(const ListRequest& r);
-Result<ListRequest> DecodeListRequest(std::string_view body);
-// LIST reply: u32 count, count x object info, str next_cursor ("" = done).
-struct ListReply {
-  std::vector<ObjectInfoWire> items;
-  std::string next_cursor;
-};
-std::string EncodeListReply(const ListReply& r);
-Result<ListReply> DecodeListReply(std::string_view body);
+// LIST request (ListOptions): str prefix, str group, str cursor, u32 limit.
+std::string EncodeListRequest(const ListOptions& r);
+Result<ListOptions> DecodeListRequest(std::string_view body);
+// LIST reply (ListPage): u32 count, count x object info, str next_cursor
+// ("" = done).
+std::string EncodeListReply(const ListPage& r);
+Result<ListPage> DecodeListReply(std::string_view body);
 
 // PIN request: u8 by_group, str name, u64 ttl_ms, u8 dram. Reply: u64
 // objects pinned now. UNPIN request: u8 by_group, str name.
@@ -166,12 +144,9 @@ Result<PinRequest> DecodePinRequest(std::string_view body);
 std::string EncodeUnpinRequest(bool by_group, std::string_view name);
 Result<PinRequest> DecodeUnpinRequest(std::string_view body);  // ttl_ms, dram unused
 
-// RELEASE request: u64 lease_id. DELETE_GROUP request: str group; reply
-// u64 objects deleted. NS_DELETE request: str name.
-// NS_CREATE / NS_SET request: UTF-8 JSON object {"name": ..., and any of
-// "quota_bytes", "default_ttl_ms", "max_ttl_ms", "priority"}.
-// NS_LIST reply: UTF-8 JSON array of {"id", "name", "quota_bytes",
-// "default_ttl_ms", "max_ttl_ms", "priority", "objects", "bytes", "evictions"}.
+// RELEASE request: u64 lease_id. PIN and DELETE_GROUP replies: u64 objects.
+// DELETE_GROUP, NS_DELETE and TOKEN_REVOKE requests: str group, name or id.
+// (NS_CREATE, NS_SET and NS_LIST carry JSON: docs/protocol.md, "Namespaces".)
 std::string EncodeU64(uint64_t v);
 Result<uint64_t> DecodeU64(std::string_view body);             // exactly 8 bytes
 std::string EncodeString(std::string_view s);                  // str

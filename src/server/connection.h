@@ -1,28 +1,23 @@
-// One client connection: reads frames, runs each request against the
-// engine, writes the reply, in order. Values are received straight into
-// their arena block and sent from it with gather writes.
+// One client connection of the native protocol: reads frames, hands each
+// request to the service (service/service.h), streams values, writes the
+// reply, in order. Values are received straight into their arena block and
+// sent from it with gather writes.
 #pragma once
 
 #include <asio.hpp>
 #include <asio/ssl/context.hpp>
 
-#include <memory>
-
-#include "engine/engine.h"
-#include "protocol/frame.h"
 #include "server/blocking_pool.h"
 #include "server/server.h"
+#include "service/service.h"
 
 namespace ctxstore::server {
 
 struct ConnectionContext {
-  engine::Engine* engine;
-  const ServerOptions* options;
-  protocol::Limits limits;
-  ServerCounters* counters;
-  BlockingPool* flash_readers;  // null: flash reads block the network thread
-  AuditLog* audit;              // null: none
-  asio::ssl::context* tls;      // null: plaintext
+  service::Service* service;
+  const ServerOptions* options;  // timeouts
+  BlockingPool* flash_readers;   // null: flash reads block the network thread
+  asio::ssl::context* tls;       // null: plaintext
 };
 
 // Serves one connection until the peer closes, an unrecoverable protocol

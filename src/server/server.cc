@@ -9,6 +9,7 @@
 #include "common/thread_name.h"
 #include "server/auth.h"
 #include "server/connection.h"
+#include "service/service.h"
 
 namespace ctxstore::server {
 
@@ -45,8 +46,10 @@ Result<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(const ServerOpt
 struct Server::Impl {
   engine::Engine* engine;
   ServerOptions options;
+  // Declared before the pool: flash reads still queued when the server
+  // goes use it.
+  std::unique_ptr<service::Service> service;
   ConnectionContext ctx;
-  ServerCounters counters;
   // Worker 0 also runs the acceptor.
   std::vector<std::unique_ptr<asio::io_context>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -63,6 +66,7 @@ struct Server::Impl {
     acceptor->async_accept(target, [this](asio::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
       if (!ec) {
+        service::Counters& counters = service->counters();
         if (counters.connections.load() >= options.max_connections) {
           counters.connections_refused++;
           spdlog::warn("refusing connection: {} connections open", counters.connections.load());
@@ -97,21 +101,20 @@ struct Server::Impl {
 Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->engine = engine;
   impl_->options = std::move(options);
-  impl_->options.limits.max_value_bytes = engine->options().max_value_bytes;
-  if (impl_->options.max_inflight_bytes == 0) {
-    impl_->options.max_inflight_bytes = std::max<uint64_t>(engine->options().memory_bytes / 2, 1);
-  }
+  service::ServiceOptions so;
+  so.limits = impl_->options.limits;
+  so.auth = impl_->options.auth;
+  so.max_inflight_bytes = impl_->options.max_inflight_bytes;
+  impl_->service = std::make_unique<service::Service>(engine, so, impl_->options.audit_log);
+  // What the service settled on (the engine's max value, half the DRAM tier).
+  impl_->options.limits = impl_->service->limits();
+  impl_->options.max_inflight_bytes = impl_->service->options().max_inflight_bytes;
   if (impl_->options.flash_read_threads > 0) {
     impl_->flash_readers =
         std::make_unique<BlockingPool>(impl_->options.flash_read_threads, "ctx-flashread");
   }
-  impl_->ctx = ConnectionContext{engine,
-                                 &impl_->options,
-                                 impl_->options.limits,
-                                 &impl_->counters,
-                                 impl_->flash_readers.get(),
-                                 impl_->options.audit_log,
-                                 nullptr};
+  impl_->ctx =
+      ConnectionContext{impl_->service.get(), &impl_->options, impl_->flash_readers.get(), nullptr};
   unsigned n = impl_->options.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {

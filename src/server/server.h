@@ -1,6 +1,8 @@
-// The network front end: a TCP listener and one event loop per worker
-// thread (standalone Asio, C++20 coroutines). Each accepted connection is
-// pinned to one worker and served by a Connection (connection.h).
+// The native protocol's front end: a TCP listener and one event loop per
+// worker thread (standalone Asio, C++20 coroutines). Each accepted
+// connection is pinned to one worker and served by a Connection
+// (connection.h), which hands its requests to the service layer
+// (service/service.h).
 #pragma once
 
 #include <atomic>
@@ -13,14 +15,19 @@
 #include "ctxstore/status.h"
 #include "engine/engine.h"
 #include "protocol/frame.h"
+#include "service/counters.h"
 
 namespace asio {
 class io_context;
 }
 
+namespace ctxstore::service {
+class AuditLog;
+}
+
 namespace ctxstore::server {
 
-class AuditLog;
+using service::AuditLog;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -55,19 +62,8 @@ struct ServerOptions {
   std::string tls_client_ca_file;
 };
 
-// Live counters shared by the connections of a server.
-struct ServerCounters {
-  std::atomic<uint64_t> connections{0};
-  std::atomic<uint64_t> connections_total{0};
-  std::atomic<uint64_t> connections_refused{0};
-  std::atomic<uint64_t> requests{0};
-  std::atomic<uint64_t> protocol_errors{0};
-  std::atomic<uint64_t> timeouts{0};
-  std::atomic<uint64_t> auth_failures{0};     // HELLOs with a bad token
-  std::atomic<uint64_t> access_denied{0};     // requests outside the token's role or namespace
-  std::atomic<uint64_t> inflight_bytes{0};    // reserved by PUTs still receiving their values
-  std::atomic<uint64_t> inflight_refused{0};  // PUTs answered BUSY for the budget
-};
+// Live counters shared by the connections of a server (and shown by STATS).
+using ServerCounters = service::Counters;
 
 class Server {
  public:

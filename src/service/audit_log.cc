@@ -1,4 +1,4 @@
-#include "server/audit_log.h"
+#include "service/audit_log.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -11,7 +11,7 @@
 
 #include "common/clock.h"
 
-namespace ctxstore::server {
+namespace ctxstore::service {
 namespace {
 
 std::string IsoTimeUtc(uint64_t ms) {
@@ -103,4 +103,4 @@ void AuditLog::Record(std::string_view event, nlohmann::json fields) {
   }
 }
 
-}  // namespace ctxstore::server
+}  // namespace ctxstore::service

@@ -1,0 +1,214 @@
+// Client::Impl: opening connections (HELLO), the connection pool and the
+// request/reply exchange every call goes through; and the checks the calls
+// share (client_impl.h).
+#include "client/client_impl.h"
+
+#include <sys/uio.h>
+
+#include <array>
+#include <mutex>
+#include <utility>
+
+#include "client/socket.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+
+namespace ctxstore {
+namespace client {
+
+Status ProtocolError(const std::string& what) {
+  return Status::Internal("protocol error: " + what);
+}
+
+Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys) {
+  if (keys.size() > max_keys) {
+    return Status::TooLarge("batch of " + std::to_string(keys.size()) +
+                            " keys exceeds the server's limit of " + std::to_string(max_keys));
+  }
+  for (const std::string& k : keys) CTX_RETURN_IF_ERROR(protocol::ValidateKey(k));
+  return Status::Ok();
+}
+
+Status CheckGroup(std::string_view group) {
+  if (group.empty()) return Status::Invalid("empty group name");
+  if (group.size() > kMaxGroupBytes) {
+    return Status::TooLarge("group name of " + std::to_string(group.size()) +
+                            " bytes exceeds the limit of " + std::to_string(kMaxGroupBytes));
+  }
+  return Status::Ok();
+}
+
+StatusCode CodeFromWire(StatusCode code) {
+  return static_cast<uint16_t>(code) <= static_cast<uint16_t>(StatusCode::kInternal) ||
+                 code == StatusCode::kKeyUnavailable
+             ? code
+             : StatusCode::kInternal;
+}
+
+}  // namespace client
+
+namespace {
+
+// Error-message bodies are short text; anything longer is not worth reading.
+constexpr uint64_t kMaxErrorBodyBytes = 64 * 1024;
+// HELLO reply: fixed fields plus a key-encoded version string.
+constexpr uint64_t kMaxHelloBodyBytes = 2 + 8 + 4 + 8 + 2 + 65535;
+
+}  // namespace
+
+Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
+  auto socket = Socket::Connect(options.host, options.port, options.connect_timeout_ms,
+                                options.io_timeout_ms, tls);
+  if (!socket.ok()) return socket.status();
+  auto conn = std::make_unique<Connection>();
+  conn->socket = std::move(*socket);
+
+  protocol::HelloRequest hello;
+  hello.client_name = options.client_name.substr(0, kMaxKeyBytes);
+  // Empty fields are left off the wire (servers from before namespaces
+  // reject trailing bytes).
+  hello.namespace_name = options.namespace_name;
+  hello.token = options.token;
+  std::string body = protocol::EncodeHelloRequest(hello);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  // Not pooled until HELLO succeeds; the lease is released by hand below.
+  Lease lease(this, std::move(conn));
+  auto reply = CallOn(lease, Opcode::kHello, 0, iov, kMaxHelloBodyBytes);
+  std::unique_ptr<Connection> opened = lease.Release();
+  if (!reply.ok()) {
+    if (reply.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("no such namespace: " + options.namespace_name);
+    }
+
+    return reply.status();
+  }
+  auto decoded = protocol::DecodeHelloReply(*reply);
+  if (!decoded.ok()) return ProtocolError(decoded.status().message());
+  if (decoded->version != protocol::kVersion) {
+    return Status::Unsupported("server speaks protocol version " +
+                               std::to_string(decoded->version) + ", this client " +
+                               std::to_string(protocol::kVersion));
+  }
+  if (info_out != nullptr) {
+    info_out->protocol_version = decoded->version;
+    info_out->max_value_bytes = decoded->max_value_bytes;
+    info_out->max_batch_keys = decoded->max_batch_keys;
+    info_out->max_batch_bytes = decoded->max_batch_bytes;
+    info_out->server_version = decoded->server_version;
+  }
+  return opened;
+}
+
+Result<std::unique_ptr<Connection>> Client::Impl::Borrow() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    while (!idle.empty()) {
+      std::unique_ptr<Connection> conn = std::move(idle.back());
+      idle.pop_back();
+      // The server may have closed it (idle timeout, restart); a request
+      // sent on it would fail for no reason of its own.
+      if (!conn->socket->IsStale()) return conn;
+    }
+  }
+  return Open(nullptr);
+}
+
+void Client::Impl::Return(std::unique_ptr<Connection> conn) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (idle.size() < options.max_idle_connections) idle.push_back(std::move(conn));
+}
+
+Status Client::Impl::SendRequest(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov,
+                                 uint64_t* request_id) {
+  FrameHeader h;
+  h.opcode = op;
+  h.flags = flags;
+  h.request_id = lease.conn().next_request_id++;
+  h.body_len = 0;
+  for (size_t i = 1; i < iov.size(); ++i) h.body_len += iov[i].iov_len;
+  protocol::HeaderBytes header = protocol::EncodeHeader(h);
+  iov[0] = Iov(header.data(), header.size());
+  *request_id = h.request_id;
+  return lease.socket().SendAll(iov);
+}
+
+Result<FrameHeader> Client::Impl::RecvReplyHeader(Lease& lease, Opcode op, uint64_t request_id) {
+  protocol::HeaderBytes bytes;
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(bytes.data(), bytes.size()));
+  protocol::DecodedHeader d = protocol::DecodeHeader(bytes);
+  const FrameHeader& h = d.header;
+  if (h.magic != protocol::kMagic) return ProtocolError("reply has a bad magic number");
+  if (h.version != protocol::kVersion) {
+    return ProtocolError("reply has protocol version " + std::to_string(h.version));
+  }
+  if (d.raw_opcode != static_cast<uint8_t>(op)) {
+    return ProtocolError("reply opcode " + std::to_string(d.raw_opcode) + " does not match " +
+                         std::string(protocol::OpcodeName(op)));
+  }
+  if (h.request_id != request_id) {
+    return ProtocolError("reply request_id " + std::to_string(h.request_id) + ", expected " +
+                         std::to_string(request_id));
+  }
+  return h;
+}
+
+Status Client::Impl::ReadError(Lease& lease, const FrameHeader& h) {
+  StatusCode code = CodeFromWire(h.status);
+  std::string message;
+  if (h.body_len > kMaxErrorBodyBytes) {
+    // Not worth reading; the connection is dropped with the rest unread.
+    message = "error reply with a " + std::to_string(h.body_len) + "-byte message";
+  } else {
+    message.resize(h.body_len);
+    CTX_RETURN_IF_ERROR(lease.socket().RecvExact(message.data(), message.size()));
+    // The server closes the connection after these (docs/protocol.md), so
+    // only other errors leave it reusable.
+    if (code != StatusCode::kTooLarge && code != StatusCode::kUnsupported) lease.MarkClean();
+  }
+  if (code != h.status) {
+    message = "unknown status " + std::to_string(static_cast<uint16_t>(h.status)) + ": " + message;
+  }
+  return Status(code, std::move(message));
+}
+
+Result<FrameHeader> Client::Impl::Exchange(Lease& lease, Opcode op, uint16_t flags,
+                                           std::span<iovec> iov) {
+  uint64_t request_id = 0;
+  CTX_RETURN_IF_ERROR(SendRequest(lease, op, flags, iov, &request_id));
+  auto header = RecvReplyHeader(lease, op, request_id);
+  if (!header.ok()) return header.status();
+  if (header->status != StatusCode::kOk) return ReadError(lease, *header);
+  return header;
+}
+
+Result<std::string> Client::Impl::CallOn(Lease& lease, Opcode op, uint16_t flags,
+                                         std::span<iovec> iov, uint64_t max_body) {
+  auto header = Exchange(lease, op, flags, iov);
+  if (!header.ok()) return header.status();
+  if (header->body_len > max_body) {
+    return ProtocolError(std::string(protocol::OpcodeName(op)) + " reply of " +
+                         std::to_string(header->body_len) + " bytes, at most " +
+                         std::to_string(max_body) + " expected");
+  }
+  std::string body(header->body_len, '\0');
+  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(body.data(), body.size()));
+  lease.MarkClean();
+  return body;
+}
+
+Result<std::string> Client::Impl::Call(Opcode op, uint16_t flags, std::span<iovec> iov,
+                                       uint64_t max_body) {
+  auto conn = Borrow();
+  if (!conn.ok()) return conn.status();
+  Lease lease(this, std::move(*conn));
+  return CallOn(lease, op, flags, iov, max_body);
+}
+
+Result<std::string> Client::Impl::KeyListCall(Opcode op, std::span<const std::string> keys,
+                                              uint64_t max_body) {
+  std::string body = protocol::EncodeKeyList(keys);
+  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
+  return Call(op, 0, iov, max_body);
+}
+
+}  // namespace ctxstore
