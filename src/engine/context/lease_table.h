@@ -34,7 +34,10 @@ class LeaseTable {
     uint64_t max_leases = 100'000;          // outstanding, over all clients
     uint64_t max_leased_objects = 262'144;  // held by all leases together
   };
-  explicit LeaseTable(const Limits& limits) : limits_(limits) {}
+  // Lease ids come from a stream seeded with id_seed (the engine passes
+  // Env::RandomU64(): a seeded test Env makes them reproducible).
+  explicit LeaseTable(const Limits& limits, uint64_t id_seed = std::random_device{}())
+      : limits_(limits), id_rng_(id_seed) {}
 
   // Leases entries (of namespace ns) for lease_ms from now_ms; the lease id.
   // kBusy past the store's limits or ns_max_leased_objects (0 = none; ns_name
@@ -83,7 +86,7 @@ class LeaseTable {
   std::unordered_map<const Entry*, Hold> holds_;
   uint64_t leased_objects_ = 0;  // object references held by leases
   std::unordered_map<uint32_t, uint64_t> leased_objects_by_namespace_;
-  std::mt19937_64 id_rng_{std::random_device{}()};
+  std::mt19937_64 id_rng_;
 };
 
 }  // namespace ctxstore::engine

@@ -19,7 +19,7 @@ Status WriteCheckpoint(Device* device, const std::string& path, const Checkpoint
   h.next_seq = cp.next_seq;
   h.replay_segment_id = cp.replay_segment_id;
   h.replay_offset = cp.replay_offset;
-  h.created_ms = WallClockMs();
+  h.created_ms = cp.created_ms != 0 ? cp.created_ms : WallClockMs();
   out.append(reinterpret_cast<const char*>(&h), sizeof(h));
   ByteWriter w(&out);
   for (const CheckpointEntry& e : cp.entries) {

@@ -73,6 +73,7 @@ struct Checkpoint {
   uint64_t next_seq = 0;
   uint64_t replay_segment_id = 0;
   uint64_t replay_offset = 0;
+  uint64_t created_ms = 0;  // 0: now, by the real clock (the flusher sets its Env's)
   std::vector<CheckpointEntry> entries;
 };
 

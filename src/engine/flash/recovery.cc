@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
 
 #include "common/check.h"
 
@@ -11,11 +10,6 @@ namespace ctxstore::engine {
 namespace {
 
 constexpr const char* kSuperblockFileName = "SUPERBLOCK";
-
-uint64_t RandomStoreId(uint64_t now_ms) {
-  std::random_device rd;
-  return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ now_ms;
-}
 
 }  // namespace
 
@@ -52,7 +46,7 @@ Status Recovery::OpenStore() {
   if (!segment_ids_.empty()) {
     return Status::Corrupt(dir_ + " has segments but no " + kSuperblockFileName);
   }
-  store_id_ = RandomStoreId(env_->WallClockMs());
+  store_id_ = env_->RandomU64() ^ env_->WallClockMs();
   return device_->WriteFileAtomic(sb_path, EncodeSuperblock(store_id_, env_->WallClockMs()));
 }
 

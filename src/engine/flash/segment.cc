@@ -40,7 +40,8 @@ AlignedBuffer::~AlignedBuffer() {
 }
 
 Result<std::shared_ptr<Segment>> Segment::Create(Device* device, const std::string& dir,
-                                                 uint64_t id, uint64_t store_id) {
+                                                 uint64_t id, uint64_t store_id,
+                                                 uint64_t created_ms) {
   OpenOptions opts;
   opts.create = true;
   opts.truncate = true;
@@ -49,7 +50,7 @@ Result<std::shared_ptr<Segment>> Segment::Create(Device* device, const std::stri
   if (!file.ok()) return file.status();
   AlignedBuffer head(kSegmentHeaderBytes);
   std::memset(head.data, 0, head.size);
-  SegmentHeader h = MakeSegmentHeader(id, WallClockMs(), store_id);
+  SegmentHeader h = MakeSegmentHeader(id, created_ms, store_id);
   std::memcpy(head.data, &h, sizeof(h));
   iovec iov{head.data, kSegmentHeaderBytes};
   CTX_RETURN_IF_ERROR((*file)->WriteV(0, {&iov, 1}));
@@ -176,7 +177,8 @@ bool AllZero(const uint8_t* p, uint64_t len) {
 // checksums. A sealed value's plaintext checksum needs its key: the seal's
 // own checksums verify it as stored.
 bool ValueVerifies(const uint8_t* rec, const RecordHeader& h) {
-  if (!(h.flags & kRecordFlagSealed)) return Xxh3(rec + h.value_offset, h.value_len) == h.value_xxh3;
+  if (!(h.flags & kRecordFlagSealed))
+    return Xxh3(rec + h.value_offset, h.value_len) == h.value_xxh3;
   RecordSeal seal{};
   return ParseRecordSeal({rec + h.value_offset - kRecordSealBytes, kRecordSealBytes}, &seal,
                          rec + h.value_offset, h.value_len)

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "common/clock.h"
 #include "ctxstore/status.h"
 #include "engine/flash/device.h"
 #include "engine/flash/record.h"
@@ -36,9 +37,11 @@ struct AlignedBuffer {
 
 class Segment {
  public:
-  // Creates a new segment file and durably writes its header.
+  // Creates a new segment file and durably writes its header, stamped
+  // created_ms (the engine's Env clock).
   static Result<std::shared_ptr<Segment>> Create(Device* device, const std::string& dir,
-                                                 uint64_t id, uint64_t store_id);
+                                                 uint64_t id, uint64_t store_id,
+                                                 uint64_t created_ms = WallClockMs());
   // Opens an existing segment for reading. A header that does not verify is
   // tolerated (records verify themselves); a header of another store is not.
   static Result<std::shared_ptr<Segment>> Open(Device* device, const std::string& dir, uint64_t id,

@@ -46,8 +46,9 @@ Result<std::shared_ptr<Segment>> SegmentSet::Create(uint64_t record_len, Mutex* 
     return Status::NoSpace("segment ids exhausted");
   }
   const uint64_t id = next_id_++;
+  const uint64_t now = objects_->NowMs();
   mu->Unlock();
-  auto segment = Segment::Create(device_, options_.data_dir, id, store_id_);
+  auto segment = Segment::Create(device_, options_.data_dir, id, store_id_, now);
   mu->Lock();
   if (!segment.ok()) {
     ++stats_->io_errors;

@@ -154,7 +154,8 @@ Status SegmentWriter::Seal(Run& run, FlushItem& item, const RecordLayout& layout
     std::memset(sealed + item.value_len, 0, need - item.value_len);
   }
   SealInfo info;
-  CTX_RETURN_IF_ERROR(SealValue(
+  env_->FillRandom(info.nonce);
+  CTX_RETURN_IF_ERROR(SealValueWithNonce(
       *item.seal_key,
       RecordAad(IndexKeyNamespace(item.key), item.seq, IndexKeyUserKey(item.key), item.ext),
       *value_out, sealed, item.value_len, &info));

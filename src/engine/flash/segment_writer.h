@@ -23,6 +23,7 @@
 #include <span>
 #include <vector>
 
+#include "common/env.h"
 #include "ctxstore/status.h"
 #include "engine/flash/segment.h"
 #include "engine/index/entry.h"
@@ -32,8 +33,10 @@ namespace ctxstore::engine {
 class SegmentWriter {
  public:
   // Segments hold at most segment_bytes (a record larger than that gets a
-  // segment of its own).
-  explicit SegmentWriter(uint64_t segment_bytes) : segment_bytes_(segment_bytes) {}
+  // segment of its own). Nonces of sealed records come from env (null:
+  // Env::Default()).
+  explicit SegmentWriter(uint64_t segment_bytes, Env* env = nullptr)
+      : segment_bytes_(segment_bytes), env_(env != nullptr ? env : Env::Default()) {}
 
   // The bytes item's record takes in a segment (0 for a barrier).
   static uint64_t RecordBytes(const FlushItem& item);
@@ -69,6 +72,7 @@ class SegmentWriter {
   static constexpr uint64_t kValueCheckInterval = 16;
 
   const uint64_t segment_bytes_;
+  Env* const env_;
   uint64_t records_ = 0;  // records staged, for CheckStaged's sample
   // Buffers that sealed large values were written from, kept for the next
   // batch (a fresh 4 MiB buffer costs its page faults each time), at most

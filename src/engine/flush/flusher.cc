@@ -30,7 +30,7 @@ Flusher::Flusher(Mutex* mu, FlushQueue* queue, FlusherHost* host, const FlusherO
       host_(host),
       options_(options),
       env_(options.env != nullptr ? options.env : Env::Default()),
-      writer_(options.segment_bytes) {}
+      writer_(options.segment_bytes, env_) {}
 
 Flusher::~Flusher() {
   Join();
@@ -322,6 +322,7 @@ Status Flusher::WriteCheckpointLocked() {
   Checkpoint cp;
   host_->SnapshotLocked(&cp);
   cp.next_seq = queue_->next_seq();
+  cp.created_ms = env_->WallClockMs();
   if (active_) {
     cp.replay_segment_id = active_->id();
     cp.replay_offset = active_->end_offset();

@@ -397,6 +397,9 @@ uint64_t ObjectTable::DeleteGroup(uint32_t ns, std::string_view group) {
   if (g == groups_.end()) return 0;
   std::vector<std::string> keys;
   for (Entry* e : g->second) keys.push_back(e->index_key().str());
+  // The set is ordered by address: in key order, the tombstones (and their
+  // seqs) do not depend on where the entries happen to live.
+  std::sort(keys.begin(), keys.end());
   uint64_t deleted = 0;
   for (const std::string& key : keys) {
     Entry* e = Find(key);
@@ -425,6 +428,7 @@ Result<std::vector<std::string>> ObjectTable::PinMembers(uint32_t ns, std::strin
         if (!Expired(*e)) members.emplace_back(e->user_key());
       }
     }
+    std::sort(members.begin(), members.end());  // not in address order (DeleteGroup)
     return members;
   }
   if (FindVisible(IndexKey(ns, name).view()) == nullptr) return Status::NotFound();

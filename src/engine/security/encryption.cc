@@ -145,10 +145,15 @@ std::shared_ptr<const EncryptionKey> Keyring::FindById(uint64_t id) const {
 
 Status SealValue(const EncryptionKey& key, std::string_view aad, const uint8_t* src, uint8_t* dst,
                  size_t len, SealInfo* info) {
-  info->key_id = key.id;
   if (RAND_bytes(info->nonce.data(), static_cast<int>(info->nonce.size())) != 1) {
     return Status::Internal("RAND_bytes failed");
   }
+  return SealValueWithNonce(key, aad, src, dst, len, info);
+}
+
+Status SealValueWithNonce(const EncryptionKey& key, std::string_view aad, const uint8_t* src,
+                          uint8_t* dst, size_t len, SealInfo* info) {
+  info->key_id = key.id;
   CipherCtx c;
   int out = 0;
   bool ok = c.ctx != nullptr &&

@@ -68,6 +68,10 @@ struct SealInfo {
 // it from the record: namespace, sequence number and key).
 Status SealValue(const EncryptionKey& key, std::string_view aad, const uint8_t* src, uint8_t* dst,
                  size_t len, SealInfo* info);
+// The same under the nonce already in info->nonce, which the caller drew
+// from an unpredictable source (the flusher: its Env) and never reuses.
+Status SealValueWithNonce(const EncryptionKey& key, std::string_view aad, const uint8_t* src,
+                          uint8_t* dst, size_t len, SealInfo* info);
 // Decrypts and authenticates: kCorrupt when the tag does not match (the
 // bytes, the aad or the nonce were changed).
 Status OpenValue(const EncryptionKey& key, std::string_view aad, const SealInfo& info,
