@@ -469,7 +469,7 @@ Status Engine::WaitDurable(const std::function<Status(DurableCallback)>& start) 
   CTX_RETURN_IF_ERROR(start([done](Status st) { done->set_value(std::move(st)); }));
   if (!options_.flusher_thread) {
     while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      flusher_->RunOnce();
+      flusher_->RunOnceForWaiter();
     }
   }
   return result.get();

@@ -61,7 +61,7 @@ Status Flusher::WriteCheckpointNow() {
     if (threaded_) {
       queue_->checkpoint_cv.Wait(mu_);
     } else {
-      RunOnceLocked();
+      RunOnceForWaiterLocked();
     }
   }
   return queue_->checkpoint_result;
@@ -70,6 +70,20 @@ Status Flusher::WriteCheckpointNow() {
 bool Flusher::RunOnce() {
   MutexLock lock(mu_);
   return RunOnceLocked();
+}
+
+void Flusher::RunOnceForWaiter() {
+  MutexLock lock(mu_);
+  RunOnceForWaiterLocked();
+}
+
+void Flusher::RunOnceForWaiterLocked() {
+  if (RunOnceLocked()) return;
+  const uint64_t now = env_->MonotonicMs();
+  const uint64_t wait_ms = now < backoff_until_ms_ ? backoff_until_ms_ - now : kWaitForWorkMs;
+  mu_->Unlock();
+  env_->SleepForMs(wait_ms);
+  mu_->Lock();
 }
 
 void Flusher::ThreadMain() {

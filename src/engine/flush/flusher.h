@@ -87,6 +87,12 @@ class Flusher {
   // One unit of work; false when there was none to do now. Without a
   // thread, the caller's way to run the flusher.
   bool RunOnce() EXCLUDES(mu_);
+  // Without a thread: one step for a caller that waits on the flusher (a
+  // sync write, a FLUSH). When there is none it may take yet (a backoff
+  // after a failed write), lets the time pass that the thread would have
+  // waited, through the Env: a manual clock then moves, instead of the
+  // caller spinning on a clock that never does.
+  void RunOnceForWaiter() EXCLUDES(mu_);
   // Stopping, and everything is written, synced and checkpointed.
   bool finished() const EXCLUDES(mu_);
   // Asks for a checkpoint now and waits for it (steps the flusher itself
@@ -99,6 +105,7 @@ class Flusher {
   bool HasWorkLocked(uint64_t now_ms) const REQUIRES(mu_);
   void WaitForWorkLocked() REQUIRES(mu_);
   bool RunOnceLocked() REQUIRES(mu_);
+  void RunOnceForWaiterLocked() REQUIRES(mu_);
   bool WriteQueuedLocked(uint64_t now_ms, bool checkpoint_due) REQUIRES(mu_);
   // False on a device failure.
   bool WriteBatch(std::vector<FlushItem>& batch) EXCLUDES(mu_);
