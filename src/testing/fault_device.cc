@@ -1,12 +1,10 @@
 #include "testing/fault_device.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "common/hash.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -43,111 +41,133 @@ std::vector<iovec> Prefix(std::span<const iovec> buffers, uint64_t bytes) {
   return out;
 }
 
-// Writes through a plain descriptor: for torn prefixes on O_DIRECT files,
-// which need not be aligned the way O_DIRECT demands, and for crash garbage.
-Status RawWrite(const std::string& path, uint64_t offset, std::span<const iovec> buffers) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("open " + path + ": " + std::strerror(errno));
-  Status st;
-  for (const iovec& v : buffers) {
-    const uint8_t* p = static_cast<const uint8_t*>(v.iov_base);
-    size_t left = v.iov_len;
-    while (left > 0) {
-      ssize_t n = ::pwrite(fd, p, left, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        st = Status::IoError("pwrite " + path + ": " + std::strerror(n < 0 ? errno : EIO));
-        break;
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-      offset += static_cast<uint64_t>(n);
-    }
-    if (!st.ok()) break;
-  }
-  ::close(fd);
-  return st;
+uint64_t HashBuffers(std::span<const iovec> buffers) {
+  Xxh3Stream h;
+  for (const iovec& v : buffers) h.Update(v.iov_base, v.iov_len);
+  return h.Digest();
 }
 
 }  // namespace
 
-// Not in the anonymous namespace: FaultDevice befriends this name.
+// Not in the anonymous namespace: FaultDevice befriends this name. Every
+// call holds the device mutex across the base I/O, so that a crash cannot
+// interleave with a write that would land after the "power loss".
 class FaultFile : public File {
  public:
-  FaultFile(FaultDevice* dev, std::unique_ptr<File> base, bool direct)
-      : dev_(dev), base_(std::move(base)), direct_(direct) {}
+  FaultFile(FaultDevice* dev, std::unique_ptr<File> base) : dev_(dev), base_(std::move(base)) {}
 
-  // Every call holds the device mutex across the base I/O, so that Crash()
-  // cannot interleave with a write that would land after the "power loss".
   Status WriteV(uint64_t offset, std::span<const iovec> buffers) override {
     std::unique_lock lock(dev_->mu_);
     ++dev_->writes_waiting_;
     dev_->writes_released_.wait(lock, [this] { return !dev_->hold_writes_ || dev_->crashed_; });
     --dev_->writes_waiting_;
-    if (dev_->crashed_) return Crashed(path());
-    FaultKind kind;
-    if (dev_->TakeFault(FaultOp::kWrite, path(), &kind)) {
-      if (kind != FaultKind::kTornWrite) return FaultStatus(kind, "write", path());
-      uint64_t total = TotalBytes(buffers);
-      uint64_t torn_bytes = 0;
-      if (total > 0) torn_bytes = (dev_->rng_() % ((total - 1) / kSectorBytes + 1)) * kSectorBytes;
-      if (torn_bytes > 0) {
-        std::vector<iovec> prefix = Prefix(buffers, torn_bytes);
-        // The fault is an EIO either way; a failing prefix write changes nothing.
-        Status ignored = direct_ ? RawWrite(path(), offset, prefix) : base_->WriteV(offset, prefix);
-        (void)ignored;
-      }
-      dev_->files_[path()].dirty = true;
-      return Status::IoError("injected torn write on " + path() + ": " +
-                             std::to_string(torn_bytes) + " of " + std::to_string(total) +
-                             " bytes written");
-    }
-    Status st = base_->WriteV(offset, buffers);
-    if (st.ok()) {
-      ++dev_->writes_;
-      dev_->files_[path()].dirty = true;
-    }
+    Status st = WriteLocked(offset, buffers);
+    dev_->log_.Add(DeviceOp::kWrite, path(), offset, TotalBytes(buffers), HashBuffers(buffers),
+                   st.code());
     return st;
   }
 
   Result<size_t> ReadAt(uint64_t offset, std::span<uint8_t> buf) override {
     std::lock_guard lock(dev_->mu_);
-    if (dev_->crashed_) return Crashed(path());
-    FaultKind kind;
-    if (dev_->TakeFault(FaultOp::kRead, path(), &kind)) return FaultStatus(kind, "read", path());
-    return base_->ReadAt(offset, buf);
+    Result<size_t> n = ReadLocked(offset, buf);
+    dev_->log_.Add(DeviceOp::kRead, path(), offset, buf.size(), n.ok() ? Xxh3(buf.data(), *n) : 0,
+                   n.status().code());
+    return n;
   }
 
   Status Sync() override {
     std::lock_guard lock(dev_->mu_);
-    if (dev_->crashed_) return Crashed(path());
-    FaultKind kind;
-    if (dev_->TakeFault(FaultOp::kSync, path(), &kind)) return FaultStatus(kind, "sync", path());
-    CTX_RETURN_IF_ERROR(base_->Sync());
-    auto size = base_->Size();
-    if (!size.ok()) return size.status();
-    FaultDevice::FileState& state = dev_->files_[path()];
-    state.synced_size = *size;
-    state.dirty = false;
-    ++dev_->syncs_;
-    return Status::Ok();
+    Status st = SyncLocked();
+    dev_->log_.Add(DeviceOp::kSync, path(), 0, 0, 0, st.code());
+    return st;
   }
 
   Result<uint64_t> Size() override {
     std::lock_guard lock(dev_->mu_);
     if (dev_->crashed_) return Crashed(path());
-    return base_->Size();
+    auto size = base_->Size();
+    dev_->log_.Add(DeviceOp::kSize, path(), size.ok() ? *size : 0, 0, 0, size.status().code());
+    return size;
   }
 
   const std::string& path() const override { return base_->path(); }
 
  private:
+  Status WriteLocked(uint64_t offset, std::span<const iovec> buffers) {
+    if (dev_->crashed_) return Crashed(path());
+    bool lands = false;
+    if (dev_->AtCrashPointLocked(DeviceOp::kWrite, path(), &lands)) {
+      // What landed is unsynced: the power loss decides what of it stays.
+      if (lands) (void)base_->WriteV(offset, buffers);
+      dev_->CrashLocked(dev_->crash_at_tail_);
+      return Crashed(path());
+    }
+    FaultKind kind;
+    if (dev_->TakeFault(FaultOp::kWrite, path(), &kind)) {
+      if (kind != FaultKind::kTornWrite) return FaultStatus(kind, "write", path());
+      return TornWriteLocked(offset, buffers);
+    }
+    if (dev_->DrawFaultLocked(dev_->plan_.misdirect_write_one_in, path())) {
+      return dev_->MisdirectLocked(path(), offset, buffers);
+    }
+    Status st = base_->WriteV(offset, buffers);
+    if (st.ok()) ++dev_->writes_;
+    return st;
+  }
+
+  Status TornWriteLocked(uint64_t offset, std::span<const iovec> buffers) {
+    const uint64_t total = TotalBytes(buffers);
+    uint64_t torn_bytes = 0;
+    if (total > 0) torn_bytes = (dev_->rng_() % ((total - 1) / kSectorBytes + 1)) * kSectorBytes;
+    if (torn_bytes > 0) {
+      // Through a buffered open: the prefix need not suit O_DIRECT. The
+      // fault is an EIO either way; a failing prefix write changes nothing.
+      (void)dev_->WriteBaseLocked(path(), offset, Prefix(buffers, torn_bytes));
+    }
+    return Status::IoError("injected torn write on " + path() + ": " + std::to_string(torn_bytes) +
+                           " of " + std::to_string(total) + " bytes written");
+  }
+
+  Result<size_t> ReadLocked(uint64_t offset, std::span<uint8_t> buf) {
+    if (dev_->crashed_) return Crashed(path());
+    FaultKind kind;
+    if (dev_->TakeFault(FaultOp::kRead, path(), &kind)) return FaultStatus(kind, "read", path());
+    Result<size_t> n = base_->ReadAt(offset, buf);
+    if (n.ok() && *n > 0 && dev_->DrawFaultLocked(dev_->plan_.corrupt_read_one_in, path())) {
+      dev_->CorruptReadLocked(path(), offset, buf.first(*n));
+    }
+    return n;
+  }
+
+  Status SyncLocked() {
+    if (dev_->crashed_) return Crashed(path());
+    bool lands = false;
+    if (dev_->AtCrashPointLocked(DeviceOp::kSync, path(), &lands)) {
+      if (lands && base_->Sync().ok()) (void)MarkSyncedLocked();
+      dev_->CrashLocked(dev_->crash_at_tail_);
+      return Crashed(path());
+    }
+    FaultKind kind;
+    if (dev_->TakeFault(FaultOp::kSync, path(), &kind)) return FaultStatus(kind, "sync", path());
+    CTX_RETURN_IF_ERROR(base_->Sync());
+    CTX_RETURN_IF_ERROR(MarkSyncedLocked());
+    ++dev_->syncs_;
+    return Status::Ok();
+  }
+
+  Status MarkSyncedLocked() {
+    auto size = base_->Size();
+    if (!size.ok()) return size.status();
+    dev_->files_[path()].synced_size = *size;
+    return Status::Ok();
+  }
+
   FaultDevice* const dev_;
   const std::unique_ptr<File> base_;
-  const bool direct_;
 };
 
-FaultDevice::FaultDevice(Device* base, uint64_t seed) : base_(base), rng_(seed) {}
+FaultDevice::FaultDevice(Device* base, uint64_t seed)
+    : base_(base), rng_(seed), plan_rng_(seed ^ 0x5bd1e995u) {}
 
 FaultDevice::~FaultDevice() = default;
 
@@ -161,6 +181,12 @@ void FaultDevice::InjectFault(FaultOp op, FaultKind kind, const std::string& pat
 void FaultDevice::ClearFaults() {
   std::lock_guard lock(mu_);
   rules_.clear();
+}
+
+void FaultDevice::SetFaultPlan(FaultPlan plan, FaultObserver* observer) {
+  std::lock_guard lock(mu_);
+  plan_ = std::move(plan);
+  observer_ = observer;
 }
 
 void FaultDevice::HoldWrites() {
@@ -192,39 +218,45 @@ bool FaultDevice::TakeFault(FaultOp op, const std::string& path, FaultKind* kind
   return false;
 }
 
-void FaultDevice::Crash(bool keep_torn_prefix) {
+bool FaultDevice::AtCrashPointLocked(DeviceOp op, const std::string& path, bool* lands) {
+  ++mutating_ops_;
+  if (crash_at_op_ == 0 || mutating_ops_ < crash_at_op_) return false;
+  *lands = plan_rng_() % 2 == 0;
+  crash_point_ = CrashPoint{mutating_ops_, op, path, *lands};
+  return true;
+}
+
+void FaultDevice::CrashAtOp(uint64_t n, CrashTail tail) {
   std::lock_guard lock(mu_);
+  crash_at_op_ = mutating_ops_ + std::max<uint64_t>(n, 1);
+  crash_at_tail_ = tail;
+}
+
+void FaultDevice::Crash(CrashTail tail) {
+  std::lock_guard lock(mu_);
+  CrashLocked(tail);
+}
+
+void FaultDevice::CrashLocked(CrashTail tail) {
   if (crashed_) return;
   crashed_ = true;
   writes_released_.notify_all();  // held writes fail now
-  // std::map iterates in path order, so the rng draws below are reproducible.
+  // files_ iterates in path order, so the draws below are reproducible.
   for (const auto& [path, state] : files_) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) continue;  // removed behind our back
-    uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (size <= state.synced_size) continue;
-    uint64_t tail = size - state.synced_size;
-    uint64_t keep = 0;
-    if (keep_torn_prefix) keep = (rng_() % ((tail - 1) / kSectorBytes + 1)) * kSectorBytes;
-    uint64_t new_size = state.synced_size + keep;
-    if (::truncate(path.c_str(), static_cast<off_t>(new_size)) != 0) continue;
-    // A torn prefix may end in a half-written sector: garbage, not data.
-    if (keep > 0 && rng_() % 2 == 0) {
-      uint8_t garbage[kSectorBytes];
-      for (size_t i = 0; i < kSectorBytes; i += 8) {
-        uint64_t r = rng_();
-        std::memcpy(garbage + i, &r, 8);
-      }
-      iovec v{garbage, kSectorBytes};
-      Status ignored = RawWrite(path, new_size - kSectorBytes, std::span<const iovec>(&v, 1));
-      (void)ignored;
-    }
+    auto out = ApplyPowerLoss(base_, path, state.synced_size, tail, rng_);
+    if (!out.ok() || out->tail_bytes == 0) continue;
+    ++(out->kept_bytes > 0 ? counts_.torn_tails : counts_.dropped_tails);
   }
 }
 
 bool FaultDevice::crashed() const {
   std::lock_guard lock(mu_);
   return crashed_;
+}
+
+std::optional<CrashPoint> FaultDevice::crash_point() const {
+  std::lock_guard lock(mu_);
+  return crash_point_;
 }
 
 uint64_t FaultDevice::writes() const {
@@ -242,74 +274,214 @@ uint64_t FaultDevice::injected_faults() const {
   return injected_;
 }
 
+uint64_t FaultDevice::mutating_ops() const {
+  std::lock_guard lock(mu_);
+  return mutating_ops_;
+}
+
+FaultCounts FaultDevice::fault_counts() const {
+  std::lock_guard lock(mu_);
+  return counts_;
+}
+
+bool FaultDevice::DrawFaultLocked(uint64_t one_in, const std::string& path) {
+  if (one_in == 0 || (plan_.eligible && !plan_.eligible(path))) return false;
+  return plan_rng_() % one_in == 0;
+}
+
+void FaultDevice::CorruptReadLocked(const std::string& path, uint64_t offset,
+                                    std::span<uint8_t> bytes) {
+  const uint64_t at = plan_rng_() % bytes.size();
+  const uint8_t bit = static_cast<uint8_t>(1u << (plan_rng_() % 8));
+  if (observer_ != nullptr) {
+    observer_->OnFault({FaultEventKind::kCorruptRead, path, offset + at, 1, {}});
+  }
+  bytes[at] ^= bit;
+  ++counts_.corrupt_reads;
+}
+
+Status FaultDevice::MisdirectLocked(const std::string& path, uint64_t offset,
+                                    std::span<const iovec> buffers) {
+  ++counts_.misdirected_writes;
+  std::vector<uint8_t> data;
+  data.reserve(TotalBytes(buffers));
+  for (const iovec& v : buffers) {
+    const auto* p = static_cast<const uint8_t*>(v.iov_base);
+    data.insert(data.end(), p, p + v.iov_len);
+  }
+  // Where it lands: a whole block inside what an eligible file (this one
+  // or another) holds now. A misdirected block write overwrites blocks; it
+  // allocates none, so it may also vanish (a file without a whole block).
+  std::vector<const std::string*> targets;
+  for (const auto& [p, state] : files_) {
+    if (!plan_.eligible || plan_.eligible(p)) targets.push_back(&p);
+  }
+  const std::string target = targets.empty() ? path : *targets[plan_rng_() % targets.size()];
+  const uint64_t target_size = BaseSizeLocked(target);
+  const uint64_t blocks = target_size / kDirectIoAlignment;
+  const uint64_t land = blocks == 0 ? 0 : (plan_rng_() % blocks) * kDirectIoAlignment;
+  const uint64_t len = std::min<uint64_t>(data.size(), target_size - land);
+  if (observer_ != nullptr) {
+    observer_->OnFault({FaultEventKind::kMisdirectedFrom, path, offset, data.size(), data});
+    if (len > 0) observer_->OnFault({FaultEventKind::kMisdirectedTo, target, land, len, {}});
+  }
+  if (len > 0) {
+    iovec v{data.data(), len};
+    CTX_RETURN_IF_ERROR(WriteBaseLocked(target, land, std::span<const iovec>(&v, 1)));
+  }
+  // The intended place keeps its old bytes: zeros where the file had none
+  // (its size still grows, as the file system allocated the blocks).
+  const uint64_t old_size = BaseSizeLocked(path);
+  if (offset + data.size() > old_size) {
+    const uint64_t from = std::max(offset, old_size);
+    std::vector<uint8_t> zeros(offset + data.size() - from, 0);
+    iovec z{zeros.data(), zeros.size()};
+    CTX_RETURN_IF_ERROR(WriteBaseLocked(path, from, std::span<const iovec>(&z, 1)));
+  }
+  return Status::Ok();  // as far as the caller can tell
+}
+
+Status FaultDevice::WriteBaseLocked(const std::string& path, uint64_t offset,
+                                    std::span<const iovec> buffers) {
+  auto file = base_->Open(path, OpenOptions{});
+  if (!file.ok()) return file.status();
+  return (*file)->WriteV(offset, buffers);
+}
+
+uint64_t FaultDevice::BaseSizeLocked(const std::string& path) {
+  OpenOptions opts;
+  opts.read_only = true;
+  auto file = base_->Open(path, opts);
+  if (!file.ok()) return 0;
+  auto size = (*file)->Size();
+  return size.ok() ? *size : 0;
+}
+
 Result<std::unique_ptr<File>> FaultDevice::Open(const std::string& path, const OpenOptions& opts) {
   std::lock_guard lock(mu_);
+  std::unique_ptr<File> file;
+  Status st = OpenLocked(path, opts, &file);
+  const bool creates = opts.create || opts.truncate;
+  log_.Add(creates ? DeviceOp::kCreate : DeviceOp::kOpen, path, opts.truncate, opts.direct, 0,
+           st.code());
+  if (!st.ok()) return st;
+  return file;
+}
+
+Status FaultDevice::OpenLocked(const std::string& path, const OpenOptions& opts,
+                               std::unique_ptr<File>* out) {
   if (crashed_) return Crashed(path);
+  const bool existed = base_->FileExists(path);
+  bool lands = false;
+  if ((opts.truncate || (opts.create && !existed)) &&
+      AtCrashPointLocked(DeviceOp::kCreate, path, &lands)) {
+    if (lands && base_->Open(path, opts).ok()) files_[path] = FileState{};
+    CrashLocked(crash_at_tail_);
+    return Crashed(path);
+  }
   FaultKind kind;
   if (opts.create && TakeFault(FaultOp::kOpenCreate, path, &kind)) {
     return FaultStatus(kind, "create", path);
   }
-  bool existed = base_->FileExists(path);
   auto file = base_->Open(path, opts);
   if (!file.ok()) return file.status();
-  auto it = files_.find(path);
   if (!existed || opts.truncate) {
     files_[path] = FileState{};  // nothing of it is durable yet
-  } else if (it == files_.end()) {
+  } else if (!files_.contains(path)) {
     // A file from before this device (e.g. before a simulated restart) is
     // taken as durable as it stands.
     auto size = (*file)->Size();
     if (!size.ok()) return size.status();
-    files_[path] = FileState{*size, false};
+    files_[path] = FileState{*size};
   }
-  return std::unique_ptr<File>(
-      std::make_unique<FaultFile>(this, std::move(file).value(), opts.direct));
+  *out = std::make_unique<FaultFile>(this, std::move(file).value());
+  return Status::Ok();
 }
 
 Status FaultDevice::Remove(const std::string& path) {
   std::lock_guard lock(mu_);
-  if (crashed_) return Crashed(path);
-  CTX_RETURN_IF_ERROR(base_->Remove(path));
-  files_.erase(path);
-  return Status::Ok();
+  Status st = [&] {
+    if (crashed_) return Crashed(path);
+    bool lands = false;
+    if (AtCrashPointLocked(DeviceOp::kRemove, path, &lands)) {
+      if (lands && base_->Remove(path).ok()) files_.erase(path);
+      CrashLocked(crash_at_tail_);
+      return Crashed(path);
+    }
+    CTX_RETURN_IF_ERROR(base_->Remove(path));
+    files_.erase(path);
+    return Status::Ok();
+  }();
+  log_.Add(DeviceOp::kRemove, path, 0, 0, 0, st.code());
+  return st;
 }
 
 Status FaultDevice::Rename(const std::string& from, const std::string& to) {
   std::lock_guard lock(mu_);
-  if (crashed_) return Crashed(from);
-  CTX_RETURN_IF_ERROR(base_->Rename(from, to));
-  auto it = files_.find(from);
-  if (it == files_.end()) {
-    files_.erase(to);  // replaced by an untracked (durable) file
-  } else {
-    files_[to] = it->second;
-    files_.erase(it);
-  }
-  return Status::Ok();
+  auto rename = [&] {
+    CTX_RETURN_IF_ERROR(base_->Rename(from, to));
+    auto it = files_.find(from);
+    if (it == files_.end()) {
+      files_.erase(to);  // replaced by an untracked (durable) file
+    } else {
+      files_[to] = it->second;
+      files_.erase(it);
+    }
+    return Status::Ok();
+  };
+  Status st = [&] {
+    if (crashed_) return Crashed(from);
+    bool lands = false;
+    if (AtCrashPointLocked(DeviceOp::kRename, to, &lands)) {
+      if (lands) (void)rename();
+      CrashLocked(crash_at_tail_);
+      return Crashed(from);
+    }
+    return rename();
+  }();
+  log_.Add(DeviceOp::kRename, from + " -> " + to, 0, 0, 0, st.code());
+  return st;
 }
 
 Status FaultDevice::CreateDir(const std::string& path) {
   std::lock_guard lock(mu_);
-  if (crashed_) return Crashed(path);
-  return base_->CreateDir(path);
+  Status st = crashed_ ? Crashed(path) : base_->CreateDir(path);
+  log_.Add(DeviceOp::kCreateDir, path, 0, 0, 0, st.code());
+  return st;
 }
 
 Status FaultDevice::SyncDir(const std::string& path) {
   std::lock_guard lock(mu_);
-  if (crashed_) return Crashed(path);
-  return base_->SyncDir(path);
+  Status st = [&] {
+    if (crashed_) return Crashed(path);
+    bool lands = false;
+    if (AtCrashPointLocked(DeviceOp::kSyncDir, path, &lands)) {
+      CrashLocked(crash_at_tail_);  // names are durable at once: nothing to land
+      return Crashed(path);
+    }
+    return base_->SyncDir(path);
+  }();
+  log_.Add(DeviceOp::kSyncDir, path, 0, 0, 0, st.code());
+  return st;
 }
 
 Result<std::vector<std::string>> FaultDevice::ListDir(const std::string& path) {
   std::lock_guard lock(mu_);
   if (crashed_) return Crashed(path);
-  return base_->ListDir(path);
+  auto names = base_->ListDir(path);
+  uint64_t h = 0;
+  if (names.ok()) {
+    for (const std::string& n : *names) h = Xxh3(n.data(), n.size(), h);
+  }
+  log_.Add(DeviceOp::kListDir, path, 0, names.ok() ? names->size() : 0, h, names.status().code());
+  return names;
 }
 
 bool FaultDevice::FileExists(const std::string& path) {
   std::lock_guard lock(mu_);
-  if (crashed_) return false;
-  return base_->FileExists(path);
+  const bool exists = !crashed_ && base_->FileExists(path);
+  log_.Add(DeviceOp::kExists, path, exists, 0, 0, StatusCode::kOk);
+  return exists;
 }
 
 }  // namespace ctxstore::engine

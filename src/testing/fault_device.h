@@ -1,13 +1,22 @@
 // A Device that wraps another and injects faults, for deterministic tests:
-//   - Crash(): every later operation fails with EIO (the process "died"), and
-//     each file loses what was written since its last Sync(), optionally
-//     keeping a torn prefix of that unsynced tail (seeded, reproducible).
+//   - power loss: Crash() now, or CrashAtOp(n) at the n-th mutating
+//     operation from now (a write, sync, create, rename, remove, directory
+//     sync; that operation lands or not, seeded, and fails). Afterwards
+//     every operation fails with EIO, and each file keeps what a power loss
+//     keeps of it (power_loss.h: the synced part; of the unsynced tail
+//     nothing, a torn prefix, or scattered blocks, seeded).
+//   - random faults (fault_plan.h): corrupted reads and misdirected writes,
+//     reported to a FaultObserver.
 //   - a slow device: HoldWrites() makes every write wait until ReleaseWrites().
 //   - scripted failures: the next N writes / syncs / reads of files whose
 //     path contains a substring fail with EIO or ENOSPC, or a write is torn
 //     (only a prefix reaches the file, then EIO).
-// Files are append-mostly in this engine, so "unsynced data" is tracked as
-// the range of each file above its size at the last successful Sync().
+// Everything goes through the base Device, so the base may be the POSIX
+// device or the in-memory one (mem_device.h). Files are append-mostly in
+// this engine, so "unsynced data" is tracked as the range of each file above
+// its size at the last successful Sync(); names (create, rename, remove) are
+// durable at once. Every operation is logged into a digest (device_log.h).
+// Thread-safe; with one thread, a seed repeats bit for bit.
 #pragma once
 
 #include <condition_variable>
@@ -15,10 +24,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 
 #include "engine/flash/device.h"
+#include "testing/device_log.h"
+#include "testing/fault_plan.h"
+#include "testing/power_loss.h"
 
 namespace ctxstore::engine {
 
@@ -29,6 +42,22 @@ enum class FaultKind {
 };
 
 enum class FaultOp { kWrite, kSync, kRead, kOpenCreate };
+
+// Where a CrashAtOp power loss fell.
+struct CrashPoint {
+  uint64_t op_index = 0;  // among the device's mutating operations, from 1
+  DeviceOp op = DeviceOp::kWrite;
+  std::string path;
+  bool landed = false;  // the operation took effect before the power went
+};
+
+// Counts of what the device injected.
+struct FaultCounts {
+  uint64_t corrupt_reads = 0;
+  uint64_t misdirected_writes = 0;
+  uint64_t torn_tails = 0;     // files whose unsynced tail kept some bytes at a crash
+  uint64_t dropped_tails = 0;  // files whose unsynced tail was lost whole
+};
 
 class FaultDevice : public Device {
  public:
@@ -41,22 +70,33 @@ class FaultDevice : public Device {
   void InjectFault(FaultOp op, FaultKind kind, const std::string& path_substring, int count = 1);
   void ClearFaults();
 
+  // Random faults from now on; observer (may be null) hears of each.
+  void SetFaultPlan(FaultPlan plan, FaultObserver* observer);
+
   // Writes wait (blocked in WriteV) from HoldWrites() until ReleaseWrites().
   void HoldWrites();
   void ReleaseWrites();
   int writes_waiting() const;  // blocked by HoldWrites() right now
 
-  // Simulates power loss: afterwards every operation fails with EIO. Unsynced
-  // tails are truncated away; with keep_torn_prefix a seeded random prefix
-  // (multiple of 512 bytes) of each unsynced tail survives instead, and its
-  // last 512-byte block may be garbage.
-  void Crash(bool keep_torn_prefix);
+  // Simulates power loss now: afterwards every operation fails with EIO,
+  // and every file keeps what tail says of its unsynced part.
+  void Crash(CrashTail tail);
+  // kTornPrefix with keep_torn_prefix, else kDrop.
+  void Crash(bool keep_torn_prefix) {
+    Crash(keep_torn_prefix ? CrashTail::kTornPrefix : CrashTail::kDrop);
+  }
+  // Power loss at the n-th (n >= 1) mutating operation from now.
+  void CrashAtOp(uint64_t n, CrashTail tail);
   bool crashed() const;
+  std::optional<CrashPoint> crash_point() const;  // set when CrashAtOp fired
 
   // Counters for assertions.
   uint64_t writes() const;
   uint64_t syncs() const;
-  uint64_t injected_faults() const;
+  uint64_t injected_faults() const;  // scripted ones
+  uint64_t mutating_ops() const;
+  FaultCounts fault_counts() const;
+  const DeviceLog& log() const { return log_; }  // read it while the device is idle
 
   // Device
   Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& opts) override;
@@ -77,21 +117,42 @@ class FaultDevice : public Device {
   };
   struct FileState {
     uint64_t synced_size = 0;  // file size at the last successful Sync()
-    bool dirty = false;
   };
   // Returns the fault to inject for this op on path, consuming one count.
   bool TakeFault(FaultOp op, const std::string& path, FaultKind* kind);
+  // Counts a mutating operation; true when the power goes out at it. Then
+  // *lands says whether it takes effect first; the caller does it (or not)
+  // and calls CrashLocked.
+  bool AtCrashPointLocked(DeviceOp op, const std::string& path, bool* lands);
+  void CrashLocked(CrashTail tail);
+  Status OpenLocked(const std::string& path, const OpenOptions& opts, std::unique_ptr<File>* file);
+  // The random faults: draws whether this operation is hit.
+  bool DrawFaultLocked(uint64_t one_in, const std::string& path);
+  void CorruptReadLocked(const std::string& path, uint64_t offset, std::span<uint8_t> bytes);
+  Status MisdirectLocked(const std::string& path, uint64_t offset, std::span<const iovec> buffers);
+  // Writes through the base with a buffered open (any alignment).
+  Status WriteBaseLocked(const std::string& path, uint64_t offset, std::span<const iovec> buffers);
+  uint64_t BaseSizeLocked(const std::string& path);
 
   Device* base_;
   mutable std::mutex mu_;
-  std::mt19937_64 rng_;
+  std::mt19937_64 rng_;       // torn writes, power loss
+  std::mt19937_64 plan_rng_;  // random faults and crash points
   std::vector<Rule> rules_;
-  std::map<std::string, FileState> files_;
+  std::map<std::string, FileState> files_;  // ordered: crashes draw in path order
   bool crashed_ = false;
   bool hold_writes_ = false;
   int writes_waiting_ = 0;
   std::condition_variable writes_released_;
   uint64_t writes_ = 0, syncs_ = 0, injected_ = 0;
+  uint64_t mutating_ops_ = 0;
+  uint64_t crash_at_op_ = 0;  // 0: none armed
+  CrashTail crash_at_tail_ = CrashTail::kDrop;
+  std::optional<CrashPoint> crash_point_;
+  FaultPlan plan_;
+  FaultObserver* observer_ = nullptr;
+  FaultCounts counts_;
+  DeviceLog log_;
 };
 
 }  // namespace ctxstore::engine

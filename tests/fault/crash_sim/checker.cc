@@ -1,0 +1,94 @@
+#include "crash_sim/checker.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "common/hash.h"
+#include "crash_sim/values.h"
+
+namespace ctxstore::engine::crash_sim {
+namespace {
+
+// More failures than this in one check add nothing but noise.
+constexpr int kMaxFailuresShown = 10;
+
+int FailureCount() {
+  return ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
+}
+
+}  // namespace
+
+Checker::Recovered Checker::Check(Engine& engine, FaultDevice& device) {
+  Recovered recovered;
+  uint64_t present = 0;
+  const int failures_before = FailureCount();
+  for (const auto& [key, versions] : model_->versions()) {
+    if (FailureCount() - failures_before >= kMaxFailuresShown) {
+      ADD_FAILURE() << "too many failures; the other keys are not checked";
+      break;
+    }
+    ++coverage_->keys_checked;
+    std::optional<uint64_t> seen;
+    bool fault_detected = false;
+    if (!Read(engine, device, key, &seen, &fault_detected)) continue;
+    log_->Event("recovered {} -> {}", key, seen ? fmt::format("v{}", *seen) : "absent");
+    recovered[key] = seen;
+    present += seen.has_value();
+    if (model_->AllowedAfterCrash(key).Allows(seen)) continue;
+    if (fault_detected || model_->Tainted(key)) {
+      ++coverage_->lost_to_faults;
+      continue;
+    }
+    ++coverage_->crash_losses;
+    ADD_FAILURE() << key << " came back "
+                  << (seen ? fmt::format("as v{}, older than acknowledged", *seen)
+                           : "absent although acknowledged")
+                  << "\n  " << model_->Describe(key);
+  }
+  EXPECT_EQ(engine.Stats().objects, present) << "objects the model does not know exist";
+  return recovered;
+}
+
+bool Checker::Read(Engine& engine, FaultDevice& device, const std::string& key,
+                   std::optional<uint64_t>* seen, bool* fault_detected) {
+  const uint64_t flips_before = device.fault_counts().corrupt_reads;
+  auto got = engine.Get(kDefaultNamespaceId, key);
+  if (got.ok()) {
+    const Version* v = model_->FindVersion(key, got->size, Xxh3(got->data, got->size));
+    if (v == nullptr || !IsValue(seed_, key, v->version, got->bytes())) {
+      ADD_FAILURE() << key << ": " << got->size << " bytes that match no value ever put\n  "
+                    << model_->Describe(key);
+      return false;
+    }
+    *seen = v->version;
+    return true;
+  }
+  if (got.status().code() == StatusCode::kNotFound) return true;
+  const bool injected = model_->Tainted(key) || device.fault_counts().corrupt_reads > flips_before;
+  if (got.status().code() == StatusCode::kCorrupt && injected) {
+    // Detected, and the object dropped (with a tombstone not yet durable):
+    // what comes back of it after the next crash depends on that fault.
+    ++coverage_->corrupt_answers;
+    model_->Taint(key);
+    *fault_detected = true;
+    return true;
+  }
+  ADD_FAILURE() << key << ": " << got.status().ToString() << "\n  " << model_->Describe(key);
+  return false;
+}
+
+void Checker::CheckCatalog(Engine& engine, const std::string& encryption_key) {
+  auto info = engine.GetNamespace(kDefaultNamespaceName);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  const std::vector<uint8_t> allowed = model_->AllowedPriorities();
+  EXPECT_NE(std::find(allowed.begin(), allowed.end(), info->config.priority), allowed.end())
+      << "the namespace's priority came back as " << int{info->config.priority}
+      << ", which was never acknowledged (nor attempted since)";
+  EXPECT_EQ(info->config.encryption_key, encryption_key);
+  log_->Event("recovered priority {}", info->config.priority);
+  model_->RebasePriority(info->config.priority);
+}
+
+}  // namespace ctxstore::engine::crash_sim

@@ -1,0 +1,76 @@
+#include "crash_sim/coverage.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace ctxstore::engine::crash_sim {
+namespace {
+
+// Every counter once, with its name and whether every run of 20 seeds or
+// more must reach it (the default runs reach each many times; a workload
+// change that loses one shows as a failure).
+struct Counter {
+  const char* name;
+  uint64_t Coverage::*field;
+  bool must_reach;
+};
+
+constexpr Counter kCounters[] = {
+    {"seeds", &Coverage::seeds, false},
+    {"crash_points", &Coverage::crash_points, true},
+    {"crash_between_ops", &Coverage::crash_between_ops, true},
+    {"crash_at_write", &Coverage::crash_at_write, true},
+    {"crash_at_sync", &Coverage::crash_at_sync, true},
+    {"crash_at_create", &Coverage::crash_at_create, true},
+    {"crash_at_rename", &Coverage::crash_at_rename, true},
+    {"crash_at_remove", &Coverage::crash_at_remove, false},
+    {"crash_at_sync_dir", &Coverage::crash_at_sync_dir, false},
+    {"crash_in_segment", &Coverage::crash_in_segment, true},
+    {"crash_in_checkpoint", &Coverage::crash_in_checkpoint, true},
+    {"crash_in_catalog", &Coverage::crash_in_catalog, true},
+    {"crash_in_close", &Coverage::crash_in_close, true},
+    {"clean_closes", &Coverage::clean_closes, false},
+    {"torn_tails", &Coverage::torn_tails, true},
+    {"dropped_tails", &Coverage::dropped_tails, true},
+    {"flash_hits", &Coverage::flash_hits, true},
+    {"evictions", &Coverage::evictions, true},
+    {"torn_records", &Coverage::torn_records, true},
+    {"corrupt_records", &Coverage::corrupt_records, false},
+    {"checkpoint_recoveries", &Coverage::checkpoint_recoveries, true},
+    {"recovered_objects", &Coverage::recovered_objects, true},
+    {"sealed_records", &Coverage::sealed_records, true},
+    {"no_space_puts", &Coverage::no_space_puts, false},
+    {"durable_acks", &Coverage::durable_acks, true},
+    {"keys_checked", &Coverage::keys_checked, true},
+    {"catalog_changes", &Coverage::catalog_changes, true},
+    {"corrupt_reads_injected", &Coverage::corrupt_reads_injected, true},
+    {"corrupt_answers", &Coverage::corrupt_answers, true},
+    {"misdirected_writes", &Coverage::misdirected_writes, true},
+    {"keys_tainted", &Coverage::keys_tainted, true},
+    {"lost_to_faults", &Coverage::lost_to_faults, false},
+    {"crash_losses", &Coverage::crash_losses, false},
+};
+
+}  // namespace
+
+void Coverage::Add(const Coverage& o) {
+  for (const Counter& c : kCounters) this->*c.field += o.*c.field;
+}
+
+std::string Coverage::Summary(uint64_t elapsed_ms) const {
+  std::string out = fmt::format("crash simulation: {} ms;", elapsed_ms);
+  for (const Counter& c : kCounters) out += fmt::format(" {} {},", c.name, this->*c.field);
+  out.back() = '\n';
+  return out;
+}
+
+void Coverage::Check() const {
+  for (const Counter& c : kCounters) {
+    if (c.must_reach) {
+      EXPECT_GT(this->*c.field, 0u) << c.name << ": the workload no longer reaches this path";
+    }
+  }
+  EXPECT_EQ(crash_losses, 0u) << "acknowledged objects lost or older after a crash";
+}
+
+}  // namespace ctxstore::engine::crash_sim

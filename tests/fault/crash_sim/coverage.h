@@ -1,0 +1,56 @@
+// What the crash simulation exercised, summed over seeds, so that a
+// workload that stopped reaching the interesting paths shows (and fails:
+// Check asserts each one was reached).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ctxstore::engine::crash_sim {
+
+struct Coverage {
+  uint64_t seeds = 0;
+  // Power cuts, and where they fell.
+  uint64_t crash_points = 0;
+  uint64_t crash_between_ops = 0;  // between two client operations
+  uint64_t crash_at_write = 0;
+  uint64_t crash_at_sync = 0;  // a segment's writes done, its fdatasync not
+  uint64_t crash_at_create = 0;
+  uint64_t crash_at_rename = 0;
+  uint64_t crash_at_remove = 0;
+  uint64_t crash_at_sync_dir = 0;
+  uint64_t crash_in_segment = 0;     // an operation on a segment file
+  uint64_t crash_in_checkpoint = 0;  // writing CHECKPOINT
+  uint64_t crash_in_catalog = 0;     // rewriting CATALOG
+  uint64_t crash_in_close = 0;       // during a clean shutdown
+  uint64_t clean_closes = 0;         // rounds that ended in a clean shutdown instead
+  uint64_t torn_tails = 0;           // files whose unsynced tail partly survived
+  uint64_t dropped_tails = 0;        // files whose unsynced tail was lost
+  // The engine's paths.
+  uint64_t flash_hits = 0;
+  uint64_t evictions = 0;
+  uint64_t torn_records = 0;     // skipped by recovery
+  uint64_t corrupt_records = 0;  // skipped by recovery
+  uint64_t checkpoint_recoveries = 0;
+  uint64_t recovered_objects = 0;
+  uint64_t sealed_records = 0;
+  uint64_t no_space_puts = 0;  // DRAM full of unwritten data
+  // What was promised, and checked.
+  uint64_t durable_acks = 0;     // sync callbacks, FLUSHes and checkpoints that said ok
+  uint64_t keys_checked = 0;     // key outcomes checked after a recovery
+  uint64_t catalog_changes = 0;  // acknowledged
+  // Injected faults and what they cost.
+  uint64_t corrupt_reads_injected = 0;
+  uint64_t corrupt_answers = 0;  // GETs that answered CORRUPT (a fault detected)
+  uint64_t misdirected_writes = 0;
+  uint64_t keys_tainted = 0;
+  uint64_t lost_to_faults = 0;  // objects lost, or older, because of an injected fault
+  uint64_t crash_losses = 0;    // must stay 0 (each is also a test failure)
+
+  void Add(const Coverage& o);
+  std::string Summary(uint64_t elapsed_ms) const;
+  // Fails the test for each path that a run of this size should have reached.
+  void Check() const;
+};
+
+}  // namespace ctxstore::engine::crash_sim
