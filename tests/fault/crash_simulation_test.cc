@@ -72,6 +72,9 @@ TEST(CrashSimulationTest, AcknowledgedDataSurvivesCrashesAndFaultsNeverServeWron
     Simulator sim(seed, /*verbose=*/single);
     sim.Run();
     total.Add(sim.coverage());
+    if (single)
+      std::printf("seed %ju: digest %016jx\n", static_cast<uintmax_t>(seed),
+                  static_cast<uintmax_t>(sim.digest()));
     if (sim.failed()) {
       failed.push_back(seed);
       std::printf("FAILED: %s\n", RerunLine(seed).c_str());
@@ -96,6 +99,10 @@ TEST(CrashSimulationTest, ASeedRepeatsBitForBit) {
     SCOPED_TRACE(RerunLine(seed));
     Simulator first(seed, false);
     first.Run();
+    // The second run's heap and mappings sit elsewhere: nothing may depend
+    // on where objects happen to live (pointer-keyed maps, say).
+    std::vector<std::vector<uint8_t>> ballast;
+    for (size_t i = 1; i <= 32; ++i) ballast.emplace_back(i * 37 * 1024 + i, uint8_t{1});
     Simulator second(seed, false);
     second.Run();
     EXPECT_FALSE(first.failed());
@@ -108,6 +115,20 @@ TEST(CrashSimulationTest, ASeedRepeatsBitForBit) {
   Simulator three(3, false);
   three.Run();
   EXPECT_NE(other.digest(), three.digest()) << "the digest covers what a seed changes";
+  spdlog::set_level(spdlog::level::info);
+}
+
+// Seeds that once failed, run on every pass whatever the seed count.
+TEST(CrashSimulationTest, RegressionSeeds) {
+  spdlog::set_level(spdlog::level::off);
+  // 562: two puts of an empty value are the same bytes; the checker took
+  // the older one for the value read back (a checker bug, not the engine's).
+  for (uint64_t seed : {562}) {
+    SCOPED_TRACE(RerunLine(seed));
+    Simulator sim(seed, false);
+    sim.Run();
+    EXPECT_FALSE(sim.failed());
+  }
   spdlog::set_level(spdlog::level::info);
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/mem_device.h"
+
 namespace ctxstore::engine {
 namespace {
 
@@ -320,6 +322,164 @@ TEST(FaultDeviceDeterminismTest, SameSeedSameResult) {
   std::string first = RunScenario(1);
   for (uint64_t seed = 2; seed < 6 && !differ; ++seed) differ = RunScenario(seed) != first;
   EXPECT_TRUE(differ);
+}
+
+// The same device over the in-memory one, as the crash simulator uses it:
+// power cuts at a counted operation, scattered tails, and the random faults.
+class FaultDeviceOverMemoryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<File> Open(FaultDevice& dev, const std::string& path) {
+    auto f = dev.Open(path, Create());
+    EXPECT_TRUE(f.ok()) << f.status().ToString();
+    return f.ok() ? std::move(f).value() : nullptr;
+  }
+  std::string Content(const std::string& path) {
+    auto r = mem_.ReadFile(path);
+    return r.ok() ? *r : "<missing>";
+  }
+  // A file of `blocks` 4 KiB blocks, synced.
+  void SyncedFile(FaultDevice& dev, const std::string& path, size_t blocks, char seed) {
+    auto f = Open(dev, path);
+    ASSERT_TRUE(WriteString(f.get(), 0, Pattern(blocks * 4096, seed)).ok());
+    ASSERT_TRUE(f->Sync().ok());
+  }
+
+  struct Recorder : FaultObserver {
+    void OnFault(const FaultEvent& e) override { events.push_back(e); }
+    std::vector<FaultEvent> events;
+  };
+
+  MemDevice mem_;
+};
+
+TEST_F(FaultDeviceOverMemoryTest, APowerCutAtACountedOperationFailsItAndEverythingAfter) {
+  FaultDevice dev(&mem_, 1);
+  auto f = Open(dev, "/d/f");  // a create: mutating operation 1
+  ASSERT_TRUE(WriteString(f.get(), 0, Pattern(4096, 'a')).ok());
+  ASSERT_TRUE(f->Sync().ok());
+  EXPECT_EQ(dev.mutating_ops(), 3u);
+  dev.CrashAtOp(2, CrashTail::kDrop);
+  std::vector<uint8_t> buf(16);
+  EXPECT_TRUE(f->ReadAt(0, buf).ok()) << "reads are not counted";
+  EXPECT_TRUE(WriteString(f.get(), 4096, Pattern(4096, 'b')).ok());
+  EXPECT_FALSE(dev.crashed());
+  EXPECT_EQ(f->Sync().code(), StatusCode::kIoError);  // operation 5: the cut
+  EXPECT_TRUE(dev.crashed());
+  ASSERT_TRUE(dev.crash_point().has_value());
+  EXPECT_EQ(dev.crash_point()->op_index, 5u);
+  EXPECT_EQ(dev.crash_point()->op, DeviceOp::kSync);
+  EXPECT_EQ(dev.crash_point()->path, "/d/f");
+  EXPECT_EQ(WriteString(f.get(), 0, "x").code(), StatusCode::kIoError);
+  EXPECT_EQ(dev.Rename("/d/f", "/d/g").code(), StatusCode::kIoError);
+  // Synced data stays; the tail stays only if the cut sync landed first.
+  const std::string got = Content("/d/f");
+  if (dev.crash_point()->landed) {
+    EXPECT_EQ(got, Pattern(4096, 'a') + Pattern(4096, 'b'));
+  } else {
+    EXPECT_EQ(got, Pattern(4096, 'a'));
+  }
+}
+
+TEST_F(FaultDeviceOverMemoryTest, AScatteredTailKeepsWholeBlocksOrZeros) {
+  const std::string tail = Pattern(8 * 4096, 't');
+  bool kept_some = false, lost_some = false;
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    FaultDevice dev(&mem_, seed);
+    const std::string path = "/d/s" + std::to_string(seed);
+    SyncedFile(dev, path, 1, 'a');
+    auto f = Open(dev, path);
+    ASSERT_TRUE(WriteString(f.get(), 4096, tail).ok());
+    dev.Crash(CrashTail::kScattered);
+    const std::string got = Content(path);
+    ASSERT_EQ(got.substr(0, 4096), Pattern(4096, 'a')) << "synced data damaged, seed " << seed;
+    ASSERT_EQ(got.size() % 4096, 0u);
+    for (size_t b = 4096; b < got.size(); b += 4096) {
+      const std::string block = got.substr(b, 4096);
+      const bool original = block == tail.substr(b - 4096, 4096);
+      EXPECT_TRUE(original || block == std::string(4096, '\0')) << "seed " << seed;
+      kept_some |= original;
+      lost_some |= !original;
+    }
+    if (got.size() > 4096) {
+      EXPECT_EQ(got.substr(got.size() - 4096), tail.substr(got.size() - 8192, 4096))
+          << "a file ends with a block that survived";
+    }
+  }
+  EXPECT_TRUE(kept_some && lost_some);
+}
+
+TEST_F(FaultDeviceOverMemoryTest, ACorruptedReadFlipsOneBitOfWhatItReturnsOnly) {
+  FaultDevice dev(&mem_, 3);
+  SyncedFile(dev, "/d/seg", 2, 'r');
+  Recorder recorder;
+  dev.SetFaultPlan({.corrupt_read_one_in = 1}, &recorder);
+  auto f = Open(dev, "/d/seg");
+  std::vector<uint8_t> buf(8192);
+  ASSERT_EQ(*f->ReadAt(0, buf), 8192u);
+  const std::string want = Pattern(8192, 'r');
+  int bits = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < buf.size(); ++i) {
+    const uint8_t diff = buf[i] ^ static_cast<uint8_t>(want[i]);
+    bits += __builtin_popcount(diff);
+    if (diff != 0) at = i;
+  }
+  EXPECT_EQ(bits, 1);
+  ASSERT_EQ(recorder.events.size(), 1u);
+  EXPECT_EQ(recorder.events[0].kind, FaultEventKind::kCorruptRead);
+  EXPECT_EQ(recorder.events[0].offset, at);
+  EXPECT_EQ(Content("/d/seg"), want) << "the file itself is intact";
+  EXPECT_EQ(dev.fault_counts().corrupt_reads, 1u);
+  // Files the plan does not name are never touched.
+  dev.SetFaultPlan({.corrupt_read_one_in = 1, .eligible = [](const std::string&) { return false; }},
+                   &recorder);
+  ASSERT_EQ(*f->ReadAt(0, buf), 8192u);
+  EXPECT_EQ(std::string(buf.begin(), buf.end()), want);
+}
+
+TEST_F(FaultDeviceOverMemoryTest, AMisdirectedWriteLandsOnAnotherBlockAndLeavesZeros) {
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    mem_.Clear();
+    FaultDevice dev(&mem_, seed);
+    SyncedFile(dev, "/d/a", 2, 'a');
+    SyncedFile(dev, "/d/b", 2, 'b');
+    Recorder recorder;
+    dev.SetFaultPlan({.misdirect_write_one_in = 1}, &recorder);
+    auto f = Open(dev, "/d/a");
+    const std::string data = Pattern(4096, 'n');
+    EXPECT_TRUE(WriteString(f.get(), 8192, data).ok()) << "the caller cannot tell";
+    // Where it should have gone: zeros.
+    EXPECT_EQ(Content("/d/a").substr(8192), std::string(4096, '\0')) << "seed " << seed;
+    ASSERT_EQ(recorder.events.size(), 2u);
+    EXPECT_EQ(recorder.events[0].kind, FaultEventKind::kMisdirectedFrom);
+    EXPECT_EQ(recorder.events[0].offset, 8192u);
+    EXPECT_EQ(recorder.events[0].length, 4096u);
+    const FaultEvent& to = recorder.events[1];
+    EXPECT_EQ(to.kind, FaultEventKind::kMisdirectedTo);
+    EXPECT_EQ(to.offset % 4096, 0u);
+    EXPECT_LT(to.offset, 8192u) << "inside what the file held";
+    EXPECT_EQ(Content(to.path).substr(to.offset, 4096), data) << "seed " << seed;
+    EXPECT_EQ(dev.fault_counts().misdirected_writes, 1u);
+  }
+}
+
+TEST_F(FaultDeviceOverMemoryTest, TheOperationLogDigestRepeats) {
+  auto run = [](uint64_t seed, char fill) {
+    MemDevice mem;
+    FaultDevice dev(&mem, seed);
+    dev.SetFaultPlan({.corrupt_read_one_in = 2, .misdirect_write_one_in = 3}, nullptr);
+    auto f = dev.Open("/d/x", Create());
+    for (int i = 0; i < 6; ++i) {
+      (void)WriteString(f->get(), static_cast<uint64_t>(i) * 4096, Pattern(4096, fill));
+      std::vector<uint8_t> buf(4096);
+      (void)(*f)->ReadAt(0, buf);
+    }
+    (void)(*f)->Sync();
+    return std::make_pair(dev.log().digest(), mem.ReadFile("/d/x").value());
+  };
+  EXPECT_EQ(run(1, 'q'), run(1, 'q'));
+  EXPECT_NE(run(1, 'q').first, run(1, 'w').first) << "the bytes written are in the digest";
+  EXPECT_NE(run(1, 'q'), run(2, 'q')) << "the seed draws the faults";
 }
 
 }  // namespace

@@ -56,13 +56,19 @@ bool Checker::Read(Engine& engine, FaultDevice& device, const std::string& key,
   const uint64_t flips_before = device.fault_counts().corrupt_reads;
   auto got = engine.Get(kDefaultNamespaceId, key);
   if (got.ok()) {
-    const Version* v = model_->FindVersion(key, got->size, Xxh3(got->data, got->size));
-    if (v == nullptr || !IsValue(seed_, key, v->version, got->bytes())) {
+    std::vector<Version> found = model_->FindVersions(key, got->size, Xxh3(got->data, got->size));
+    std::erase_if(found,
+                  [&](const Version& v) { return !IsValue(seed_, key, v.version, got->bytes()); });
+    if (found.empty()) {
       ADD_FAILURE() << key << ": " << got->size << " bytes that match no value ever put\n  "
                     << model_->Describe(key);
       return false;
     }
-    *seen = v->version;
+    // Puts of the same bytes cannot be told apart: an allowed one, if any.
+    const Allowed allowed = model_->AllowedAfterCrash(key);
+    auto ok = std::find_if(found.begin(), found.end(),
+                           [&](const Version& v) { return allowed.Allows(v.version); });
+    *seen = (ok != found.end() ? *ok : found.back()).version;
     return true;
   }
   if (got.status().code() == StatusCode::kNotFound) return true;

@@ -52,13 +52,15 @@ std::optional<Version> Model::Current(const std::string& key) const {
   return std::nullopt;
 }
 
-const Version* Model::FindVersion(const std::string& key, uint64_t len, uint64_t xxh3) const {
+std::vector<Version> Model::FindVersions(const std::string& key, uint64_t len,
+                                         uint64_t xxh3) const {
+  std::vector<Version> found;
   auto it = versions_.find(key);
-  if (it == versions_.end()) return nullptr;
+  if (it == versions_.end()) return found;
   for (const Version& v : it->second) {
-    if (v.len == len && v.xxh3 == xxh3) return &v;
+    if (v.len == len && v.xxh3 == xxh3) found.push_back(v);
   }
-  return nullptr;
+  return found;
 }
 
 Allowed Model::AllowedAfterCrash(const std::string& key) const {

@@ -58,7 +58,9 @@ class Model {
   bool Present(const std::string& key) const;
   // The value a read must return now; none when absent.
   std::optional<Version> Current(const std::string& key) const;
-  const Version* FindVersion(const std::string& key, uint64_t len, uint64_t xxh3) const;
+  // The versions put for key with these bytes (by length and XXH3): more
+  // than one when two puts stored the same bytes (empty values).
+  std::vector<Version> FindVersions(const std::string& key, uint64_t len, uint64_t xxh3) const;
   Allowed AllowedAfterCrash(const std::string& key) const;
   // The newest mutation at or after the newest durable one, for messages.
   std::string Describe(const std::string& key) const;
