@@ -255,7 +255,7 @@ void WriteFrameSeeds(const fs::path& dir) {
 std::string RecordBytes(uint16_t flags, std::string_view key, const engine::ObjectMeta* meta,
                         std::string_view value, uint16_t version = engine::kRecordFormatVersion) {
   using namespace engine;
-  std::string ext = version >= 2 ? EncodeRecordExt(meta) : "";
+  std::string ext = version >= 2 ? EncodeRecordAttrs(meta) : "";
   RecordHeader h = MakeRecordHeader(flags, 9, kNowMs, 0, 0, key, ext, value.size(),
                                     Xxh3(value.data(), value.size()), version);
   RecordLayout layout = ComputeLayout(key.size() + ext.size(), value.size(), version);
@@ -293,7 +293,7 @@ void WriteRecordSeeds(const fs::path& dir) {
   WriteSeed(dir, "segment-header",
             kSegmentHeader + std::string(reinterpret_cast<const char*>(&sh), sizeof(sh)));
   WriteSeed(dir, "superblock", kSuperblock + EncodeSuperblock(kStoreId, kNowMs));
-  WriteSeed(dir, "ext", kExt + EncodeRecordExt(&meta));
+  WriteSeed(dir, "ext", kExt + EncodeRecordAttrs(&meta));
 
   // Regressions: inputs that broke a parser's invariants before its fix.
   // An ext of four empty strings (the read path would misplace the value).

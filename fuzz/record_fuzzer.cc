@@ -1,13 +1,13 @@
 // Fuzzes the on-disk parsers of src/engine/flash/record.h: record headers (with
-// their key and ext), the record ext, segment headers and the superblock.
+// their key and attrs), the record attrs, segment headers and the superblock.
 //
 // Input: one control byte, then the bytes to parse. Its low two bits select
-// the parser (kRecord, kSegmentHeader, kSuperblock, else the record ext).
+// the parser (kRecord, kSegmentHeader, kSuperblock, else the record attrs).
 // Unless kKeepChecksums is set, the checksums are recomputed over the input
 // first, so that mutations reach the checks behind them (lengths, layout,
-// ext) instead of all stopping at a checksum mismatch.
+// attrs) instead of all stopping at a checksum mismatch.
 //
-// Whatever parses must be consistent: a record's key, ext and value lie
+// Whatever parses must be consistent: a record's key, attrs and value lie
 // within its length, its layout is the one its lengths imply, and it encodes
 // back to the same bytes.
 #include <cstddef>
@@ -35,13 +35,13 @@ enum : uint8_t {
 
 constexpr uint64_t kMaxKeyBytesOnDisk = 512;  // as ParseRecordHeader checks
 
-// Recomputes a record's header_xxh3 (over header, key and ext) in place,
+// Recomputes a record's header_xxh3 (over header, key and attrs) in place,
 // where the input holds them; what a writer would have produced.
 void FixRecordChecksum(std::vector<uint8_t>& bytes) {
   if (bytes.size() < kRecordHeaderSize) return;
   RecordHeader h;
   std::memcpy(&h, bytes.data(), sizeof(h));
-  uint64_t head = kRecordHeaderSize + uint64_t{h.key_len} + h.ext_len;
+  uint64_t head = kRecordHeaderSize + uint64_t{h.key_len} + h.attrs_len;
   if (head > bytes.size()) return;
   h.header_xxh3 = 0;
   Xxh3Stream s;
@@ -51,41 +51,41 @@ void FixRecordChecksum(std::vector<uint8_t>& bytes) {
   std::memcpy(bytes.data(), &h, sizeof(h));
 }
 
-void CheckExt(std::string_view ext) {
+void CheckExt(std::string_view attrs) {
   ObjectMeta meta;
-  if (!DecodeRecordExt(ext, &meta).ok()) return;
+  if (!DecodeRecordAttrs(attrs, &meta).ok()) return;
   FUZZ_CHECK(meta.group.size() <= 512 && meta.parent.size() <= 512 && meta.writer.size() <= 256 &&
              meta.meta.size() <= 4096);
-  // The read path finds a value after the ext by the ext's re-encoded
-  // length (RecordExtLen): only canonical exts may decode.
-  FUZZ_CHECK(EncodeRecordExt(&meta) == ext);
-  FUZZ_CHECK(RecordExtLen(&meta) == ext.size());
+  // The read path finds a value after the attrs by the attrs's re-encoded
+  // length (RecordAttrsLen): only canonical exts may decode.
+  FUZZ_CHECK(EncodeRecordAttrs(&meta) == attrs);
+  FUZZ_CHECK(RecordAttrsLen(&meta) == attrs.size());
 }
 
 void CheckRecord(std::span<const uint8_t> bytes) {
   RecordHeader h;
-  std::string_view key, ext;
+  std::string_view key, attrs;
   uint64_t needed = 0;
-  Status st = ParseRecordHeader(bytes, &h, &key, &ext, &needed);
+  Status st = ParseRecordHeader(bytes, &h, &key, &attrs, &needed);
   if (st.code() == StatusCode::kTooLarge) {
     // Asks for more bytes than were given, as the scanner relies on.
     FUZZ_CHECK(needed > bytes.size());
-    FUZZ_CHECK(needed <= kRecordHeaderSize + kMaxKeyBytesOnDisk + kMaxRecordExtBytes);
+    FUZZ_CHECK(needed <= kRecordHeaderSize + kMaxKeyBytesOnDisk + kMaxRecordAttrsBytes);
     return;
   }
   if (!st.ok()) return;
   FUZZ_CHECK(h.magic == kRecordMagic && h.version >= 1 && h.version <= kRecordFormatVersion);
   FUZZ_CHECK(key.size() == h.key_len && key.size() >= 1 && key.size() <= kMaxKeyBytesOnDisk);
-  FUZZ_CHECK(ext.size() == h.ext_len && ext.size() <= kMaxRecordExtBytes);
+  FUZZ_CHECK(attrs.size() == h.attrs_len && attrs.size() <= kMaxRecordAttrsBytes);
   const auto* base = reinterpret_cast<const char*>(bytes.data());
   FUZZ_CHECK(key.data() == base + kRecordHeaderSize);
-  FUZZ_CHECK(ext.data() + ext.size() <= base + bytes.size());
+  FUZZ_CHECK(attrs.data() + attrs.size() <= base + bytes.size());
 
   // The layout: the value after the head, within the record; no overflow.
-  const uint64_t head = kRecordHeaderSize + uint64_t{h.key_len} + h.ext_len;
+  const uint64_t head = kRecordHeaderSize + uint64_t{h.key_len} + h.attrs_len;
   FUZZ_CHECK(h.value_offset >= head);
   FUZZ_CHECK(h.value_len <= h.record_len && h.value_offset <= h.record_len - h.value_len);
-  RecordLayout layout = ComputeLayout(h.key_len + h.ext_len, h.value_len, h.version);
+  RecordLayout layout = ComputeLayout(h.key_len + h.attrs_len, h.value_len, h.version);
   if (layout.packed) {
     FUZZ_CHECK(h.record_len % (h.version >= 3 ? kRecordAlignment : kBlockSize) == 0);
     FUZZ_CHECK(RoundUpToBlock(h.record_len) <= kPackedRecordMaxBytes);
@@ -93,20 +93,20 @@ void CheckRecord(std::span<const uint8_t> bytes) {
     FUZZ_CHECK(h.value_offset % kBlockSize == 0 && h.record_len % kBlockSize == 0);
   }
 
-  // Encodes back to the same header, key and ext.
+  // Encodes back to the same header, key and attrs.
   RecordHeader again = MakeRecordHeader(h.flags, h.seq, h.created_ms, h.expires_ms, h.namespace_id,
-                                        key, ext, h.value_len, h.value_xxh3, h.version);
+                                        key, attrs, h.value_len, h.value_xxh3, h.version);
   FUZZ_CHECK(std::memcmp(&again, &h, sizeof(h)) == 0);
   if (layout.packed && layout.head_len() <= bytes.size()) {
     std::vector<uint8_t> out(layout.head_len());
-    EncodeRecordHead(h, key, ext, bytes.subspan(h.value_offset, h.value_len), out);
+    EncodeRecordHead(h, key, attrs, bytes.subspan(h.value_offset, h.value_len), out);
     FUZZ_CHECK(std::memcmp(out.data(), bytes.data(), head) == 0);
     FUZZ_CHECK(
         std::memcmp(out.data() + h.value_offset, bytes.data() + h.value_offset, h.value_len) == 0);
   }
   // What the scanner does next: hash the value when it is all there.
   if (h.record_len <= bytes.size()) (void)Xxh3(bytes.data() + h.value_offset, h.value_len);
-  CheckExt(ext);
+  CheckExt(attrs);
 }
 
 void CheckSegmentHeader(std::vector<uint8_t>& bytes, bool fix) {

@@ -89,7 +89,7 @@ void FixRecordChecksums(std::string& file, bool values_too) {
     RecordHeader h;
     std::memcpy(&h, file.data() + pos, sizeof(h));
     if (h.magic != kRecordMagic) continue;
-    const uint64_t head = kRecordHeaderSize + uint64_t{h.key_len} + h.ext_len;
+    const uint64_t head = kRecordHeaderSize + uint64_t{h.key_len} + h.attrs_len;
     if (head > file.size() - pos) continue;
     if (values_too && h.value_offset <= file.size() - pos &&
         h.value_len <= file.size() - pos - h.value_offset) {

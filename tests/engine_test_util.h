@@ -210,10 +210,10 @@ inline std::vector<RawRecord> ListRecords(const std::string& segment_path) {
   uint64_t pos = kSegmentHeaderBytes;
   while (pos + kRecordHeaderSize <= data.size()) {
     RecordHeader h{};
-    std::string_view key, ext;
+    std::string_view key, attrs;
     auto block = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()) + pos,
                                           data.size() - pos);
-    if (!ParseRecordHeader(block, &h, &key, &ext).ok()) {
+    if (!ParseRecordHeader(block, &h, &key, &attrs).ok()) {
       if (pos % kBlockSize == 0) break;
       pos = RoundUpToBlock(pos);  // the batch's padding
       continue;

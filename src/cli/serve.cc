@@ -14,11 +14,11 @@
 #include "cli/serve_flags.h"
 #include "common/heap.h"
 #include "common/units.h"
-#include "engine/security/encryption.h"
 #include "engine/engine.h"
-#include "server/audit_log.h"
-#include "server/auth.h"
+#include "engine/security/encryption.h"
 #include "server/server.h"
+#include "service/audit_log.h"
+#include "service/auth.h"
 
 namespace ctxstore::cli {
 namespace {
@@ -75,19 +75,19 @@ void WarnAboutMissingKeys(const engine::Engine& engine) {
 // With authentication on, the first start writes an admin token to the data
 // folder (and audits it); false when that failed.
 bool PrepareAuthentication(engine::Engine* engine, const ServeOptions& options,
-                           server::AuditLog* audit) {
+                           service::AuditLog* audit) {
   if (!options.server.auth) {
     spdlog::warn("authentication is off (--no-auth): every client may do everything");
     return true;
   }
   const std::string& data_dir = options.engine.data_dir;
-  auto created = server::EnsureAdminToken(engine, data_dir);
+  auto created = service::EnsureAdminToken(engine, data_dir);
   if (!created.ok()) {
     spdlog::error("cannot create the admin token: {}", created.status().ToString());
     return false;
   }
   if (*created) {
-    nlohmann::json fields = {{"file", data_dir + "/" + server::kAdminTokenFileName}};
+    nlohmann::json fields = {{"file", data_dir + "/" + service::kAdminTokenFileName}};
     audit->Record("admin_token_created", std::move(fields));
   }
   return true;
@@ -139,7 +139,7 @@ int RunServe(const CLI::App& cmd, const ServeFlags& flags) {
     return kExitError;
   }
   WarnAboutMissingKeys(**engine);
-  auto audit = server::AuditLog::Open(options.audit_log);
+  auto audit = service::AuditLog::Open(options.audit_log);
   if (!audit.ok()) {
     spdlog::error("cannot open the audit log: {}", audit.status().ToString());
     return kExitError;

@@ -10,9 +10,9 @@
 #include <utility>
 
 #include "common/units.h"
-#include "engine/security/encryption.h"
 #include "engine/context/policy.h"
-#include "server/auth.h"
+#include "engine/security/encryption.h"
+#include "server/loopback.h"
 
 namespace ctxstore::cli {
 namespace {
@@ -215,7 +215,7 @@ Status BuildServerOptions(const ServeFlags& f, server::ServerOptions* so) {
   return Status::Ok();
 }
 
-Status BuildAuditLogOptions(const ServeFlags& f, server::AuditLogOptions* ao) {
+Status BuildAuditLogOptions(const ServeFlags& f, service::AuditLogOptions* ao) {
   ao->dir = f.data_dir;
   CTX_RETURN_IF_ERROR(ParseSizeFlag(f.audit_log_size, "--audit-log-size", &ao->max_file_bytes));
   if (ao->max_file_bytes == 0) return Status::Invalid("--audit-log-size: must be more than 0");
@@ -228,7 +228,7 @@ Status BuildAuditLogOptions(const ServeFlags& f, server::AuditLogOptions* ao) {
 ServeFlags DefaultServeFlags() {
   const engine::EngineOptions eo;
   const server::ServerOptions so;
-  const server::AuditLogOptions ao;
+  const service::AuditLogOptions ao;
   ServeFlags f;
   f.data_dir = eo.data_dir;
   f.listen = so.host + ":" + std::to_string(so.port);

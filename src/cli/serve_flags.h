@@ -11,8 +11,8 @@
 
 #include "ctxstore/status.h"
 #include "engine/engine.h"
-#include "server/audit_log.h"
 #include "server/server.h"
+#include "service/audit_log.h"
 
 namespace ctxstore::cli {
 
@@ -65,7 +65,7 @@ Status ApplyConfigFile(const CLI::App& cmd, ServeFlags* flags);
 struct ServeOptions {
   engine::EngineOptions engine;
   server::ServerOptions server;
-  server::AuditLogOptions audit_log;
+  service::AuditLogOptions audit_log;
 };
 
 // Parses and checks every flag; the first bad one is reported by name.

@@ -115,10 +115,11 @@ Status Client::Put(std::string_view key, std::string_view value, const PutOption
 
 // Sends GET and reads the reply up to the value: the caller receives the
 // value itself wherever it wants it.
-Result<Client::Impl::GetReplyPrefix> Client::Impl::StartGet(Lease& lease, std::string_view key) {
+Result<Client::Impl::GetReplyPrefix> Client::Impl::StartGet(Borrowed& borrowed,
+                                                            std::string_view key) {
   std::string prefix = protocol::EncodeKey(key);
   std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
-  auto h = Exchange(lease, Opcode::kGet, 0, iov);
+  auto h = Exchange(borrowed, Opcode::kGet, 0, iov);
   if (!h.ok()) return h.status();
   // Never allocate a length the server's own limits rule out.
   if (h->body_len < protocol::GetReplyHeadSize(/*ext=*/false) ||
@@ -127,7 +128,7 @@ Result<Client::Impl::GetReplyPrefix> Client::Impl::StartGet(Lease& lease, std::s
   }
   protocol::GetReplyHeadBytes head;
   const size_t head_size = protocol::GetReplyHeadSize(/*ext=*/false);
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(head.data(), head_size));
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(head.data(), head_size));
   GetReplyPrefix r;
   r.value_len = h->body_len - head_size;
   r.xxh3 = protocol::DecodeGetReplyHead(head, /*ext=*/false).xxh3;
@@ -138,12 +139,12 @@ Result<std::string> Client::Get(std::string_view key) {
   CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
   auto conn = impl_->Borrow();
   if (!conn.ok()) return conn.status();
-  Impl::Lease lease(impl_.get(), std::move(*conn));
-  auto r = impl_->StartGet(lease, key);
+  Impl::Borrowed borrowed(impl_.get(), std::move(*conn));
+  auto r = impl_->StartGet(borrowed, key);
   if (!r.ok()) return r.status();
   std::string value(r->value_len, '\0');
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(value.data(), value.size()));
-  lease.MarkClean();
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(value.data(), value.size()));
+  borrowed.MarkClean();
   if (impl_->options.verify_checksums && Xxh3(value.data(), value.size()) != r->xxh3) {
     return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
   }
@@ -154,19 +155,19 @@ Result<size_t> Client::GetInto(std::string_view key, std::span<uint8_t> buffer) 
   CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
   auto conn = impl_->Borrow();
   if (!conn.ok()) return conn.status();
-  Impl::Lease lease(impl_.get(), std::move(*conn));
-  auto r = impl_->StartGet(lease, key);
+  Impl::Borrowed borrowed(impl_.get(), std::move(*conn));
+  auto r = impl_->StartGet(borrowed, key);
   if (!r.ok()) return r.status();
   if (r->value_len > buffer.size()) {
     // Drain the value so that the connection stays usable.
-    CTX_RETURN_IF_ERROR(lease.socket().Discard(r->value_len));
-    lease.MarkClean();
+    CTX_RETURN_IF_ERROR(borrowed.socket().Discard(r->value_len));
+    borrowed.MarkClean();
     return Status::TooLarge("value of " + std::to_string(r->value_len) +
                             " bytes does not fit in a buffer of " + std::to_string(buffer.size()) +
                             " bytes");
   }
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(buffer.data(), r->value_len));
-  lease.MarkClean();
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(buffer.data(), r->value_len));
+  borrowed.MarkClean();
   if (impl_->options.verify_checksums && Xxh3(buffer.data(), r->value_len) != r->xxh3) {
     return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
   }
@@ -255,12 +256,12 @@ Result<std::vector<GetItem>> Client::BatchGet(std::span<const std::string> keys)
   CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
   auto conn = impl_->Borrow();
   if (!conn.ok()) return conn.status();
-  Impl::Lease lease(impl_.get(), std::move(*conn));
-  Socket& socket = lease.socket();
+  Impl::Borrowed borrowed(impl_.get(), std::move(*conn));
+  Socket& socket = borrowed.socket();
 
   std::string body = protocol::EncodeKeyList(keys);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
-  auto h = impl_->Exchange(lease, Opcode::kBatchGet, 0, iov);
+  auto h = impl_->Exchange(borrowed, Opcode::kBatchGet, 0, iov);
   if (!h.ok()) return h.status();
   // The values are bounded by max_batch_bytes; the framing around them is not
   // counted there, so allow for it.
@@ -299,7 +300,7 @@ Result<std::vector<GetItem>> Client::BatchGet(std::span<const std::string> keys)
     }
   }
   if (remaining != 0) return ProtocolError("BATCH_GET reply has trailing bytes");
-  lease.MarkClean();
+  borrowed.MarkClean();
   return items;
 }
 

@@ -1,4 +1,4 @@
-// Client: the context calls (GET with metadata, MATCH_PREFIX with a lease,
+// Client: the context calls (GET with metadata, MATCH_PREFIX with a borrowed,
 // RELEASE, STAT, LIST, PIN, UNPIN, DELETE_GROUP) and namespace admin
 // (NS_CREATE, NS_SET, NS_LIST, NS_DELETE).
 #include "ctxstore/client.h"
@@ -55,16 +55,16 @@ Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
   CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
   auto conn = impl_->Borrow();
   if (!conn.ok()) return conn.status();
-  Impl::Lease lease(impl_.get(), std::move(*conn));
+  Impl::Borrowed borrowed(impl_.get(), std::move(*conn));
   std::string prefix = protocol::EncodeKey(key);
   std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
-  auto h = impl_->Exchange(lease, Opcode::kGet, protocol::kFlagExt, iov);
+  auto h = impl_->Exchange(borrowed, Opcode::kGet, protocol::kFlagExt, iov);
   if (!h.ok()) return h.status();
   if (h->body_len < kGetExtReplyPrefix) {
     return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
   }
   protocol::GetReplyHeadBytes raw;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(raw.data(), kGetExtReplyPrefix));
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(raw.data(), kGetExtReplyPrefix));
   const protocol::GetReplyHead head = protocol::DecodeGetReplyHead(raw, /*ext=*/true);
   const uint64_t xxh3 = head.xxh3;
   const uint16_t meta_len = head.meta_len;
@@ -76,10 +76,10 @@ Result<GetWithMetaResult> Client::GetWithMeta(std::string_view key) {
   }
   GetWithMetaResult result;
   result.meta.resize(meta_len);
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(result.meta.data(), result.meta.size()));
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(result.meta.data(), result.meta.size()));
   result.value.resize(rest - meta_len);
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(result.value.data(), result.value.size()));
-  lease.MarkClean();
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(result.value.data(), result.value.size()));
+  borrowed.MarkClean();
   if (impl_->options.verify_checksums && Xxh3(result.value.data(), result.value.size()) != xxh3) {
     return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
   }

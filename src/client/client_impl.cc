@@ -56,11 +56,11 @@ constexpr uint64_t kMaxHelloBodyBytes = 2 + 8 + 4 + 8 + 2 + 65535;
 
 }  // namespace
 
-Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
+Result<std::unique_ptr<PooledConnection>> Client::Impl::Open(ServerInfo* info_out) {
   auto socket = Socket::Connect(options.host, options.port, options.connect_timeout_ms,
                                 options.io_timeout_ms, tls);
   if (!socket.ok()) return socket.status();
-  auto conn = std::make_unique<Connection>();
+  auto conn = std::make_unique<PooledConnection>();
   conn->socket = std::move(*socket);
 
   protocol::HelloRequest hello;
@@ -71,10 +71,10 @@ Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
   hello.token = options.token;
   std::string body = protocol::EncodeHelloRequest(hello);
   std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
-  // Not pooled until HELLO succeeds; the lease is released by hand below.
-  Lease lease(this, std::move(conn));
-  auto reply = CallOn(lease, Opcode::kHello, 0, iov, kMaxHelloBodyBytes);
-  std::unique_ptr<Connection> opened = lease.Release();
+  // Not pooled until HELLO succeeds; the borrowed connection is released by hand below.
+  Borrowed borrowed(this, std::move(conn));
+  auto reply = CallOn(borrowed, Opcode::kHello, 0, iov, kMaxHelloBodyBytes);
+  std::unique_ptr<PooledConnection> opened = borrowed.Release();
   if (!reply.ok()) {
     if (reply.status().code() == StatusCode::kNotFound) {
       return Status::NotFound("no such namespace: " + options.namespace_name);
@@ -99,11 +99,11 @@ Result<std::unique_ptr<Connection>> Client::Impl::Open(ServerInfo* info_out) {
   return opened;
 }
 
-Result<std::unique_ptr<Connection>> Client::Impl::Borrow() {
+Result<std::unique_ptr<PooledConnection>> Client::Impl::Borrow() {
   {
     std::lock_guard<std::mutex> lock(mu);
     while (!idle.empty()) {
-      std::unique_ptr<Connection> conn = std::move(idle.back());
+      std::unique_ptr<PooledConnection> conn = std::move(idle.back());
       idle.pop_back();
       // The server may have closed it (idle timeout, restart); a request
       // sent on it would fail for no reason of its own.
@@ -113,28 +113,29 @@ Result<std::unique_ptr<Connection>> Client::Impl::Borrow() {
   return Open(nullptr);
 }
 
-void Client::Impl::Return(std::unique_ptr<Connection> conn) {
+void Client::Impl::Return(std::unique_ptr<PooledConnection> conn) {
   std::lock_guard<std::mutex> lock(mu);
   if (idle.size() < options.max_idle_connections) idle.push_back(std::move(conn));
 }
 
-Status Client::Impl::SendRequest(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov,
-                                 uint64_t* request_id) {
+Status Client::Impl::SendRequest(Borrowed& borrowed, Opcode op, uint16_t flags,
+                                 std::span<iovec> iov, uint64_t* request_id) {
   FrameHeader h;
   h.opcode = op;
   h.flags = flags;
-  h.request_id = lease.conn().next_request_id++;
+  h.request_id = borrowed.conn().next_request_id++;
   h.body_len = 0;
   for (size_t i = 1; i < iov.size(); ++i) h.body_len += iov[i].iov_len;
   protocol::HeaderBytes header = protocol::EncodeHeader(h);
   iov[0] = Iov(header.data(), header.size());
   *request_id = h.request_id;
-  return lease.socket().SendAll(iov);
+  return borrowed.socket().SendAll(iov);
 }
 
-Result<FrameHeader> Client::Impl::RecvReplyHeader(Lease& lease, Opcode op, uint64_t request_id) {
+Result<FrameHeader> Client::Impl::RecvReplyHeader(Borrowed& borrowed, Opcode op,
+                                                  uint64_t request_id) {
   protocol::HeaderBytes bytes;
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(bytes.data(), bytes.size()));
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(bytes.data(), bytes.size()));
   protocol::DecodedHeader d = protocol::DecodeHeader(bytes);
   const FrameHeader& h = d.header;
   if (h.magic != protocol::kMagic) return ProtocolError("reply has a bad magic number");
@@ -152,7 +153,7 @@ Result<FrameHeader> Client::Impl::RecvReplyHeader(Lease& lease, Opcode op, uint6
   return h;
 }
 
-Status Client::Impl::ReadError(Lease& lease, const FrameHeader& h) {
+Status Client::Impl::ReadError(Borrowed& borrowed, const FrameHeader& h) {
   StatusCode code = CodeFromWire(h.status);
   std::string message;
   if (h.body_len > kMaxErrorBodyBytes) {
@@ -160,10 +161,10 @@ Status Client::Impl::ReadError(Lease& lease, const FrameHeader& h) {
     message = "error reply with a " + std::to_string(h.body_len) + "-byte message";
   } else {
     message.resize(h.body_len);
-    CTX_RETURN_IF_ERROR(lease.socket().RecvExact(message.data(), message.size()));
+    CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(message.data(), message.size()));
     // The server closes the connection after these (docs/protocol.md), so
     // only other errors leave it reusable.
-    if (code != StatusCode::kTooLarge && code != StatusCode::kUnsupported) lease.MarkClean();
+    if (code != StatusCode::kTooLarge && code != StatusCode::kUnsupported) borrowed.MarkClean();
   }
   if (code != h.status) {
     message = "unknown status " + std::to_string(static_cast<uint16_t>(h.status)) + ": " + message;
@@ -171,19 +172,19 @@ Status Client::Impl::ReadError(Lease& lease, const FrameHeader& h) {
   return Status(code, std::move(message));
 }
 
-Result<FrameHeader> Client::Impl::Exchange(Lease& lease, Opcode op, uint16_t flags,
+Result<FrameHeader> Client::Impl::Exchange(Borrowed& borrowed, Opcode op, uint16_t flags,
                                            std::span<iovec> iov) {
   uint64_t request_id = 0;
-  CTX_RETURN_IF_ERROR(SendRequest(lease, op, flags, iov, &request_id));
-  auto header = RecvReplyHeader(lease, op, request_id);
+  CTX_RETURN_IF_ERROR(SendRequest(borrowed, op, flags, iov, &request_id));
+  auto header = RecvReplyHeader(borrowed, op, request_id);
   if (!header.ok()) return header.status();
-  if (header->status != StatusCode::kOk) return ReadError(lease, *header);
+  if (header->status != StatusCode::kOk) return ReadError(borrowed, *header);
   return header;
 }
 
-Result<std::string> Client::Impl::CallOn(Lease& lease, Opcode op, uint16_t flags,
+Result<std::string> Client::Impl::CallOn(Borrowed& borrowed, Opcode op, uint16_t flags,
                                          std::span<iovec> iov, uint64_t max_body) {
-  auto header = Exchange(lease, op, flags, iov);
+  auto header = Exchange(borrowed, op, flags, iov);
   if (!header.ok()) return header.status();
   if (header->body_len > max_body) {
     return ProtocolError(std::string(protocol::OpcodeName(op)) + " reply of " +
@@ -191,8 +192,8 @@ Result<std::string> Client::Impl::CallOn(Lease& lease, Opcode op, uint16_t flags
                          std::to_string(max_body) + " expected");
   }
   std::string body(header->body_len, '\0');
-  CTX_RETURN_IF_ERROR(lease.socket().RecvExact(body.data(), body.size()));
-  lease.MarkClean();
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(body.data(), body.size()));
+  borrowed.MarkClean();
   return body;
 }
 
@@ -200,8 +201,8 @@ Result<std::string> Client::Impl::Call(Opcode op, uint16_t flags, std::span<iove
                                        uint64_t max_body) {
   auto conn = Borrow();
   if (!conn.ok()) return conn.status();
-  Lease lease(this, std::move(*conn));
-  return CallOn(lease, op, flags, iov, max_body);
+  Borrowed borrowed(this, std::move(*conn));
+  return CallOn(borrowed, op, flags, iov, max_body);
 }
 
 Result<std::string> Client::Impl::KeyListCall(Opcode op, std::span<const std::string> keys,

@@ -24,7 +24,9 @@
 namespace ctxstore {
 namespace client {
 
-struct Connection {
+// One socket to the server and its request ids, kept in the Client's pool
+// between calls (the server's end of it is a server::Connection).
+struct PooledConnection {
   std::unique_ptr<Socket> socket;
   uint64_t next_request_id = 1;
 };
@@ -49,8 +51,8 @@ StatusCode CodeFromWire(StatusCode code);
 using client::CheckGroup;
 using client::CheckKeys;
 using client::CodeFromWire;
-using client::Connection;
 using client::Iov;
+using client::PooledConnection;
 using client::ProtocolError;
 using client::Socket;
 using protocol::FrameHeader;
@@ -62,7 +64,7 @@ struct Client::Impl {
   client::TlsContext tls;  // null: plaintext
 
   std::mutex mu;
-  std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu
+  std::vector<std::unique_ptr<PooledConnection>> idle;  // guarded by mu
 
   uint64_t max_value_bytes() const {
     return info.max_value_bytes != 0 ? info.max_value_bytes : protocol::Limits{}.max_value_bytes;
@@ -77,51 +79,52 @@ struct Client::Impl {
   // A borrowed connection. It goes back to the pool only when the exchange
   // was marked clean; after any transport or framing error the stream state
   // is unknown, so it is closed instead.
-  class Lease {
+  class Borrowed {
    public:
-    Lease(Impl* impl, std::unique_ptr<Connection> conn) : impl_(impl), conn_(std::move(conn)) {}
-    ~Lease() {
+    Borrowed(Impl* impl, std::unique_ptr<PooledConnection> conn)
+        : impl_(impl), conn_(std::move(conn)) {}
+    ~Borrowed() {
       if (clean_ && conn_ != nullptr && conn_->socket->is_open()) impl_->Return(std::move(conn_));
     }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection& conn() { return *conn_; }
+    Borrowed(const Borrowed&) = delete;
+    Borrowed& operator=(const Borrowed&) = delete;
+    PooledConnection& conn() { return *conn_; }
     Socket& socket() { return *conn_->socket; }
     void MarkClean() { clean_ = true; }
-    std::unique_ptr<Connection> Release() { return std::move(conn_); }
+    std::unique_ptr<PooledConnection> Release() { return std::move(conn_); }
 
    private:
     Impl* impl_;
-    std::unique_ptr<Connection> conn_;
+    std::unique_ptr<PooledConnection> conn_;
     bool clean_ = false;
   };
 
-  Result<std::unique_ptr<Connection>> Open(ServerInfo* info_out);
-  Result<std::unique_ptr<Connection>> Borrow();
-  void Return(std::unique_ptr<Connection> conn);
+  Result<std::unique_ptr<PooledConnection>> Open(ServerInfo* info_out);
+  Result<std::unique_ptr<PooledConnection>> Borrow();
+  void Return(std::unique_ptr<PooledConnection> conn);
 
   // Sends one request. iov[0] is reserved for the header; the body is the
   // rest of iov, written together with the header in one sendmsg.
-  Status SendRequest(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov,
+  Status SendRequest(Borrowed& borrowed, Opcode op, uint16_t flags, std::span<iovec> iov,
                      uint64_t* request_id);
   // Receives a reply header and checks that it answers request_id.
-  Result<FrameHeader> RecvReplyHeader(Lease& lease, Opcode op, uint64_t request_id);
+  Result<FrameHeader> RecvReplyHeader(Borrowed& borrowed, Opcode op, uint64_t request_id);
   // Reads a non-OK reply's message body and turns it into the Status.
-  Status ReadError(Lease& lease, const FrameHeader& h);
+  Status ReadError(Borrowed& borrowed, const FrameHeader& h);
   // Sends a request and reads the reply header; a non-OK reply becomes the
   // returned Status (its message body consumed).
-  Result<FrameHeader> Exchange(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov);
+  Result<FrameHeader> Exchange(Borrowed& borrowed, Opcode op, uint16_t flags, std::span<iovec> iov);
 
   struct GetReplyPrefix {
     uint64_t value_len = 0;
     uint64_t xxh3 = 0;
   };
-  Result<GetReplyPrefix> StartGet(Lease& lease, std::string_view key);
+  Result<GetReplyPrefix> StartGet(Borrowed& borrowed, std::string_view key);
   // One request whose OK reply body is small and read whole (at most
   // max_body bytes; more is a protocol error).
   Result<std::string> Call(Opcode op, uint16_t flags, std::span<iovec> iov, uint64_t max_body);
   // Call() on a connection already borrowed.
-  Result<std::string> CallOn(Lease& lease, Opcode op, uint16_t flags, std::span<iovec> iov,
+  Result<std::string> CallOn(Borrowed& borrowed, Opcode op, uint16_t flags, std::span<iovec> iov,
                              uint64_t max_body);
 
   Result<std::string> KeyListCall(Opcode op, std::span<const std::string> keys, uint64_t max_body);

@@ -75,6 +75,59 @@ int WaitForExit(pid_t pid, int timeout_ms) {
   }
 }
 
+namespace {
+
+// The parent's ends of a child's three pipes (-1 once closed).
+struct ChildPipes {
+  int in_fd = -1;
+  int out_fd = -1;
+  int err_fd = -1;
+};
+
+// Feeds stdin_data to the child and collects its output until it closes
+// both outputs or the deadline passes (then false). One poll loop for all
+// three pipes: a child that fills stdout while it is still being fed stdin
+// must not deadlock. Closes every pipe it finishes with.
+bool Exchange(ChildPipes& p, const std::string& stdin_data, SteadyClock::time_point deadline,
+              CommandResult* result) {
+  size_t written = 0;
+  char buf[64 * 1024];
+  while (p.in_fd >= 0 || p.out_fd >= 0 || p.err_fd >= 0) {
+    pollfd fds[3];
+    int n = 0;
+    if (p.in_fd >= 0) fds[n++] = {p.in_fd, POLLOUT, 0};
+    if (p.out_fd >= 0) fds[n++] = {p.out_fd, POLLIN, 0};
+    if (p.err_fd >= 0) fds[n++] = {p.err_fd, POLLIN, 0};
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    if (left.count() <= 0) return false;
+    if (::poll(fds, n, static_cast<int>(left.count())) <= 0) continue;
+    for (int i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      int fd = fds[i].fd;
+      if (fd == p.in_fd) {
+        ssize_t w = ::write(fd, stdin_data.data() + written, stdin_data.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_data.size()) {
+          ::close(p.in_fd);
+          p.in_fd = -1;
+        }
+        continue;
+      }
+      ssize_t r = ::read(fd, buf, sizeof(buf));
+      if (r > 0) {
+        (fd == p.out_fd ? result->out : result->err).append(buf, static_cast<size_t>(r));
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        ::close(fd);
+        (fd == p.out_fd ? p.out_fd : p.err_fd) = -1;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv, int timeout_ms,
                                  const std::string& stdin_data) {
   if (!stdin_data.empty()) ::signal(SIGPIPE, SIG_IGN);
@@ -96,57 +149,17 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, int timeo
     ::close(err[0]);
     return pid.status();
   }
-
-  CommandResult result;
-  size_t written = 0;
-  int in_fd = in[1];
+  ChildPipes pipes{in[1], out[0], err[0]};
   if (stdin_data.empty()) {
-    ::close(in_fd);
-    in_fd = -1;
+    ::close(pipes.in_fd);
+    pipes.in_fd = -1;
   } else {
-    ::fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    ::fcntl(pipes.in_fd, F_SETFL, O_NONBLOCK);
   }
-  int out_fd = out[0], err_fd = err[0];
+  CommandResult result;
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
-  bool timed_out = false;
-  char buf[64 * 1024];
-  // One poll loop for all three pipes: a child that fills stdout while it is
-  // still being fed stdin must not deadlock.
-  while (in_fd >= 0 || out_fd >= 0 || err_fd >= 0) {
-    pollfd fds[3];
-    int n = 0;
-    if (in_fd >= 0) fds[n++] = {in_fd, POLLOUT, 0};
-    if (out_fd >= 0) fds[n++] = {out_fd, POLLIN, 0};
-    if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    if (::poll(fds, n, static_cast<int>(left.count())) <= 0) continue;
-    for (int i = 0; i < n; ++i) {
-      if (fds[i].revents == 0) continue;
-      int fd = fds[i].fd;
-      if (fd == in_fd) {
-        ssize_t w = ::write(fd, stdin_data.data() + written, stdin_data.size() - written);
-        if (w > 0) written += static_cast<size_t>(w);
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_data.size()) {
-          ::close(in_fd);
-          in_fd = -1;
-        }
-        continue;
-      }
-      ssize_t r = ::read(fd, buf, sizeof(buf));
-      if (r > 0) {
-        (fd == out_fd ? result.out : result.err).append(buf, static_cast<size_t>(r));
-      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-        ::close(fd);
-        (fd == out_fd ? out_fd : err_fd) = -1;
-      }
-    }
-  }
-  for (int fd : {in_fd, out_fd, err_fd}) {
+  const bool timed_out = !Exchange(pipes, stdin_data, deadline, &result);
+  for (int fd : {pipes.in_fd, pipes.out_fd, pipes.err_fd}) {
     if (fd >= 0) ::close(fd);
   }
   if (timed_out) ::kill(*pid, SIGKILL);

@@ -146,7 +146,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
                std::move(r.opts_.meta)};
   if (m.writer.size() > kMaxWriterBytes) m.writer.resize(kMaxWriterBytes);
   MetaRef meta = interner_.Make(std::move(m));
-  std::string ext = EncodeRecordExt(meta.get());
+  std::string attrs = EncodeRecordAttrs(meta.get());
   MutexLock lock(&mu_);
   queue_.WaitWhileCommitsPaused(&mu_);
   if (closed_) return Status::Unavailable("engine closed");
@@ -163,7 +163,7 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
       objects_.MakeRoom(*ns, r.value_len_ > old_len ? r.value_len_ - old_len : 0, old));
   const Entry& e =
       objects_.Put(r.key_, *ns, *r.block_, r.value_len_, xxh3, r.opts_.ttl_ms, std::move(meta));
-  queue_.Push(FlushItem::ForPut(e, std::move(r.key_), std::move(ext), std::move(r.block_),
+  queue_.Push(FlushItem::ForPut(e, std::move(r.key_), std::move(attrs), std::move(r.block_),
                                 std::move(*seal_key),
                                 r.opts_.sync ? std::move(on_durable) : nullptr));
   return Status::Ok();
@@ -192,7 +192,7 @@ Result<ValueRef> Engine::Get(uint32_t ns, std::string_view user_key, bool never_
   objects_.Touch(*e);
   if (!e->dram()) return segments_.Read(*e, &mu_);
   ++stats_.hits_dram;
-  return ValueRef{arena_->Pin(e->dram()), arena_->data(e->dram()), e->value_len(), e->value_xxh3,
+  return ValueRef{arena_->Share(e->dram()), arena_->data(e->dram()), e->value_len(), e->value_xxh3,
                   e->meta};
 }
 

@@ -7,7 +7,7 @@
 
 #include "common/clock.h"
 #include "common/thread_name.h"
-#include "server/auth.h"
+#include "server/loopback.h"
 #include "server/connection.h"
 #include "service/service.h"
 

@@ -50,7 +50,7 @@ struct ServerOptions {
   // threads, so that a network thread never blocks on flash (0: it does).
   unsigned flash_read_threads = 8;
   // Every connection authenticates at HELLO with an access token
-  // (server/auth.h). Off: every connection may do everything; only for
+  // (service/auth.h). Off: every connection may do everything; only for
   // loopback listeners (Start refuses otherwise).
   bool auth = true;
   AuditLog* audit_log = nullptr;  // not owned; null: no audit trail

@@ -128,18 +128,18 @@ class CodeShapeTest(unittest.TestCase):
         )
         self.assertEqual(self.lengths(text), {"S": 3, "Get": 1, "S::Twice": 3})
 
-    def test_enforced_folders_fail_others_are_listed(self) -> None:
+    def test_every_folder_of_src_and_include_is_enforced(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             with contextlib.redirect_stdout(io.StringIO()) as out:
-                write_tree(root, {"src/engine/a.cc": function_lines(80)})
+                write_tree(root, {"tests/a.cc": function_lines(80)})
                 self.assertEqual(check_code_shape.main(["x", tmp]), 0)
-                write_tree(root, {"src/bench/a.cc": function_lines(80)})
+                write_tree(root, {"src/engine/a.cc": function_lines(80)})
                 self.assertEqual(check_code_shape.main(["x", tmp]), 1)
-                write_tree(root, {"src/bench/a.cc": "int x;\n" * 501})
+                write_tree(root, {"src/engine/a.cc": "int x;\n"})
+                write_tree(root, {"include/ctxstore/a.h": "int x;\n" * 501})
                 self.assertEqual(check_code_shape.main(["x", tmp]), 1)
-            self.assertIn("src/bench/a.cc: 501 lines (limit 500)", out.getvalue())
-
+            self.assertIn("include/ctxstore/a.h: 501 lines (limit 500)", out.getvalue())
 
 if __name__ == "__main__":
     unittest.main()

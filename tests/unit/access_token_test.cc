@@ -9,7 +9,9 @@
 #include "../engine_test_util.h"
 #include "common/units.h"
 #include "engine/engine.h"
-#include "server/auth.h"
+#include "server/loopback.h"
+#include "service/auth.h"
+#include "service/op_table.h"
 
 namespace ctxstore::engine {
 namespace {
@@ -99,11 +101,11 @@ TEST(AccessTokenTest, ServerIssuesAndChecksTokens) {
   ASSERT_NE(engine, nullptr);
   auto ns = engine->CreateNamespace("tenant", {});
   ASSERT_TRUE(ns.ok());
-  auto issued = server::IssueToken(engine.get(), TokenRole::kRead, *ns, "reader");
+  auto issued = service::IssueToken(engine.get(), TokenRole::kRead, *ns, "reader");
   ASSERT_TRUE(issued.ok()) << issued.status().ToString();
-  EXPECT_EQ(issued->token.size(), server::kTokenChars);
+  EXPECT_EQ(issued->token.size(), service::kTokenChars);
 
-  auto p = server::Authenticate(*engine, issued->token);
+  auto p = service::Authenticate(*engine, issued->token);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->token_id, issued->record.id);
   EXPECT_EQ(p->role, TokenRole::kRead);
@@ -125,13 +127,13 @@ TEST(AccessTokenTest, ServerIssuesAndChecksTokens) {
   other_id[5] = other_id[5] == 'a' ? 'b' : 'a';
   for (const std::string& bad :
        {changed, other_id, issued->token.substr(0, 84), issued->token + "0", std::string("x"),
-        std::string(), std::string(server::kTokenChars, 'a')}) {
-    auto r = server::Authenticate(*engine, bad);
+        std::string(), std::string(service::kTokenChars, 'a')}) {
+    auto r = service::Authenticate(*engine, bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kUnauthorized) << bad;
   }
   ASSERT_TRUE(engine->RevokeToken(issued->record.id).ok());
-  EXPECT_EQ(server::Authenticate(*engine, issued->token).status().code(),
+  EXPECT_EQ(service::Authenticate(*engine, issued->token).status().code(),
             StatusCode::kUnauthorized);
 }
 
@@ -139,7 +141,7 @@ TEST(AccessTokenTest, FirstStartWritesOneAdminToken) {
   TempDir dir;
   auto engine = OpenOrNull(SmallOptions(dir));
   ASSERT_NE(engine, nullptr);
-  auto created = server::EnsureAdminToken(engine.get(), dir.data_dir());
+  auto created = service::EnsureAdminToken(engine.get(), dir.data_dir());
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_TRUE(*created);
   const std::string path = dir.data_dir() + "/admin.token";
@@ -149,12 +151,12 @@ TEST(AccessTokenTest, FirstStartWritesOneAdminToken) {
   std::string token = ReadWholeFile(path);
   ASSERT_FALSE(token.empty());
   token.pop_back();  // the newline
-  auto p = server::Authenticate(*engine, token);
+  auto p = service::Authenticate(*engine, token);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->role, TokenRole::kAdmin);
   EXPECT_TRUE(p->InNamespace(12345));
   // A second start finds it and writes nothing.
-  created = server::EnsureAdminToken(engine.get(), dir.data_dir());
+  created = service::EnsureAdminToken(engine.get(), dir.data_dir());
   ASSERT_TRUE(created.ok());
   EXPECT_FALSE(*created);
   EXPECT_EQ(ReadWholeFile(path), token + "\n");
@@ -164,16 +166,16 @@ TEST(AccessTokenTest, EveryOpNeedsARole) {
   using protocol::Opcode;
   for (int op = 1; op <= static_cast<int>(Opcode::kTokenRevoke); ++op) {
     ASSERT_TRUE(protocol::IsKnownOpcode(static_cast<uint8_t>(op)));
-    auto role = server::RequiredRole(static_cast<Opcode>(op));
+    auto role = service::RequiredRole(static_cast<Opcode>(op));
     EXPECT_EQ(role.has_value(), op != static_cast<int>(Opcode::kHello)) << op;
   }
-  EXPECT_EQ(server::RequiredRole(Opcode::kGet), TokenRole::kRead);
-  EXPECT_EQ(server::RequiredRole(Opcode::kMatchPrefix), TokenRole::kRead);
-  EXPECT_EQ(server::RequiredRole(Opcode::kPut), TokenRole::kWrite);
-  EXPECT_EQ(server::RequiredRole(Opcode::kDeleteGroup), TokenRole::kWrite);
-  EXPECT_EQ(server::RequiredRole(Opcode::kStats), TokenRole::kAdmin);
-  EXPECT_EQ(server::RequiredRole(Opcode::kTokenCreate), TokenRole::kAdmin);
-  EXPECT_EQ(server::RequiredRole(Opcode::kNsList), TokenRole::kAdmin);
+  EXPECT_EQ(service::RequiredRole(Opcode::kGet), TokenRole::kRead);
+  EXPECT_EQ(service::RequiredRole(Opcode::kMatchPrefix), TokenRole::kRead);
+  EXPECT_EQ(service::RequiredRole(Opcode::kPut), TokenRole::kWrite);
+  EXPECT_EQ(service::RequiredRole(Opcode::kDeleteGroup), TokenRole::kWrite);
+  EXPECT_EQ(service::RequiredRole(Opcode::kStats), TokenRole::kAdmin);
+  EXPECT_EQ(service::RequiredRole(Opcode::kTokenCreate), TokenRole::kAdmin);
+  EXPECT_EQ(service::RequiredRole(Opcode::kNsList), TokenRole::kAdmin);
   EXPECT_TRUE(server::IsLoopbackHost("127.0.0.1"));
   EXPECT_TRUE(server::IsLoopbackHost("127.1.2.3"));
   EXPECT_TRUE(server::IsLoopbackHost("::1"));

@@ -231,7 +231,7 @@ TEST(ArenaTest, EntryReferencesKeepBlocksUntilTheLastOneGoes) {
   blk.reset();  // the entry's reference alone keeps it
   EXPECT_EQ(arena->used_bytes(), 2 * kPage);
 
-  auto reader = arena->Pin(ref);  // a reply in flight
+  auto reader = arena->Share(ref);  // a reply in flight
   EXPECT_EQ(reader->data()[kPage], 0x5a);
   arena->Release(ref);  // the entry is evicted meanwhile
   EXPECT_FALSE(ref);

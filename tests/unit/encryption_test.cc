@@ -105,7 +105,7 @@ TEST(Seal, RoundTripsAndRejectsAnyChange) {
     std::vector<uint8_t> plain = test_util::MakeValue("seal", len, len);
     std::vector<uint8_t> sealed(len);
     SealInfo info;
-    const std::string aad = RecordAad(7, 42, "key", "ext");
+    const std::string aad = RecordAad(7, 42, "key", "attrs");
     ASSERT_TRUE(SealValue(*key, aad, plain.data(), sealed.data(), len, &info).ok());
     EXPECT_EQ(info.key_id, key->id);
     if (len >= 16) {
@@ -122,11 +122,11 @@ TEST(Seal, RoundTripsAndRejectsAnyChange) {
     ASSERT_TRUE(SealValue(*key, aad, plain.data(), sealed2.data(), len, &info2).ok());
     EXPECT_NE(info.nonce, info2.nonce);
 
-    // Another record's aad (namespace, seq, key or ext), a changed byte or tag:
+    // Another record's aad (namespace, seq, key or attrs), a changed byte or tag:
     // an error, and nothing decrypted is left in the output.
     for (const std::string& wrong_aad :
-         {RecordAad(8, 42, "key", "ext"), RecordAad(7, 43, "key", "ext"),
-          RecordAad(7, 42, "kez", "ext"), RecordAad(7, 42, "key", "ex"),
+         {RecordAad(8, 42, "key", "attrs"), RecordAad(7, 43, "key", "attrs"),
+          RecordAad(7, 42, "kez", "attrs"), RecordAad(7, 42, "key", "ex"),
           RecordAad(7, 42, "keye", "xt")}) {
       EXPECT_EQ(OpenValue(*key, wrong_aad, info, sealed.data(), out.data(), len).code(),
                 StatusCode::kCorrupt);
@@ -162,8 +162,8 @@ TEST(SealedRecord, FlagNeedsFormat4AndNoTombstone) {
       std::memcpy(bytes.data(), &h, sizeof(h));
       std::memcpy(bytes.data() + sizeof(h), key.data(), key.size());
       RecordHeader parsed{};
-      std::string_view k, ext;
-      Status st = ParseRecordHeader(bytes, &parsed, &k, &ext);
+      std::string_view k, attrs;
+      Status st = ParseRecordHeader(bytes, &parsed, &k, &attrs);
       const bool valid = version >= 4 && flags == kRecordFlagSealed;
       EXPECT_EQ(st.ok(), valid) << "version " << version << " flags " << flags << ": "
                                 << st.ToString();
@@ -252,7 +252,7 @@ TEST_F(EncryptedNamespaceTest, ValuesNeverReachFlashInTheClear) {
     for (size_t len : sizes_) {
       WriteOptions wo;
       wo.namespace_id = s;
-      wo.group = "session-1";  // an ext too: the seal follows it
+      wo.group = "session-1";  // an attrs section too: the seal follows it
       ASSERT_TRUE(engine->Put("v" + std::to_string(len), Bytes(Pattern("SEALED", len)), wo).ok());
       wo.namespace_id = c;
       ASSERT_TRUE(engine->Put("v" + std::to_string(len), Bytes(Pattern("CLEAR", len)), wo).ok());

@@ -41,7 +41,7 @@ class FakeHost : public FlusherHost {
   Retry PrepareRetryLocked(FlushItem&, bool closing) override {
     return closing ? Retry::kLost : Retry::kWriteAgain;
   }
-  void MaintainLocked() override { ++maintained; }
+  void SweepExpiredLocked() override { ++swept; }
   void SnapshotLocked(Checkpoint* cp) override {
     cp->store_id = kStoreId;
     cp->replay_segment_id = next_id;
@@ -59,7 +59,7 @@ class FakeHost : public FlusherHost {
   std::vector<uint64_t> durable;
   std::vector<std::shared_ptr<Segment>> segments;
   uint64_t appended_bytes = 0;
-  int maintained = 0;
+  int swept = 0;
   uint64_t next_id = 1;
   uint64_t bad_id = 0;
 
@@ -137,7 +137,7 @@ TEST_F(FlusherTest, WritesInOneStepAndSyncsWhenTheIntervalHasPassed) {
   EXPECT_TRUE(flusher_->RunOnce());  // the sync
   EXPECT_EQ(host_->durable, (std::vector<uint64_t>{a, b, c}));
   EXPECT_FALSE(flusher_->RunOnce());
-  EXPECT_GE(host_->maintained, 1);
+  EXPECT_GE(host_->swept, 1);
 }
 
 TEST_F(FlusherTest, AWaitedWriteIsSyncedInTheSameStep) {

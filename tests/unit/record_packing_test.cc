@@ -215,17 +215,17 @@ TEST_F(RecordPackingTest, Format2SegmentsAreStillRead) {
   EXPECT_TRUE(GetEquals(*engine, "new", fresh));
 }
 
-// Header and ext parsing (found by fuzz/record_fuzzer).
+// Header and attrs parsing (found by fuzz/record_fuzzer).
 TEST(RecordFormatTest, ExtOfEmptyFieldsIsCorrupt) {
   ObjectMeta meta;
-  EXPECT_EQ(EncodeRecordExt(&meta), "");  // writers leave an empty ext out
-  EXPECT_EQ(DecodeRecordExt(std::string(8, '\0'), &meta).code(), StatusCode::kCorrupt);
+  EXPECT_EQ(EncodeRecordAttrs(&meta), "");  // writers leave an empty attrs out
+  EXPECT_EQ(DecodeRecordAttrs(std::string(8, '\0'), &meta).code(), StatusCode::kCorrupt);
   ObjectMeta writer_only;
   writer_only.writer = "w";
-  std::string ext = EncodeRecordExt(&writer_only);
-  ASSERT_TRUE(DecodeRecordExt(ext, &meta).ok());
+  std::string attrs = EncodeRecordAttrs(&writer_only);
+  ASSERT_TRUE(DecodeRecordAttrs(attrs, &meta).ok());
   EXPECT_EQ(meta.writer, "w");
-  EXPECT_EQ(RecordExtLen(&meta), ext.size());
+  EXPECT_EQ(RecordAttrsLen(&meta), attrs.size());
 }
 
 TEST(RecordFormatTest, ValueLengthOver4GiBIsCorruptEvenWithAValidChecksum) {
@@ -237,8 +237,8 @@ TEST(RecordFormatTest, ValueLengthOver4GiBIsCorruptEvenWithAValidChecksum) {
     std::memcpy(bytes.data(), &h, sizeof(h));
     bytes[kRecordHeaderSize] = 'k';
     RecordHeader parsed;
-    std::string_view key, ext;
-    Status st = ParseRecordHeader(bytes, &parsed, &key, &ext);
+    std::string_view key, attrs;
+    Status st = ParseRecordHeader(bytes, &parsed, &key, &attrs);
     EXPECT_EQ(st.code(), StatusCode::kCorrupt) << value_len << ": " << st.ToString();
   }
 }

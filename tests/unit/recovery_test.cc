@@ -609,16 +609,16 @@ TEST_F(RecoveryTest, RecordsThisEngineNeverWritesAreSkippedByTheScan) {
   ASSERT_TRUE(seg.ok()) << seg.status().ToString();
 
   // One block run, valid checksums throughout: a good packed record; a
-  // packed record whose ext holds only empty fields (the read path would
+  // packed record whose attrs holds only empty fields (the read path would
   // look for its value 8 bytes early); and a large record that does not
   // start on a block (its value cannot be read with O_DIRECT).
   auto good = MakeValue("good", 1, 100);
-  auto odd = MakeValue("empty-ext", 1, 100);
+  auto odd = MakeValue("empty-attrs", 1, 100);
   auto large = MakeValue("large", 1, 100 * 1024);
   const std::string empty_ext(8, '\0');
   RecordHeader hg =
       MakeRecordHeader(0, 1, 1, 0, 0, "good", "", good.size(), Xxh3(good.data(), good.size()));
-  RecordHeader he = MakeRecordHeader(0, 2, 1, 0, 0, "empty-ext", empty_ext, odd.size(),
+  RecordHeader he = MakeRecordHeader(0, 2, 1, 0, 0, "empty-attrs", empty_ext, odd.size(),
                                      Xxh3(odd.data(), odd.size()));
   RecordHeader hl =
       MakeRecordHeader(0, 3, 1, 0, 0, "large", "", large.size(), Xxh3(large.data(), large.size()));
@@ -629,7 +629,7 @@ TEST_F(RecoveryTest, RecordsThisEngineNeverWritesAreSkippedByTheScan) {
   AlignedBuffer buf(total);
   std::memset(buf.data, 0, total);
   EncodeRecordHead(hg, "good", "", {good.data(), good.size()}, {buf.data, hg.record_len});
-  EncodeRecordHead(he, "empty-ext", empty_ext, {odd.data(), odd.size()},
+  EncodeRecordHead(he, "empty-attrs", empty_ext, {odd.data(), odd.size()},
                    {buf.data + hg.record_len, he.record_len});
   EncodeRecordHead(hl, "large", "", {}, {buf.data + large_at, hl.value_offset});
   std::memcpy(buf.data + large_at + hl.value_offset, large.data(), large.size());
@@ -642,7 +642,7 @@ TEST_F(RecoveryTest, RecordsThisEngineNeverWritesAreSkippedByTheScan) {
   ASSERT_NE(engine, nullptr);
   EXPECT_EQ(engine->Stats().recovered_objects, 1u);
   EXPECT_TRUE(GetEquals(*engine, "good", good));
-  EXPECT_TRUE(GetNotFound(*engine, "empty-ext"));
+  EXPECT_TRUE(GetNotFound(*engine, "empty-attrs"));
   EXPECT_TRUE(GetNotFound(*engine, "large"));
   EXPECT_EQ(engine->Stats().corrupt_reads, 0u);
 }

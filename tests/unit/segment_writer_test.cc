@@ -208,7 +208,7 @@ TEST_F(SegmentWriterTest, SealsRecordsOfAKeyedNamespace) {
     const FlushItem& item = batch[i];
     EXPECT_TRUE(records[i].header.flags & kRecordFlagSealed);
     AlignedBuffer value(item.value_len);
-    const std::string aad = RecordAad(0, item.seq, IndexKeyUserKey(item.key), item.ext);
+    const std::string aad = RecordAad(0, item.seq, IndexKeyUserKey(item.key), item.attrs);
     ASSERT_TRUE(
         segment->ReadValue(item.record_offset, records[i].header, value.data, &ring, aad).ok());
     EXPECT_EQ(Xxh3(value.data, item.value_len), item.value_xxh3);

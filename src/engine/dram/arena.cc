@@ -138,7 +138,7 @@ DramRef Arena::Adopt(const ArenaBlock& block) {
                  static_cast<uint32_t>(block.size() / kPageSize)};
 }
 
-std::shared_ptr<ArenaBlock> Arena::Pin(DramRef ref) {
+std::shared_ptr<ArenaBlock> Arena::Share(DramRef ref) {
   CTX_CHECK(ref.pages > 0 && "arena invariant");
   uint32_t before = refs_[ref.page].fetch_add(1, std::memory_order_relaxed);
   CTX_CHECK(before > 0 && "arena invariant");

@@ -69,11 +69,13 @@ class Arena {
 
   // Block references. Each block's count lives in a side array indexed by its
   // first page (4 bytes per page of the region, fixed), so an index entry
-  // holds a block with a DramRef alone. Thread-safe; Adopt and Pin need a
+  // holds a block with a DramRef alone. Thread-safe; Adopt and Share need a
   // reference to be held already (the count is never revived from 0).
-  DramRef Adopt(const ArenaBlock& block);        // one more, for an entry
-  std::shared_ptr<ArenaBlock> Pin(DramRef ref);  // one more, counted
-  void Release(DramRef& ref);                    // the entry's is gone; clears ref
+  DramRef Adopt(const ArenaBlock& block);  // one more, for an entry
+  // Another counted handle to the entry's block (a reader, the flusher),
+  // keeping it allocated while held. Not a pin rule (context/catalog.h).
+  std::shared_ptr<ArenaBlock> Share(DramRef ref);
+  void Release(DramRef& ref);  // the entry's is gone; clears ref
   uint8_t* data(DramRef ref) const { return base_ + uint64_t{ref.page} * kPageSize; }
   // Pages in the block Allocate(bytes) returns.
   static uint64_t PagesFor(uint64_t bytes) {

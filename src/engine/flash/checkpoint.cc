@@ -32,7 +32,7 @@ Status WriteCheckpoint(Device* device, const std::string& path, const Checkpoint
     w.Put(e.expires_ms);
     w.Put(e.flags);
     w.PutShortString(e.key);
-    w.PutShortString(e.ext);
+    w.PutShortString(e.attrs);
   }
   w.Put(Xxh3(out.data(), out.size()));
   return device->WriteFileAtomic(path, out);
@@ -73,7 +73,7 @@ Result<Checkpoint> ReadCheckpoint(Device* device, const std::string& path) {
     e.expires_ms = r.Get<uint64_t>();
     e.flags = r.Get<uint16_t>();
     e.key = std::string(r.GetShortString());
-    e.ext = std::string(r.GetShortString());
+    e.attrs = std::string(r.GetShortString());
   }
   if (!r.ok() || r.remaining() != 0) return Status::Corrupt("checkpoint entries malformed");
   return cp;

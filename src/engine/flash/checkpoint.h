@@ -23,7 +23,7 @@
 namespace ctxstore::engine {
 
 inline constexpr uint32_t kCheckpointMagic = 0x4b585443;  // "CTXK"
-// 2: keys carry their namespace (index keys) and entries their record ext.
+// 2: keys carry their namespace (index keys) and entries their record attrs.
 // 3: entries carry their record's flags (sealed).
 // A checkpoint of another version is ignored (recovery scans instead).
 inline constexpr uint16_t kCheckpointVersion = 3;
@@ -51,13 +51,13 @@ struct CheckpointEntryFixed {
   uint64_t created_ms;     // 40
   uint64_t expires_ms;     // 48
   uint16_t flags;          // 56  the record's kRecordFlagSealed, else 0
-  uint16_t key_len;        // 58, the index key follows, then u16 ext_len and the ext
+  uint16_t key_len;        // 58, the index key follows, then u16 attrs_len and the attrs
 };
 inline constexpr size_t kCheckpointEntryFixedBytes = 60;  // packed on disk
 
 struct CheckpointEntry {
-  std::string key;  // the index key: namespace id + key
-  std::string ext;  // the record's ext
+  std::string key;    // the index key: namespace id + key
+  std::string attrs;  // the record's attrs
   uint64_t seq = 0;
   uint64_t segment_id = 0;
   uint64_t record_offset = 0;

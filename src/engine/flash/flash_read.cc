@@ -9,12 +9,12 @@ FlashRead FlashRead::Of(const Entry& e, std::shared_ptr<Segment> segment) {
   read.segment = std::move(segment);
   read.record_offset = e.record_offset;
   read.header.key_len = e.key_len;
-  read.header.ext_len = static_cast<uint32_t>(RecordExtLen(e.meta.get()));
+  read.header.attrs_len = static_cast<uint32_t>(RecordAttrsLen(e.meta.get()));
   read.header.value_len = e.value_len();
   read.value_xxh3 = e.value_xxh3;
   if (e.sealed) {
     read.header.flags = kRecordFlagSealed;
-    read.aad = RecordAad(e.namespace_id, e.seq, e.user_key(), EncodeRecordExt(e.meta.get()));
+    read.aad = RecordAad(e.namespace_id, e.seq, e.user_key(), EncodeRecordAttrs(e.meta.get()));
   }
   return read;
 }

@@ -26,7 +26,7 @@ struct FlashRead {
 
   std::shared_ptr<Segment> segment;
   uint64_t record_offset = 0;
-  RecordHeader header{};  // key_len, ext_len, value_len, flags
+  RecordHeader header{};  // key_len, attrs_len, value_len, flags
   uint64_t value_xxh3 = 0;
   std::string aad;  // sealed records only
 };

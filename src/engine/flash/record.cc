@@ -9,18 +9,18 @@
 namespace ctxstore::engine {
 namespace {
 
-uint64_t HeaderChecksum(RecordHeader h, std::string_view key, std::string_view ext) {
+uint64_t HeaderChecksum(RecordHeader h, std::string_view key, std::string_view attrs) {
   h.header_xxh3 = 0;
   Xxh3Stream s;
   s.Update(&h, sizeof(h));
   s.Update(key.data(), key.size());
-  if (!ext.empty()) s.Update(ext.data(), ext.size());
+  if (!attrs.empty()) s.Update(attrs.data(), attrs.size());
   return s.Digest();
 }
 
 }  // namespace
 
-std::string EncodeRecordExt(const ObjectMeta* meta) {
+std::string EncodeRecordAttrs(const ObjectMeta* meta) {
   std::string out;
   if (meta == nullptr || meta->empty()) return out;
   auto put_str = [&out](std::string_view s) {
@@ -32,33 +32,33 @@ std::string EncodeRecordExt(const ObjectMeta* meta) {
   put_str(meta->parent);
   put_str(meta->writer);
   put_str(meta->meta);
-  CTX_CHECK(out.size() <= kMaxRecordExtBytes && out.size() == RecordExtLen(meta));
+  CTX_CHECK(out.size() <= kMaxRecordAttrsBytes && out.size() == RecordAttrsLen(meta));
   return out;
 }
 
-Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta) {
+Status DecodeRecordAttrs(std::string_view attrs, ObjectMeta* meta) {
   *meta = ObjectMeta{};
-  if (ext.empty()) return Status::Ok();
+  if (attrs.empty()) return Status::Ok();
   size_t pos = 0;
   auto get_str = [&](std::string* s, size_t max) {
     uint16_t n = 0;
-    if (ext.size() - pos < 2) return false;
-    std::memcpy(&n, ext.data() + pos, 2);
+    if (attrs.size() - pos < 2) return false;
+    std::memcpy(&n, attrs.data() + pos, 2);
     pos += 2;
-    if (n > max || ext.size() - pos < n) return false;
-    s->assign(ext.substr(pos, n));
+    if (n > max || attrs.size() - pos < n) return false;
+    s->assign(attrs.substr(pos, n));
     pos += n;
     return true;
   };
   if (!get_str(&meta->group, kMaxGroupBytes) || !get_str(&meta->parent, kMaxParentBytes) ||
       !get_str(&meta->writer, kMaxWriterBytes) || !get_str(&meta->meta, kMaxMetaBytes) ||
-      pos != ext.size()) {
-    return Status::Corrupt("malformed record ext");
+      pos != attrs.size()) {
+    return Status::Corrupt("malformed record attrs");
   }
-  // Writers leave the ext out when there is no metadata, and readers find
-  // the value by the length of the ext re-encoded (RecordExtLen): an ext of
+  // Writers leave the attrs out when there is no metadata, and readers find
+  // the value by the length of the attrs re-encoded (RecordAttrsLen): an attrs section of
   // empty strings would put it elsewhere.
-  if (meta->empty()) return Status::Corrupt("record ext holds no metadata");
+  if (meta->empty()) return Status::Corrupt("record attrs holds no metadata");
   return Status::Ok();
 }
 
@@ -79,10 +79,10 @@ RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len, uint16_t versi
 
 RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
                               uint64_t expires_ms, uint32_t namespace_id, std::string_view key,
-                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3,
+                              std::string_view attrs, uint64_t value_len, uint64_t value_xxh3,
                               uint16_t version) {
   RecordLayout l =
-      ComputeLayout(RecordHeadBytes(key.size(), ext.size(), flags), value_len, version);
+      ComputeLayout(RecordHeadBytes(key.size(), attrs.size(), flags), value_len, version);
   RecordHeader h{};
   h.magic = kRecordMagic;
   h.version = version;
@@ -96,23 +96,23 @@ RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
   h.value_offset = static_cast<uint32_t>(l.value_offset);
   h.key_len = static_cast<uint16_t>(key.size());
   h.reserved = 0;
-  h.ext_len = static_cast<uint32_t>(ext.size());
+  h.attrs_len = static_cast<uint32_t>(attrs.size());
   h.record_len = l.record_len;
-  h.header_xxh3 = HeaderChecksum(h, key, ext);
+  h.header_xxh3 = HeaderChecksum(h, key, attrs);
   return h;
 }
 
-void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view ext,
+void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view attrs,
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out) {
   RecordLayout l =
-      ComputeLayout(RecordHeadBytes(key.size(), ext.size(), h.flags), h.value_len, h.version);
+      ComputeLayout(RecordHeadBytes(key.size(), attrs.size(), h.flags), h.value_len, h.version);
   CTX_CHECK(out.size() == l.head_len());
   CTX_CHECK(l.packed == !packed_value.empty() || h.value_len == 0);
-  CTX_CHECK(h.ext_len == ext.size());
+  CTX_CHECK(h.attrs_len == attrs.size());
   std::memset(out.data(), 0, out.size());
   std::memcpy(out.data(), &h, sizeof(h));
   std::memcpy(out.data() + sizeof(h), key.data(), key.size());
-  if (!ext.empty()) std::memcpy(out.data() + sizeof(h) + key.size(), ext.data(), ext.size());
+  if (!attrs.empty()) std::memcpy(out.data() + sizeof(h) + key.size(), attrs.data(), attrs.size());
   if (l.packed && !packed_value.empty() && !(h.flags & kRecordFlagSealed)) {
     CTX_CHECK(packed_value.size() == h.value_len);
     std::memcpy(out.data() + l.value_offset, packed_value.data(), packed_value.size());
@@ -120,7 +120,7 @@ void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_v
 }
 
 Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key,
-                         std::string_view* ext, uint64_t* needed) {
+                         std::string_view* attrs, uint64_t* needed) {
   if (bytes.size() < kRecordHeaderSize) return Status::Corrupt("short record header");
   std::memcpy(h, bytes.data(), sizeof(*h));
   if (h->magic != kRecordMagic) return Status::Corrupt("bad record magic");
@@ -128,8 +128,8 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
     return Status::Corrupt("unsupported record format version " + std::to_string(h->version));
   }
   if (h->key_len == 0 || h->key_len > kMaxKeyBytes) return Status::Corrupt("bad record key length");
-  if (h->ext_len > kMaxRecordExtBytes || (h->version == 1 && h->ext_len != 0)) {
-    return Status::Corrupt("bad record ext length");
+  if (h->attrs_len > kMaxRecordAttrsBytes || (h->version == 1 && h->attrs_len != 0)) {
+    return Status::Corrupt("bad record attrs length");
   }
   if (h->value_len > kMaxRecordValueBytes) return Status::Corrupt("bad record value length");
   // Tombstones carry no value to seal; format 3 and earlier knew no seal.
@@ -137,19 +137,19 @@ Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::s
                                    ? kRecordFlagTombstone | kRecordFlagSealed
                                    : kRecordFlagTombstone;
   if ((h->flags & ~known_flags) != 0) return Status::Corrupt("unknown record flags");
-  uint64_t head = kRecordHeaderSize + h->key_len + h->ext_len;
+  uint64_t head = kRecordHeaderSize + h->key_len + h->attrs_len;
   if (head > bytes.size()) {
     if (needed) *needed = head;
     return Status::TooLarge("record head runs past the bytes given");
   }
   const char* base = reinterpret_cast<const char*>(bytes.data());
   *key = std::string_view(base + kRecordHeaderSize, h->key_len);
-  *ext = std::string_view(base + kRecordHeaderSize + h->key_len, h->ext_len);
-  if (HeaderChecksum(*h, *key, *ext) != h->header_xxh3)
+  *attrs = std::string_view(base + kRecordHeaderSize + h->key_len, h->attrs_len);
+  if (HeaderChecksum(*h, *key, *attrs) != h->header_xxh3)
     return Status::Corrupt("record header checksum mismatch");
   // The checksum passed; the lengths must still agree with the layout rules.
   RecordLayout l =
-      ComputeLayout(RecordHeadBytes(h->key_len, h->ext_len, h->flags), h->value_len, h->version);
+      ComputeLayout(RecordHeadBytes(h->key_len, h->attrs_len, h->flags), h->value_len, h->version);
   if (h->reserved != 0 || l.value_offset != h->value_offset || l.record_len != h->record_len) {
     return Status::Corrupt("record layout inconsistent with its lengths");
   }

@@ -10,36 +10,36 @@
 //
 // A record:
 //
-//   +--------------+-----+---------+---------+-------------------+----------+
-//   | RecordHeader | key | ext     | (pad)   | value             | zero pad |
-//   | 80 bytes     |     | ext_len |         | at value_offset   |          |
-//   +--------------+-----+---------+---------+-------------------+----------+
+//   +--------------+-----+-----------+---------+-------------------+----------+
+//   | RecordHeader | key | attrs     | (pad)   | value             | zero pad |
+//   | 80 bytes     |     | attrs_len |         | at value_offset   |          |
+//   +--------------+-----+-----------+---------+-------------------+----------+
 //
 // A sealed record (format 4, flag kRecordFlagSealed: its namespace is
 // encrypted) holds a RecordSeal in the 64 bytes right before its value, and
 // its value is the AES-256-GCM ciphertext of the object's value:
 //
-//   +--------------+-----+-----+-------+------------+-------------------+-----+
-//   | RecordHeader | key | ext | (pad) | RecordSeal | sealed value      | pad |
-//   |              |     |     |       | 64 bytes   | at value_offset   |     |
-//   +--------------+-----+-----+-------+------------+-------------------+-----+
+//   +--------------+-----+-------+-------+------------+-------------------+-----+
+//   | RecordHeader | key | attrs | (pad) | RecordSeal | sealed value      | pad |
+//   |              |     |       |       | 64 bytes   | at value_offset   |     |
+//   +--------------+-----+-------+-------+------------+-------------------+-----+
 //
-// ext (format 2 on; absent when empty): str group, str parent, str writer,
+// attrs (format 2 on; absent when empty): str group, str parent, str writer,
 // u16 meta_len, meta, where str = u16 length + bytes.
 //
-// Small records are packed: the value right after the ext (value_offset =
-// 80 + key_len + ext_len). Since format 3 a packed record takes its length
+// Small records are packed: the value right after the attrs (value_offset =
+// 80 + key_len + attrs_len). Since format 3 a packed record takes its length
 // rounded up to 64 bytes and starts on any 64-byte boundary, so several share
 // a 4 KiB block (format 1 and 2 rounded every record up to 4 KiB). Large
 // records start on a 4 KiB boundary and so does their value (value_offset =
-// round_up(80 + key_len + ext_len, 4 KiB)), so that it is written from, and
+// round_up(80 + key_len + attrs_len, 4 KiB)), so that it is written from, and
 // read back into, the DRAM arena with O_DIRECT and no copy; their length is
 // a multiple of 4 KiB. A batch's unused bytes (before a large record, at the
 // end) are zero: a scanner that meets zeros up to a block boundary after a
 // record skips to that boundary.
 //
 // header_xxh3 covers the header (with header_xxh3 itself zero), the key and
-// the ext; value_xxh3 covers the value. A record is valid only if both match.
+// the attrs; value_xxh3 covers the value. A record is valid only if both match.
 // In a sealed record value_xxh3 is the XXH3 of the plaintext (what clients
 // check); the seal's own checksums cover the seal and the stored ciphertext,
 // so that a scan verifies a sealed record without its key.
@@ -66,7 +66,7 @@ inline constexpr uint32_t kSegmentMagic = 0x47585443;     // "CTXG"
 inline constexpr uint32_t kSuperblockMagic = 0x42585443;  // "CTXB"
 // Superblock and segment headers.
 inline constexpr uint16_t kFormatVersion = 1;
-// Records: 2 adds the namespace id and the ext; 3 packs small records to
+// Records: 2 adds the namespace id and the attrs; 3 packs small records to
 // 64 bytes instead of 4 KiB; 4 adds sealed (encrypted) records. Records of
 // formats 1 to 3 are still read.
 inline constexpr uint16_t kRecordFormatVersion = 4;
@@ -101,7 +101,7 @@ struct RecordHeader {
   uint32_t value_offset;  // 52  from the record start
   uint16_t key_len;       // 56
   uint16_t reserved;      // 58  zero
-  uint32_t ext_len;       // 60  bytes of ext after the key (0 in format 1)
+  uint32_t attrs_len;     // 60  bytes of attrs after the key (0 in format 1)
   uint64_t record_len;    // 64  whole record (format 3 packed: a multiple of 64, else of 4 KiB)
   uint64_t header_xxh3;   // 72
 };
@@ -122,13 +122,13 @@ struct RecordSeal {
 static_assert(sizeof(RecordSeal) == 64, "RecordSeal is part of the on-disk format");
 inline constexpr size_t kRecordSealBytes = sizeof(RecordSeal);
 
-// Bytes between the header and the value, but for padding: key, ext and,
+// Bytes between the header and the value, but for padding: key, attrs and,
 // when sealed, the seal. ComputeLayout takes this as head_bytes.
-inline constexpr size_t RecordHeadBytes(size_t key_len, size_t ext_len, uint16_t flags) {
-  return key_len + ext_len + ((flags & kRecordFlagSealed) ? kRecordSealBytes : 0);
+inline constexpr size_t RecordHeadBytes(size_t key_len, size_t attrs_len, uint16_t flags) {
+  return key_len + attrs_len + ((flags & kRecordFlagSealed) ? kRecordSealBytes : 0);
 }
 
-// What an object carries besides its value (the record's ext); immutable
+// What an object carries besides its value (the record's attrs); immutable
 // once stored, shared by the index entry, the flush queue and readers.
 struct ObjectMeta {
   std::string group;   // session tag
@@ -138,7 +138,7 @@ struct ObjectMeta {
   bool empty() const { return group.empty() && parent.empty() && writer.empty() && meta.empty(); }
 };
 // Four u16 lengths, then the fields, each within its limit.
-inline constexpr size_t kMaxRecordExtBytes =
+inline constexpr size_t kMaxRecordAttrsBytes =
     4 * 2 + kMaxGroupBytes + kMaxParentBytes + kMaxWriterBytes + kMaxMetaBytes;
 // The record parser refuses fields over these limits, so they are part of
 // the on-disk format (docs/on-disk-format.md): records written under larger
@@ -147,13 +147,13 @@ static_assert(kMaxKeyBytes == 512 && kMaxGroupBytes == 512 && kMaxParentBytes ==
                   kMaxWriterBytes == 256 && kMaxMetaBytes == 4096,
               "the record format's field limits changed: bump kRecordFormatVersion");
 
-std::string EncodeRecordExt(const ObjectMeta* meta);  // "" for null or empty
-// EncodeRecordExt(meta).size(), without building it (flash reads need it).
-inline size_t RecordExtLen(const ObjectMeta* meta) {
+std::string EncodeRecordAttrs(const ObjectMeta* meta);  // "" for null or empty
+// EncodeRecordAttrs(meta).size(), without building it (flash reads need it).
+inline size_t RecordAttrsLen(const ObjectMeta* meta) {
   if (meta == nullptr || meta->empty()) return 0;
   return 8 + meta->group.size() + meta->parent.size() + meta->writer.size() + meta->meta.size();
 }
-Status DecodeRecordExt(std::string_view ext, ObjectMeta* meta);
+Status DecodeRecordAttrs(std::string_view attrs, ObjectMeta* meta);
 
 struct RecordLayout {
   uint64_t value_offset = 0;
@@ -171,13 +171,13 @@ RecordLayout ComputeLayout(size_t head_bytes, uint64_t value_len,
 // layout, header checksum).
 RecordHeader MakeRecordHeader(uint16_t flags, uint64_t seq, uint64_t created_ms,
                               uint64_t expires_ms, uint32_t namespace_id, std::string_view key,
-                              std::string_view ext, uint64_t value_len, uint64_t value_xxh3,
+                              std::string_view attrs, uint64_t value_len, uint64_t value_xxh3,
                               uint16_t version = kRecordFormatVersion);
 
-// Writes header, key, ext and (packed) value into out, which must hold
+// Writes header, key, attrs and (packed) value into out, which must hold
 // layout.head_len() bytes; zero-fills the padding. A sealed record's seal
 // and value are the caller's to write (its value is the ciphertext).
-void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view ext,
+void EncodeRecordHead(const RecordHeader& h, std::string_view key, std::string_view attrs,
                       std::span<const uint8_t> packed_value, std::span<uint8_t> out);
 
 // Fills a seal's checksums; its other fields are the caller's.
@@ -188,11 +188,11 @@ Status ParseRecordSeal(std::span<const uint8_t> bytes, RecordSeal* seal,
                        const uint8_t* sealed_value = nullptr, uint64_t value_len = 0);
 
 // Parses and checks a header (magic, version, checksum over header, key and
-// ext, lengths consistent). `bytes` starts at the record; when it is too
-// short to hold the key and ext, kTooLarge tells the caller to offer more
-// (*needed gets the length). On success *key and *ext point into bytes.
+// attrs, lengths consistent). `bytes` starts at the record; when it is too
+// short to hold the key and attrs, kTooLarge tells the caller to offer more
+// (*needed gets the length). On success *key and *attrs point into bytes.
 Status ParseRecordHeader(std::span<const uint8_t> bytes, RecordHeader* h, std::string_view* key,
-                         std::string_view* ext, uint64_t* needed = nullptr);
+                         std::string_view* attrs, uint64_t* needed = nullptr);
 
 // Segment header: the first 4 KiB of every segment file.
 struct SegmentHeader {

@@ -124,13 +124,13 @@ void Recovery::InstallCheckpointEntry(RecoveredState* state, CheckpointEntry& ce
   if (key_len > kMaxKeyBytes || ce.value_len > kMaxRecordValueBytes) return;
   if ((ce.flags & ~kRecordFlagSealed) != 0) return;
   const RecordLayout layout =
-      ComputeLayout(RecordHeadBytes(key_len, ce.ext.size(), ce.flags), ce.value_len);
+      ComputeLayout(RecordHeadBytes(key_len, ce.attrs.size(), ce.flags), ce.value_len);
   const uint64_t end = seg->second->end_offset();
   ObjectMeta meta;
   if (ce.record_offset < kSegmentHeaderBytes || ce.record_offset > end ||
       layout.record_len > end - ce.record_offset ||
       (!layout.packed && ce.record_offset % kBlockSize != 0) ||
-      !DecodeRecordExt(ce.ext, &meta).ok()) {
+      !DecodeRecordAttrs(ce.attrs, &meta).ok()) {
     return;
   }
   auto [it, inserted] = state->index.try_emplace(std::move(ce.key));
@@ -189,7 +189,7 @@ void Recovery::Apply(RecoveredState* state, const SegmentScanner::Item& item, ui
   }
   if (auto t = tombstones_.find(key); t != tombstones_.end() && t->second > h.seq) return;
   ObjectMeta meta;
-  if (!DecodeRecordExt(item.ext, &meta).ok()) {
+  if (!DecodeRecordAttrs(item.attrs, &meta).ok()) {
     ++state->corrupt_records_skipped;  // its checksum passed: a writer bug, not a torn write
     return;
   }

@@ -91,7 +91,8 @@ Status Segment::Append(std::span<const iovec> buffers, uint64_t total_bytes) {
 
 Status Segment::ReadValue(uint64_t record_offset, const RecordHeader& h, uint8_t* dst,
                           const Keyring* keyring, std::string_view aad) {
-  RecordLayout layout = ComputeLayout(RecordHeadBytes(h.key_len, h.ext_len, h.flags), h.value_len);
+  RecordLayout layout =
+      ComputeLayout(RecordHeadBytes(h.key_len, h.attrs_len, h.flags), h.value_len);
   if (h.flags & kRecordFlagSealed) {
     const uint64_t value_at = record_offset + layout.value_offset;
     const uint64_t seal_at = value_at - kRecordSealBytes;
@@ -202,19 +203,19 @@ Result<bool> SegmentScanner::Next(Item* item) {
       continue;
     }
     RecordHeader h{};
-    std::string_view key, ext;
+    std::string_view key, attrs;
     uint64_t needed = 0;
-    Status st = ParseRecordHeader({p, *avail}, &h, &key, &ext, &needed);
+    Status st = ParseRecordHeader({p, *avail}, &h, &key, &attrs, &needed);
     if (st.code() == StatusCode::kTooLarge) {
-      // The key and ext spill past what was offered: offer them whole.
+      // The key and attrs spill past what was offered: offer them whole.
       auto head_avail = Ensure(pos_, needed);
       if (!head_avail.ok()) return head_avail.status();
       if (*head_avail < needed) break;  // runs past the end of the file: torn
       p = buf_->data + (pos_ - buf_offset_);
-      st = ParseRecordHeader({p, needed}, &h, &key, &ext);
+      st = ParseRecordHeader({p, needed}, &h, &key, &attrs);
     }
     if (st.ok() && pos_ % kBlockSize != 0 &&
-        !ComputeLayout(RecordHeadBytes(h.key_len, h.ext_len, h.flags), h.value_len, h.version)
+        !ComputeLayout(RecordHeadBytes(h.key_len, h.attrs_len, h.flags), h.value_len, h.version)
              .packed) {
       // Large records start on a block (their value is read with O_DIRECT
       // straight into DRAM): one that does not is none of ours.
@@ -228,7 +229,7 @@ Result<bool> SegmentScanner::Next(Item* item) {
       continue;
     }
     std::string key_copy(key);
-    std::string ext_copy(ext);
+    std::string attrs_copy(attrs);
     auto rec_avail = Ensure(pos_, h.record_len);
     if (!rec_avail.ok()) return rec_avail.status();
     if (*rec_avail < h.record_len) break;  // runs past the end of the file: torn
@@ -241,7 +242,7 @@ Result<bool> SegmentScanner::Next(Item* item) {
     }
     item->header = h;
     item->key = std::move(key_copy);
-    item->ext = std::move(ext_copy);
+    item->attrs = std::move(attrs_copy);
     item->offset = pos_;
     pos_ += h.record_len;
     return true;

@@ -58,7 +58,7 @@ class Segment {
   Status Sync() { return file_->Sync(); }
 
   // Reads the value of the record at record_offset into dst; h needs
-  // key_len, ext_len, value_len and flags. For a packed record the blocks
+  // key_len, attrs_len, value_len and flags. For a packed record the blocks
   // holding the value are read into a bounce buffer and the value copied;
   // otherwise dst must be aligned and hold RoundUpToBlock(value_len) bytes
   // and the value is read straight into it.
@@ -92,7 +92,7 @@ class SegmentScanner {
   struct Item {
     RecordHeader header;
     std::string key;
-    std::string ext;  // the record's ext (DecodeRecordExt)
+    std::string attrs;  // the record's attrs (DecodeRecordAttrs)
     uint64_t offset = 0;
   };
   // Fills *item with the next valid record and returns true; false at the end.

@@ -158,7 +158,7 @@ bool SegmentSet::CarryForward(Entry& e, Mutex* mu) {
   item.value_xxh3 = entry->value_xxh3;
   item.created_ms = entry->created_ms;
   item.expires_ms = entry->expires_ms;
-  item.ext = EncodeRecordExt(entry->meta.get());
+  item.attrs = EncodeRecordAttrs(entry->meta.get());
   queue_->Push(std::move(item));
   return true;
 }

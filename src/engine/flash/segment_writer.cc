@@ -22,7 +22,7 @@ uint16_t RecordFlags(const FlushItem& item) {
 
 RecordLayout LayoutOf(const FlushItem& item) {
   return ComputeLayout(
-      RecordHeadBytes(item.key.size() - kIndexKeyPrefix, item.ext.size(), RecordFlags(item)),
+      RecordHeadBytes(item.key.size() - kIndexKeyPrefix, item.attrs.size(), RecordFlags(item)),
       item.value_len);
 }
 
@@ -109,7 +109,7 @@ Status SegmentWriter::Stage(Run& run, Segment& segment, FlushItem& item) {
   const RecordLayout layout = LayoutOf(item);
   if (!layout.packed) run.Close();  // a large record and its value start on a block
   const RecordHeader h = MakeRecordHeader(flags, item.seq, item.created_ms, item.expires_ms,
-                                          IndexKeyNamespace(item.key), user_key, item.ext,
+                                          IndexKeyNamespace(item.key), user_key, item.attrs,
                                           item.value_len, item.value_xxh3);
   CTX_CHECK(run.staging_used % kRecordAlignment == 0);
   std::span<uint8_t> head(run.staging.data + run.staging_used, layout.head_len());
@@ -119,7 +119,7 @@ Status SegmentWriter::Stage(Run& run, Segment& segment, FlushItem& item) {
   CTX_CHECK(run.staging_used <= run.staging.size);
   std::span<const uint8_t> packed_value;
   if (layout.packed && item.value_len > 0) packed_value = {item.value_data(), item.value_len};
-  EncodeRecordHead(h, user_key, item.ext, packed_value, head);
+  EncodeRecordHead(h, user_key, item.attrs, packed_value, head);
   // What the record stores as its value (tombstones have none).
   const uint8_t* value_out = item.value_len > 0 ? item.value_data() : nullptr;
   if (flags & kRecordFlagSealed) CTX_RETURN_IF_ERROR(Seal(run, item, layout, head, &value_out));
@@ -157,7 +157,7 @@ Status SegmentWriter::Seal(Run& run, FlushItem& item, const RecordLayout& layout
   env_->FillRandom(info.nonce);
   CTX_RETURN_IF_ERROR(SealValueWithNonce(
       *item.seal_key,
-      RecordAad(IndexKeyNamespace(item.key), item.seq, IndexKeyUserKey(item.key), item.ext),
+      RecordAad(IndexKeyNamespace(item.key), item.seq, IndexKeyUserKey(item.key), item.attrs),
       *value_out, sealed, item.value_len, &info));
   RecordSeal seal{};
   seal.key_id = info.key_id;
@@ -172,12 +172,12 @@ Status SegmentWriter::Seal(Run& run, FlushItem& item, const RecordLayout& layout
 void SegmentWriter::CheckStaged(const FlushItem& item, const RecordLayout& layout, uint16_t flags,
                                 std::span<const uint8_t> head) {
   RecordHeader h{};
-  std::string_view key, ext;
-  CTX_CHECK(ParseRecordHeader(head, &h, &key, &ext).ok());
+  std::string_view key, attrs;
+  CTX_CHECK(ParseRecordHeader(head, &h, &key, &attrs).ok());
   CTX_CHECK(h.flags == flags && h.seq == item.seq && h.created_ms == item.created_ms &&
             h.expires_ms == item.expires_ms && h.value_len == item.value_len &&
             h.value_xxh3 == item.value_xxh3 && h.namespace_id == IndexKeyNamespace(item.key));
-  CTX_CHECK(key == IndexKeyUserKey(item.key) && ext == item.ext);
+  CTX_CHECK(key == IndexKeyUserKey(item.key) && attrs == item.attrs);
   CTX_CHECK(h.value_offset == layout.value_offset && h.record_len == layout.record_len);
   // The plaintext as it goes out: the staged copy of a packed value (what
   // the write takes), else the bytes the record is written or sealed from.

@@ -14,7 +14,7 @@ FlusherHost::Retry FlashHost::PrepareRetryLocked(FlushItem& item, bool closing) 
   return objects_->PrepareRetry(item, closing);
 }
 
-void FlashHost::MaintainLocked() {
+void FlashHost::SweepExpiredLocked() {
   const uint64_t now = env_->WallClockMs();
   objects_->SweepExpired(now);
   catalog_->SweepLapsedPins(now);

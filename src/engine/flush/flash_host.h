@@ -27,7 +27,7 @@ class FlashHost : public FlusherHost {
   void MarkDurableLocked(const FlushItem& item) override REQUIRES(mu_);
   Retry PrepareRetryLocked(FlushItem& item, bool closing) override REQUIRES(mu_);
   // Expired objects, lapsed leases and pins.
-  void MaintainLocked() override REQUIRES(mu_);
+  void SweepExpiredLocked() override REQUIRES(mu_);
   void SnapshotLocked(Checkpoint* checkpoint) override REQUIRES(mu_);
   void AppendedLocked(uint64_t bytes) override REQUIRES(mu_);
   Result<std::shared_ptr<Segment>> NewSegment(uint64_t record_len) override EXCLUDES(mu_);

@@ -11,7 +11,7 @@ namespace ctxstore::engine {
 namespace {
 
 constexpr uint64_t kWaitForWorkMs = 50;
-constexpr uint64_t kMaintainIntervalMs = 100;
+constexpr uint64_t kSweepIntervalMs = 100;
 constexpr uint64_t kMinBackoffMs = 50;
 constexpr uint64_t kMaxBackoffMs = 2000;
 // After a burst (hundreds of thousands of small records between two syncs)
@@ -117,9 +117,9 @@ bool Flusher::RunOnceLocked() {
   if (finished_) return false;
   const uint64_t now = env_->MonotonicMs();
   if (!queue_->stopping && now < backoff_until_ms_) return false;
-  if (now - last_maintain_ms_ >= kMaintainIntervalMs) {
-    last_maintain_ms_ = now;
-    host_->MaintainLocked();
+  if (now - last_sweep_ms_ >= kSweepIntervalMs) {
+    last_sweep_ms_ = now;
+    host_->SweepExpiredLocked();
   }
   const bool checkpoint_due =
       queue_->checkpoint_requested ||
@@ -150,7 +150,7 @@ bool Flusher::WriteQueuedLocked(uint64_t now_ms, bool checkpoint_due) {
   std::vector<FlushItem> batch = queue_->TakeBatch(
       [this](std::string_view key) REQUIRES(mu_) { return host_->CurrentSeqLocked(key); });
   mu_->Unlock();
-  const bool ok = WriteBatch(batch);
+  const bool ok = WriteAndCompleteBatch(batch);
   mu_->Lock();
   if (ok) {
     backoff_ms_ = 0;
@@ -168,7 +168,7 @@ bool Flusher::WriteQueuedLocked(uint64_t now_ms, bool checkpoint_due) {
   return true;
 }
 
-bool Flusher::WriteBatch(std::vector<FlushItem>& batch) {
+bool Flusher::WriteAndCompleteBatch(std::vector<FlushItem>& batch) {
   bool need_sync = env_->MonotonicMs() - last_sync_ms_ >= options_.sync_interval_ms;
   {
     MutexLock lock(mu_);

@@ -51,7 +51,7 @@ class FlusherHost {
   // kLost for what must be given up.
   virtual Retry PrepareRetryLocked(FlushItem& item, bool closing) = 0;
   // Expired objects, lapsed leases and pins; every ~100 ms.
-  virtual void MaintainLocked() = 0;
+  virtual void SweepExpiredLocked() = 0;
   // The index's durable entries for a checkpoint (and the store id and
   // the replay position when no segment is active).
   virtual void SnapshotLocked(Checkpoint* checkpoint) = 0;
@@ -108,7 +108,7 @@ class Flusher {
   void RunOnceForWaiterLocked() REQUIRES(mu_);
   bool WriteQueuedLocked(uint64_t now_ms, bool checkpoint_due) REQUIRES(mu_);
   // False on a device failure.
-  bool WriteBatch(std::vector<FlushItem>& batch) EXCLUDES(mu_);
+  bool WriteAndCompleteBatch(std::vector<FlushItem>& batch) EXCLUDES(mu_);
   Status AppendBatch(std::vector<FlushItem>& batch) EXCLUDES(mu_);
   // What the last Append wrote: not durable until the next sync.
   void AddUnsyncedLocked(std::vector<FlushItem>& batch, size_t from, size_t to, uint64_t bytes)
@@ -145,7 +145,7 @@ class Flusher {
   uint64_t backoff_until_ms_ = 0;  // no batch before this (Env::MonotonicMs)
   uint64_t last_sync_ms_ = 0;
   uint64_t last_checkpoint_ms_ = 0;
-  uint64_t last_maintain_ms_ = 0;
+  uint64_t last_sweep_ms_ = 0;
   uint64_t last_heap_trim_ms_ = 0;
   bool threaded_ = false;  // Start(true)
   std::thread thread_;

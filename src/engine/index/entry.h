@@ -169,7 +169,7 @@ struct FlushItem {
   uint64_t value_xxh3 = 0;
   uint64_t created_ms = 0;
   uint64_t expires_ms = 0;
-  std::string ext;                    // the record's ext (EncodeRecordExt)
+  std::string attrs;                  // the record's attrs (EncodeRecordAttrs)
   std::shared_ptr<ArenaBlock> block;  // the value, for kPut
   // kPut: the key its namespace seals values with; null: stored in the clear.
   std::shared_ptr<const EncryptionKey> seal_key;
@@ -183,7 +183,7 @@ struct FlushItem {
   uint64_t lost_writes_at_enqueue = 0;  // barriers: drops since count against them
   bool retry = false;                   // re-queued after its segment failed
   // A committed put of e's current version, its value in block.
-  static FlushItem ForPut(const Entry& e, std::string index_key, std::string ext,
+  static FlushItem ForPut(const Entry& e, std::string index_key, std::string attrs,
                           std::shared_ptr<ArenaBlock> block,
                           std::shared_ptr<const EncryptionKey> seal_key,
                           DurableCallback on_durable) {
@@ -195,7 +195,7 @@ struct FlushItem {
     item.value_xxh3 = e.value_xxh3;
     item.created_ms = e.created_ms;
     item.expires_ms = e.expires_ms;
-    item.ext = std::move(ext);
+    item.attrs = std::move(attrs);
     item.block = std::move(block);
     item.seal_key = std::move(seal_key);
     item.on_durable = std::move(on_durable);

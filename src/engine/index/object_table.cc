@@ -231,7 +231,7 @@ FlusherHost::Retry ObjectTable::PrepareRetry(FlushItem& item, bool closing) {
       AddToLru(*e);
       return Retry::kLost;
     }
-    item.block = arena_->Pin(e->dram());
+    item.block = arena_->Share(e->dram());
     return Retry::kWriteAgain;
   }
   if (item.kind == FlushItem::Kind::kTombstone) {
@@ -245,9 +245,9 @@ void ObjectTable::AddToCheckpoint(Checkpoint* cp) const {
   cp->entries.reserve(stats_->flash_objects);
   for (const auto& [key, e] : index_) {
     if (e.segment_id == 0 || e.dirty) continue;
-    cp->entries.push_back({e.index_key().str(), EncodeRecordExt(e.meta.get()), e.seq, e.segment_id,
-                           e.record_offset, e.value_len(), e.value_xxh3, e.created_ms, e.expires_ms,
-                           e.sealed ? kRecordFlagSealed : uint16_t{0}});
+    cp->entries.push_back({e.index_key().str(), EncodeRecordAttrs(e.meta.get()), e.seq,
+                           e.segment_id, e.record_offset, e.value_len(), e.value_xxh3, e.created_ms,
+                           e.expires_ms, e.sealed ? kRecordFlagSealed : uint16_t{0}});
   }
 }
 

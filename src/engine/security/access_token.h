@@ -1,6 +1,6 @@
 // Access tokens as the catalog keeps them. The engine stores and persists
 // them (file CATALOG) beside the namespaces they are scoped to; issuing a
-// token and checking one are the server's business (server/auth.h). The
+// token and checking one are the server's business (service/auth.h). The
 // token itself is never stored: only a hash of it.
 #pragma once
 

@@ -202,15 +202,15 @@ Status OpenValue(const EncryptionKey& key, std::string_view aad, const SealInfo&
 }
 
 std::string RecordAad(uint32_t namespace_id, uint64_t seq, std::string_view user_key,
-                      std::string_view ext) {
-  // Fixed-size fields, then the key's length: key and ext cannot trade bytes.
+                      std::string_view attrs) {
+  // Fixed-size fields, then the key's length: key and attrs cannot trade bytes.
   const uint16_t key_len = static_cast<uint16_t>(user_key.size());
   std::string aad(sizeof(namespace_id) + sizeof(seq) + sizeof(key_len), '\0');
   std::memcpy(aad.data(), &namespace_id, sizeof(namespace_id));
   std::memcpy(aad.data() + sizeof(namespace_id), &seq, sizeof(seq));
   std::memcpy(aad.data() + sizeof(namespace_id) + sizeof(seq), &key_len, sizeof(key_len));
   aad.append(user_key);
-  aad.append(ext);
+  aad.append(attrs);
   return aad;
 }
 

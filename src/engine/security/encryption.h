@@ -78,10 +78,10 @@ Status OpenValue(const EncryptionKey& key, std::string_view aad, const SealInfo&
                  const uint8_t* src, uint8_t* dst, size_t len);
 
 // The aad of a record: namespace id, sequence number, the client's key and
-// the record's ext (group, parent, writer, metadata), so that a sealed value
+// the record's attrs (group, parent, writer, metadata), so that a sealed value
 // moved to another record, or given other metadata (another model
 // fingerprint), fails to open.
 std::string RecordAad(uint32_t namespace_id, uint64_t seq, std::string_view user_key,
-                      std::string_view ext);
+                      std::string_view attrs);
 
 }  // namespace ctxstore::engine

@@ -1,4 +1,4 @@
-#include "server/auth.h"
+#include "server/loopback.h"
 
 #include <asio/ip/address.hpp>
 #include <string>
