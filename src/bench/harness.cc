@@ -96,6 +96,8 @@ std::string ReadFirstLine(const std::string& path, const std::string& prefix) {
   return "";
 }
 
+}  // namespace
+
 nlohmann::json MachineInfo(const HarnessOptions& o) {
   utsname u{};
   ::uname(&u);
@@ -155,6 +157,8 @@ void RemoveScratch(const std::string& work_dir) {
     if (e.is_directory(ec)) fs::remove_all(e.path(), ec);
   }
 }
+
+namespace {
 
 struct Section {
   const char* name;

@@ -89,6 +89,18 @@ nlohmann::json RunSmallOps(BenchContext& ctx);  // EXISTS / MATCH_PREFIX of 64 k
 nlohmann::json RunScale(BenchContext& ctx);     // index memory per object, restart time
 nlohmann::json RunReplay(BenchContext& ctx);    // Mooncake traces online vs offline
 
+// Helpers of RunHarness that `compare` (bench/compare.h) shares, so that
+// both measure with the same sizes and describe the machine alike.
+// Sets the sizes of the run from options.quick and options.smoke.
+void ConfigureSizes(BenchContext& ctx);
+// hostname, kernel, cpu (model name), cores, memory, work_dir.
+nlohmann::json MachineInfo(const HarnessOptions& o);
+// "2026-11-28T13:04:03Z".
+std::string UtcNow();
+// Deletes the folders in the work folder (servers' data, fio's file, the
+// file store); the logs stay.
+void RemoveScratch(const std::string& work_dir);
+
 // Runs the selected sections and writes the outputs. Returns an error only
 // when nothing could be written.
 Status RunHarness(const HarnessOptions& options);

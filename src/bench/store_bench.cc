@@ -2,7 +2,8 @@
 // flash tier (GETs of objects only on flash, sustained sync PUTs) and small
 // operations (EXISTS, MATCH_PREFIX of 64 keys). Every measurement goes
 // through the real server binary and the C++ client, one client (so one
-// connection) per worker.
+// connection) per worker. Each section measures its cells (store_cells.h)
+// on one server.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -10,42 +11,22 @@
 
 #include "bench/harness.h"
 #include "bench/loadgen.h"
+#include "bench/store_cells.h"
 #include "bench/store_load.h"
 #include "ctxstore/client.h"
-#include "engine/security/encryption.h"
 
 namespace ctxstore::bench {
-namespace {
-
-uint32_t MaxOf(const std::vector<uint32_t>& v) {
-  uint32_t m = 1;
-  for (uint32_t x : v) m = std::max(m, x);
-  return m;
-}
-
-}  // namespace
 
 nlohmann::json RunDataPath(BenchContext& ctx) {
   nlohmann::json out = {{"rows", nlohmann::json::array()}};
-  // DRAM for the GET data set plus one PUT cell's burst: every PUT is also
-  // written to flash behind the reply, and a burst larger than DRAM would
-  // measure the disk (the flash section does that on purpose).
-  uint64_t memory_bytes = ctx.data_set_bytes * 2 + ctx.cell_max_bytes + (256ull << 20);
-  // Flash for the data sets and one cell's overwrites; reclaim drops the
-  // oldest segments beyond that, which the data path does not read.
-  std::vector<std::string> args = {"--memory", std::to_string(memory_bytes), "--disk",
-                                   std::to_string(memory_bytes + (1ull << 30))};
-  Result<StoreServer> server = StartStoreServer(ctx, "datapath", args);
-  if (server.ok()) {
-    Status warm = WaitUntilWarm(*server);
-    if (!warm.ok()) server = warm;
-  }
+  std::vector<std::string> args = DataPathServerArgs(ctx);
+  Result<StoreServer> server = StartWarmServer(ctx, "datapath", args);
   if (!server.ok()) {
     out["error"] = server.status().ToString();
     return out;
   }
   out["server_args"] = args;
-  auto clients = Connect(*server, MaxOf(ctx.connections));
+  auto clients = Connect(*server, DataPathClients(ctx));
   if (!clients.ok()) {
     out["error"] = clients.status().ToString();
     return out;
@@ -53,25 +34,18 @@ nlohmann::json RunDataPath(BenchContext& ctx) {
   for (uint64_t size : ctx.value_sizes) {
     for (uint32_t conns : ctx.connections) {
       ctx.progress->Step("ctxstore PUT " + SizeLabel(size) + " x" + std::to_string(conns));
-      // Each cell starts with nothing left to write to flash from the last one.
-      if (Status s = (*clients)[0]->Flush(); !s.ok()) ctx.progress->Warn(s.ToString());
-      LoadResult r = MeasurePut(ctx, *clients, "put", size, conns, false, ctx.cell_duration_ms);
+      LoadResult r = DataPathPut(ctx, *clients, size, conns);
       out["rows"].push_back(Row("ctxstore", "put", size, conns, r));
       Report(ctx, r);
     }
-    // One data set per size, read by every concurrency level.
-    uint64_t count = std::max<uint64_t>(MaxOf(ctx.connections), ctx.data_set_bytes / size);
-    Status s = Preload(*clients, "get", size, count);
-    // GETs measured without the preload's flash writes going on behind them.
-    if (s.ok()) s = (*clients)[0]->Flush();
-    if (!s.ok()) {
-      ctx.progress->Warn(s.ToString());
+    Result<uint64_t> count = DataPathLoadGetSet(ctx, *clients, size);
+    if (!count.ok()) {
+      ctx.progress->Warn(count.status().ToString());
       continue;
     }
     for (uint32_t conns : ctx.connections) {
       ctx.progress->Step("ctxstore GET " + SizeLabel(size) + " x" + std::to_string(conns));
-      LoadResult r = MeasureGet(*clients, "get", size, count, conns, ctx.cell_duration_ms,
-                                ctx.cell_max_bytes / size);
+      LoadResult r = DataPathGet(ctx, *clients, size, *count, conns);
       out["rows"].push_back(Row("ctxstore", "get", size, conns, r));
       Report(ctx, r);
     }
@@ -79,21 +53,7 @@ nlohmann::json RunDataPath(BenchContext& ctx) {
   return out;
 }
 
-// The server of a flash pass, with args recorded. sealed: it loads a fresh
-// key, kept beside the data (for a benchmark only: keys belong on another
-// disk).
-Result<StoreServer> StartFlashServer(BenchContext& ctx, const std::string& name, bool sealed,
-                                     std::vector<std::string>& args) {
-  if (sealed) {
-    const std::string key_file = ctx.ScratchDir(name + "-key") + "/bench.key";
-    CTX_RETURN_IF_ERROR(engine::CreateKeyFile(key_file));
-    args.insert(args.end(), {"--encryption-key", "bench=" + key_file});
-  }
-  Result<StoreServer> server = StartStoreServer(ctx, name, args);
-  if (!server.ok()) return server.status();
-  CTX_RETURN_IF_ERROR(WaitUntilWarm(*server));
-  return server;
-}
+namespace {
 
 // Where the flash GETs were served from (the STATS counters' growth over
 // the pass) and, as proof that a pass measured what it says, how many
@@ -117,58 +77,42 @@ void AddFlashGetCounters(const Result<std::string>& stats_before,
   out["sealed_records"] = a.value("sealed_records", uint64_t{0});
 }
 
-// One flash pass: sustained sync PUTs, then GETs of objects only on flash.
-// sealed: the namespace is encrypted (a fresh key), so every record is
-// sealed on its way to flash and opened on its way back.
+// One flash pass on one server: sustained sync PUTs, then GETs of objects
+// only on flash. sealed: the namespace is encrypted (a fresh key), so every
+// record is sealed on its way to flash and opened on its way back.
 nlohmann::json FlashPass(BenchContext& ctx, bool sealed) {
-  // A DRAM tier far smaller than the data set, so that GETs come from flash.
-  constexpr uint64_t kSize = 4ull << 20;
-  const uint64_t dram_bytes = std::max<uint64_t>(64ull << 20, ctx.data_set_bytes / 16);
-  const uint64_t flash_set_bytes = ctx.data_set_bytes * 2;
-  // As many requests in flight as fio's baseline (smoke runs stay small).
-  const uint32_t conns = ctx.options.smoke ? 2 : kFioIoDepth;
-  const std::string name = sealed ? "flash-sealed" : "flash";
+  Result<FlashServer> flash = OpenFlashServer(ctx, sealed);
+  if (!flash.ok()) return {{"error", flash.status().ToString()}};
+  const uint32_t conns = FlashConnections(ctx);
+  const std::string label = " x" + std::to_string(conns) + (sealed ? " (sealed)" : "");
   nlohmann::json out;
-  std::vector<std::string> args = {"--memory", std::to_string(dram_bytes), "--disk",
-                                   std::to_string(flash_set_bytes + ctx.cell_max_bytes)};
-  Result<StoreServer> server = StartFlashServer(ctx, name, sealed, args);
-  if (!server.ok()) return {{"error", server.status().ToString()}};
-  out["server_args"] = args;
-  auto clients = Connect(*server, conns);
-  if (!clients.ok()) return {{"error", clients.status().ToString()}};
-  if (sealed) {
-    NamespaceSpec spec;
-    spec.encryption_key = "bench";
-    Status st = (*clients)[0]->SetNamespace("default", spec);
-    if (!st.ok()) return {{"error", st.ToString()}};
-  }
-  const std::string label = sealed ? " (sealed)" : "";
+  out["server_args"] = flash->args;
 
-  ctx.progress->Step("sustained sync PUT 4 MiB x" + std::to_string(conns) + label);
-  uint64_t sync_duration_ms = ctx.cell_duration_ms * 2;
-  LoadResult put = MeasurePut(ctx, *clients, "sync", kSize, conns, true, sync_duration_ms);
-  out["sync_put"] = Row("ctxstore", "sync_put", kSize, conns, put);
+  ctx.progress->Step("sustained sync PUT 4 MiB" + label);
+  LoadResult put = FlashSyncPut(ctx, *flash);
+  out["sync_put"] = Row("ctxstore", "sync_put", kFlashValueBytes, conns, put);
   Report(ctx, put);
 
-  const uint64_t count = flash_set_bytes / kSize;
-  ctx.progress->Step("load " + std::to_string(count) + " x 4 MiB for flash GETs" + label);
-  Status s = Preload(*clients, "flash", kSize, count);
-  if (s.ok()) s = (*clients)[0]->Flush();
-  if (!s.ok()) {
-    out["error"] = s.ToString();
+  ctx.progress->Step("load " + std::to_string(flash->data_set_bytes / kFlashValueBytes) +
+                     " x 4 MiB for flash GETs" + (sealed ? " (sealed)" : ""));
+  Result<uint64_t> count = FlashLoadGetSet(*flash);
+  if (!count.ok()) {
+    out["error"] = count.status().ToString();
     return out;
   }
-  auto stats_before = (*clients)[0]->StatsJson();
-  ctx.progress->Step("GET 4 MiB from flash x" + std::to_string(conns) + label);
-  LoadResult get = MeasureGet(*clients, "flash", kSize, count, conns, ctx.cell_duration_ms * 2,
-                              count);  // each object read about once: no DRAM re-hits
-  out["flash_get"] = Row("ctxstore", "flash_get", kSize, conns, get);
-  AddFlashGetCounters(stats_before, (*clients)[0]->StatsJson(), out);
+  Client& first = *flash->clients[0];
+  auto stats_before = first.StatsJson();
+  ctx.progress->Step("GET 4 MiB from flash" + label);
+  LoadResult get = FlashGet(ctx, *flash, *count);
+  out["flash_get"] = Row("ctxstore", "flash_get", kFlashValueBytes, conns, get);
+  AddFlashGetCounters(stats_before, first.StatsJson(), out);
   Report(ctx, get);
-  out["dram_bytes"] = dram_bytes;
-  out["data_set_bytes"] = flash_set_bytes;
+  out["dram_bytes"] = flash->dram_bytes;
+  out["data_set_bytes"] = flash->data_set_bytes;
   return out;
 }
+
+}  // namespace
 
 nlohmann::json RunFlash(BenchContext& ctx) {
   nlohmann::json out = FlashPass(ctx, /*sealed=*/false);
@@ -185,60 +129,17 @@ nlohmann::json RunFlash(BenchContext& ctx) {
 }
 
 nlohmann::json RunSmallOps(BenchContext& ctx) {
-  constexpr uint32_t kKeys = 64;
-  constexpr uint64_t kValueBytes = 4096;
-  nlohmann::json out = {{"keys", kKeys}, {"rows", nlohmann::json::array()}};
-  Result<StoreServer> server = StartStoreServer(ctx, "small", {"--memory", "256MiB"});
+  nlohmann::json out = {{"keys", kSmallOpKeys}, {"rows", nlohmann::json::array()}};
+  Result<StoreServer> server = StartWarmServer(ctx, "small", SmallOpsServerArgs());
   if (!server.ok()) return {{"error", server.status().ToString()}};
-  if (Status warm = WaitUntilWarm(*server); !warm.ok()) return {{"error", warm.ToString()}};
   auto clients = Connect(*server, 1);
   if (!clients.ok()) return {{"error", clients.status().ToString()}};
   Client& c = *(*clients)[0];
-  std::vector<std::string> keys;
-  std::vector<uint8_t> value = MakeValue(kValueBytes, 7);
-  for (uint32_t i = 0; i < kKeys; ++i) {
-    keys.push_back(Key("chain", kValueBytes, i));
-    PutOptions o;
-    if (i > 0) o.parent = keys[i - 1];
-    if (Status s = c.Put(keys.back(), std::span<const uint8_t>(value), o); !s.ok()) {
-      return {{"error", s.ToString()}};
-    }
-  }
-  LoadSpec spec{1, ctx.cell_duration_ms, 0, 1};
-  struct Op {
-    const char* name;
-    uint32_t keys;
-    LoadOp fn;
-  };
-  std::vector<Op> ops = {
-      {"exists", 1,
-       [&](uint32_t, uint64_t) -> Result<uint64_t> {
-         Result<uint64_t> r = c.Exists(keys[0]);
-         return r.ok() ? Result<uint64_t>(0) : Result<uint64_t>(r.status());
-       }},
-      {"batch_exists", kKeys,
-       [&](uint32_t, uint64_t) -> Result<uint64_t> {
-         auto r = c.BatchExists(keys);
-         return r.ok() ? Result<uint64_t>(0) : Result<uint64_t>(r.status());
-       }},
-      {"match_prefix", kKeys,
-       [&](uint32_t, uint64_t) -> Result<uint64_t> {
-         Result<uint32_t> r = c.MatchPrefix(keys);
-         if (!r.ok()) return r.status();
-         if (*r != kKeys) return Status::Internal("matched " + std::to_string(*r));
-         return 0;
-       }},
-      {"match_prefix_lease", kKeys,
-       [&](uint32_t, uint64_t) -> Result<uint64_t> {
-         Result<MatchResult> r = c.MatchPrefixLease(keys, 10000);
-         if (!r.ok()) return r.status();
-         if (Status s = c.ReleaseLease(r->lease_id); !s.ok()) return s;
-         return 0;
-       }},
-  };
-  for (Op& op : ops) {
+  Result<std::vector<std::string>> keys = LoadSmallOpChain(c);
+  if (!keys.ok()) return {{"error", keys.status().ToString()}};
+  for (const SmallOpInfo& op : SmallOpList()) {
     ctx.progress->Step(std::string(op.name) + " of " + std::to_string(op.keys) + " keys");
-    LoadResult r = RunLoad(spec, op.fn);
+    LoadResult r = MeasureSmallOp(ctx, op, c, *keys);
     nlohmann::json row = {{"op", op.name}, {"keys", op.keys}};
     row.update(ToJson(r));
     char line[160];

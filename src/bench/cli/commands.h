@@ -17,6 +17,11 @@ inline constexpr int kExitError = 3;
 void RegisterRunCommand(CLI::App& app, int* exit_code);
 // `sim`: the offline cache simulator (sim_command.cc).
 void RegisterSimCommand(CLI::App& app, int* exit_code);
+// `compare`: two server binaries side by side (compare_command.cc).
+void RegisterCompareCommand(CLI::App& app, int* exit_code);
+
+// This process's arguments as typed, for the reports (run_command.cc).
+std::string CommandLine();
 
 // "ctxstore-bench: MESSAGE" on stderr.
 inline void PrintError(const std::string& message) {

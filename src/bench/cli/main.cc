@@ -1,7 +1,8 @@
-// ctxstore-bench: the benchmark harness (`run`) and the offline cache
-// simulator (`sim`), kept out of the server binary so that it links neither
-// them nor hiredis. `ctxstore bench ...` runs this binary when it is
-// installed beside ctxstore.
+// ctxstore-bench: the benchmark harness (`run`), its comparison of two
+// server binaries (`compare`) and the offline cache simulator (`sim`), kept
+// out of the server binary so that it links neither them nor hiredis.
+// `ctxstore bench ...` runs this binary when it is installed beside
+// ctxstore.
 #include "bench/cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = ctxstore::bench::kExitOk;
   ctxstore::bench::RegisterRunCommand(app, &exit_code);
   ctxstore::bench::RegisterSimCommand(app, &exit_code);
+  ctxstore::bench::RegisterCompareCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

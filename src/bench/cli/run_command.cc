@@ -11,9 +11,7 @@
 #include "common/subprocess.h"
 
 namespace ctxstore::bench {
-namespace {
 
-// This process's arguments as typed, for the report.
 std::string CommandLine() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -23,6 +21,8 @@ std::string CommandLine() {
   while (!raw.empty() && raw.back() == ' ') raw.pop_back();
   return raw;
 }
+
+namespace {
 
 int RunBenchmarks(HarnessOptions o) {
   if (o.ctxstore_exe.empty()) o.ctxstore_exe = BesideThisExecutable("ctxstore");
