@@ -15,10 +15,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
+
+# Each phase's wall time, printed at the end, pass or fail: CI must stay
+# well inside 60 minutes on 2 cores, and this says where the time goes.
+phase_names=() phase_seconds=() phase_name="Release: build" phase_start=$SECONDS
+phase() {
+  phase_names+=("$phase_name") phase_seconds+=($((SECONDS - phase_start)))
+  phase_name="$1" phase_start=$SECONDS
+}
+report_phases() {
+  phase ""
+  echo "== time per phase (total ${SECONDS} s):" >&2
+  for i in "${!phase_names[@]}"; do
+    printf '  %5d s  %s\n' "${phase_seconds[$i]}" "${phase_names[$i]}" >&2
+  done
+}
+trap report_phases EXIT
+
 scripts/build.sh -DCTXSTORE_WERROR=ON
+phase "Release: tests"
 ctest --test-dir build --output-on-failure -j "$jobs" "$@"
 
 if [[ "${CTXSTORE_THREAD_SAFETY:-1}" != 0 ]]; then
+  phase "Clang -Wthread-safety: build of the engine"
   echo "== the engine's lock annotations under Clang's -Wthread-safety" >&2
   # Only the annotated library is built (a few minutes on 2 cores); a
   # violation of its lock discipline is a compile error.
@@ -29,6 +48,7 @@ fi
 
 sanitizers="${CTXSTORE_SANITIZERS:-1}"
 if [[ "$sanitizers" != 0 && "${CTXSTORE_ASAN:-1}" != 0 ]]; then
+  phase "ASan+UBSan: build"
   echo "== the same suite under AddressSanitizer + UndefinedBehaviorSanitizer" >&2
   # -O1 keeps the sanitized tests fast enough; RelWithDebInfo without
   # -DNDEBUG keeps assert() on. Warnings are errors in the first build only:
@@ -36,11 +56,13 @@ if [[ "$sanitizers" != 0 && "${CTXSTORE_ASAN:-1}" != 0 ]]; then
   # when it instruments them.
   BUILD_TYPE=RelWithDebInfo BUILD_DIR=build-asan scripts/build.sh -DCTXSTORE_WERROR=OFF \
     -DCTXSTORE_SANITIZE=address,undefined -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g"
+  phase "ASan+UBSan: tests"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" "$@"
 fi
 
 if [[ "$sanitizers" != 0 && "${CTXSTORE_TSAN:-1}" != 0 ]]; then
+  phase "TSan: build"
   echo "== the same suite under ThreadSanitizer" >&2
   # Same build flags as the ASan pass, for the same reasons. The whole
   # suite fits: on 2 cores the build takes about 8 minutes, the run 2. No
@@ -53,6 +75,7 @@ if [[ "$sanitizers" != 0 && "${CTXSTORE_TSAN:-1}" != 0 ]]; then
   # (ServerProcess checks how the server exited), a CLI run through its
   # exit code. Reports go to files, one per process, so that none is lost
   # in a child's captured output; any report fails the pass.
+  phase "TSan: tests"
   reports="$PWD/build-tsan/tsan-reports"
   rm -rf "$reports"
   mkdir -p "$reports"
@@ -68,6 +91,7 @@ if [[ "$sanitizers" != 0 && "${CTXSTORE_TSAN:-1}" != 0 ]]; then
 fi
 
 if [[ "${CTXSTORE_FUZZ:-1}" != 0 ]]; then
+  phase "fuzzing: build and run"
   echo "== fuzzing: each target for ${CTXSTORE_FUZZ_SECONDS:-60} s" >&2
   scripts/fuzz.sh
 fi
