@@ -24,6 +24,12 @@ Result<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(const ServerOpt
     tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    // The floor as a version, as the client states it (client/tls.cc), set
+    // after OpenSSL has applied the system configuration (which may lower
+    // its default floor); the no_* options above say it the deprecated way.
+    if (SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION) != 1) {
+      return Status::Internal("cannot set the TLS 1.2 floor");
+    }
     // TLS 1.3 servers send session tickets after the handshake; a client
     // that reads them only with its next reply could take them for
     // unsolicited bytes on an idle pooled connection. Connections are long

@@ -1,17 +1,14 @@
 // Bad input over a real socket: the server answers with an error where it
 // can, closes where it must, never crashes, never allocates for a length it
 // has not validated, and keeps serving other clients.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -22,108 +19,19 @@
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "server_process.h"
+#include "test_helpers.h"
 
 namespace ctxstore {
 namespace {
 
 using protocol::FrameHeader;
 using protocol::Opcode;
+using testing::RawConn;
 using testing::ServerProcess;
 using testing::StopAndReport;
 
 // The server's admin token, for RawConn::Hello.
 std::string g_admin_token;
-
-// A raw TCP connection for sending arbitrary bytes.
-class RawConn {
- public:
-  explicit RawConn(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~RawConn() { close(fd_); }
-  bool connected() const { return connected_; }
-
-  void Send(std::string_view bytes) {
-    size_t off = 0;
-    while (off < bytes.size()) {
-      ssize_t n = send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;  // the server may close first; the reply check tells
-      off += static_cast<size_t>(n);
-    }
-  }
-  void SendFrame(Opcode op, std::string_view body, uint16_t flags = 0,
-                 uint64_t body_len_override = ~0ull) {
-    FrameHeader h;
-    h.opcode = op;
-    h.flags = flags;
-    h.request_id = ++next_id_;
-    h.body_len = body_len_override == ~0ull ? body.size() : body_len_override;
-    auto head = protocol::EncodeHeader(h);
-    Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
-    Send(body);
-  }
-  void Hello(const std::string& token = g_admin_token, const std::string& namespace_name = "") {
-    protocol::HelloRequest hello;
-    hello.token = token;
-    hello.namespace_name = namespace_name;
-    SendFrame(Opcode::kHello, protocol::EncodeHelloRequest(hello));
-    auto r = ReadReply();
-    ASSERT_TRUE(r.has_value());
-    ASSERT_EQ(r->header.status, StatusCode::kOk);
-  }
-
-  struct Reply {
-    FrameHeader header;
-    std::string body;
-  };
-  // The next reply, or nullopt when the connection closed or timed out.
-  std::optional<Reply> ReadReply(int timeout_ms = 5000) {
-    protocol::HeaderBytes raw;
-    if (!RecvExact(raw.data(), raw.size(), timeout_ms)) return std::nullopt;
-    Reply r;
-    auto d = protocol::DecodeHeader(raw);
-    r.header = d.header;
-    // Replies echo the request's opcode, even an unknown one.
-    bool framed =
-        d.error == protocol::HeaderError::kNone || d.error == protocol::HeaderError::kUnknownOpcode;
-    if (!framed || r.header.body_len > (1 << 20)) return std::nullopt;
-    r.body.resize(r.header.body_len);
-    if (!RecvExact(r.body.data(), r.body.size(), timeout_ms)) return std::nullopt;
-    return r;
-  }
-  // True once the server has closed the connection (EOF or reset).
-  bool ClosedByPeer(int timeout_ms = 5000) {
-    char c;
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) <= 0) return false;
-    ssize_t n = recv(fd_, &c, 1, 0);
-    return n <= 0;
-  }
-
- private:
-  bool RecvExact(char* dst, size_t len, int timeout_ms) {
-    size_t got = 0;
-    while (got < len) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, timeout_ms) <= 0) return false;
-      ssize_t n = recv(fd_, dst + got, len - got, 0);
-      if (n <= 0) return false;
-      got += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  bool RecvExact(uint8_t* dst, size_t len, int timeout_ms) {
-    return RecvExact(reinterpret_cast<char*>(dst), len, timeout_ms);
-  }
-  int fd_ = -1;
-  bool connected_ = false;
-  uint64_t next_id_ = 0;
-};
 
 class BadInput : public ::testing::Test {
  protected:
@@ -194,7 +102,7 @@ TEST_F(BadInput, WrongVersionGetsUnsupportedAndClose) {
 
 TEST_F(BadInput, UnknownOpcodeIsAnsweredAndConnectionStaysUsable) {
   RawConn c(server_->port());
-  c.Hello();
+  c.Hello(g_admin_token);
   FrameHeader h;
   h.opcode = static_cast<Opcode>(200);
   h.request_id = 77;
@@ -216,7 +124,7 @@ TEST_F(BadInput, UnknownOpcodeIsAnsweredAndConnectionStaysUsable) {
 // with it (kFlagChecksum) is refused and nothing is stored.
 TEST_F(BadInput, ValuesThatDoNotMatchTheirChecksumAreNotStored) {
   RawConn c(server_->port());
-  c.Hello();
+  c.Hello(g_admin_token);
   const std::string value = "bytes as the client computed them";
   const uint64_t sum = Xxh3(value.data(), value.size());
   auto put = [&](const std::string& key, uint64_t xxh3, const std::string& v) {
@@ -285,7 +193,7 @@ TEST_F(BadInput, HugeLengthIsRefusedWithoutAllocating) {
   // 1 TiB PUT and 1 PiB GET bodies: refused from the header alone.
   for (Opcode op : {Opcode::kPut, Opcode::kGet, Opcode::kBatchPut}) {
     RawConn c(server_->port());
-    c.Hello();
+    c.Hello(g_admin_token);
     c.SendFrame(op, "", 0, op == Opcode::kPut ? (1ull << 40) : (1ull << 50));
     auto r = c.ReadReply();
     ASSERT_TRUE(r.has_value()) << protocol::OpcodeName(op);
@@ -296,7 +204,7 @@ TEST_F(BadInput, HugeLengthIsRefusedWithoutAllocating) {
 
 TEST_F(BadInput, MalformedBodiesAreInvalidAndConnectionStaysUsable) {
   RawConn c(server_->port());
-  c.Hello();
+  c.Hello(g_admin_token);
   // key_len says 300 but the body holds 3 bytes.
   std::string bad_key(
       "\x2c\x01"
@@ -337,7 +245,7 @@ TEST_F(BadInput, MalformedBodiesAreInvalidAndConnectionStaysUsable) {
 
 TEST_F(BadInput, NamespaceFieldsOfTheWrongTypeAreInvalid) {
   RawConn c(server_->port());
-  c.Hello();
+  c.Hello(g_admin_token);
   const std::vector<std::string> bodies = {
       R"({"name":"typed","encryption_key":7})",
       R"({"name":"typed","encryption_key":null})",
@@ -366,7 +274,7 @@ TEST_F(BadInput, NamespaceFieldsOfTheWrongTypeAreInvalid) {
 
 TEST_F(BadInput, BatchPutItemWithoutItsLengthStoresNothing) {
   RawConn c(server_->port());
-  c.Hello();
+  c.Hello(g_admin_token);
   uint32_t count = 1;
   // One item: a key, then the body ends where its u64 value length should be.
   c.SendFrame(Opcode::kBatchPut,
@@ -384,7 +292,7 @@ TEST_F(BadInput, BatchOverTheLimit) {
   std::vector<std::string> keys(65, "k");
   {
     RawConn c(server_->port());
-    c.Hello();
+    c.Hello(g_admin_token);
     c.SendFrame(Opcode::kBatchExists, protocol::EncodeKeyList(keys));
     auto r = c.ReadReply();
     ASSERT_TRUE(r.has_value());
@@ -392,7 +300,7 @@ TEST_F(BadInput, BatchOverTheLimit) {
   }
   {
     RawConn c(server_->port());
-    c.Hello();
+    c.Hello(g_admin_token);
     uint32_t count = 65;
     c.SendFrame(Opcode::kBatchPut, std::string(reinterpret_cast<const char*>(&count), 4) + "xxxx");
     auto r = c.ReadReply();
@@ -405,7 +313,7 @@ TEST_F(BadInput, BatchOverTheLimit) {
 TEST_F(BadInput, TruncatedFramesAndAbruptCloses) {
   for (int cut : {1, 10, 31, 40}) {
     RawConn c(server_->port());
-    c.Hello();
+    c.Hello(g_admin_token);
     std::string put = protocol::EncodeKey("trunc") + std::string(100, 'v');
     FrameHeader h;
     h.opcode = Opcode::kPut;
@@ -463,48 +371,88 @@ TEST_F(BadInput, HelloIntoAnotherNamespaceEndsTheConnectionsLeases) {
 
 TEST_F(BadInput, IdleConnectionIsClosed) {
   RawConn c(server_->port());
-  c.Hello();
+  c.Hello(g_admin_token);
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.ClosedByPeer(10000));
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, std::chrono::milliseconds(1500));
 }
 
-TEST_F(BadInput, SlowClientIsClosed) {
-  RawConn c(server_->port());
-  c.Hello();
-  FrameHeader h;
-  h.opcode = Opcode::kPut;
-  h.body_len = 1 << 20;
-  auto head = protocol::EncodeHeader(h);
-  c.Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
-  c.Send(protocol::EncodeKey("slow"));
-  // Dribble a byte every 200 ms: the frame never completes within 1 s.
-  bool closed = false;
-  for (int i = 0; i < 40 && !closed; ++i) {
-    c.Send("x");
-    closed = c.ClosedByPeer(200);
-  }
-  EXPECT_TRUE(closed);
-}
-
+// Junk from many connections at once: every one of them is closed by the
+// server, none is left hanging, and the server goes on serving (TearDown).
+// Junk of a header's length or more with a bad magic or version gets one
+// UNSUPPORTED reply and the close right after it (a server that read on
+// would answer again); shorter junk waits for the rest of its header until
+// the idle timeout (2 s).
 TEST_F(BadInput, ManyHostileClientsAtOnce) {
+  constexpr int kClients = 32;
+  std::atomic<int> closed{0}, refusals_due{0}, refused_once{0};
   std::vector<std::thread> threads;
-  for (int t = 0; t < 32; ++t) {
-    threads.emplace_back([t] {
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([t, &closed, &refusals_due, &refused_once] {
       std::mt19937 rng(static_cast<unsigned>(t));
       RawConn c(server_->port());
       std::string junk(1 + rng() % 2000, '\0');
       for (char& ch : junk) ch = static_cast<char>(rng());
       if (t % 2 == 0) junk.replace(0, 4, "CTXS");  // valid magic, garbage after
+      const bool refusal_due = junk.size() >= protocol::kHeaderSize &&
+                               (t % 2 == 1 || static_cast<uint8_t>(junk[4]) != protocol::kVersion);
       c.Send(junk);
-      c.ClosedByPeer(3000);
+      std::optional<RawConn::Reply> reply;
+      if (refusal_due) {
+        refusals_due++;
+        reply = c.ReadReply(10000);
+      }
+      size_t after = 0;
+      if (!c.DrainUntilClosed(10000, &after)) return;
+      closed++;
+      if (reply && reply->header.status == StatusCode::kUnsupported && after == 0) refused_once++;
     });
   }
   for (auto& t : threads) t.join();
+  EXPECT_EQ(closed.load(), kClients) << "connections the server left open";
+  EXPECT_GT(refusals_due.load(), kClients / 2);
+  EXPECT_EQ(refused_once.load(), refusals_due.load())
+      << "junk answered other than once with UNSUPPORTED before the close";
 }
 
 // Limits against abuse, each with a server of its own.
+
+// A slowloris sender: the frame's bytes trickle in, each well within the
+// idle timeout, but the frame as a whole takes longer than --frame-timeout.
+// The server closes it at the frame timeout: not before, and not at the
+// idle or hello timeouts (30 s here) either. The bound is the timeout plus
+// the watchdog's tick and a margin for a loaded machine.
+TEST(Limits, SlowClientIsClosed) {
+  constexpr int64_t kFrameTimeoutMs = 1000;
+  constexpr int64_t kMarginMs = 2000;
+  testing::ServerOptions o;
+  o.extra_args = {"--frame-timeout", "1s", "--idle-timeout", "30s", "--hello-timeout", "30s"};
+  ServerProcess server(o);
+  ASSERT_TRUE(server.Start());
+  RawConn c(server.port());
+  c.Hello(server.admin_token());
+  FrameHeader h;
+  h.opcode = Opcode::kPut;
+  h.body_len = 1 << 20;
+  auto head = protocol::EncodeHeader(h);
+  testing::Stopwatch frame;
+  c.Send(std::string_view(reinterpret_cast<const char*>(head.data()), head.size()));
+  c.Send(protocol::EncodeKey("slow"));
+  // Dribble a byte every 100 ms: the frame never completes.
+  bool closed = false;
+  while (!closed && frame.ElapsedMs() < 3 * (kFrameTimeoutMs + kMarginMs)) {
+    c.Send("x");
+    closed = c.ClosedByPeer(100);
+  }
+  const int64_t waited_ms = frame.ElapsedMs();
+  ASSERT_TRUE(closed) << "still open after " << waited_ms << " ms";
+  EXPECT_GE(waited_ms, kFrameTimeoutMs) << "closed before the frame timeout";
+  EXPECT_LE(waited_ms, kFrameTimeoutMs + kMarginMs) << "closed long after the frame timeout";
+  StopAndReport(server);
+  EXPECT_NE(server.log().find("closing connection: frame timeout"), std::string::npos)
+      << server.log();
+}
 
 TEST(Limits, ConnectionsThatNeverAuthenticateAreClosedSoon) {
   testing::ServerOptions o;

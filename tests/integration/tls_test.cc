@@ -1,15 +1,19 @@
 // TLS on the native protocol, through the real server binary: certificates
 // made by the openssl CLI for each test, a TLS client against a TLS server
 // (the C++ client and the CLI), plaintext refused on a TLS listener, a wrong
-// CA or host name refused by the client, and mutual TLS.
+// CA or host name refused by the client, mutual TLS, the TLS 1.2 floor and
+// the bound on a stalled handshake.
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "common/subprocess.h"
 #include "ctxstore/client.h"
 #include "server_process.h"
+#include "test_helpers.h"
 
 namespace ctxstore {
 namespace {
@@ -177,6 +181,81 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
                   "--tls-key", certs_.Path("client.key"), "k"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(r.out, "mutual");
+  StopAndReport(server);
+}
+
+// A TLS handshake over a plain socket with the OpenSSL API, offering at most
+// max_version (and at least TLS 1.0, at security level 0, so that the
+// client itself does not rule the old versions out). The certificate is
+// not checked: only the server's choice of version is. The version
+// negotiated, or 0 when the handshake failed.
+int HandshakeVersion(uint16_t port, int max_version) {
+  testing::RawConn conn(port);
+  if (!conn.connected()) return 0;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx == nullptr) return 0;
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+  SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, max_version);
+  SSL* ssl = SSL_new(ctx);
+  int version = 0;
+  if (ssl != nullptr && SSL_set_fd(ssl, conn.fd()) == 1 && SSL_connect(ssl) == 1) {
+    version = SSL_version(ssl);
+  }
+  if (ssl != nullptr) SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return version;
+}
+
+// The floor is TLS 1.2: a client that offers at most TLS 1.1 or 1.0 fails
+// the handshake; TLS 1.2 and 1.3 clients get the version they asked for.
+TEST_F(TlsTest, VersionsBeforeTls12AreRefused) {
+  testing::ServerOptions so;
+  so.extra_args = {"--tls-cert", certs_.Path("server.crt"), "--tls-key", certs_.Path("server.key")};
+  ServerProcess server(so);
+  ASSERT_TRUE(server.Start());
+  EXPECT_EQ(HandshakeVersion(server.port(), TLS1_VERSION), 0) << "TLS 1.0 was accepted";
+  EXPECT_EQ(HandshakeVersion(server.port(), TLS1_1_VERSION), 0) << "TLS 1.1 was accepted";
+  EXPECT_EQ(HandshakeVersion(server.port(), TLS1_2_VERSION), TLS1_2_VERSION);
+  EXPECT_EQ(HandshakeVersion(server.port(), TLS1_3_VERSION), TLS1_3_VERSION);
+  auto client = Client::Connect(Options(server));
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  StopAndReport(server);
+}
+
+// A peer that connects and then stalls in the handshake (sends nothing, or
+// half a ClientHello) holds its connection for --frame-timeout at most, not
+// for the hello or idle timeouts.
+TEST_F(TlsTest, AStalledHandshakeIsClosedAtTheFrameTimeout) {
+  constexpr int64_t kFrameTimeoutMs = 500;
+  constexpr int64_t kMarginMs = 2500;
+  testing::ServerOptions so;
+  so.extra_args = {"--tls-cert",      certs_.Path("server.crt"),
+                   "--tls-key",       certs_.Path("server.key"),
+                   "--frame-timeout", "500ms",
+                   "--hello-timeout", "60s",
+                   "--idle-timeout",  "60s"};
+  ServerProcess server(so);
+  ASSERT_TRUE(server.Start());
+  testing::Stopwatch since_connect;
+  testing::RawConn silent(server.port());
+  testing::RawConn partial(server.port());
+  ASSERT_TRUE(silent.connected() && partial.connected());
+  // A TLS record header announcing a 512-byte ClientHello, and 10 bytes of it.
+  partial.Send(std::string("\x16\x03\x01\x02\x00", 5) + std::string(10, '\x01'));
+  for (testing::RawConn* conn : {&silent, &partial}) {
+    ASSERT_TRUE(conn->DrainUntilClosed(static_cast<int>(kFrameTimeoutMs + kMarginMs)))
+        << "still open after " << since_connect.ElapsedMs() << " ms";
+  }
+  const int64_t waited_ms = since_connect.ElapsedMs();
+  EXPECT_GE(waited_ms, kFrameTimeoutMs - 50) << "closed before the frame timeout";
+  EXPECT_LE(waited_ms, kFrameTimeoutMs + kMarginMs);
+  auto client = Client::Connect(Options(server));
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto stats = (*client)->StatsJson();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GE(nlohmann::json::parse(*stats)["timeouts"].get<uint64_t>(), 2u) << *stats;
   StopAndReport(server);
 }
 
