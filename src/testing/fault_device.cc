@@ -107,8 +107,15 @@ class FaultFile : public File {
       if (kind != FaultKind::kTornWrite) return FaultStatus(kind, "write", path());
       return TornWriteLocked(offset, buffers);
     }
+    if (dev_->DrawFailLocked(dev_->plan_.torn_write_one_in, path())) {
+      ++dev_->counts_.torn_writes;
+      return TornWriteLocked(offset, buffers);
+    }
     if (dev_->DrawFaultLocked(dev_->plan_.misdirect_write_one_in, path())) {
       return dev_->MisdirectLocked(path(), offset, buffers);
+    }
+    if (dev_->DrawFaultLocked(dev_->plan_.lost_write_one_in, path())) {
+      return dev_->LoseWriteLocked(path(), offset, buffers);
     }
     Status st = base_->WriteV(offset, buffers);
     if (st.ok()) ++dev_->writes_;
@@ -149,9 +156,17 @@ class FaultFile : public File {
     }
     FaultKind kind;
     if (dev_->TakeFault(FaultOp::kSync, path(), &kind)) return FaultStatus(kind, "sync", path());
+    if (dev_->DrawFailLocked(dev_->plan_.failed_sync_one_in, path())) {
+      ++dev_->counts_.failed_syncs;
+      // What it was to make durable reached the media, or not: either
+      // way the caller was told it did not.
+      if (dev_->plan_rng_() % 2 == 0 && base_->Sync().ok()) (void)MarkSyncedLocked();
+      return Status::IoError("injected failed sync of " + path());
+    }
     CTX_RETURN_IF_ERROR(base_->Sync());
     CTX_RETURN_IF_ERROR(MarkSyncedLocked());
     ++dev_->syncs_;
+    dev_->MaybeRotLocked(path());
     return Status::Ok();
   }
 
@@ -167,7 +182,7 @@ class FaultFile : public File {
 };
 
 FaultDevice::FaultDevice(Device* base, uint64_t seed)
-    : base_(base), rng_(seed), plan_rng_(seed ^ 0x5bd1e995u) {}
+    : base_(base), rng_(seed), plan_rng_(seed ^ 0x5bd1e995u), names_(base) {}
 
 FaultDevice::~FaultDevice() = default;
 
@@ -241,6 +256,9 @@ void FaultDevice::CrashLocked(CrashTail tail) {
   if (crashed_) return;
   crashed_ = true;
   writes_released_.notify_all();  // held writes fail now
+  // Names first: a file whose remove is undone comes back with its
+  // unsynced tail, which the power loss below then treats like any other.
+  counts_.names_undone += names_.UndoAtCrash(rng_, &files_);
   // files_ iterates in path order, so the draws below are reproducible.
   for (const auto& [path, state] : files_) {
     auto out = ApplyPowerLoss(base_, path, state.synced_size, tail, rng_);
@@ -284,63 +302,6 @@ FaultCounts FaultDevice::fault_counts() const {
   return counts_;
 }
 
-bool FaultDevice::DrawFaultLocked(uint64_t one_in, const std::string& path) {
-  if (one_in == 0 || (plan_.eligible && !plan_.eligible(path))) return false;
-  return plan_rng_() % one_in == 0;
-}
-
-void FaultDevice::CorruptReadLocked(const std::string& path, uint64_t offset,
-                                    std::span<uint8_t> bytes) {
-  const uint64_t at = plan_rng_() % bytes.size();
-  const uint8_t bit = static_cast<uint8_t>(1u << (plan_rng_() % 8));
-  if (observer_ != nullptr) {
-    observer_->OnFault({FaultEventKind::kCorruptRead, path, offset + at, 1, {}});
-  }
-  bytes[at] ^= bit;
-  ++counts_.corrupt_reads;
-}
-
-Status FaultDevice::MisdirectLocked(const std::string& path, uint64_t offset,
-                                    std::span<const iovec> buffers) {
-  ++counts_.misdirected_writes;
-  std::vector<uint8_t> data;
-  data.reserve(TotalBytes(buffers));
-  for (const iovec& v : buffers) {
-    const auto* p = static_cast<const uint8_t*>(v.iov_base);
-    data.insert(data.end(), p, p + v.iov_len);
-  }
-  // Where it lands: a whole block inside what an eligible file (this one
-  // or another) holds now. A misdirected block write overwrites blocks; it
-  // allocates none, so it may also vanish (a file without a whole block).
-  std::vector<const std::string*> targets;
-  for (const auto& [p, state] : files_) {
-    if (!plan_.eligible || plan_.eligible(p)) targets.push_back(&p);
-  }
-  const std::string target = targets.empty() ? path : *targets[plan_rng_() % targets.size()];
-  const uint64_t target_size = BaseSizeLocked(target);
-  const uint64_t blocks = target_size / kDirectIoAlignment;
-  const uint64_t land = blocks == 0 ? 0 : (plan_rng_() % blocks) * kDirectIoAlignment;
-  const uint64_t len = std::min<uint64_t>(data.size(), target_size - land);
-  if (observer_ != nullptr) {
-    observer_->OnFault({FaultEventKind::kMisdirectedFrom, path, offset, data.size(), data});
-    if (len > 0) observer_->OnFault({FaultEventKind::kMisdirectedTo, target, land, len, {}});
-  }
-  if (len > 0) {
-    iovec v{data.data(), len};
-    CTX_RETURN_IF_ERROR(WriteBaseLocked(target, land, std::span<const iovec>(&v, 1)));
-  }
-  // The intended place keeps its old bytes: zeros where the file had none
-  // (its size still grows, as the file system allocated the blocks).
-  const uint64_t old_size = BaseSizeLocked(path);
-  if (offset + data.size() > old_size) {
-    const uint64_t from = std::max(offset, old_size);
-    std::vector<uint8_t> zeros(offset + data.size() - from, 0);
-    iovec z{zeros.data(), zeros.size()};
-    CTX_RETURN_IF_ERROR(WriteBaseLocked(path, from, std::span<const iovec>(&z, 1)));
-  }
-  return Status::Ok();  // as far as the caller can tell
-}
-
 Status FaultDevice::WriteBaseLocked(const std::string& path, uint64_t offset,
                                     std::span<const iovec> buffers) {
   auto file = base_->Open(path, OpenOptions{});
@@ -375,7 +336,10 @@ Status FaultDevice::OpenLocked(const std::string& path, const OpenOptions& opts,
   bool lands = false;
   if ((opts.truncate || (opts.create && !existed)) &&
       AtCrashPointLocked(DeviceOp::kCreate, path, &lands)) {
-    if (lands && base_->Open(path, opts).ok()) files_[path] = FileState{};
+    if (lands && base_->Open(path, opts).ok()) {
+      files_[path] = TrackedFile{};
+      if (!existed) names_.Created(path);
+    }
     CrashLocked(crash_at_tail_);
     return Crashed(path);
   }
@@ -385,14 +349,15 @@ Status FaultDevice::OpenLocked(const std::string& path, const OpenOptions& opts,
   }
   auto file = base_->Open(path, opts);
   if (!file.ok()) return file.status();
+  if (!existed) names_.Created(path);
   if (!existed || opts.truncate) {
-    files_[path] = FileState{};  // nothing of it is durable yet
+    files_[path] = TrackedFile{};  // nothing of it is durable yet
   } else if (!files_.contains(path)) {
     // A file from before this device (e.g. before a simulated restart) is
     // taken as durable as it stands.
     auto size = (*file)->Size();
     if (!size.ok()) return size.status();
-    files_[path] = FileState{*size};
+    files_[path] = TrackedFile{*size};
   }
   *out = std::make_unique<FaultFile>(this, std::move(file).value());
   return Status::Ok();
@@ -404,13 +369,11 @@ Status FaultDevice::Remove(const std::string& path) {
     if (crashed_) return Crashed(path);
     bool lands = false;
     if (AtCrashPointLocked(DeviceOp::kRemove, path, &lands)) {
-      if (lands && base_->Remove(path).ok()) files_.erase(path);
+      if (lands) (void)names_.Remove(path, &files_);
       CrashLocked(crash_at_tail_);
       return Crashed(path);
     }
-    CTX_RETURN_IF_ERROR(base_->Remove(path));
-    files_.erase(path);
-    return Status::Ok();
+    return names_.Remove(path, &files_);
   }();
   log_.Add(DeviceOp::kRemove, path, 0, 0, 0, st.code());
   return st;
@@ -418,17 +381,7 @@ Status FaultDevice::Remove(const std::string& path) {
 
 Status FaultDevice::Rename(const std::string& from, const std::string& to) {
   std::lock_guard lock(mu_);
-  auto rename = [&] {
-    CTX_RETURN_IF_ERROR(base_->Rename(from, to));
-    auto it = files_.find(from);
-    if (it == files_.end()) {
-      files_.erase(to);  // replaced by an untracked (durable) file
-    } else {
-      files_[to] = it->second;
-      files_.erase(it);
-    }
-    return Status::Ok();
-  };
+  auto rename = [&] { return names_.Rename(from, to, &files_); };
   Status st = [&] {
     if (crashed_) return Crashed(from);
     bool lands = false;
@@ -456,10 +409,18 @@ Status FaultDevice::SyncDir(const std::string& path) {
     if (crashed_) return Crashed(path);
     bool lands = false;
     if (AtCrashPointLocked(DeviceOp::kSyncDir, path, &lands)) {
-      CrashLocked(crash_at_tail_);  // names are durable at once: nothing to land
+      if (lands && base_->SyncDir(path).ok()) names_.Synced(path);
+      CrashLocked(crash_at_tail_);
       return Crashed(path);
     }
-    return base_->SyncDir(path);
+    if (DrawFailLocked(plan_.failed_sync_one_in, path)) {
+      ++counts_.failed_syncs;
+      if (plan_rng_() % 2 == 0 && base_->SyncDir(path).ok()) names_.Synced(path);
+      return Status::IoError("injected failed sync of directory " + path);
+    }
+    CTX_RETURN_IF_ERROR(base_->SyncDir(path));
+    names_.Synced(path);
+    return Status::Ok();
   }();
   log_.Add(DeviceOp::kSyncDir, path, 0, 0, 0, st.code());
   return st;

@@ -5,8 +5,9 @@
 //     every operation fails with EIO, and each file keeps what a power loss
 //     keeps of it (power_loss.h: the synced part; of the unsynced tail
 //     nothing, a torn prefix, or scattered blocks, seeded).
-//   - random faults (fault_plan.h): corrupted reads and misdirected writes,
-//     reported to a FaultObserver.
+//   - random faults (fault_plan.h): corrupted reads, misdirected and lost
+//     writes, bit rot (reported to a FaultObserver), failed syncs and torn
+//     writes (reported to the caller as EIO).
 //   - a slow device: HoldWrites() makes every write wait until ReleaseWrites().
 //   - scripted failures: the next N writes / syncs / reads of files whose
 //     path contains a substring fail with EIO or ENOSPC, or a write is torn
@@ -14,8 +15,10 @@
 // Everything goes through the base Device, so the base may be the POSIX
 // device or the in-memory one (mem_device.h). Files are append-mostly in
 // this engine, so "unsynced data" is tracked as the range of each file above
-// its size at the last successful Sync(); names (create, rename, remove) are
-// durable at once. Every operation is logged into a digest (device_log.h).
+// its size at the last successful Sync(). Names (create, rename, remove) are
+// durable only after a successful SyncDir of their directory: a power cut
+// undoes the pending ones, or the newest of them (name_journal.h). Every
+// operation is logged into a digest (device_log.h).
 // Thread-safe; with one thread, a seed repeats bit for bit.
 #pragma once
 
@@ -31,6 +34,7 @@
 #include "engine/flash/device.h"
 #include "testing/device_log.h"
 #include "testing/fault_plan.h"
+#include "testing/name_journal.h"
 #include "testing/power_loss.h"
 
 namespace ctxstore::engine {
@@ -57,6 +61,11 @@ struct FaultCounts {
   uint64_t misdirected_writes = 0;
   uint64_t torn_tails = 0;     // files whose unsynced tail kept some bytes at a crash
   uint64_t dropped_tails = 0;  // files whose unsynced tail was lost whole
+  uint64_t names_undone = 0;   // creates, renames and removes a crash undid (no SyncDir yet)
+  uint64_t lost_writes = 0;
+  uint64_t bit_rot = 0;
+  uint64_t failed_syncs = 0;  // random ones (files and directories)
+  uint64_t torn_writes = 0;   // random ones
 };
 
 class FaultDevice : public Device {
@@ -115,9 +124,6 @@ class FaultDevice : public Device {
     std::string path_substring;
     int remaining;
   };
-  struct FileState {
-    uint64_t synced_size = 0;  // file size at the last successful Sync()
-  };
   // Returns the fault to inject for this op on path, consuming one count.
   bool TakeFault(FaultOp op, const std::string& path, FaultKind* kind);
   // Counts a mutating operation; true when the power goes out at it. Then
@@ -126,10 +132,18 @@ class FaultDevice : public Device {
   bool AtCrashPointLocked(DeviceOp op, const std::string& path, bool* lands);
   void CrashLocked(CrashTail tail);
   Status OpenLocked(const std::string& path, const OpenOptions& opts, std::unique_ptr<File>* file);
-  // The random faults: draws whether this operation is hit.
+  // The random faults (random_faults.cc): whether this operation is hit,
+  // by a silent fault or by a failing one.
   bool DrawFaultLocked(uint64_t one_in, const std::string& path);
+  bool DrawFailLocked(uint64_t one_in, const std::string& path);
   void CorruptReadLocked(const std::string& path, uint64_t offset, std::span<uint8_t> bytes);
   Status MisdirectLocked(const std::string& path, uint64_t offset, std::span<const iovec> buffers);
+  Status LoseWriteLocked(const std::string& path, uint64_t offset, std::span<const iovec> buffers);
+  // After a successful sync: maybe a bit of some eligible file rots.
+  void MaybeRotLocked(const std::string& synced_path);
+  // Zeros from the end of path's file up to end (blocks a write allocated
+  // but did not fill).
+  Status ZeroExtendLocked(const std::string& path, uint64_t end);
   // Writes through the base with a buffered open (any alignment).
   Status WriteBaseLocked(const std::string& path, uint64_t offset, std::span<const iovec> buffers);
   uint64_t BaseSizeLocked(const std::string& path);
@@ -139,7 +153,8 @@ class FaultDevice : public Device {
   std::mt19937_64 rng_;       // torn writes, power loss
   std::mt19937_64 plan_rng_;  // random faults and crash points
   std::vector<Rule> rules_;
-  std::map<std::string, FileState> files_;  // ordered: crashes draw in path order
+  TrackedFiles files_;  // ordered: crashes draw in path order
+  NameJournal names_;   // name changes not yet made durable by SyncDir
   bool crashed_ = false;
   bool hold_writes_ = false;
   int writes_waiting_ = 0;

@@ -443,6 +443,30 @@ TEST_F(EngineFaultTest, FlushAfterAFailedSyncDoesNotClaimLostDeletesAreDurable) 
   }
 }
 
+// A Close that gives up on records (every write fails) writes no
+// checkpoint: one without the keys whose newest version was given up would
+// hide their older, durable versions from recovery.
+TEST_F(EngineFaultTest, CloseThatGivesUpKeepsOlderDurableVersions) {
+  OpenOverFaultDevice();
+  auto v0 = MakeValue("k", 0, 30000);
+  ASSERT_TRUE(Put("k", v0, {.sync = true}).ok());
+  ASSERT_TRUE(engine_->WriteCheckpointNow().ok());  // v0 is in the checkpoint
+  fault_->InjectFault(FaultOp::kWrite, FaultKind::kIoError, "seg-", 1'000'000);
+  auto v1 = MakeValue("k", 1, 30000);
+  ASSERT_TRUE(Put("k", v1, {.overwrite = true}).ok());  // acknowledged in DRAM, never written
+  Status closed = engine_->Close();
+  EXPECT_EQ(closed.code(), StatusCode::kIoError) << closed.ToString();
+  EXPECT_GE(fault_->injected_faults(), 1u);
+  engine_.reset();
+  fault_.reset();
+  // No power loss: a plain restart over what the device holds.
+  auto r = Engine::Open(Options(posix_.get()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  engine_ = std::move(r).value();
+  EXPECT_TRUE(GetEquals(*engine_, "k", v0))
+      << "v1 was given up at close; v0, durable, must still be there";
+}
+
 // Versions of a key replaced while they waited for a slow device are never
 // written: the flusher drops them (and their DRAM) and writes the newest.
 TEST_F(EngineFaultTest, ReplacedQueuedVersionsAreNeverWritten) {

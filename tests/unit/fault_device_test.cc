@@ -89,6 +89,7 @@ TEST_F(FaultDeviceTest, CrashTruncatesUnsyncedTailsAndKeepsSyncedData) {
   ASSERT_TRUE(WriteString(c.get(), 3000, Pattern(1000, 'e')).ok());
   EXPECT_EQ(dev_->writes(), 4u);
   EXPECT_EQ(dev_->syncs(), 1u);
+  ASSERT_TRUE(dev_->SyncDir(dir_).ok());  // the names are durable: this is about data
 
   dev_->Crash(/*keep_torn_prefix=*/false);
   EXPECT_TRUE(dev_->crashed());
@@ -111,6 +112,7 @@ TEST_F(FaultDeviceTest, TornPrefixIsSectorMultipleSmallerThanTail) {
     ASSERT_TRUE(WriteString(f->get(), 0, synced).ok());
     ASSERT_TRUE((*f)->Sync().ok());
     ASSERT_TRUE(WriteString(f->get(), 4096, tail).ok());
+    ASSERT_TRUE(dev.SyncDir(dir_).ok());
     dev.Crash(/*keep_torn_prefix=*/true);
 
     std::string got = Slurp(p);
@@ -156,7 +158,8 @@ TEST_F(FaultDeviceTest, SyncAndReadFaults) {
   std::vector<uint8_t> buf(16);
   EXPECT_EQ(f->ReadAt(0, buf).status().code(), StatusCode::kIoError);
   EXPECT_EQ(*f->ReadAt(0, buf), 16u);
-  // The failed sync made nothing durable.
+  // The failed sync made nothing durable (the name is).
+  ASSERT_TRUE(dev_->SyncDir(dir_).ok());
   dev_->Crash(false);
   EXPECT_EQ(DiskSize(Path("log")), 0u);
 }
@@ -242,6 +245,7 @@ TEST_F(FaultDeviceTest, EverythingFailsAfterCrash) {
   ASSERT_TRUE(WriteString(f.get(), 0, "data").ok());
   ASSERT_TRUE(f->Sync().ok());
   ASSERT_TRUE(dev_->CreateDir(Path("d")).ok());
+  ASSERT_TRUE(dev_->SyncDir(dir_).ok());
   dev_->Crash(false);
 
   EXPECT_EQ(WriteString(f.get(), 0, "more").code(), StatusCode::kIoError);
@@ -342,6 +346,7 @@ class FaultDeviceOverMemoryTest : public ::testing::Test {
     auto f = Open(dev, path);
     ASSERT_TRUE(WriteString(f.get(), 0, Pattern(blocks * 4096, seed)).ok());
     ASSERT_TRUE(f->Sync().ok());
+    ASSERT_TRUE(dev.SyncDir("/d").ok());  // its name is durable too
   }
 
   struct Recorder : FaultObserver {
@@ -357,16 +362,17 @@ TEST_F(FaultDeviceOverMemoryTest, APowerCutAtACountedOperationFailsItAndEverythi
   auto f = Open(dev, "/d/f");  // a create: mutating operation 1
   ASSERT_TRUE(WriteString(f.get(), 0, Pattern(4096, 'a')).ok());
   ASSERT_TRUE(f->Sync().ok());
-  EXPECT_EQ(dev.mutating_ops(), 3u);
+  ASSERT_TRUE(dev.SyncDir("/d").ok());  // its name is durable
+  EXPECT_EQ(dev.mutating_ops(), 4u);
   dev.CrashAtOp(2, CrashTail::kDrop);
   std::vector<uint8_t> buf(16);
   EXPECT_TRUE(f->ReadAt(0, buf).ok()) << "reads are not counted";
   EXPECT_TRUE(WriteString(f.get(), 4096, Pattern(4096, 'b')).ok());
   EXPECT_FALSE(dev.crashed());
-  EXPECT_EQ(f->Sync().code(), StatusCode::kIoError);  // operation 5: the cut
+  EXPECT_EQ(f->Sync().code(), StatusCode::kIoError);  // operation 6: the cut
   EXPECT_TRUE(dev.crashed());
   ASSERT_TRUE(dev.crash_point().has_value());
-  EXPECT_EQ(dev.crash_point()->op_index, 5u);
+  EXPECT_EQ(dev.crash_point()->op_index, 6u);
   EXPECT_EQ(dev.crash_point()->op, DeviceOp::kSync);
   EXPECT_EQ(dev.crash_point()->path, "/d/f");
   EXPECT_EQ(WriteString(f.get(), 0, "x").code(), StatusCode::kIoError);

@@ -82,10 +82,18 @@ bool SegmentSet::ReclaimOldest(Mutex* mu) {
   }
   segments_.erase(id);
   mu->Unlock();
-  Status st = device_->Remove(segment->path());  // open readers keep the file until they finish
+  Status st = RemoveDurably(segment->path());  // open readers keep the file until they finish
   if (!st.ok()) spdlog::warn("reclaiming {}: {}", segment->path(), st.ToString());
   mu->Lock();
   return true;
+}
+
+Status SegmentSet::RemoveDurably(const std::string& path) {
+  // The remove is synced before anything relies on the objects being gone:
+  // a power cut that undid it would bring reclaimed objects back, after a
+  // delete of one answered NOT_FOUND (and wrote no tombstone), say.
+  CTX_RETURN_IF_ERROR(device_->Remove(path));
+  return device_->SyncDir(options_.data_dir);
 }
 
 std::vector<std::string> SegmentSet::ReleaseObjects(uint64_t id) {
@@ -266,7 +274,7 @@ void SegmentSet::FinishRetiring(uint64_t id, const Status& carried, Mutex* mu) {
     segments_.erase(it);
     retiring_.erase(id);
   }
-  Status st = device_->Remove(segment->path());
+  Status st = RemoveDurably(segment->path());
   if (!st.ok()) spdlog::warn("reclaiming {}: {}", segment->path(), st.ToString());
 }
 

@@ -80,6 +80,8 @@ class SegmentSet {
   void MarkBad(uint64_t id, Mutex* mu) REQUIRES(mu);
   // The copies carried out of a retiring segment are durable (or failed).
   void FinishRetiring(uint64_t id, const Status& carried, Mutex* mu) EXCLUDES(mu);
+  // Removes a reclaimed segment's file and syncs the folder; without mu.
+  Status RemoveDurably(const std::string& path);
 
   Device* const device_;
   const Options options_;

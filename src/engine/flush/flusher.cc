@@ -121,10 +121,16 @@ bool Flusher::RunOnceLocked() {
     last_sweep_ms_ = now;
     host_->SweepExpiredLocked();
   }
+  // A close that gave up on records (the device failing) writes no
+  // checkpoint: its snapshot would leave out each key whose newest version
+  // was given up, and recovery, trusting the checkpoint for everything
+  // before its replay position, would lose the older durable version too.
+  const bool gave_up = queue_->stopping && queue_->lost_writes > 0;
   const bool checkpoint_due =
-      queue_->checkpoint_requested ||
-      (queue_->changes_since_checkpoint > 0 &&
-       (queue_->stopping || now - last_checkpoint_ms_ >= options_.checkpoint_interval_ms));
+      !gave_up &&
+      (queue_->checkpoint_requested ||
+       (queue_->changes_since_checkpoint > 0 &&
+        (queue_->stopping || now - last_checkpoint_ms_ >= options_.checkpoint_interval_ms)));
   // A checkpoint needs a moment with nothing queued or unsynced: hold new
   // commits (briefly: the engine waits at most 2 s) while draining.
   queue_->commits_paused = checkpoint_due;

@@ -7,6 +7,7 @@
 
 #include "common/hash.h"
 #include "crash_sim/values.h"
+#include "engine/flash/segment.h"
 
 namespace ctxstore::engine::crash_sim {
 namespace {
@@ -20,9 +21,9 @@ int FailureCount() {
 
 }  // namespace
 
-Checker::Recovered Checker::Check(Engine& engine, FaultDevice& device) {
+Checker::Recovered Checker::Check(Engine& engine, FaultDevice& device, uint64_t now_ms) {
   Recovered recovered;
-  uint64_t present = 0;
+  uint64_t present = 0, present_bytes = 0, expired = 0;
   const int failures_before = FailureCount();
   for (const auto& [key, versions] : model_->versions()) {
     if (FailureCount() - failures_before >= kMaxFailuresShown) {
@@ -36,7 +37,32 @@ Checker::Recovered Checker::Check(Engine& engine, FaultDevice& device) {
     log_->Event("recovered {} -> {}", key, seen ? fmt::format("v{}", *seen) : "absent");
     recovered[key] = seen;
     present += seen.has_value();
-    if (model_->AllowedAfterCrash(key).Allows(seen)) continue;
+    const Version* served = seen ? model_->FindVersion(key, *seen) : nullptr;
+    present_bytes += served != nullptr ? served->len : 0;
+    if (served != nullptr && served->ExpiredAt(now_ms)) {
+      ADD_FAILURE() << key << " came back as v" << *seen << ", expired at "
+                    << served->expires_ms << " (now " << now_ms << ")\n  "
+                    << model_->Describe(key);
+      continue;
+    }
+    bool any_expired = false;  // an expired object not yet swept still counts
+    for (const Version& v : versions) any_expired |= v.ExpiredAt(now_ms);
+    expired += !seen && any_expired;
+    const Allowed allowed = model_->AllowedAfterCrash(key);
+    if (allowed.Allows(seen)) continue;
+    bool allowed_expired = false;  // an allowed version expired: it may be gone
+    for (uint64_t v : allowed.versions) {
+      const Version* put = model_->FindVersion(key, v);
+      allowed_expired |= put != nullptr && put->ExpiredAt(now_ms);
+    }
+    if (!seen && allowed_expired) {
+      ++coverage_->expired_gone;
+      continue;
+    }
+    if (!seen && model_->Reclaimable(key)) {
+      ++coverage_->lost_to_reclaim;
+      continue;
+    }
     if (fault_detected || model_->Tainted(key)) {
       ++coverage_->lost_to_faults;
       continue;
@@ -47,8 +73,43 @@ Checker::Recovered Checker::Check(Engine& engine, FaultDevice& device) {
                            : "absent although acknowledged")
                   << "\n  " << model_->Describe(key);
   }
-  EXPECT_EQ(engine.Stats().objects, present) << "objects the model does not know exist";
+  const uint64_t objects = engine.Stats().objects;
+  EXPECT_GE(objects, present);
+  EXPECT_LE(objects, present + expired) << "objects the model does not know exist";
+  // The namespace's own counts (its quota is kept by them).
+  auto info = engine.GetNamespace(kDefaultNamespaceName);
+  EXPECT_TRUE(info.ok()) << info.status().ToString();
+  if (info.ok()) {
+    EXPECT_EQ(info->objects, objects) << "the namespace's object count";
+    EXPECT_GE(info->bytes, present_bytes) << "the namespace's bytes";
+    if (expired == 0) {
+      EXPECT_EQ(info->bytes, present_bytes) << "the namespace's bytes";
+    }
+  }
   return recovered;
+}
+
+void Checker::CheckFlash(Engine& engine, Device& base, const std::string& data_dir) {
+  auto names = base.ListDir(data_dir);
+  ASSERT_TRUE(names.ok()) << names.status().ToString();
+  uint64_t segments = 0, bytes = 0;
+  for (const std::string& name : *names) {
+    uint64_t id = 0;
+    if (!ParseSegmentFileName(name, &id)) continue;
+    OpenOptions read_only;
+    read_only.read_only = true;
+    auto file = base.Open(data_dir + "/" + name, read_only);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    auto size = (*file)->Size();
+    ASSERT_TRUE(size.ok()) << size.status().ToString();
+    // What recovery counts of a segment: its whole blocks, at least its header.
+    bytes += std::max<uint64_t>(*size & ~(kBlockSize - 1), kSegmentHeaderBytes);
+    ++segments;
+  }
+  const EngineStats st = engine.Stats();
+  EXPECT_EQ(st.flash_segments, segments) << "segment files on the device";
+  EXPECT_EQ(st.flash_bytes, bytes) << "flash bytes of the segment files on the device";
+  log_->Event("flash: {} segments, {} bytes", segments, bytes);
 }
 
 bool Checker::Read(Engine& engine, FaultDevice& device, const std::string& key,

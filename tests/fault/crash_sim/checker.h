@@ -7,7 +7,13 @@
 //     failure);
 //   - a key that an injected fault damaged may be absent, CORRUPT or older:
 //     counted as lost to injected faults, not as a failure;
-//   - the engine holds no object the model does not (the object count);
+//   - an expired object is never served, and may be absent; with flash
+//     reclaim on, an unpinned object may be absent (reclaimed), a pinned
+//     one must be there;
+//   - the engine holds no object the model does not (the object count; an
+//     expired one not yet swept may still count);
+//   - the flash accounting: the engine's flash bytes and segment count are
+//     those of the segment files on the device;
 //   - the catalog holds an acknowledged namespace setting, or a later one.
 // What came back becomes every key's durable starting point (Model::Rebase).
 #pragma once
@@ -32,7 +38,10 @@ class Checker {
 
   // What each key came back as (a version, or none), for Model::Rebase.
   using Recovered = std::map<std::string, std::optional<uint64_t>>;
-  Recovered Check(Engine& engine, FaultDevice& device);
+  Recovered Check(Engine& engine, FaultDevice& device, uint64_t now_ms);
+  // The engine's flash bytes and segments against the files in data_dir
+  // on base (the device under the FaultDevice).
+  void CheckFlash(Engine& engine, Device& base, const std::string& data_dir);
   // The catalog: the namespace setting the workload changes, and the
   // encryption key it must keep.
   void CheckCatalog(Engine& engine, const std::string& encryption_key);

@@ -143,6 +143,51 @@ void Model::RebasePriority(uint8_t priority) {
   priority_maybe_.clear();
 }
 
+Seen Model::Visible(const std::string& key, uint64_t now_ms) const {
+  const std::optional<Version> v = Current(key);
+  if (!v) return Seen::kNo;
+  if (!v->ExpiredAt(now_ms)) return Seen::kYes;
+  auto lease = leases_.find(key);
+  if (lease == leases_.end() || lease->second < now_ms) return Seen::kNo;
+  return Seen::kEither;  // held by a lease (which may or may not cover this version), or its end
+}
+
+void Model::Lease(const std::string& key, uint64_t until_ms) {
+  uint64_t& until = leases_[key];
+  until = std::max(until, until_ms);
+}
+
+bool Model::Reclaimable(const std::string& key) const {
+  if (!reclaim_) return false;
+  auto pin = pinned_.find(key);
+  auto it = keys_.find(key);
+  if (pin == pinned_.end() || it == keys_.end()) return true;
+  const std::vector<Mutation>& ms = it->second.mutations;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const bool current = i + 1 == ms.size();
+    if (ms[i].is_put && ms[i].index >= pin->second && (current || Durable(ms[i]))) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Model::GroupMembers(const std::string& group) const {
+  std::vector<std::string> out;
+  for (const auto& [key, state] : keys_) {
+    const std::optional<Version> v = Current(key);
+    if (v && v->group == group) out.push_back(key);
+  }
+  return out;
+}
+
+const Version* Model::FindVersion(const std::string& key, uint64_t version) const {
+  auto it = versions_.find(key);
+  if (it == versions_.end()) return nullptr;
+  for (const Version& v : it->second) {
+    if (v.version == version) return &v;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> Model::Keys(bool present) const {
   std::vector<std::string> out;
   for (const auto& [key, state] : keys_) {

@@ -11,11 +11,17 @@
 // its first. A key that an injected fault may have damaged (tainted) may
 // show any value ever put for it, or none, but never bytes that were not
 // put.
+//
+// Besides: a put's expiry (an expired object is never served, and may be
+// gone after a crash), leases (they hold expiry off, until a crash), pins
+// (with flash reclaim on, an unpinned object may be reclaimed; a pinned
+// one must survive) and groups (DeleteGroup deletes their present objects).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,7 +32,14 @@ struct Version {
   uint64_t version = 0;
   uint64_t len = 0;
   uint64_t xxh3 = 0;
+  uint64_t expires_ms = 0;  // wall clock; 0: never
+  std::string group;        // "" for none
+  bool ExpiredAt(uint64_t now_ms) const { return expires_ms != 0 && expires_ms <= now_ms; }
 };
+
+// Whether a read may find a key: at a lease's end or inside a lease that
+// holds an expired object, either answer is right.
+enum class Seen { kNo, kYes, kEither };
 
 struct Mutation {
   bool is_put = true;
@@ -56,6 +69,29 @@ class Model {
   void AckAllBefore(uint64_t index);  // a FLUSH, checkpoint or clean close said ok
 
   bool Present(const std::string& key) const;
+  // Present and not expired at now_ms (a lease holds expiry off).
+  Seen Visible(const std::string& key, uint64_t now_ms) const;
+  // A MATCH_PREFIX with a lease held key until until_ms (in memory only).
+  void Lease(const std::string& key, uint64_t until_ms);
+  void ForgetLeases() { leases_.clear(); }  // a restart ends them
+  // An acknowledged pin of key: with reclaim on, its objects must survive
+  // from now on. One that reclaim dropped before (its flash copy; the
+  // object lived on in DRAM) is not brought back by the pin.
+  void Pin(const std::string& key) { pinned_.emplace(key, next_index_); }
+  bool Pinned(const std::string& key) const { return pinned_.contains(key); }
+  size_t pinned_count() const { return pinned_.size(); }
+  // Flash reclaim counted pinned objects it could not carry (pinned_lost:
+  // a read of one failed): from now on the pins protect nothing here.
+  void ForgetPins() { pinned_.clear(); }
+  // Flash reclaim may drop unpinned objects (small flash).
+  void set_reclaim(bool on) { reclaim_ = on; }
+  // Whether flash reclaim may have dropped key's object: reclaim is on, and
+  // the key is not pinned, or no put of it since the pin is the current
+  // one or durable (a recovery's starting point counts as a put then).
+  bool Reclaimable(const std::string& key) const;
+  // The present keys whose current version is in group.
+  std::vector<std::string> GroupMembers(const std::string& group) const;
+  const Version* FindVersion(const std::string& key, uint64_t version) const;
   // The value a read must return now; none when absent.
   std::optional<Version> Current(const std::string& key) const;
   // The versions put for key with these bytes (by length and XXH3): more
@@ -96,6 +132,9 @@ class Model {
   uint64_t durable_before_ = 0;  // mutations with a lower index are durable
   uint8_t priority_ = 0;
   std::vector<uint8_t> priority_maybe_;  // changes that failed since the last ack
+  std::map<std::string, uint64_t> leases_;  // key -> the end of its latest lease
+  std::map<std::string, uint64_t> pinned_;  // key -> the index when it was pinned
+  bool reclaim_ = false;
 };
 
 }  // namespace ctxstore::engine::crash_sim

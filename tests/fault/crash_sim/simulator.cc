@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/units.h"
+#include "engine/flash/record.h"
 #include "engine/security/encryption.h"
 
 namespace ctxstore::engine::crash_sim {
@@ -25,7 +28,7 @@ Simulator::Simulator(uint64_t seed, bool verbose)
       env_(/*wall_ms=*/1'700'000'000'000, /*monotonic_ms=*/1'000'000, /*random_seed=*/seed),
       log_(verbose),
       taint_(&mem_, &model_),
-      workload_(seed, &rng_, &model_, &log_, &coverage_),
+      workload_(seed, &rng_, &model_, &namespaces_, &log_, &coverage_),
       checker_(seed, &model_, &log_, &coverage_) {
   coverage_.seeds = 1;
   SetUpOptions();
@@ -40,6 +43,12 @@ void Simulator::SetUpOptions() {
   options_.memory_bytes = 4 * kMiB;  // evictions and flash reads
   options_.disk_bytes = 512 * kMiB;  // no reclaim: every durable object must survive
   options_.segment_bytes = (1 + rng_() % 4) * kMiB;
+  // One seed in three has a small flash: FIFO reclaim drops unpinned
+  // objects (and carries pinned ones forward) while the power goes.
+  if (rng_() % 3 == 0) {
+    options_.disk_bytes = std::max<uint64_t>(4 * kMiB, options_.segment_bytes * (3 + rng_() % 3));
+    model_.set_reclaim(true);
+  }
   options_.max_value_bytes = 4 * kMiB;
   const uint64_t sync_intervals[] = {2, 25, 1000};
   options_.sync_interval_ms = sync_intervals[rng_() % 3];
@@ -58,21 +67,39 @@ void Simulator::SetUpOptions() {
     EXPECT_TRUE(ring->Add(std::move(key)).ok());
     options_.keyring = std::move(ring);
   }
-  // Two seeds in three also get corrupted reads and misdirected writes;
-  // the third keeps the crash-only promise at its strictest.
+  // Two seeds in three also get random faults, each kind on or off (drawn),
+  // so that a failing seed points at few; the third keeps the crash-only
+  // promise at its strictest.
   random_faults_ = seed_ % 3 != 0;
+  if (random_faults_) {
+    fault_mix_ = rng_() % 64;
+    if (fault_mix_ == 0) fault_mix_ = 63;
+  }
 }
 
-FaultPlan Simulator::Plan() const {
+FaultPlan Simulator::Plan(bool with_errors) const {
   FaultPlan plan;
   if (!random_faults_) return plan;
-  plan.corrupt_read_one_in = 64;
-  plan.misdirect_write_one_in = 200;
+  auto on = [this](int kind, uint64_t one_in) -> uint64_t {
+    return (fault_mix_ >> kind) & 1 ? one_in : 0;
+  };
+  plan.corrupt_read_one_in = on(0, 64);
+  plan.misdirect_write_one_in = on(1, 200);
+  plan.lost_write_one_in = on(2, 200);
+  plan.bit_rot_one_in = on(3, 40);
+  plan.bit_rot_from_bytes = kSegmentHeaderBytes;  // a rotten header block stops the start
   // The files with checksums of their own. The catalog and the superblock
   // are read once at start; a damaged one stops the start by design.
   plan.eligible = [](const std::string& path) {
     return Contains(path, "/seg-") || Contains(path, "/CHECKPOINT");
   };
+  // Failures are reported: every file and the folder may fail, once the
+  // engine is open (a store that cannot write its superblock or catalog
+  // does not start, by design).
+  if (with_errors) {
+    plan.failed_sync_one_in = on(4, 40);
+    plan.torn_write_one_in = on(5, 100);
+  }
   return plan;
 }
 
@@ -96,7 +123,7 @@ std::unique_ptr<Engine> Simulator::Open(FaultDevice* device) {
 void Simulator::CrashRound(int round) {
   log_.Event("round {}", round);
   FaultDevice device(&mem_, seed_ * 16 + static_cast<uint64_t>(round));
-  device.SetFaultPlan(Plan(), &taint_);
+  device.SetFaultPlan(Plan(/*with_errors=*/false), &taint_);
   std::unique_ptr<Engine> engine = Open(&device);
   if (engine == nullptr) return;
   if (round == 0) {
@@ -110,17 +137,27 @@ void Simulator::CrashRound(int round) {
     CheckRecovered(*engine, device);
     if (failed()) return;
   }
+  device.SetFaultPlan(Plan(/*with_errors=*/true), &taint_);
   RunWorkload(*engine, device);
   const EngineStats st = engine->Stats();
   coverage_.flash_hits += st.hits_flash;
   coverage_.evictions += st.evictions_dram;
   coverage_.sealed_records += st.sealed_records;
+  coverage_.reclaimed_segments += st.reclaimed_segments;
+  coverage_.pinned_lost += st.pinned_lost;
+  if (st.pinned_lost > 0) model_.ForgetPins();  // counted, as documented: not a crash loss
+  workload_.DropOpenPuts();
   engine.reset();  // after a cut, the flusher fails on what it had left
   const FaultCounts faults = device.fault_counts();
   coverage_.corrupt_reads_injected += faults.corrupt_reads;
   coverage_.misdirected_writes += faults.misdirected_writes;
+  coverage_.lost_writes += faults.lost_writes;
+  coverage_.bit_rot += faults.bit_rot;
+  coverage_.failed_syncs += faults.failed_syncs;
+  coverage_.torn_writes += faults.torn_writes;
   coverage_.torn_tails += faults.torn_tails;
   coverage_.dropped_tails += faults.dropped_tails;
+  coverage_.names_undone += faults.names_undone;
   log_.Event("device: {} operations, digest {:x}", device.log().count(), device.log().digest());
 }
 
@@ -156,11 +193,16 @@ void Simulator::EndRound(Engine& engine, FaultDevice& device) {
     CountCrash(device, /*in_close=*/false);
     return;
   }
+  workload_.DropOpenPuts();
   const uint64_t index = model_.next_index();
   Status st = engine.Close();  // the armed cut may fall in its drain or checkpoint
   log_.Event("close -> {}", StatusCodeName(st.code()));
   if (device.crashed()) {
     CountCrash(device, /*in_close=*/true);
+    return;
+  }
+  if (!st.ok() && ErrorsInjected(device)) {
+    ++coverage_.failed_closes;  // it gave up on some records: nothing more is promised
     return;
   }
   EXPECT_TRUE(st.ok()) << "close: " << st.ToString();
@@ -213,8 +255,11 @@ void Simulator::CheckRecovered(Engine& engine, FaultDevice& device) {
   log_.Event("recovered {} objects ({}), {} torn and {} corrupt records skipped",
              st.recovered_objects, st.recovered_from_checkpoint ? "checkpoint + scan" : "scan",
              st.torn_records_skipped, st.corrupt_records_skipped);
-  model_.Rebase(checker_.Check(engine, device));
+  model_.Rebase(checker_.Check(engine, device, env_.WallClockMs()));
+  model_.ForgetLeases();  // leases live in memory only
   checker_.CheckCatalog(engine, encryption_key_);
+  namespaces_.CheckAndRebase(engine, &log_);
+  checker_.CheckFlash(engine, mem_, options_.data_dir);
 }
 
 void Simulator::FinalRounds() {
@@ -233,8 +278,10 @@ void Simulator::FinalRounds() {
   std::unique_ptr<Engine> engine = Open(&device);
   if (engine == nullptr) return;
   EXPECT_TRUE(engine->Stats().recovered_from_checkpoint) << "after a clean close";
-  model_.Rebase(checker_.Check(*engine, device));
+  model_.Rebase(checker_.Check(*engine, device, env_.WallClockMs()));
   checker_.CheckCatalog(*engine, encryption_key_);
+  namespaces_.CheckAndRebase(*engine, &log_);
+  checker_.CheckFlash(*engine, mem_, options_.data_dir);
   EXPECT_TRUE(engine->Close().ok());
 }
 

@@ -9,8 +9,9 @@
 // device operation counted from a random step (inside a flusher batch,
 // between a write and its sync, inside a checkpoint or catalog rewrite,
 // during a clean shutdown) or between two client operations. Seeds with
-// random faults also get corrupted reads and misdirected writes
-// (fault_plan.h), whose damage TaintTracker attributes to keys. The last
+// random faults also get a mix of corrupted reads, misdirected and lost
+// writes, bit rot, failed syncs and torn writes (fault_plan.h); the damage
+// of the silent ones TaintTracker attributes to keys. The last
 // round closes cleanly, and a restart without faults must come back from
 // the checkpoint with exactly what the last check saw.
 //
@@ -28,6 +29,7 @@
 #include "crash_sim/checker.h"
 #include "crash_sim/coverage.h"
 #include "crash_sim/model.h"
+#include "crash_sim/namespaces.h"
 #include "crash_sim/run_log.h"
 #include "crash_sim/taint.h"
 #include "crash_sim/workload.h"
@@ -64,7 +66,9 @@ class Simulator {
   void CheckRecovered(Engine& engine, FaultDevice& device);
   void CountCrash(const FaultDevice& device, bool in_close);
   void FinalRounds();
-  FaultPlan Plan() const;
+  // The seed's random faults; with_errors adds the kinds that report an
+  // error (not while the engine opens).
+  FaultPlan Plan(bool with_errors) const;
 
   const uint64_t seed_;
   const int failures_at_start_;
@@ -74,9 +78,11 @@ class Simulator {
   EngineOptions options_;
   std::string encryption_key_;  // the default namespace's ("" on seeds without)
   bool random_faults_ = false;
+  uint64_t fault_mix_ = 0;  // bit i: fault kind i is on (Plan)
   RunLog log_;
   Coverage coverage_;
   Model model_;
+  NamespaceModel namespaces_;
   TaintTracker taint_;
   Workload workload_;
   Checker checker_;

@@ -38,6 +38,13 @@ void TaintTracker::OnFault(const FaultEvent& event) {
     case FaultEventKind::kMisdirectedTo:
       TaintRecordsInFile(event.path, event.offset, event.offset + event.length);
       return;
+    case FaultEventKind::kLostWrite:
+      Taint(RecordKeysOverlapping(event.data, event.offset, event.offset,
+                                  event.offset + event.length));
+      return;
+    case FaultEventKind::kBitRot:
+      TaintRecordsInFile(event.path, event.offset, event.offset + 1);
+      return;
   }
 }
 

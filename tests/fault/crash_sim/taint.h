@@ -4,6 +4,9 @@
 // engine's own parser), and taints their keys in the model:
 //   - a misdirected write: the records it should have written (they are
 //     not where the engine will look) and the records it overwrote;
+//   - a lost write: the records it should have written;
+//   - bit rot: the record the flipped bit sits in (a read answers CORRUPT,
+//     or recovery skips it, so the key may come back older or deleted);
 //   - a corrupted read during recovery: the record the flipped byte sits
 //     in (the scan skips it, so the key may come back older, or a deleted
 //     one may come back). A corrupted read at run time needs no taint: the

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 
@@ -21,20 +22,26 @@ std::string_view Code(const Status& st) {
 
 void Workload::Step() {
   // Weights out of 100: writes and reads, the calls that promise
-  // durability, and the background work and time that drive the flusher.
+  // durability, the context calls, other clients' puts, and the background
+  // work and time that drive the flusher.
   const uint64_t r = (*rng_)() % 100;
-  if (r < 28) return PutNew();
-  if (r < 38) return Overwrite();
-  if (r < 40) return PutIfAbsentOnPresent();
-  if (r < 47) return DeletePresent();
-  if (r < 48) return DeleteAbsent();
-  if (r < 60) return Read();
-  if (r < 63) return MatchPrefix();
-  if (r < 67) return FlushAsync();
-  if (r < 68) return FlushAndWait();
-  if (r < 69) return Checkpoint();
-  if (r < 70) return ChangeCatalog();
-  if (r < 90) return StepFlusher();
+  if (r < 22) return PutNew();
+  if (r < 31) return Overwrite();
+  if (r < 33) return PutIfAbsentOnPresent();
+  if (r < 39) return DeletePresent();
+  if (r < 40) return DeleteAbsent();
+  if (r < 51) return Read();
+  if (r < 54) return MatchPrefix();
+  if (r < 58) return FlushAsync();
+  if (r < 59) return FlushAndWait();
+  if (r < 60) return Checkpoint();
+  if (r < 61) return ChangeCatalog();
+  if (r < 62) return PinKey();
+  if (r < 63) return DeleteGroup();
+  if (r < 66) return BeginOpenPut();
+  if (r < 69) return CommitOpenPut();
+  if (r < 89) return StepFlusher();
+  if (r < 90) return ChangeNamespaces();
   return AdvanceClock();
 }
 
@@ -50,36 +57,85 @@ void Workload::Overwrite() {
 void Workload::PutIfAbsentOnPresent() {
   const std::string key = PickKey(true);
   if (key.empty()) return;
+  const Seen seen = model_->Visible(key, NowMs());
   auto r = engine_->BeginPut(key, 10, {});
   log_->Event("put-if-absent {} -> {}", key, Code(r.status()));
-  EXPECT_EQ(r.status().code(), StatusCode::kExists) << key << ": " << r.status().ToString();
+  if (r.status().code() == StatusCode::kExists && seen != Seen::kNo) return;
+  if (r.ok() && seen == Seen::kYes) return GoneFromEngine(key, "put-if-absent");
+  // Expired: it may begin (the reservation is dropped, nothing is put).
+  if (r.ok() && seen != Seen::kYes) return;
+  ADD_FAILURE() << "put-if-absent " << key << ": " << r.status().ToString() << "\n  "
+                << model_->Describe(key);
+}
+
+Workload::PutPlan Workload::DrawPut(const std::string& key, bool overwrite) {
+  PutPlan p{.key = key, .overwrite = overwrite};
+  p.sync = (*rng_)() % 100 < 35;
+  p.len = RandomLen();
+  if (model_->Pinned(key)) p.len = std::min(p.len, kMaxPinnedValueBytes);
+  p.version = next_version_++;
+  // TTLs around the clock's steps (1 ms to 1.1 s), so that objects expire
+  // between operations, in DRAM and on flash, before and after a crash.
+  static constexpr uint64_t kTtls[] = {30, 300, 3000};
+  if ((*rng_)() % 100 < 25) p.ttl_ms = kTtls[(*rng_)() % std::size(kTtls)];
+  if ((*rng_)() % 100 < 30) p.group = fmt::format("g{}", (*rng_)() % 3);
+  return p;
+}
+
+bool Workload::Begin(const PutPlan& p, PutReservation* r) {
+  auto begun = engine_->BeginPut(
+      p.key, p.len,
+      {.sync = p.sync, .overwrite = p.overwrite, .ttl_ms = p.ttl_ms, .group = p.group});
+  if (begun.ok()) {
+    *r = std::move(*begun);
+    FillValue(seed_, p.key, p.version, r->buffer());
+    return true;
+  }
+  log_->Event("put {} v{} {}B -> {}", p.key, p.version, p.len, Code(begun.status()));
+  // Without a flusher thread a PUT does not wait for DRAM to drain.
+  if (begun.status().code() == StatusCode::kNoSpace) {
+    ++coverage_->no_space_puts;
+  } else {
+    ADD_FAILURE() << "put " << p.key << ": " << begun.status().ToString();
+  }
+  return false;
+}
+
+void Workload::Commit(const PutPlan& p, PutReservation r) {
+  const std::span<uint8_t> buffer = r.buffer();
+  const uint64_t now = NowMs();
+  const Version v{.version = p.version,
+                  .len = p.len,
+                  .xxh3 = Xxh3(buffer.data(), buffer.size()),
+                  .expires_ms = p.ttl_ms == 0 ? 0 : now + p.ttl_ms,
+                  .group = p.group};
+  // Another client may have put the key since this one began.
+  const Seen before = model_->Visible(p.key, now);
+  const uint64_t index = model_->Put(p.key, v);
+  Status st = engine_->CommitPut(std::move(r), p.sync ? SyncAck(p.key, index) : nullptr);
+  log_->Event("put {} v{} {}B{} ttl {} {} #{} -> {}", p.key, p.version, p.len,
+              p.sync ? " sync" : "", p.ttl_ms, p.group, index, Code(st));
+  if (st.ok()) {
+    coverage_->ttl_puts += p.ttl_ms != 0;
+    if (p.overwrite || before != Seen::kYes) return;
+    // Put-if-absent on a visible key: only if flash reclaim dropped it.
+    EXPECT_TRUE(model_->Reclaimable(p.key)) << "put-if-absent " << p.key << " replaced it\n  "
+                                             << model_->Describe(p.key);
+    ++coverage_->reclaimed_seen;
+    return;
+  }
+  model_->Retract(p.key, index);
+  if (st.code() == StatusCode::kExists && !p.overwrite && before != Seen::kNo) {
+    ++coverage_->put_races;  // lost the race to another client's put
+    return;
+  }
+  ADD_FAILURE() << "commit " << p.key << ": " << st.ToString() << "\n  " << model_->Describe(p.key);
 }
 
 void Workload::Put(const std::string& key, bool overwrite) {
-  const bool sync = (*rng_)() % 100 < 35;
-  const uint64_t len = RandomLen();
-  const uint64_t version = next_version_++;
-  auto r = engine_->BeginPut(key, len, {.sync = sync, .overwrite = overwrite});
-  if (!r.ok()) {
-    log_->Event("put {} v{} {}B -> {}", key, version, len, Code(r.status()));
-    // Without a flusher thread a PUT does not wait for DRAM to drain.
-    if (r.status().code() == StatusCode::kNoSpace) {
-      ++coverage_->no_space_puts;
-    } else {
-      ADD_FAILURE() << "put " << key << ": " << r.status().ToString();
-    }
-    return;
-  }
-  const std::span<uint8_t> buffer = r->buffer();
-  FillValue(seed_, key, version, buffer);
-  const uint64_t index = model_->Put(key, {version, len, Xxh3(buffer.data(), buffer.size())});
-  Status st = engine_->CommitPut(std::move(*r), sync ? SyncAck(key, index) : nullptr);
-  log_->Event("put {} v{} {}B{} #{} -> {}", key, version, len, sync ? " sync" : "", index,
-              Code(st));
-  if (!st.ok()) {
-    model_->Retract(key, index);
-    ADD_FAILURE() << "commit " << key << ": " << st.ToString();
-  }
+  const PutPlan p = DrawPut(key, overwrite);
+  PutReservation r;
+  if (Begin(p, &r)) Commit(p, std::move(r));
 }
 
 DurableCallback Workload::SyncAck(const std::string& key, uint64_t index) {
@@ -99,21 +155,43 @@ void Workload::AllDurableBefore(uint64_t index, const Status& st, const char* wh
 }
 
 void Workload::ExpectOkUnlessCrashed(const Status& st, const std::string& what) {
-  // In this simulation only a power cut makes the device fail.
-  if (!st.ok() && !device_->crashed()) ADD_FAILURE() << what << ": " << st.ToString();
+  // Only a power cut or an injected failure makes the device fail.
+  if (st.ok() || device_->crashed()) return;
+  if (ErrorsInjected(*device_)) {
+    ++coverage_->failed_answers;
+    return;
+  }
+  ADD_FAILURE() << what << ": " << st.ToString();
+}
+
+void Workload::GoneFromEngine(const std::string& key, const char* what) {
+  if (model_->Pinned(key) && engine_->Stats().pinned_lost > 0) model_->ForgetPins();
+  if (model_->Reclaimable(key)) {
+    model_->Delete(key, /*by_engine=*/true);
+    ++coverage_->reclaimed_seen;
+    return;
+  }
+  ADD_FAILURE() << what << " " << key << ": the engine has no such key\n  "
+                << model_->Describe(key);
 }
 
 void Workload::DeletePresent() {
   const std::string key = PickKey(true);
   if (key.empty()) return;
   const bool sync = (*rng_)() % 100 < 35;
+  const Seen seen = model_->Visible(key, NowMs());
   const uint64_t index = model_->next_index();
   Status st = engine_->Delete(kDefaultNamespaceId, key, sync, sync ? SyncAck(key, index) : nullptr);
   log_->Event("delete {}{} #{} -> {}", key, sync ? " sync" : "", index, Code(st));
-  if (st.ok()) {
+  // An expired object is removed too, but reported absent.
+  if (st.ok() && seen != Seen::kNo) {
     model_->Delete(key);
+  } else if (st.code() == StatusCode::kNotFound && seen != Seen::kYes) {
+    model_->Delete(key);
+  } else if (st.code() == StatusCode::kNotFound) {
+    GoneFromEngine(key, "delete");
   } else {
-    ADD_FAILURE() << "delete " << key << ": " << st.ToString();
+    ADD_FAILURE() << "delete " << key << ": " << st.ToString() << "\n  " << model_->Describe(key);
   }
 }
 
@@ -128,23 +206,28 @@ void Workload::Read() {
   const std::string key = AnyKey();
   if (key.empty()) return;
   const std::optional<Version> want = model_->Current(key);
+  const Seen seen = model_->Visible(key, NowMs());
   const uint64_t flips_before = device_->fault_counts().corrupt_reads;
   auto got = engine_->Get(kDefaultNamespaceId, key);
   log_->Event("get {} -> {} {}", key, Code(got.status()),
               got.ok() ? Xxh3(got->data, got->size) : 0);
-  if (got.ok() && want) {
+  if (got.ok() && want && seen != Seen::kNo) {
     EXPECT_TRUE(got->size == want->len && IsValue(seed_, key, want->version, got->bytes()))
         << "get " << key << " returned other bytes than v" << want->version << "\n  "
         << model_->Describe(key);
   } else if (got.ok()) {
-    ADD_FAILURE() << "get " << key << " found a deleted key\n  " << model_->Describe(key);
+    ADD_FAILURE() << "get " << key << " found a deleted or expired key\n  "
+                  << model_->Describe(key);
   } else if (got.status().code() == StatusCode::kCorrupt && want &&
              (model_->Tainted(key) || device_->fault_counts().corrupt_reads > flips_before)) {
     // An injected fault, detected: the engine dropped the object.
     model_->Delete(key, /*by_engine=*/true);
     ++coverage_->corrupt_answers;
     ++coverage_->lost_to_faults;
-  } else if (got.status().code() != StatusCode::kNotFound || want) {
+  } else if (got.status().code() == StatusCode::kNotFound) {
+    if (seen == Seen::kYes) GoneFromEngine(key, "get");
+    coverage_->expired_seen += want && seen != Seen::kYes;
+  } else {
     ADD_FAILURE() << "get " << key << ": " << got.status().ToString() << "\n  "
                   << model_->Describe(key);
   }
@@ -157,12 +240,25 @@ void Workload::MatchPrefix() {
     keys.push_back(key.empty() ? PickKey(false) : key);
   }
   std::vector<std::string_view> views(keys.begin(), keys.end());
-  uint32_t want = 0;
-  while (want < keys.size() && model_->Present(keys[want])) ++want;
-  auto got = engine_->MatchPrefix(kDefaultNamespaceId, views, 0);
-  log_->Event("match_prefix {} keys -> {}", views.size(), got.ok() ? got->matched : 999);
+  // Half of them take a lease, which holds the matched objects' expiry off.
+  static constexpr uint64_t kLeases[] = {50, 500, 5000};
+  const uint64_t lease_ms = (*rng_)() % 2 == 0 ? 0 : kLeases[(*rng_)() % std::size(kLeases)];
+  const uint64_t now = NowMs();
+  auto got = engine_->MatchPrefix(kDefaultNamespaceId, views, lease_ms);
+  log_->Event("match_prefix {} keys lease {} -> {}", views.size(), lease_ms,
+              got.ok() ? got->matched : 999);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_EQ(got->matched, want);
+  // Every key before the count may be visible, the one at it may not.
+  const uint32_t matched = std::min<uint32_t>(got->matched, 4);
+  for (uint32_t i = 0; i < matched; ++i) {
+    EXPECT_NE(model_->Visible(keys[i], now), Seen::kNo)
+        << "match_prefix matched " << keys[i] << "\n  " << model_->Describe(keys[i]);
+    if (lease_ms != 0) model_->Lease(keys[i], now + lease_ms);
+  }
+  if (matched < keys.size() && model_->Visible(keys[matched], now) == Seen::kYes) {
+    GoneFromEngine(keys[matched], "match_prefix");
+  }
+  coverage_->leases += lease_ms != 0 && matched > 0;
 }
 
 void Workload::FlushAsync() {

@@ -6,15 +6,24 @@
 // the flusher, or a move of the clock. Every operation's result is checked
 // against the model at once (reads return the current value byte for byte,
 // put-if-absent finds what is present, MATCH_PREFIX counts what is
-// present), and every acknowledgement is recorded in the model.
+// present, DeleteGroup deletes what the group holds), and every
+// acknowledgement is recorded in the model.
+//
+// Puts carry TTLs and groups; MATCH_PREFIX takes leases; keys are pinned;
+// scratch namespaces are created, changed (their quota) and deleted.
+// Several clients write at once: a put may be begun by one client (its
+// reservation held, its value filled) and committed steps later, after
+// other clients' operations on the same keys (workload_clients.cc).
 #pragma once
 
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "crash_sim/coverage.h"
 #include "crash_sim/model.h"
+#include "crash_sim/namespaces.h"
 #include "crash_sim/run_log.h"
 #include "engine/engine.h"
 #include "testing/fault_device.h"
@@ -22,10 +31,29 @@
 
 namespace ctxstore::engine::crash_sim {
 
+// Pinned keys hold small values: flash reclaim carries pinned objects
+// forward, and they must fit in the small flash of the seeds that reclaim.
+inline constexpr uint64_t kMaxPinnedValueBytes = 64 * 1024;
+
+// Whether the device has reported an injected failure (a failed sync, a
+// torn write) since it was created: a call that promises durability (a
+// FLUSH, a checkpoint, a catalog change, a pin, a close) may then fail
+// without a power cut, and promises nothing.
+inline bool ErrorsInjected(const FaultDevice& device) {
+  const FaultCounts c = device.fault_counts();
+  return c.failed_syncs + c.torn_writes > 0;
+}
+
 class Workload {
  public:
-  Workload(uint64_t seed, std::mt19937_64* rng, Model* model, RunLog* log, Coverage* coverage)
-      : seed_(seed), rng_(rng), model_(model), log_(log), coverage_(coverage) {}
+  Workload(uint64_t seed, std::mt19937_64* rng, Model* model, NamespaceModel* namespaces,
+           RunLog* log, Coverage* coverage)
+      : seed_(seed),
+        rng_(rng),
+        model_(model),
+        namespaces_(namespaces),
+        log_(log),
+        coverage_(coverage) {}
 
   // The current round's engine, device and clock. The engine's callbacks
   // reach this workload, so it must outlive every engine attached.
@@ -35,8 +63,26 @@ class Workload {
     env_ = env;
   }
   void Step();
+  // Puts begun and not committed hold DRAM: dropped before the engine
+  // closes or goes.
+  void DropOpenPuts() { open_puts_.clear(); }
 
  private:
+  // What a put writes: drawn when it begins.
+  struct PutPlan {
+    std::string key;
+    bool overwrite = false;
+    bool sync = false;
+    uint64_t version = 0;
+    uint64_t len = 0;
+    uint64_t ttl_ms = 0;
+    std::string group;
+  };
+  struct OpenPut {
+    PutPlan plan;
+    PutReservation reservation;
+  };
+
   void PutNew();
   void Overwrite();
   void PutIfAbsentOnPresent();
@@ -50,14 +96,30 @@ class Workload {
   void ChangeCatalog();
   void StepFlusher();
   void AdvanceClock();
+  // workload_clients.cc: pins, groups, scratch namespaces, and the puts
+  // of other clients.
+  void PinKey();
+  void DeleteGroup();
+  void ChangeNamespaces();
+  void BeginOpenPut();
+  void CommitOpenPut();
 
+  PutPlan DrawPut(const std::string& key, bool overwrite);
+  // BeginPut; false (and the outcome recorded) when it did not begin.
+  bool Begin(const PutPlan& p, PutReservation* r);
+  // CommitPut of a filled reservation, recorded in the model.
+  void Commit(const PutPlan& p, PutReservation r);
   void Put(const std::string& key, bool overwrite);
   // Records the acknowledgement of one sync write.
   DurableCallback SyncAck(const std::string& key, uint64_t index);
   // Records that everything committed before index is durable.
   void AllDurableBefore(uint64_t index, const Status& st, const char* what);
-  // A failure the simulated crash explains, or a test failure.
+  // A failure a power cut or an injected error explains, or a test failure.
   void ExpectOkUnlessCrashed(const Status& st, const std::string& what);
+  // The engine found key absent where the model has it visible: flash
+  // reclaim dropped it (allowed for an unpinned key), or a test failure.
+  void GoneFromEngine(const std::string& key, const char* what);
+  uint64_t NowMs() const { return env_->WallClockMs(); }
   uint64_t RandomLen();
   // A present key (empty when none), or an absent one: deleted, or new.
   std::string PickKey(bool present);
@@ -66,6 +128,7 @@ class Workload {
   const uint64_t seed_;
   std::mt19937_64* const rng_;
   Model* const model_;
+  NamespaceModel* const namespaces_;
   RunLog* const log_;
   Coverage* const coverage_;
   Engine* engine_ = nullptr;
@@ -73,6 +136,7 @@ class Workload {
   ManualEnv* env_ = nullptr;
   uint64_t next_key_ = 0;
   uint64_t next_version_ = 1;
+  std::vector<OpenPut> open_puts_;
 };
 
 }  // namespace ctxstore::engine::crash_sim
