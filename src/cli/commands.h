@@ -6,6 +6,10 @@
 
 #include <CLI/CLI.hpp>
 
+namespace ctxstore::engine {
+class Device;
+}  // namespace ctxstore::engine
+
 namespace ctxstore::cli {
 
 inline constexpr int kExitOk = 0;
@@ -19,7 +23,10 @@ inline constexpr const char* kDefaultServer = "127.0.0.1:7070";
 // so where client commands look for admin.token.
 inline constexpr const char* kDefaultDataDir = "data";
 
-void RegisterServeCommand(CLI::App& app, int* exit_code);
+// device: what the engine does its file I/O through; nullptr (the product)
+// is the POSIX device. Only a test build of the server passes another (the
+// power-cut device of tests/durability), which must outlive the command.
+void RegisterServeCommand(CLI::App& app, int* exit_code, engine::Device* device = nullptr);
 // keygen (cli/keygen.cc).
 void RegisterKeygenCommand(CLI::App& app, int* exit_code);
 void RegisterClientCommands(CLI::App& app, int* exit_code);

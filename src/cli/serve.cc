@@ -127,9 +127,10 @@ int ServeUntilStopped(engine::Engine* engine, const server::ServerOptions& so, s
   return kExitOk;
 }
 
-int RunServe(const CLI::App& cmd, const ServeFlags& flags) {
+int RunServe(const CLI::App& cmd, const ServeFlags& flags, engine::Device* device) {
   ServeOptions options;
   if (!PrepareOptions(cmd, flags, &options)) return kExitUsage;
+  options.engine.device = device;
   TuneHeapForServer();
   const sigset_t signals = BlockStopSignals();
   auto engine = engine::Engine::Open(options.engine);
@@ -236,7 +237,7 @@ void AddSecurityOptions(CLI::App* cmd, ServeFlags* flags) {
 
 }  // namespace
 
-void RegisterServeCommand(CLI::App& app, int* exit_code) {
+void RegisterServeCommand(CLI::App& app, int* exit_code, engine::Device* device) {
   auto flags = std::make_shared<ServeFlags>(DefaultServeFlags());
   CLI::App* cmd =
       app.add_subcommand("serve", "Run the store (DRAM + flash) and serve the native protocol");
@@ -246,7 +247,7 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   AddConnectionOptions(cmd, flags.get());
   AddContextOptions(cmd, flags.get());
   AddSecurityOptions(cmd, flags.get());
-  cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(*cmd, *flags); });
+  cmd->callback([cmd, flags, exit_code, device] { *exit_code = RunServe(*cmd, *flags, device); });
 }
 
 }  // namespace ctxstore::cli

@@ -165,7 +165,13 @@ void ServerProcess::JoinDrain() {
     drain_eof_ = false;
     log_start_ = log_.size();
   }
-  Result<pid_t> pid = SpawnProcess(BinaryArgv(args), -1, fds[1], fds[1]);
+  std::vector<std::string> argv = BinaryArgv(args);
+  if (!options_.binary.empty()) {
+    argv = {options_.binary};
+    argv.insert(argv.end(), options_.binary_args.begin(), options_.binary_args.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+  }
+  Result<pid_t> pid = SpawnProcess(argv, -1, fds[1], fds[1]);
   if (!pid.ok()) throw std::runtime_error("cannot start the server: " + pid.status().ToString());
   pid_ = *pid;
   ::close(fds[1]);
@@ -222,6 +228,18 @@ int ServerProcess::Stop() {
 int ServerProcess::KillAndReap() {
   ::kill(pid_, SIGKILL);
   int code = Reap(30000);
+  JoinDrain();
+  port_ = 0;
+  return code;
+}
+
+int ServerProcess::AwaitExit(int timeout_ms) {
+  if (!running()) return -1;
+  int code = Reap(timeout_ms);
+  if (code == -2) {
+    KillAndReap();
+    return -2;
+  }
   JoinDrain();
   port_ = 0;
   return code;

@@ -50,6 +50,11 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_
 std::string Describe(const CliResult& r);
 
 struct ServerOptions {
+  // The server binary and the arguments it takes before "serve"; empty:
+  // CTXSTORE_BINARY (a test build, such as tests/durability's
+  // ctxstore-powercut, names itself here).
+  std::string binary;
+  std::vector<std::string> binary_args;
   std::string data_dir;  // empty: a TempDir owned by the ServerProcess
   std::string memory = "64MiB";
   std::string disk = "256MiB";
@@ -75,6 +80,10 @@ class ServerProcess {
   // SIGKILL and reap: a crash, for recovery tests. Fails the test when the
   // server had already exited by itself (crashed, or stopped by a sanitizer).
   void Kill9();
+  // Waits for a server that ends by itself (a test server after a power
+  // cut) and reaps it: its exit code, -2 when it is still running after
+  // timeout_ms (then it is killed), -1 when it was not running.
+  int AwaitExit(int timeout_ms);
   // Stop() then Start() on the same data directory (the port changes).
   ::testing::AssertionResult Restart();
 

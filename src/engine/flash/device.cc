@@ -416,14 +416,14 @@ class PosixDevice : public Device {
   }
 };
 
+}  // namespace
+
 std::string ParentDir(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
-
-}  // namespace
 
 Status Device::WriteFileAtomic(const std::string& path, std::string_view data) {
   const std::string tmp = path + ".tmp";

@@ -59,6 +59,10 @@ class Device {
   Result<std::string> ReadFile(const std::string& path);
 };
 
+// The folder a path is in ("." for a bare name): what SyncDir must sync to
+// make a name in it durable.
+std::string ParentDir(const std::string& path);
+
 // The real device: POSIX files, data I/O through io_uring (falls back to
 // pwritev/preadv where io_uring is unavailable).
 std::unique_ptr<Device> NewPosixDevice();

@@ -18,7 +18,12 @@ Recovery::Recovery(Device* device, std::string data_dir, Env* env)
 
 Status Recovery::OpenStore() {
   started_ms_ = env_->MonotonicMs();
+  const bool existed = device_->FileExists(dir_);
   CTX_RETURN_IF_ERROR(device_->CreateDir(dir_));
+  // A new folder's name is durable only once its parent is synced: without
+  // this, a power cut after the first start could take the whole store
+  // with it, synced segments and all.
+  if (!existed) CTX_RETURN_IF_ERROR(device_->SyncDir(ParentDir(dir_)));
   auto names = device_->ListDir(dir_);
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {

@@ -1,0 +1,35 @@
+// The control channel of the test server (ctxstore-powercut): a Unix socket
+// at the path given by --fault-control, one command per connection, one
+// line each way. Test-only: the product ctxstore has no such socket.
+//
+//   cut SEED TAIL               power cut now; the server answers, then _exit()s
+//   cut-after N SEED TAIL       power cut at the N-th mutating device operation from now
+//   fail OP FAULT [SUBSTRING]   OP: write|sync|read|create, FAULT: nospace|eio; the
+//                               device fails those ops on matching paths until `clear`
+//   clear                       no more injected faults
+//   stats                       "ok mutating_ops=.. syncs=.. dir_syncs=.. injected_faults=..
+//                               unsynced_bytes=.. pending_names=.."
+//
+// TAIL says what a cut keeps of each file's unsynced tail: drop,
+// torn-prefix, scattered or any (testing/power_loss.h), drawn from SEED.
+// Answers start with "ok" or "error".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "ctxstore/status.h"
+
+namespace ctxstore::testing {
+
+// How the test server exits after a power cut (no destructor runs).
+inline constexpr int kPowerCutExitCode = 86;
+
+// Sends one command and returns the answer line (without the newline).
+Result<std::string> SendFaultCommand(const std::string& socket_path, const std::string& command);
+
+// "ok a=1 b=2" -> {a: 1, b: 2}.
+std::map<std::string, uint64_t> ParseCounts(const std::string& answer);
+
+}  // namespace ctxstore::testing
