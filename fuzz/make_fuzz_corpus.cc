@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "engine/flash/record.h"
 #include "engine/flash/segment.h"
 #include "fuzz/fuzz_key.h"
+#include "fuzz/fuzz_tokens.h"
 #include "protocol/admin_bodies.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -375,6 +377,88 @@ std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+// A store of several small segments: its segment files in id order (their
+// headers rewritten to the fuzzer's store id) and its CHECKPOINT, rewritten
+// so too.
+std::vector<std::string> MakeSegments(std::string* checkpoint) {
+  using namespace engine;
+  char tmpl[] = "/tmp/ctxstore-fuzz-corpus-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) std::exit(1);
+  const std::string dir = std::string(tmpl) + "/data";
+  EngineOptions o;
+  o.data_dir = dir;
+  o.memory_bytes = 4 << 20;
+  o.disk_bytes = 8 << 20;
+  o.segment_bytes = 16 << 10;
+  ManualEnv env(kNowMs);
+  o.env = &env;
+  {
+    auto engine = Engine::Open(o);
+    if (!engine.ok()) std::exit(1);
+    for (int i = 0; i < 10; ++i) {
+      WriteOptions w;
+      w.group = i % 3 == 0 ? "session-1" : "";
+      Must((*engine)->Put("multi/" + std::to_string(i), Bytes(ValueOf(i, 900 + 300 * i)), w));
+    }
+    WriteOptions overwrite;
+    overwrite.overwrite = true;
+    Must((*engine)->Put("multi/1", Bytes(ValueOf(11, 40)), overwrite));
+    Must((*engine)->Delete(kDefaultNamespaceId, "multi/2", /*sync=*/true));
+    Must((*engine)->Close());
+  }
+  std::map<uint64_t, std::string> by_id;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    uint64_t id = 0;
+    if (!ParseSegmentFileName(entry.path().filename().string(), &id)) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes(std::istreambuf_iterator<char>(in), {});
+    SegmentHeader h = MakeSegmentHeader(id, kNowMs, kStoreId);
+    std::memcpy(bytes.data(), &h, sizeof(h));
+    by_id[id] = std::move(bytes);
+  }
+  std::ifstream in(dir + "/" + kCheckpointFileName, std::ios::binary);
+  checkpoint->assign(std::istreambuf_iterator<char>(in), {});
+  std::memcpy(checkpoint->data() + offsetof(CheckpointHeader, store_id), &kStoreId, 8);
+  uint64_t sum = Xxh3(checkpoint->data(), checkpoint->size() - 8);
+  std::memcpy(checkpoint->data() + checkpoint->size() - 8, &sum, 8);
+  fs::remove_all(tmpl);
+  if (by_id.size() < 3 || by_id.begin()->first != 1) {
+    std::fprintf(stderr, "expected segments 1, 2, 3...\n");
+    std::exit(1);
+  }
+  std::vector<std::string> segments;
+  for (auto& [id, bytes] : by_id) segments.push_back(std::move(bytes));
+  return segments;
+}
+
+// kSeveralSegments inputs: segments 1, 2, 3... (step 0), the last one with
+// step last_step; with a checkpoint when one is given.
+std::string SeveralSegments(const std::vector<std::string>& segments, const std::string* checkpoint,
+                            uint8_t last_step = 0) {
+  std::string out(1, static_cast<char>(1 << 7 | (checkpoint ? 1 << 5 : 0)));
+  if (checkpoint) {
+    const uint16_t len = static_cast<uint16_t>(checkpoint->size());
+    out.append(reinterpret_cast<const char*>(&len), 2);
+    out += *checkpoint;
+  }
+  for (size_t i = 0; i < segments.size(); ++i) {
+    out.push_back(static_cast<char>(i + 1 == segments.size() ? last_step : 0));
+    const uint32_t len = static_cast<uint32_t>(segments[i].size());
+    out.append(reinterpret_cast<const char*>(&len), 4);
+    out += segments[i];
+  }
+  return out;
+}
+
+void WriteSeveralSegmentSeeds(const fs::path& dir) {
+  std::string checkpoint;
+  std::vector<std::string> segments = MakeSegments(&checkpoint);
+  WriteSeed(dir, "segments-several", SeveralSegments(segments, nullptr));
+  WriteSeed(dir, "segments-several-checkpoint", SeveralSegments(segments, &checkpoint));
+  // The last segment two ids on: one in between was reclaimed.
+  WriteSeed(dir, "segments-several-gap", SeveralSegments(segments, &checkpoint, 1));
+}
+
 void WriteRecoverySeeds(const fs::path& dir) {
   using namespace engine;
   std::string checkpoint;
@@ -452,6 +536,206 @@ void WriteRecoverySeeds(const fs::path& dir) {
                           large.substr(kSegmentHeaderBytes);
   off_block.resize(RoundUpToBlock(off_block.size()), '\0');
   WriteSeed(dir, "regress-large-record-off-block", '\0' + off_block);
+  WriteSeveralSegmentSeeds(dir);
+}
+
+// ---- service_fuzzer: control byte, then one session's frames.
+
+class SessionSeed {
+ public:
+  explicit SessionSeed(uint8_t control) : bytes_(1, static_cast<char>(control)) {}
+  SessionSeed& Add(protocol::Opcode op, uint16_t flags, std::string_view body) {
+    protocol::FrameHeader h;
+    h.opcode = op;
+    h.flags = flags;
+    h.request_id = next_id_++;
+    h.body_len = body.size();
+    protocol::HeaderBytes header = protocol::EncodeHeader(h);
+    bytes_.append(reinterpret_cast<const char*>(header.data()), header.size());
+    bytes_.append(body);
+    return *this;
+  }
+  SessionSeed& Hello(std::string token, std::string ns = "") {
+    protocol::HelloRequest hello;
+    hello.client_name = "seed";
+    hello.namespace_name = std::move(ns);
+    hello.token = std::move(token);
+    return Add(protocol::Opcode::kHello, 0, protocol::EncodeHelloRequest(hello));
+  }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+  uint64_t next_id_ = 1;
+};
+
+void WriteServiceSeeds(const fs::path& dir) {
+  using namespace protocol;
+  using fuzz::kServiceAuth;
+  using fuzz::kServiceStepFlusher;
+  using fuzz::kServiceTick;
+  PutOptionsBlock options;
+  options.ttl_ms = 5000;
+  options.group = "g";
+  options.parent = "k";
+  options.meta = "{\"m\":1}";
+  std::string batch = EncodeBatchPutHead(2, &options);
+  AppendBatchPutItemHeader(&batch, "b/1", 3, Xxh3("one", 3));
+  batch += "one";
+  AppendBatchPutItemHeader(&batch, "b/2", 3, Xxh3("two", 3));
+  batch += "two";
+  const std::vector<std::string> keys = {"k", "prefix/1", "b/1", "missing"};
+  SessionSeed writer(kServiceAuth | kServiceStepFlusher);
+  writer.Hello(fuzz::WriteToken())
+      .Add(Opcode::kPut, kFlagSync, EncodePutPrefix("new", std::nullopt, nullptr) + "value")
+      .Add(Opcode::kPut, kFlagExt | kFlagChecksum | kFlagOverwrite,
+           EncodePutPrefix("k", Xxh3("v2", 2), &options) + "v2")
+      .Add(Opcode::kGet, kFlagExt, EncodeKey("k"))
+      .Add(Opcode::kGet, 0, EncodeKey("prefix/1"))
+      .Add(Opcode::kBatchPut, kFlagExt | kFlagChecksum | kFlagSync, batch)
+      .Add(Opcode::kBatchGet, 0, EncodeKeyList(keys))
+      .Add(Opcode::kBatchExists, 0, EncodeKeyList(keys))
+      .Add(Opcode::kExists, 0, EncodeKey("new"))
+      .Add(Opcode::kMatchPrefix, kFlagExt, EncodeMatchPrefixRequest(keys, true, 1000))
+      .Add(Opcode::kRelease, 0, EncodeU64(1))
+      .Add(Opcode::kStat, 0, EncodeKey("k"))
+      .Add(Opcode::kList, 0, EncodeListRequest({"", "", "", 10}))
+      .Add(Opcode::kPin, 0, EncodePinRequest({true, "g", 1000, true}))
+      .Add(Opcode::kUnpin, 0, EncodeUnpinRequest(true, "g"))
+      .Add(Opcode::kDeleteGroup, 0, EncodeString("g"))
+      .Add(Opcode::kDelete, kFlagSync, EncodeKey("new"))
+      .Add(Opcode::kFlush, 0, "")
+      .Add(Opcode::kStats, 0, "");  // denied: admin only
+  WriteSeed(dir, "writer-session", writer.bytes());
+
+  NamespaceSpec spec;
+  spec.quota_bytes = 1 << 20;
+  spec.max_ttl_ms = 60'000;
+  SessionSeed admin(kServiceAuth | kServiceTick);
+  admin.Hello(fuzz::AdminToken())
+      .Add(Opcode::kNsCreate, 0, EncodeNamespaceRequest("second", spec))
+      .Add(Opcode::kNsSet, 0, EncodeNamespaceRequest(fuzz::kTenantNamespace, spec))
+      .Add(Opcode::kNsList, 0, "")
+      .Add(Opcode::kTokenCreate, 0, EncodeTokenCreateRequest({"write", "second", "seed"}))
+      .Add(Opcode::kTokenList, 0, "")
+      .Add(Opcode::kTokenRevoke, 0, EncodeString(fuzz::ReadToken().substr(4, 16)))
+      .Add(Opcode::kStats, 0, "")
+      .Add(Opcode::kNsDelete, 0, EncodeString("second"))
+      .Hello(fuzz::AdminToken(), fuzz::kTenantNamespace)
+      .Add(Opcode::kGet, 0, EncodeKey("k"));
+  WriteSeed(dir, "admin-session", admin.bytes());
+
+  SessionSeed reader(kServiceAuth);
+  reader.Hello(fuzz::ReadToken())
+      .Add(Opcode::kGet, 0, EncodeKey("k"))
+      .Add(Opcode::kPut, 0, EncodePutPrefix("x", std::nullopt, nullptr) + "denied")
+      .Hello(fuzz::WriteToken(), "default");  // another namespace: refused
+  WriteSeed(dir, "reader-session", reader.bytes());
+
+  SessionSeed no_auth(0);
+  no_auth.Hello("")
+      .Add(Opcode::kPut, 0, EncodePutPrefix("a", std::nullopt, nullptr) + std::string(3000, 'a'))
+      .Add(Opcode::kGet, 0, EncodeKey("a"))
+      .Add(Opcode::kNsList, 0, "");
+  WriteSeed(dir, "no-auth-session", no_auth.bytes());
+}
+
+// ---- reply_fuzzer: op byte (bit 7: EXT), item count, a reply header and body.
+
+std::string ReplySeed(protocol::Opcode op, bool ext, uint8_t items, StatusCode status,
+                      std::string_view body) {
+  protocol::FrameHeader h;
+  h.opcode = op;
+  h.request_id = 7;
+  h.status = status;
+  h.body_len = body.size();
+  protocol::HeaderBytes header = protocol::EncodeHeader(h);
+  std::string out;
+  out.push_back(static_cast<char>((static_cast<uint8_t>(op) - 1) | (ext ? 0x80 : 0)));
+  out.push_back(static_cast<char>(items));
+  out.append(reinterpret_cast<const char*>(header.data()), header.size());
+  out.append(body);
+  return out;
+}
+
+void WriteReplySeeds(const fs::path& dir) {
+  using namespace protocol;
+  WriteSeed(dir, "hello", ReplySeed(Opcode::kHello, false, 0, StatusCode::kOk,
+                                    EncodeHelloReply({kVersion, 1 << 20, 64, 1 << 24, "0.1"})));
+  WriteSeed(dir, "error-not-found",
+            ReplySeed(Opcode::kGet, false, 0, StatusCode::kNotFound, "no such key"));
+  WriteSeed(dir, "error-unknown-status",
+            ReplySeed(Opcode::kPut, false, 0, static_cast<StatusCode>(99), "later"));
+  const GetReplyHeadBytes head = EncodeGetReplyHead({Xxh3("value", 5), 3}, true);
+  WriteSeed(dir, "get-ext",
+            ReplySeed(Opcode::kGet, true, 0, StatusCode::kOk,
+                      std::string(reinterpret_cast<const char*>(head.data()), 10) + "metvalue"));
+  std::string batch_get;
+  AppendCount(&batch_get, 2);
+  AppendBatchGetItemHeader(&batch_get, StatusCode::kOk, 3, Xxh3("abc", 3));
+  batch_get += "abc";
+  AppendBatchGetItemHeader(&batch_get, StatusCode::kNotFound, 0, 0);
+  WriteSeed(dir, "batch-get", ReplySeed(Opcode::kBatchGet, false, 2, StatusCode::kOk, batch_get));
+  std::vector<StatusCode> codes = {StatusCode::kOk, StatusCode::kExists};
+  WriteSeed(dir, "batch-put",
+            ReplySeed(Opcode::kBatchPut, false, 2, StatusCode::kOk, EncodeStatusList(codes)));
+  WriteSeed(dir, "match-prefix-lease",
+            ReplySeed(Opcode::kMatchPrefix, true, 3, StatusCode::kOk,
+                      EncodeMatchPrefixReply({2, 99}, true)));
+  WriteSeed(dir, "exists", ReplySeed(Opcode::kExists, false, 0, StatusCode::kOk, EncodeU64(5)));
+}
+
+// ---- catalog_fuzzer: a CATALOG file the engine wrote.
+
+void WriteCatalogSeeds(const fs::path& dir) {
+  using namespace engine;
+  char tmpl[] = "/tmp/ctxstore-fuzz-corpus-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) std::exit(1);
+  EngineOptions o;
+  o.data_dir = std::string(tmpl) + "/data";
+  o.memory_bytes = 1 << 20;
+  o.disk_bytes = 8 << 20;
+  ManualEnv env(kNowMs);
+  o.env = &env;
+  o.keyring = FuzzKeyring();
+  {
+    auto engine = Engine::Open(o);
+    if (!engine.ok()) std::exit(1);
+    Engine& e = **engine;
+    NamespaceConfig c;
+    c.quota_bytes = 1 << 20;
+    c.max_ttl_ms = 60'000;
+    c.encryption_key = kFuzzKeyName;
+    auto tenant = e.CreateNamespace("tenant", c);
+    if (!tenant.ok()) std::exit(1);
+    Must(e.CreateNamespace("gone", {}).status());
+    Must(e.DeleteNamespace("gone"));
+    AccessToken t;
+    t.id = std::string(16, 'a');
+    t.secret_hash = std::string(64, 'b');
+    t.role = TokenRole::kWrite;
+    t.namespace_id = *tenant;
+    t.label = "seed";
+    Must(e.AddToken(t));
+    Must(e.Put("k", Bytes(std::string("v")), {}));
+    PinOptions pin;
+    Must(e.Pin(kDefaultNamespaceId, "k", pin).status());
+    pin.group = true;
+    pin.ttl_ms = 1000;
+    Must(e.Pin(kDefaultNamespaceId, "g", pin).status());
+    Must(e.Close());
+  }
+  std::ifstream in(o.data_dir + "/CATALOG", std::ios::binary);
+  std::string catalog(std::istreambuf_iterator<char>(in), {});
+  fs::remove_all(tmpl);
+  WriteSeed(dir, "catalog", catalog);
+  WriteSeed(dir, "catalog-default-only",
+            R"({"version": 1, "next_namespace_id": 1, "pins": [], "namespaces": [{"id": 0, "name": "default"}]})");
+  // Regressions: catalogs the engine once accepted (catalog_test.cc).
+  WriteSeed(dir, "regress-repeated-id",
+            R"({"version": 1, "next_namespace_id": 3, "pins": [], "namespaces": [{"id": 0, "name": "default"}, {"id": 1, "name": "a"}, {"id": 1, "name": "b"}]})");
+  WriteSeed(dir, "regress-last-id",
+            R"({"version": 1, "next_namespace_id": 4294967295, "pins": [], "namespaces": [{"id": 0, "name": "default"}]})");
 }
 
 }  // namespace
@@ -467,5 +751,8 @@ int main(int argc, char** argv) {
   ctxstore::WriteFrameSeeds(root / "frame_fuzzer");
   ctxstore::WriteRecordSeeds(root / "record_fuzzer");
   ctxstore::WriteRecoverySeeds(root / "recovery_fuzzer");
+  ctxstore::WriteServiceSeeds(root / "service_fuzzer");
+  ctxstore::WriteReplySeeds(root / "reply_fuzzer");
+  ctxstore::WriteCatalogSeeds(root / "catalog_fuzzer");
   return 0;
 }

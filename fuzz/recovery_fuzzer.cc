@@ -1,9 +1,14 @@
-// Fuzzes recovery: the input is a segment file, and optionally a checkpoint,
-// that an Engine is opened on.
+// Fuzzes recovery: the input is one or several segment files, and
+// optionally a checkpoint, that an Engine is opened on.
 //
 // Input: one control byte, then (with kWithCheckpoint) a u16 length and a
 // CHECKPOINT file of that length, then the segment file
 // (seg-000000000001.log of a store whose SUPERBLOCK the fuzzer writes).
+// With kSeveralSegments, what follows the checkpoint is several segment
+// files instead, each a u8 step and a u32 length, then that many bytes
+// (cut short at the input's end): the first file's id is the one the
+// control bits pick, and each next id is the one before plus 1 + step % 4
+// (a gap of up to three ids: segments reclaimed or never written).
 // Before the open, the fuzzer repairs what a mutation would otherwise break
 // first, so that it gets past the checksums into the scanner's and the
 // index's logic; each control bit keeps one repair from happening, so that
@@ -29,9 +34,12 @@
 // key reads as KEY_UNAVAILABLE and stays); closing succeeds; and opening
 // again (from the checkpoint the close wrote) recovers the same objects.
 //
-// Files live in memory (fuzz/mem_device.h): no disk I/O per iteration.
+// Files live in memory (testing/mem_device.h): no disk I/O per input, and
+// the engine runs no thread (no flusher thread: Close steps the flusher
+// itself; no thread faulting in the arena).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -60,7 +68,9 @@ enum : uint8_t {
   kSegmentIdShift = 3,  // two bits: an index into kSegmentIds
   kWithCheckpoint = 1 << 5,
   kKeepCheckpoint = 1 << 6,
+  kSeveralSegments = 1 << 7,
 };
+constexpr size_t kMaxSegments = 8;
 constexpr uint64_t kSegmentIds[] = {1, 0, kMaxSegmentId, kMaxSegmentId + 1};
 
 constexpr uint64_t kStoreId = 0x5eed5eed5eed5eedull;
@@ -189,6 +199,37 @@ std::map<std::string, Recovered> CheckObjects(Engine& engine, bool trusted_check
   return objects;
 }
 
+struct SegmentFile {
+  uint64_t id;
+  std::string bytes;
+};
+
+// The segment files the input describes after its checkpoint.
+std::vector<SegmentFile> SegmentFiles(std::string_view rest, uint8_t control) {
+  uint64_t id = kSegmentIds[(control >> kSegmentIdShift) & 3];
+  if (!(control & kSeveralSegments)) return {{id, std::string(rest)}};
+  std::vector<SegmentFile> files;
+  while (rest.size() >= 5 && files.size() < kMaxSegments) {
+    const uint8_t step = static_cast<uint8_t>(rest[0]);
+    uint32_t len = 0;
+    std::memcpy(&len, rest.data() + 1, 4);
+    rest.remove_prefix(5);
+    len = static_cast<uint32_t>(std::min<size_t>(len, rest.size()));
+    if (!files.empty()) id += 1 + step % 4;
+    files.push_back({id, std::string(rest.substr(0, len))});
+    rest.remove_prefix(len);
+  }
+  return files;
+}
+
+// The largest segment id the store has (what the engine's next segment
+// follows), or 0 without segments.
+uint64_t LastSegmentId(const std::vector<SegmentFile>& files) {
+  uint64_t last = 0;
+  for (const SegmentFile& f : files) last = std::max(last, f.id);
+  return last;
+}
+
 MemDevice* device = nullptr;
 
 }  // namespace
@@ -217,25 +258,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rest.remove_prefix(len);
     if (!(control & kKeepCheckpoint)) FixCheckpoint(checkpoint);
   }
-  std::string segment(rest);
-  const uint64_t segment_id = kSegmentIds[(control >> kSegmentIdShift) & 3];
-  if (!(control & kKeepSegmentHeader)) FixSegmentHeader(segment, segment_id);
-  if (!(control & kKeepRecordChecksums)) {
-    FixRecordChecksums(segment, !(control & kKeepValueChecksums));
-  }
-
+  std::vector<SegmentFile> segments = SegmentFiles(rest, control);
   const std::string dir = kDataDir;
   device->Clear();
   device->SetFile(dir + "/SUPERBLOCK", EncodeSuperblock(kStoreId, kNowMs));
-  device->SetFile(dir + "/" + SegmentFileName(segment_id), segment);
+  for (SegmentFile& f : segments) {
+    if (!(control & kKeepSegmentHeader)) FixSegmentHeader(f.bytes, f.id);
+    if (!(control & kKeepRecordChecksums)) {
+      FixRecordChecksums(f.bytes, !(control & kKeepValueChecksums));
+    }
+    device->SetFile(dir + "/" + SegmentFileName(f.id), f.bytes);
+  }
   if (control & kWithCheckpoint) device->SetFile(dir + "/" + kCheckpointFileName, checkpoint);
+  const uint64_t segment_id = LastSegmentId(segments);
 
   EngineOptions options;
   options.data_dir = dir;
   options.memory_bytes = 64 << 10;
-  options.disk_bytes = 64 << 20;
+  options.disk_bytes = 4 << 20;  // the least there is: the index and buffers scale with it
   options.device = device;
-  static ManualEnv env(kNowMs);
+  options.flusher_thread = false;
+  options.populate_dram = false;
+  ManualEnv env(kNowMs);  // fresh clocks and random stream: an input replays the same
   options.env = &env;
   static const std::shared_ptr<const Keyring> keyring = FuzzKeyring();
   options.keyring = keyring;
@@ -251,7 +295,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // position, is at the last id there is).
     const uint64_t replay = ReplaySegmentId(checkpoint);
     if (!closed.ok() &&
-        (segment_id == kMaxSegmentId || replay == kMaxSegmentId || replay == kMaxSegmentId + 1)) {
+        (segment_id >= kMaxSegmentId || replay == kMaxSegmentId || replay == kMaxSegmentId + 1)) {
       return 0;
     }
     if (!closed.ok()) std::fprintf(stderr, "Close failed: %s\n", closed.ToString().c_str());

@@ -1,19 +1,59 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang with AddressSanitizer and
 # UndefinedBehaviorSanitizer) in build-fuzz/ and runs each one for a bounded
-# time on a copy of its seed corpus (fuzz/corpus/<target>). Fails on any
-# crash, leak, timeout or sanitizer report, and says how to reproduce it.
-# Usage: [CTXSTORE_FUZZ_SECONDS=60] [BUILD_DIR=build-fuzz] scripts/fuzz.sh [target...]
-# Crash inputs go to $BUILD_DIR/fuzz-artifacts/, the grown corpora to
-# $BUILD_DIR/fuzz-corpus/ (both outside the repository).
+# time, on its committed seeds (fuzz/corpus/<target>, read only) and on the
+# corpus it grew in earlier runs, kept in a cache outside the repository
+# ($CTXSTORE_FUZZ_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/ctxstore-fuzz/
+# <target>): every run starts where the last one stopped. Prints each
+# target's executions and executions per second, and fails on any crash,
+# leak, timeout or sanitizer report (saying how to reproduce it), and when a
+# target ran fewer executions than its floor (a target that got slow, or
+# stopped running, is a failure too).
+#
+# Usage: scripts/fuzz.sh [--long | --minimize] [target...]
+#   (default)   each target for its time (kSeconds below, about 4 minutes in
+#               all; CTXSTORE_FUZZ_SECONDS=N gives every target N seconds).
+#   --long      each target until it has run CTXSTORE_FUZZ_RUNS inputs
+#               (default 10^7), one after another; prints the executions and
+#               seconds of each (docs/security.md, "Fuzzing", records them).
+#   --minimize  merges each target's cached corpus into fuzz/corpus/<target>
+#               (libFuzzer -merge=1): only inputs that add coverage are added,
+#               named by their SHA-1; the seeds already there keep their
+#               names. Commit the result.
+# BUILD_DIR (default build-fuzz). Crash inputs go to $BUILD_DIR/fuzz-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+mode=run
+case "${1:-}" in
+  --long) mode=long; shift ;;
+  --minimize) mode=minimize; shift ;;
+esac
+
+# Per target: seconds per CI run, the floor of executions per second (about
+# a quarter of what a loaded 2-core machine measured: docs/security.md), and
+# the longest input (-max_len: the recovery inputs hold whole segment files).
+declare -A kSeconds=([frame_fuzzer]=40 [record_fuzzer]=30 [recovery_fuzzer]=50
+  [service_fuzzer]=50 [reply_fuzzer]=30 [catalog_fuzzer]=40)
+declare -A kFloorPerSecond=([frame_fuzzer]=4000 [record_fuzzer]=30000 [recovery_fuzzer]=25
+  [service_fuzzer]=35 [reply_fuzzer]=30000 [catalog_fuzzer]=700)
+declare -A kMaxLen=([frame_fuzzer]=8192 [record_fuzzer]=8192 [recovery_fuzzer]=131072
+  [service_fuzzer]=32768 [reply_fuzzer]=8192 [catalog_fuzzer]=8192)
+
 build_dir="${BUILD_DIR:-build-fuzz}"
-seconds="${CTXSTORE_FUZZ_SECONDS:-60}"
+cache="${CTXSTORE_FUZZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ctxstore-fuzz}"
+runs="${CTXSTORE_FUZZ_RUNS:-10000000}"
 targets=("$@")
-if ((${#targets[@]} == 0)); then targets=(frame_fuzzer record_fuzzer recovery_fuzzer); fi
+if ((${#targets[@]} == 0)); then
+  targets=(frame_fuzzer record_fuzzer recovery_fuzzer service_fuzzer reply_fuzzer catalog_fuzzer)
+fi
+for target in "${targets[@]}"; do
+  if [[ -z "${kSeconds[$target]:-}" ]]; then
+    echo "fuzz: unknown target $target (one of: ${!kSeconds[*]})" >&2
+    exit 2
+  fi
+done
 
 # RelWithDebInfo without -DNDEBUG at -O1: the engine's asserts stay on.
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
@@ -26,21 +66,42 @@ mkdir -p "$artifacts"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
+if [[ "$mode" == minimize ]]; then
+  for target in "${targets[@]}"; do
+    mkdir -p "$cache/$target"
+    before="$(ls fuzz/corpus/"$target" | wc -l)"
+    "$build_dir/fuzz/$target" -merge=1 -max_len="${kMaxLen[$target]}" -rss_limit_mb=4096 \
+      fuzz/corpus/"$target" "$cache/$target" >"$build_dir/fuzz-$target-merge.log" 2>&1 || {
+      echo "!! $target: merge failed; see $build_dir/fuzz-$target-merge.log" >&2
+      exit 1
+    }
+    after="$(ls fuzz/corpus/"$target" | wc -l)"
+    echo "== $target: $before -> $after seeds ($(du -sh fuzz/corpus/"$target" | cut -f1))" >&2
+  done
+  exit 0
+fi
+
 failed=()
+summary=()
 for target in "${targets[@]}"; do
-  corpus="$build_dir/fuzz-corpus/$target"
-  rm -rf "$corpus"
-  mkdir -p "$corpus"
-  cp fuzz/corpus/"$target"/* "$corpus"/
+  mkdir -p "$cache/$target"
   log="$build_dir/fuzz-$target.log"
-  echo "== $target: ${seconds}s (log: $log)" >&2
-  # -max_len: the recovery seeds are whole segment files (up to ~80 KiB).
-  # -timeout: one input that runs for seconds is a hang worth a report.
-  if "$build_dir/fuzz/$target" -max_total_time="$seconds" -max_len=131072 -timeout=25 \
-    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts/$target-" \
-    "$corpus" >"$log" 2>&1; then
-    grep -E '^stat::number_of_executed_units' "$log" >&2 || true
+  if [[ "$mode" == long ]]; then
+    limit=(-runs="$runs")
+    echo "== $target: $runs runs (log: $log)" >&2
   else
+    seconds="${CTXSTORE_FUZZ_SECONDS:-${kSeconds[$target]}}"
+    limit=(-max_total_time="$seconds")
+    echo "== $target: ${seconds}s (log: $log)" >&2
+  fi
+  # -timeout: one input that runs for seconds is a hang worth a report.
+  start="$(date +%s.%N)"
+  status=0
+  "$build_dir/fuzz/$target" "${limit[@]}" -max_len="${kMaxLen[$target]}" -timeout=25 \
+    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts/$target-" \
+    "$cache/$target" fuzz/corpus/"$target" >"$log" 2>&1 || status=$?
+  elapsed="$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+  if ((status != 0)); then
     failed+=("$target")
     grep -E 'ERROR|SUMMARY|fuzz check failed|runtime error|Assertion' "$log" | head -20 >&2 || true
     crash="$(grep -oE "Test unit written to \S+" "$log" | tail -1 | awk '{print $NF}')"
@@ -48,11 +109,30 @@ for target in "${targets[@]}"; do
     if [[ -n "$crash" ]]; then
       echo "!! reproduce with: $build_dir/fuzz/$target $crash" >&2
     fi
+    continue
   fi
+  execs="$(grep -oE '^stat::number_of_executed_units: [0-9]+' "$log" | awk '{print $2}')"
+  execs="${execs:-0}"
+  corpus="$(ls "$cache/$target" | wc -l)"
+  per_second="$(awk -v n="$execs" -v s="$elapsed" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }')"
+  line="$(printf '%-16s %10d execs %8.1f s %8d execs/s  corpus %d' "$target" "$execs" \
+    "$elapsed" "$per_second" "$corpus")"
+  if [[ "$mode" == run ]]; then
+    floor=$((kFloorPerSecond[$target] * seconds))
+    line+="  (floor $floor)"
+    if ((execs < floor)); then
+      failed+=("$target")
+      line+="  BELOW THE FLOOR"
+    fi
+  fi
+  echo "   $line" >&2
+  summary+=("$line")
 done
 
+echo "== fuzz: executions per target" >&2
+for line in "${summary[@]}"; do echo "   $line" >&2; done
 if ((${#failed[@]})); then
   echo "fuzz: FAILED: ${failed[*]}" >&2
   exit 1
 fi
-echo "fuzz: ${#targets[@]} targets ran ${seconds}s each without a finding" >&2
+echo "fuzz: ${#targets[@]} targets ran without a finding (corpora cached in $cache)" >&2

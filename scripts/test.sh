@@ -92,6 +92,6 @@ fi
 
 if [[ "${CTXSTORE_FUZZ:-1}" != 0 ]]; then
   phase "fuzzing: build and run"
-  echo "== fuzzing: each target for ${CTXSTORE_FUZZ_SECONDS:-60} s" >&2
+  echo "== fuzzing: each target for its time (scripts/fuzz.sh)" >&2
   scripts/fuzz.sh
 fi

@@ -9,16 +9,13 @@
 #include <mutex>
 #include <utility>
 
+#include "client/reply.h"
 #include "client/socket.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 
 namespace ctxstore {
 namespace client {
-
-Status ProtocolError(const std::string& what) {
-  return Status::Internal("protocol error: " + what);
-}
 
 Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys) {
   if (keys.size() > max_keys) {
@@ -38,19 +35,10 @@ Status CheckGroup(std::string_view group) {
   return Status::Ok();
 }
 
-StatusCode CodeFromWire(StatusCode code) {
-  return static_cast<uint16_t>(code) <= static_cast<uint16_t>(StatusCode::kInternal) ||
-                 code == StatusCode::kKeyUnavailable
-             ? code
-             : StatusCode::kInternal;
-}
-
 }  // namespace client
 
 namespace {
 
-// Error-message bodies are short text; anything longer is not worth reading.
-constexpr uint64_t kMaxErrorBodyBytes = 64 * 1024;
 // HELLO reply: fixed fields plus a key-encoded version string.
 constexpr uint64_t kMaxHelloBodyBytes = 2 + 8 + 4 + 8 + 2 + 65535;
 
@@ -82,20 +70,9 @@ Result<std::unique_ptr<PooledConnection>> Client::Impl::Open(ServerInfo* info_ou
 
     return reply.status();
   }
-  auto decoded = protocol::DecodeHelloReply(*reply);
-  if (!decoded.ok()) return ProtocolError(decoded.status().message());
-  if (decoded->version != protocol::kVersion) {
-    return Status::Unsupported("server speaks protocol version " +
-                               std::to_string(decoded->version) + ", this client " +
-                               std::to_string(protocol::kVersion));
-  }
-  if (info_out != nullptr) {
-    info_out->protocol_version = decoded->version;
-    info_out->max_value_bytes = decoded->max_value_bytes;
-    info_out->max_batch_keys = decoded->max_batch_keys;
-    info_out->max_batch_bytes = decoded->max_batch_bytes;
-    info_out->server_version = decoded->server_version;
-  }
+  auto info = client::DecodeHelloInfo(*reply);
+  if (!info.ok()) return info.status();
+  if (info_out != nullptr) *info_out = std::move(*info);
   return opened;
 }
 
@@ -136,40 +113,18 @@ Result<FrameHeader> Client::Impl::RecvReplyHeader(Borrowed& borrowed, Opcode op,
                                                   uint64_t request_id) {
   protocol::HeaderBytes bytes;
   CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(bytes.data(), bytes.size()));
-  protocol::DecodedHeader d = protocol::DecodeHeader(bytes);
-  const FrameHeader& h = d.header;
-  if (h.magic != protocol::kMagic) return ProtocolError("reply has a bad magic number");
-  if (h.version != protocol::kVersion) {
-    return ProtocolError("reply has protocol version " + std::to_string(h.version));
-  }
-  if (d.raw_opcode != static_cast<uint8_t>(op)) {
-    return ProtocolError("reply opcode " + std::to_string(d.raw_opcode) + " does not match " +
-                         std::string(protocol::OpcodeName(op)));
-  }
-  if (h.request_id != request_id) {
-    return ProtocolError("reply request_id " + std::to_string(h.request_id) + ", expected " +
-                         std::to_string(request_id));
-  }
-  return h;
+  return client::DecodeReplyHeader(bytes, op, request_id);
 }
 
 Status Client::Impl::ReadError(Borrowed& borrowed, const FrameHeader& h) {
-  StatusCode code = CodeFromWire(h.status);
-  std::string message;
-  if (h.body_len > kMaxErrorBodyBytes) {
+  if (h.body_len > client::kMaxErrorBodyBytes) {
     // Not worth reading; the connection is dropped with the rest unread.
-    message = "error reply with a " + std::to_string(h.body_len) + "-byte message";
-  } else {
-    message.resize(h.body_len);
-    CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(message.data(), message.size()));
-    // The server closes the connection after these (docs/protocol.md), so
-    // only other errors leave it reusable.
-    if (code != StatusCode::kTooLarge && code != StatusCode::kUnsupported) borrowed.MarkClean();
+    return client::DecodeErrorReply(h, std::nullopt);
   }
-  if (code != h.status) {
-    message = "unknown status " + std::to_string(static_cast<uint16_t>(h.status)) + ": " + message;
-  }
-  return Status(code, std::move(message));
+  std::string message(h.body_len, '\0');
+  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(message.data(), message.size()));
+  if (client::ReusableAfterError(h)) borrowed.MarkClean();
+  return client::DecodeErrorReply(h, message);
 }
 
 Result<FrameHeader> Client::Impl::Exchange(Borrowed& borrowed, Opcode op, uint16_t flags,

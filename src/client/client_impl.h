@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/reply.h"
 #include "client/socket.h"
 #include "client/tls.h"
 #include "ctxstore/client.h"
@@ -35,15 +36,10 @@ inline iovec Iov(const void* data, size_t len) {
   return iovec{const_cast<void*>(data), len};
 }
 
-// Status::Internal("protocol error: " + what).
-Status ProtocolError(const std::string& what);
 // At most max_keys keys, each a valid key.
 Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys);
 // A group name of 1..kMaxGroupBytes bytes.
 Status CheckGroup(std::string_view group);
-// Status codes this library knows; anything else from the wire is a server
-// bug (kInternal).
-StatusCode CodeFromWire(StatusCode code);
 
 }  // namespace client
 

@@ -37,7 +37,7 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<Arena> arena)
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   EngineOptions o = options;
   CTX_RETURN_IF_ERROR(Normalize(&o));
-  auto arena = Arena::Create(o.memory_bytes);
+  auto arena = Arena::Create(o.memory_bytes, o.populate_dram);
   if (!arena.ok()) return arena.status();
   std::unique_ptr<Engine> engine(new Engine(o, std::move(*arena)));
   CTX_RETURN_IF_ERROR(engine->Recover());

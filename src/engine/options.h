@@ -37,6 +37,10 @@ struct EngineOptions {
   // run it themselves until what they wait for is done, and a PUT that
   // finds DRAM full of unwritten data fails at once instead of waiting.
   bool flusher_thread = true;
+  // false: the DRAM arena's pages are faulted in on first use rather than
+  // by a background thread (arena.h): for fuzzers that open an engine per
+  // input.
+  bool populate_dram = true;
   // Keys that namespaces may name for encryption at rest (encryption.h);
   // null: none loaded.
   std::shared_ptr<const Keyring> keyring;

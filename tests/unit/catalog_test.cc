@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/index/index.h"
 #include "testing/fault_device.h"
@@ -180,6 +182,57 @@ TEST_F(CatalogTest, EncryptedNamespacesNeedTheirKeyLoaded) {
   EXPECT_EQ(catalog->SealKey(ns).status().code(), StatusCode::kKeyUnavailable);
   ns.config.encryption_key.clear();
   EXPECT_EQ(catalog->SealKey(ns).value(), nullptr) << "stored in the clear";
+}
+
+// A CATALOG whose namespaces are given as (id, name) pairs.
+std::string CatalogJson(uint32_t next_id, const std::vector<std::pair<int64_t, std::string>>& ns) {
+  std::string j = R"({"version": 1, "next_namespace_id": )" + std::to_string(next_id) +
+                  R"(, "pins": [], "namespaces": [)";
+  for (size_t i = 0; i < ns.size(); ++i) {
+    if (i > 0) j += ", ";
+    j += R"({"id": )" + std::to_string(ns[i].first) + R"(, "name": ")" + ns[i].second + R"("})";
+  }
+  return j + "]}";
+}
+
+// Each of these once loaded: two namespaces then shared an id (and their
+// objects) or a name, or the next namespace created was given an id
+// already in use, or the id that means "every namespace" to admin tokens.
+TEST_F(CatalogTest, ACatalogWithClashingNamespacesIsCorrupt) {
+  struct Case {
+    const char* why;
+    std::string json;
+  };
+  const Case cases[] = {
+      {"a repeated id", CatalogJson(3, {{0, "default"}, {1, "a"}, {1, "b"}})},
+      {"a repeated name", CatalogJson(3, {{0, "default"}, {1, "a"}, {2, "a"}})},
+      {"an id at next_namespace_id", CatalogJson(2, {{0, "default"}, {2, "a"}})},
+      {"an id past next_namespace_id", CatalogJson(2, {{0, "default"}, {7, "a"}})},
+      {"the all-namespaces id", CatalogJson(5, {{0, "default"}, {4294967295, "a"}})},
+      {"an invalid name", CatalogJson(3, {{0, "default"}, {1, "a/b"}})},
+      {"default under another id", CatalogJson(3, {{0, "x"}, {1, "default"}})},
+  };
+  for (const Case& c : cases) {
+    mem_.SetFile("/data/CATALOG", c.json);
+    Catalog catalog(&mem_, "/data", "lru", keyring_);
+    Status st = catalog.Load(kNow);
+    EXPECT_EQ(st.code(), StatusCode::kCorrupt) << c.why << ": " << st.ToString();
+    EXPECT_NE(st.message().find("/data/CATALOG"), std::string::npos) << st.message();
+  }
+  mem_.SetFile("/data/CATALOG", CatalogJson(3, {{0, "default"}, {1, "a"}, {2, "b"}}));
+  EXPECT_EQ(Load(&mem_)->namespace_count(), 3u) << "the same shape without a clash loads";
+}
+
+TEST_F(CatalogTest, NamespaceIdsRunOutBeforeTheAllNamespacesId) {
+  mem_.SetFile("/data/CATALOG", CatalogJson(4294967294, {{0, "default"}}));
+  auto catalog = Load(&mem_);
+  MutexLock lock(&mu_);
+  auto last = catalog->CreateNamespace("last", {}, &mu_);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(*last, 4294967294u);
+  auto more = catalog->CreateNamespace("more", {}, &mu_);
+  EXPECT_EQ(more.status().code(), StatusCode::kNoSpace);
+  EXPECT_EQ(catalog->Find(kAllNamespaces), nullptr);
 }
 
 }  // namespace

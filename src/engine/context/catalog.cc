@@ -192,8 +192,11 @@ Status Catalog::Parse(const std::string& path, const std::string& data, uint64_t
     if (!parsed.ok()) return Status::Corrupt(path + ": " + parsed.message());
     NamespaceConfig c;
     ApplyNamespaceSpec(spec, &c);
-    CTX_RETURN_IF_ERROR(ValidateConfigImpl(c));
-    Add(n.at("id").get<uint32_t>(), n.at("name").get<std::string>(), c);
+    if (Status st = ValidateConfigImpl(c); !st.ok()) return Status::Corrupt(path + ": " + st.message());
+    const uint32_t id = n.at("id").get<uint32_t>();
+    std::string name = n.at("name").get<std::string>();
+    CTX_RETURN_IF_ERROR(CheckLoadedNamespace(path, id, name));
+    Add(id, std::move(name), c);
   }
   for (const auto& p : j.at("pins")) {
     std::string name;
@@ -209,6 +212,30 @@ Status Catalog::Parse(const std::string& path, const std::string& data, uint64_t
     auto token = ParseToken(path, t);
     if (!token.ok()) return token.status();
     tokens_[token->id] = std::move(*token);
+  }
+  return Status::Ok();
+}
+
+// A namespace read from the file must not clash with one read before it,
+// nor with the ids still to be handed out: two namespaces sharing an id
+// would share their objects, and one whose id is next_namespace_id would be
+// given out again to the next namespace created.
+Status Catalog::CheckLoadedNamespace(const std::string& path, uint32_t id,
+                                     std::string_view name) const {
+  const std::string what = path + ": namespace " + std::to_string(id) + " '" +
+                           std::string(name.substr(0, kMaxNamespaceNameBytes)) + "'";
+  if (Status st = ValidateNamespaceNameImpl(name); !st.ok()) {
+    return Status::Corrupt(what + ": " + st.message());
+  }
+  if (id >= next_namespace_id_) {
+    return Status::Corrupt(what + ": id not below next_namespace_id " +
+                           std::to_string(next_namespace_id_));
+  }
+  if (Find(id) != nullptr) return Status::Corrupt(what + ": the id appears twice");
+  if (Find(name) != nullptr) return Status::Corrupt(what + ": the name appears twice");
+  if ((id == kDefaultNamespaceId) != (name == kDefaultNamespaceName)) {
+    return Status::Corrupt(what + ": only namespace 0 is named '" +
+                           std::string(kDefaultNamespaceName) + "'");
   }
   return Status::Ok();
 }
@@ -312,6 +339,8 @@ Result<std::shared_ptr<const EncryptionKey>> Catalog::SealKey(const Namespace& n
 Result<uint32_t> Catalog::CreateNamespace(std::string_view name, const NamespaceConfig& config,
                                           Mutex* mu) {
   if (Find(name) != nullptr) return Status::Exists("namespace '" + std::string(name) + "' exists");
+  // kAllNamespaces names every namespace (admin tokens): never one's id.
+  if (next_namespace_id_ >= kAllNamespaces) return Status::NoSpace("namespace ids are used up");
   const uint32_t id = next_namespace_id_;
   Contents c = Snapshot();
   c.next_namespace_id = id + 1;

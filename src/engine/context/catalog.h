@@ -145,6 +145,9 @@ class Catalog {
   Contents Snapshot() const;
   Status Write(const Contents& contents, Mutex* mu) REQUIRES(mu);
   Status Parse(const std::string& path, const std::string& data, uint64_t now_ms);
+  // kCorrupt for a namespace from the file that repeats an id or a name,
+  // has an id at or past next_namespace_id, or an invalid name.
+  Status CheckLoadedNamespace(const std::string& path, uint32_t id, std::string_view name) const;
   Namespace* Add(uint32_t id, std::string name, const NamespaceConfig& config);
   // The namespace's pin rules that have not lapsed.
   uint64_t PinRulesOf(uint32_t ns, uint64_t now_ms) const;

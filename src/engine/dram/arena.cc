@@ -39,7 +39,7 @@ uint8_t* ArenaBlock::data() const {
   return arena_->base() + offset_;
 }
 
-Result<std::unique_ptr<Arena>> Arena::Create(uint64_t capacity_bytes) {
+Result<std::unique_ptr<Arena>> Arena::Create(uint64_t capacity_bytes, bool populate) {
   if (capacity_bytes == 0) return Status::Invalid("arena capacity must be positive");
   if (capacity_bytes > UINT64_MAX - kPageSize) return Status::TooLarge("arena capacity too large");
   uint64_t capacity = (capacity_bytes + kPageSize - 1) / kPageSize * kPageSize;
@@ -67,13 +67,15 @@ Result<std::unique_ptr<Arena>> Arena::Create(uint64_t capacity_bytes) {
     std::free(refs);
     return ErrnoStatus("mmap", err);
   }
-  return std::unique_ptr<Arena>(new Arena(fd, static_cast<uint8_t*>(base), capacity, refs));
+  return std::unique_ptr<Arena>(new Arena(fd, static_cast<uint8_t*>(base), capacity, refs, populate));
 }
 
-Arena::Arena(int memfd, uint8_t* base, uint64_t capacity, std::atomic<uint32_t>* refs)
+Arena::Arena(int memfd, uint8_t* base, uint64_t capacity, std::atomic<uint32_t>* refs,
+             bool populate)
     : memfd_(memfd), base_(base), capacity_(capacity), refs_(refs) {
   free_by_offset_.emplace(0, capacity_);
   free_by_size_.emplace(capacity_, 0);
+  if (!populate) return;
   populator_ = std::thread([this] {
     SetThreadName("ctx-populate");
     Populate();
@@ -98,7 +100,7 @@ void Arena::Populate() {
 
 Arena::~Arena() {
   stop_populating_.store(true);
-  populator_.join();
+  if (populator_.joinable()) populator_.join();
   // A block outliving its arena would free into freed memory.
   CTX_CHECK(used_ == 0 && "ArenaBlock outlived its Arena");
   ::munmap(base_, capacity_);

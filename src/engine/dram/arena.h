@@ -55,10 +55,12 @@ class Arena {
  public:
   static constexpr uint64_t kPageSize = 4096;
 
-  // Maps capacity_bytes (rounded up to kPageSize) of a memfd. Its pages are
-  // faulted in by a background thread (so that values do not pay a page
-  // fault per 4 KiB, and a restart need not wait for gigabytes of faults).
-  static Result<std::unique_ptr<Arena>> Create(uint64_t capacity_bytes);
+  // Maps capacity_bytes (rounded up to kPageSize) of a memfd. With populate,
+  // its pages are faulted in by a background thread (so that values do not
+  // pay a page fault per 4 KiB, and a restart need not wait for gigabytes of
+  // faults); without, on first touch (a small arena that a fuzzer opens
+  // thousands of times a second).
+  static Result<std::unique_ptr<Arena>> Create(uint64_t capacity_bytes, bool populate = true);
   ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
@@ -93,7 +95,7 @@ class Arena {
 
  private:
   friend class ArenaBlock;
-  Arena(int memfd, uint8_t* base, uint64_t capacity, std::atomic<uint32_t>* refs);
+  Arena(int memfd, uint8_t* base, uint64_t capacity, std::atomic<uint32_t>* refs, bool populate);
   void Unref(uint64_t offset, uint64_t size);  // frees the block on the last reference
   void Free(uint64_t offset, uint64_t size);
   void Populate();  // the background thread's body
@@ -110,7 +112,7 @@ class Arena {
   uint64_t used_ = 0;
   std::atomic<bool> stop_populating_{false};
   std::atomic<uint64_t> populated_{0};
-  std::thread populator_;
+  std::thread populator_;  // not started without populate
 };
 
 }  // namespace ctxstore::engine
