@@ -218,6 +218,8 @@ void TamperProxy::Loop() {
     }
     if (::poll(fds.data(), fds.size(), -1) < 0) continue;
     if (fds[0].revents != 0) break;
+    // Only the pairs polled have revents; one accepted now waits for the next poll.
+    const size_t polled = pairs.size();
     if (fds[1].revents != 0) {
       int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       int server = client >= 0 ? ConnectLoopback(server_port_) : -1;
@@ -233,7 +235,7 @@ void TamperProxy::Loop() {
     std::vector<std::array<int, 2>> open;
     for (size_t i = 0; i < pairs.size(); ++i) {
       bool closed = false;
-      for (int side = 0; side < 2 && !closed; ++side) {
+      for (int side = 0; side < 2 && !closed && i < polled; ++side) {
         if (fds[2 + 2 * i + side].revents == 0) continue;
         ssize_t n = ::recv(pairs[i][side], buf.data(), buf.size(), 0);
         // From the client's side (0) a frame goes to the server.
