@@ -15,7 +15,7 @@
 // records in reverse, unsynced tails dropped or partly kept (power_loss.h:
 // a torn prefix or scattered blocks, never more than was written, drawn
 // from a seed), pending name changes undone newest first. Afterwards every
-// operation fails; the test server then _exit()s without running a
+// operation fails; the test server then kills itself without running a
 // destructor, and the next start finds what a machine would after losing
 // power. What the page cache does with the rolled-back files is not
 // modelled: they are the disk.
@@ -74,7 +74,7 @@ class PowerCutDevice : public Device {
   // Power cut at the n-th (n >= 1) mutating operation from now: that
   // operation takes effect or not (drawn from the seed), then the cut;
   // then on_cut runs in the thread that made the operation, with the lock
-  // held (the test server _exit()s there), and the operation fails.
+  // held (the test server kills itself there), and the operation fails.
   void CutPowerAtOp(uint64_t n, CrashTail tail, uint64_t seed,
                     std::function<void(const Result<CutReport>&)> on_cut);
 
