@@ -223,6 +223,23 @@ TEST_F(CatalogTest, ACatalogWithClashingNamespacesIsCorrupt) {
   EXPECT_EQ(Load(&mem_)->namespace_count(), 3u) << "the same shape without a clash loads";
 }
 
+// A fraction or an out-of-range number reached json's get<> conversions,
+// which are undefined behaviour for them (found by catalog_fuzzer).
+TEST_F(CatalogTest, NumbersOutOfRangeAreCorrupt) {
+  const std::string files[] = {
+      R"({"version": 111112222222222222.1, "next_namespace_id": 1, "namespaces": [], "pins": []})",
+      R"({"version": 1, "next_namespace_id": 5000000000, "namespaces": [], "pins": []})",
+      CatalogJson(3, {{0, "default"}, {-1, "a"}}),
+      R"({"version": 1, "next_namespace_id": 2.5, "namespaces": [], "pins": []})",
+  };
+  for (const std::string& file : files) {
+    mem_.SetFile("/data/CATALOG", file);
+    Catalog catalog(&mem_, "/data", "lru", keyring_);
+    Status st = catalog.Load(kNow);
+    EXPECT_EQ(st.code(), StatusCode::kCorrupt) << file << ": " << st.ToString();
+  }
+}
+
 TEST_F(CatalogTest, NamespaceIdsRunOutBeforeTheAllNamespacesId) {
   mem_.SetFile("/data/CATALOG", CatalogJson(4294967294, {{0, "default"}}));
   auto catalog = Load(&mem_);

@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
 
 #include "common/clock.h"
 #include "common/limits.h"
@@ -51,6 +53,19 @@ bool FromHex(std::string_view hex, std::string* out) {
     out->push_back(static_cast<char>(hi << 4 | lo));
   }
   return true;
+}
+
+// json's get<> converts a fraction or an out-of-range number with undefined
+// behaviour: the file's integers are checked first (Load makes this kCorrupt).
+struct BadNumber : std::runtime_error { using std::runtime_error::runtime_error; };
+template <typename T>
+T Int(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > std::numeric_limits<T>::max()) {
+    throw BadNumber(std::string(key) + " is not an integer from 0 to " +
+                    std::to_string(std::numeric_limits<T>::max()));
+  }
+  return static_cast<T>(v.get<uint64_t>());
 }
 
 Status ValidateNamespaceNameImpl(std::string_view name) {
@@ -129,9 +144,9 @@ Result<AccessToken> ParseToken(const std::string& path, const nlohmann::json& t)
   auto role = ParseTokenRole(t.at("role").get<std::string>());
   if (!role) return Status::Corrupt(path + ": unknown token role " + t.at("role").dump());
   token.role = *role;
-  token.namespace_id = t.at("namespace_id").get<uint32_t>();
+  token.namespace_id = Int<uint32_t>(t, "namespace_id");
   token.label = t.at("label").get<std::string>();
-  token.created_ms = t.at("created_ms").get<uint64_t>();
+  token.created_ms = Int<uint64_t>(t, "created_ms");
   if (Status st = ValidateTokenImpl(token); !st.ok()) {
     return Status::Corrupt(path + ": token " + token.id + ": " + st.message());
   }
@@ -170,6 +185,8 @@ Status Catalog::Load(uint64_t now_ms) {
     CTX_RETURN_IF_ERROR(Parse(path_, *data, now_ms));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corrupt(path_ + ": " + e.what());
+  } catch (const BadNumber& e) {
+    return Status::Corrupt(path_ + ": " + e.what());
   }
   if (Find(kDefaultNamespaceId) == nullptr) {
     return Status::Corrupt(path_ + ": the default namespace is missing");
@@ -179,10 +196,10 @@ Status Catalog::Load(uint64_t now_ms) {
 
 Status Catalog::Parse(const std::string& path, const std::string& data, uint64_t now_ms) {
   auto j = nlohmann::json::parse(data);
-  if (j.at("version").get<int>() != kCatalogVersion) {
+  if (Int<uint32_t>(j, "version") != kCatalogVersion) {
     return Status::Unsupported(path + ": catalog version " + j.at("version").dump());
   }
-  next_namespace_id_ = j.at("next_namespace_id").get<uint32_t>();
+  next_namespace_id_ = Int<uint32_t>(j, "next_namespace_id");
   for (const auto& n : j.at("namespaces")) {
     // Settings added since a catalog was written are absent from it and
     // take their defaults. A key that is not loaded now is not an error
@@ -193,7 +210,7 @@ Status Catalog::Parse(const std::string& path, const std::string& data, uint64_t
     NamespaceConfig c;
     ApplyNamespaceSpec(spec, &c);
     if (Status st = ValidateConfigImpl(c); !st.ok()) return Status::Corrupt(path + ": " + st.message());
-    const uint32_t id = n.at("id").get<uint32_t>();
+    const uint32_t id = Int<uint32_t>(n, "id");
     std::string name = n.at("name").get<std::string>();
     CTX_RETURN_IF_ERROR(CheckLoadedNamespace(path, id, name));
     Add(id, std::move(name), c);
@@ -203,9 +220,9 @@ Status Catalog::Parse(const std::string& path, const std::string& data, uint64_t
     if (!FromHex(p.at("name_hex").get<std::string>(), &name)) {
       return Status::Corrupt(path + ": bad pin name");
     }
-    PinRule rule{p.at("expires_ms").get<uint64_t>(), p.at("dram").get<bool>()};
+    PinRule rule{Int<uint64_t>(p, "expires_ms"), p.at("dram").get<bool>()};
     if (rule.Lapsed(now_ms)) continue;  // lapsed while down
-    std::string ikey = IndexKey(p.at("namespace_id").get<uint32_t>(), name).str();
+    std::string ikey = IndexKey(Int<uint32_t>(p, "namespace_id"), name).str();
     Pins(p.at("group").get<bool>())[ikey] = rule;
   }
   for (const auto& t : j.value("tokens", nlohmann::json::array())) {
@@ -216,26 +233,22 @@ Status Catalog::Parse(const std::string& path, const std::string& data, uint64_t
   return Status::Ok();
 }
 
-// A namespace read from the file must not clash with one read before it,
-// nor with the ids still to be handed out: two namespaces sharing an id
-// would share their objects, and one whose id is next_namespace_id would be
-// given out again to the next namespace created.
+// Two namespaces sharing an id would share their objects; one at
+// next_namespace_id would be given out again (catalog.h).
 Status Catalog::CheckLoadedNamespace(const std::string& path, uint32_t id,
                                      std::string_view name) const {
   const std::string what = path + ": namespace " + std::to_string(id) + " '" +
-                           std::string(name.substr(0, kMaxNamespaceNameBytes)) + "'";
-  if (Status st = ValidateNamespaceNameImpl(name); !st.ok()) {
-    return Status::Corrupt(what + ": " + st.message());
-  }
+                           std::string(name.substr(0, kMaxNamespaceNameBytes)) + "': ";
+  Status valid = ValidateNamespaceNameImpl(name);
+  if (!valid.ok()) return Status::Corrupt(what + valid.message());
   if (id >= next_namespace_id_) {
-    return Status::Corrupt(what + ": id not below next_namespace_id " +
+    return Status::Corrupt(what + "id not below next_namespace_id " +
                            std::to_string(next_namespace_id_));
   }
-  if (Find(id) != nullptr) return Status::Corrupt(what + ": the id appears twice");
-  if (Find(name) != nullptr) return Status::Corrupt(what + ": the name appears twice");
+  if (Find(id) != nullptr) return Status::Corrupt(what + "the id appears twice");
+  if (Find(name) != nullptr) return Status::Corrupt(what + "the name appears twice");
   if ((id == kDefaultNamespaceId) != (name == kDefaultNamespaceName)) {
-    return Status::Corrupt(what + ": only namespace 0 is named '" +
-                           std::string(kDefaultNamespaceName) + "'");
+    return Status::Corrupt(what + "only namespace 0 is named 'default'");
   }
   return Status::Ok();
 }
