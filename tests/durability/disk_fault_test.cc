@@ -9,23 +9,6 @@
 namespace ctxstore::testing {
 namespace {
 
-::testing::AssertionResult HasValue(Client& client, const std::string& key) {
-  auto v = client.Get(key);
-  if (!v.ok()) return ::testing::AssertionFailure() << key << ": " << v.status().ToString();
-  if (*v != ValueFor(key)) return ::testing::AssertionFailure() << key << ": wrong bytes";
-  return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult AbsentOrExact(Client& client, const std::string& key) {
-  auto v = client.Get(key);
-  if (!v.ok()) {
-    if (v.status().code() == StatusCode::kNotFound) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << key << ": " << v.status().ToString();
-  }
-  if (*v != ValueFor(key)) return ::testing::AssertionFailure() << key << ": wrong bytes";
-  return ::testing::AssertionSuccess();
-}
-
 bool HasNamespace(Client& client, const std::string& name) {
   auto namespaces = client.ListNamespaces();
   EXPECT_TRUE(namespaces.ok()) << namespaces.status().ToString();

@@ -25,6 +25,23 @@ std::string ValueFor(const std::string& key, size_t max_bytes) {
   return v;
 }
 
+::testing::AssertionResult HasValue(Client& client, const std::string& key) {
+  auto v = client.Get(key);
+  if (!v.ok()) return ::testing::AssertionFailure() << key << ": " << v.status().ToString();
+  if (*v != ValueFor(key)) return ::testing::AssertionFailure() << key << ": wrong bytes";
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult AbsentOrExact(Client& client, const std::string& key) {
+  auto v = client.Get(key);
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << key << ": " << v.status().ToString();
+  }
+  if (*v != ValueFor(key)) return ::testing::AssertionFailure() << key << ": wrong bytes";
+  return ::testing::AssertionSuccess();
+}
+
 Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server, const std::string& token,
                                           const std::string& namespace_name) {
   ClientOptions o;

@@ -22,6 +22,12 @@ namespace ctxstore::testing {
 // checked without remembering what was sent): 1 byte to max_bytes.
 std::string ValueFor(const std::string& key, size_t max_bytes = 256 * 1024);
 
+// A GET that must return exactly ValueFor(key).
+::testing::AssertionResult HasValue(Client& client, const std::string& key);
+
+// Absent, or exactly ValueFor(key): never other bytes, never an error.
+::testing::AssertionResult AbsentOrExact(Client& client, const std::string& key);
+
 Result<std::unique_ptr<Client>> ConnectTo(const ServerProcess& server,
                                           const std::string& token = {},
                                           const std::string& namespace_name = {});

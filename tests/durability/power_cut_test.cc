@@ -14,25 +14,6 @@
 namespace ctxstore::testing {
 namespace {
 
-// A GET that must return exactly ValueFor(key).
-::testing::AssertionResult HasValue(Client& client, const std::string& key) {
-  auto v = client.Get(key);
-  if (!v.ok()) return ::testing::AssertionFailure() << key << ": " << v.status().ToString();
-  if (*v != ValueFor(key)) return ::testing::AssertionFailure() << key << ": wrong bytes";
-  return ::testing::AssertionSuccess();
-}
-
-// Absent, or exactly ValueFor(key): never other bytes, never an error.
-::testing::AssertionResult AbsentOrExact(Client& client, const std::string& key) {
-  auto v = client.Get(key);
-  if (!v.ok()) {
-    if (v.status().code() == StatusCode::kNotFound) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << key << ": " << v.status().ToString();
-  }
-  if (*v != ValueFor(key)) return ::testing::AssertionFailure() << key << ": wrong bytes";
-  return ::testing::AssertionSuccess();
-}
-
 using PowerCutTest = DurabilityTest;
 
 TEST_F(PowerCutTest, AcknowledgedSyncPutSurvives) {
