@@ -84,15 +84,15 @@ uint64_t NamespaceModel::Audit(Engine& engine, const std::string& name, RunLog* 
     o.gone = true;
     ++evicted;
   }
-  log->Event("namespace {}: {} objects, {} bytes, {} evicted now", name, info->objects,
-             info->bytes, evicted);
+  log->Event("namespace {}: {} objects, {} bytes, {} evicted now", name, info->objects, info->bytes,
+             evicted);
   return evicted;
 }
 
 void NamespaceModel::CheckNamespace(const std::string& name, History& h, const State& found,
                                     RunLog* log) {
-  const bool allowed = found == h.acked ||
-                       std::find(h.maybe.begin(), h.maybe.end(), found) != h.maybe.end();
+  const bool allowed =
+      found == h.acked || std::find(h.maybe.begin(), h.maybe.end(), found) != h.maybe.end();
   EXPECT_TRUE(allowed) << "namespace " << name << " came back " << Describe(found)
                        << "; acknowledged: " << Describe(h.acked) << ", with " << h.maybe.size()
                        << " failed changes since";
@@ -101,8 +101,7 @@ void NamespaceModel::CheckNamespace(const std::string& name, History& h, const S
   h.maybe.clear();
 }
 
-void NamespaceModel::CheckObject(Engine& engine, const std::string& key, Object& o,
-                                 bool alive) {
+void NamespaceModel::CheckObject(Engine& engine, const std::string& key, Object& o, bool alive) {
   ++objects_checked_;
   auto got = engine.Get(o.ns, key);
   if (got.ok()) {
@@ -113,8 +112,8 @@ void NamespaceModel::CheckObject(Engine& engine, const std::string& key, Object&
   } else {
     // With random faults a damaged object may be found out now (CORRUPT).
     if (strict_ || got.status().code() != StatusCode::kCorrupt) {
-      EXPECT_EQ(got.status().code(), StatusCode::kNotFound) << key << ": "
-                                                            << got.status().ToString();
+      EXPECT_EQ(got.status().code(), StatusCode::kNotFound)
+          << key << ": " << got.status().ToString();
     }
     const bool required = alive && strict_ && o.durable && !o.gone;
     EXPECT_FALSE(required) << key << " (namespace id " << o.ns
@@ -135,8 +134,8 @@ void NamespaceModel::CheckAndRebase(Engine& engine, RunLog* log) {
       alive.insert(info->id);
       ListChecked(engine, *info);
     } else {
-      EXPECT_EQ(info.status().code(), StatusCode::kNotFound) << name << ": "
-                                                             << info.status().ToString();
+      EXPECT_EQ(info.status().code(), StatusCode::kNotFound)
+          << name << ": " << info.status().ToString();
     }
     CheckNamespace(name, h, found, log);
   }

@@ -37,9 +37,9 @@ namespace ctxstore::engine::crash_sim {
 inline constexpr uint64_t kMaxPinnedValueBytes = 64 * 1024;
 
 // Whether the device has reported an injected failure (a failed sync, a
-// torn or failed write, a full device) since it was created: a call that promises durability (a
-// FLUSH, a checkpoint, a catalog change, a pin, a close) may then fail
-// without a power cut, and promises nothing.
+// torn or failed write, a full device) since it was created: a call that
+// promises durability (a FLUSH, a checkpoint, a catalog change, a pin, a
+// close) may then fail without a power cut, and promises nothing.
 inline bool ErrorsInjected(const FaultDevice& device) {
   const FaultCounts c = device.fault_counts();
   return c.failed_syncs + c.torn_writes + c.write_errors + c.no_space > 0;

@@ -78,10 +78,8 @@ void Workload::PutScratch() {
     return ExpectOkUnlessCrashed(begun.status(), "put " + name + "/" + key);
   }
   FillValue(seed_, key, version, begun->buffer());
-  const NamespaceModel::Object o{.ns = info->id,
-                                 .version = version,
-                                 .len = len,
-                                 .xxh3 = Xxh3(begun->buffer().data(), len)};
+  const NamespaceModel::Object o{
+      .ns = info->id, .version = version, .len = len, .xxh3 = Xxh3(begun->buffer().data(), len)};
   DurableCallback on_durable;
   if (sync) {
     on_durable = [this, key, version](Status st) {
