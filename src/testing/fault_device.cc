@@ -111,6 +111,14 @@ class FaultFile : public File {
       ++dev_->counts_.torn_writes;
       return TornWriteLocked(offset, buffers);
     }
+    if (dev_->DrawFailLocked(dev_->plan_.write_error_one_in, path())) {
+      ++dev_->counts_.write_errors;
+      return FaultStatus(FaultKind::kIoError, "write", path());
+    }
+    if (dev_->DrawFailLocked(dev_->plan_.no_space_one_in, path())) {
+      ++dev_->counts_.no_space;
+      return FaultStatus(FaultKind::kNoSpace, "write", path());
+    }
     if (dev_->DrawFaultLocked(dev_->plan_.misdirect_write_one_in, path())) {
       return dev_->MisdirectLocked(path(), offset, buffers);
     }

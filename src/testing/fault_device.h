@@ -6,8 +6,9 @@
 //     keeps of it (power_loss.h: the synced part; of the unsynced tail
 //     nothing, a torn prefix, or scattered blocks, seeded).
 //   - random faults (fault_plan.h): corrupted reads, misdirected and lost
-//     writes, bit rot (reported to a FaultObserver), failed syncs and torn
-//     writes (reported to the caller as EIO).
+//     writes, bit rot (reported to a FaultObserver), failed syncs, torn
+//     and failed writes (reported to the caller as EIO) and writes that
+//     find the device full (ENOSPC).
 //   - a slow device: HoldWrites() makes every write wait until ReleaseWrites().
 //   - scripted failures: the next N writes / syncs / reads of files whose
 //     path contains a substring fail with EIO or ENOSPC, or a write is torn
@@ -66,6 +67,8 @@ struct FaultCounts {
   uint64_t bit_rot = 0;
   uint64_t failed_syncs = 0;  // random ones (files and directories)
   uint64_t torn_writes = 0;   // random ones
+  uint64_t write_errors = 0;  // random writes failed whole with EIO
+  uint64_t no_space = 0;      // random writes failed whole with ENOSPC
 };
 
 class FaultDevice : public Device {

@@ -11,11 +11,13 @@
 //     the media (the place keeps its old bytes; zeros where it had none);
 //   - bit rot: after a successful sync, one bit of what some eligible file
 //     holds synced flips at rest (found by a later read or recovery).
-// Two kinds report an error, and the engine must not acknowledge what they
+// Four kinds report an error, and the engine must not acknowledge what they
 // touched:
 //   - a failed sync (a file's Sync or a SyncDir): EIO, and what it was to
 //     make durable was made durable or not (drawn);
-//   - a torn write: a prefix of whole 512-byte sectors lands, then EIO.
+//   - a torn write: a prefix of whole 512-byte sectors lands, then EIO;
+//   - a failed write: EIO, nothing lands;
+//   - a full device: a write fails with ENOSPC, nothing lands.
 // Every decision is drawn from the device's seeded stream, in the order of
 // the operations, so a single-threaded run repeats bit for bit.
 #pragma once
@@ -46,6 +48,9 @@ struct FaultPlan {
   uint64_t failed_sync_one_in = 0;
   // One write in this many is torn; 0: none.
   uint64_t torn_write_one_in = 0;
+  // One write in this many fails whole with EIO / with ENOSPC; 0: none.
+  uint64_t write_error_one_in = 0;
+  uint64_t no_space_one_in = 0;
   // The files (and directories) the failing kinds may hit; null: every one.
   std::function<bool(const std::string& path)> fails_eligible;
 };

@@ -13,7 +13,9 @@
 // Works through the Device interface only (the POSIX device or the
 // in-memory one): what a rename replaces or a remove takes away is read
 // before the change and written back if it is undone. Not thread-safe: the
-// FaultDevice calls it with its mutex held.
+// FaultDevice calls it with its mutex held. PowerCutDevice
+// (power_cut_device.h) keeps the same promise for a real server with hard
+// links instead of copies; its header says why the two are apart.
 #pragma once
 
 #include <cstdint>

@@ -24,6 +24,20 @@
 // Thread-safe: every mutating operation holds the device's lock across the
 // base I/O, so that nothing lands after a cut. Needs a POSIX base (hard
 // links, removing a directory tree): NewPosixDevice().
+//
+// Why this is not FaultDevice's bookkeeping (name_journal.h) reused: what
+// a file keeps of its unsynced tail is shared (power_loss.h); the rest
+// differs on purpose. NameJournal saves what a remove or rename takes away
+// by copying its bytes through the Device interface, which works on the
+// in-memory device and is cheap for the simulator's small files; here a
+// real server removes and replaces whole segment files (up to GiBs), so a
+// hard link in the stash keeps them in O(1), which needs POSIX. Files are
+// tracked by identity (an id per inode, following renames and removes
+// while open) rather than by path, overwrites of synced bytes are undone
+// (undo records), and a cut undoes every pending name change (the worst
+// case, so that a test's expectations do not depend on a draw), where
+// NameJournal draws which oldest part of them a journaling file system
+// kept, for the simulator to cover many outcomes over many seeds.
 #pragma once
 
 #include <cstdint>

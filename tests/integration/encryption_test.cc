@@ -15,11 +15,13 @@
 
 #include "ctxstore/client.h"
 #include "server_process.h"
+#include "test_helpers.h"
 
 namespace ctxstore {
 namespace {
 
 using ::ctxstore::testing::CliResult;
+using ::ctxstore::testing::Connect;
 using ::ctxstore::testing::Describe;
 using ::ctxstore::testing::RunCli;
 using ::ctxstore::testing::ServerProcess;
@@ -61,17 +63,6 @@ std::string Repeat(const std::string& pattern, size_t len) {
   while (out.size() < len) out += pattern;
   out.resize(len);
   return out;
-}
-
-std::unique_ptr<Client> Connect(const ServerProcess& server, const std::string& ns = "") {
-  ClientOptions o;
-  o.port = server.port();
-  o.token = server.admin_token();
-  o.namespace_name = ns;
-  o.max_idle_connections = 1;
-  auto c = Client::Connect(o);
-  EXPECT_TRUE(c.ok()) << c.status().ToString() << "\n" << server.log();
-  return c.ok() ? std::move(*c) : nullptr;
 }
 
 TEST(EncryptionKeygen, WritesAPrivateKeyAndNeverOverwrites) {

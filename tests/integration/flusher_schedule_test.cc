@@ -19,20 +19,11 @@
 namespace ctxstore {
 namespace {
 
+using testing::Connect;
 using testing::PollUntil;
 using testing::ServerProcess;
 using testing::StopAndReport;
 using testing::Stopwatch;
-
-std::unique_ptr<Client> Connect(const ServerProcess& server) {
-  ClientOptions o;
-  o.port = server.port();
-  o.token = server.admin_token();
-  o.max_idle_connections = 1;
-  auto c = Client::Connect(o);
-  EXPECT_TRUE(c.ok()) << c.status().ToString() << "\n" << server.log();
-  return c.ok() ? std::move(*c) : nullptr;
-}
 
 // A 4 s interval, far from the 1 s default: an asynchronous PUT made just
 // after a sync is not durable before about 4 s, and is by 4 s plus a margin.

@@ -22,6 +22,7 @@ namespace ctxstore {
 namespace {
 
 using testing::CliResult;
+using testing::Connect;
 using testing::Describe;
 using testing::ServerProcess;
 using testing::StopAndReport;
@@ -53,16 +54,6 @@ class KeyLifeTest : public ::testing::Test {
     }
     so.extra_args = std::move(extra);
     return std::make_unique<ServerProcess>(so);
-  }
-  static std::unique_ptr<Client> Connect(const ServerProcess& server, const std::string& ns = "") {
-    ClientOptions o;
-    o.port = server.port();
-    o.token = server.admin_token();
-    o.namespace_name = ns;
-    o.max_idle_connections = 1;
-    auto c = Client::Connect(o);
-    EXPECT_TRUE(c.ok()) << c.status().ToString() << "\n" << server.log();
-    return c.ok() ? std::move(*c) : nullptr;
   }
 
   TempDir keys_;

@@ -282,4 +282,15 @@ nlohmann::json StatsOf(Client& client) {
   return nlohmann::json::parse(*stats);
 }
 
+std::unique_ptr<Client> Connect(const ServerProcess& server, const std::string& ns) {
+  ClientOptions o;
+  o.port = server.port();
+  o.token = server.admin_token();
+  o.namespace_name = ns;
+  o.max_idle_connections = 1;
+  auto c = Client::Connect(o);
+  EXPECT_TRUE(c.ok()) << c.status().ToString() << "\n" << server.log();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
 }  // namespace ctxstore::testing

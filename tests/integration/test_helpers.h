@@ -1,10 +1,12 @@
 // Helpers for tests that talk to the server below the client library: a raw
 // TCP connection that sends arbitrary bytes, a proxy that damages bytes in
-// flight, bounded polling and a stopwatch.
+// flight, bounded polling and a stopwatch; and an admin client of a test
+// server.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +16,7 @@
 
 #include "ctxstore/client.h"
 #include "protocol/frame.h"
+#include "server_process.h"
 
 namespace ctxstore::testing {
 
@@ -110,6 +113,11 @@ class Stopwatch {
  private:
   int64_t start_ns_;
 };
+
+// An admin client of server in namespace ns ("" = the token's), with one
+// idle connection kept; null (and a test failure that shows the server's
+// log) when it does not connect.
+std::unique_ptr<Client> Connect(const ServerProcess& server, const std::string& ns = "");
 
 // The server's STATS as JSON (an empty object when the call fails, which
 // the caller's field lookups then report).

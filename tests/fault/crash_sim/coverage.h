@@ -51,6 +51,10 @@ struct Coverage {
   uint64_t keys_checked = 0;     // key outcomes checked after a recovery
   uint64_t catalog_changes = 0;    // acknowledged
   uint64_t namespace_changes = 0;  // acknowledged creates, sets and deletes of namespaces
+  uint64_t scratch_puts = 0;       // objects put into the scratch namespaces
+  uint64_t quota_evictions = 0;    // of those, seen evicted by their namespace's quota
+  uint64_t namespace_deletes_with_objects = 0;  // acknowledged, with live objects
+  uint64_t scratch_objects_checked = 0;         // after a recovery
   // Injected faults and what they cost.
   uint64_t corrupt_reads_injected = 0;
   uint64_t corrupt_answers = 0;  // GETs that answered CORRUPT (a fault detected)
@@ -59,6 +63,8 @@ struct Coverage {
   uint64_t bit_rot = 0;       // bits flipped at rest in synced data
   uint64_t failed_syncs = 0;  // of files and folders, reported as EIO
   uint64_t torn_writes = 0;   // reported as EIO
+  uint64_t write_errors = 0;  // writes failed whole with EIO
+  uint64_t no_space_writes = 0;  // writes failed with ENOSPC
   uint64_t failed_answers = 0;  // FLUSHes, checkpoints, catalog changes failed by those
   uint64_t failed_closes = 0;   // closes that gave up on records after those
   uint64_t names_undone = 0;    // creates, renames, removes undone by a cut (no SyncDir yet)

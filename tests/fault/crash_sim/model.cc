@@ -157,14 +157,14 @@ void Model::Lease(const std::string& key, uint64_t until_ms) {
   until = std::max(until, until_ms);
 }
 
-bool Model::Reclaimable(const std::string& key) const {
+bool Model::Reclaimable(const std::string& key, bool after_crash) const {
   if (!reclaim_) return false;
   auto pin = pinned_.find(key);
   auto it = keys_.find(key);
   if (pin == pinned_.end() || it == keys_.end()) return true;
   const std::vector<Mutation>& ms = it->second.mutations;
   for (size_t i = 0; i < ms.size(); ++i) {
-    const bool current = i + 1 == ms.size();
+    const bool current = i + 1 == ms.size() && !after_crash;
     if (ms[i].is_put && ms[i].index >= pin->second && (current || Durable(ms[i]))) return false;
   }
   return true;

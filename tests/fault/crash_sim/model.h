@@ -88,7 +88,10 @@ class Model {
   // Whether flash reclaim may have dropped key's object: reclaim is on, and
   // the key is not pinned, or no put of it since the pin is the current
   // one or durable (a recovery's starting point counts as a put then).
-  bool Reclaimable(const std::string& key) const;
+  // After a crash only a durable one counts: the current one may be lost
+  // with the power, and the version before it may have lost its flash copy
+  // to reclaim before the pin (a pin does not write it again).
+  bool Reclaimable(const std::string& key, bool after_crash = false) const;
   // The present keys whose current version is in group.
   std::vector<std::string> GroupMembers(const std::string& group) const;
   const Version* FindVersion(const std::string& key, uint64_t version) const;

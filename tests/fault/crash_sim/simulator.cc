@@ -27,6 +27,7 @@ Simulator::Simulator(uint64_t seed, bool verbose)
       rng_(seed),
       env_(/*wall_ms=*/1'700'000'000'000, /*monotonic_ms=*/1'000'000, /*random_seed=*/seed),
       log_(verbose),
+      namespaces_(seed),
       taint_(&mem_, &model_),
       workload_(seed, &rng_, &model_, &namespaces_, &log_, &coverage_),
       checker_(seed, &model_, &log_, &coverage_) {
@@ -72,9 +73,12 @@ void Simulator::SetUpOptions() {
   // promise at its strictest.
   random_faults_ = seed_ % 3 != 0;
   if (random_faults_) {
-    fault_mix_ = rng_() % 64;
-    if (fault_mix_ == 0) fault_mix_ = 63;
+    fault_mix_ = rng_() % 256;
+    if (fault_mix_ == 0) fault_mix_ = 255;
   }
+  // Only without reclaim and faults must every acknowledged object of the
+  // scratch namespaces come back (the default namespace's model knows more).
+  namespaces_.set_strict(!random_faults_ && options_.disk_bytes == 512 * kMiB);
 }
 
 FaultPlan Simulator::Plan(bool with_errors) const {
@@ -99,6 +103,8 @@ FaultPlan Simulator::Plan(bool with_errors) const {
   if (with_errors) {
     plan.failed_sync_one_in = on(4, 40);
     plan.torn_write_one_in = on(5, 100);
+    plan.write_error_one_in = on(6, 150);
+    plan.no_space_one_in = on(7, 150);
   }
   return plan;
 }
@@ -107,6 +113,8 @@ void Simulator::Run() {
   for (int round = 0; round < kCrashRounds && !failed(); ++round) CrashRound(round);
   if (!failed()) FinalRounds();
   coverage_.keys_tainted = taint_.keys_tainted();
+  coverage_.scratch_objects_checked = namespaces_.objects_checked();
+  coverage_.crash_losses += namespaces_.lost();
 }
 
 std::unique_ptr<Engine> Simulator::Open(FaultDevice* device) {
@@ -155,6 +163,8 @@ void Simulator::CrashRound(int round) {
   coverage_.bit_rot += faults.bit_rot;
   coverage_.failed_syncs += faults.failed_syncs;
   coverage_.torn_writes += faults.torn_writes;
+  coverage_.write_errors += faults.write_errors;
+  coverage_.no_space_writes += faults.no_space;
   coverage_.torn_tails += faults.torn_tails;
   coverage_.dropped_tails += faults.dropped_tails;
   coverage_.names_undone += faults.names_undone;

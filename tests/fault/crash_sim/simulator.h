@@ -10,7 +10,8 @@
 // between a write and its sync, inside a checkpoint or catalog rewrite,
 // during a clean shutdown) or between two client operations. Seeds with
 // random faults also get a mix of corrupted reads, misdirected and lost
-// writes, bit rot, failed syncs and torn writes (fault_plan.h); the damage
+// writes, bit rot, failed syncs, torn and failed writes (EIO) and writes
+// that find the device full (ENOSPC) (fault_plan.h); the damage
 // of the silent ones TaintTracker attributes to keys. The last
 // round closes cleanly, and a restart without faults must come back from
 // the checkpoint with exactly what the last check saw.

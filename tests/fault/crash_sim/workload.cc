@@ -40,7 +40,9 @@ void Workload::Step() {
   if (r < 63) return DeleteGroup();
   if (r < 66) return BeginOpenPut();
   if (r < 69) return CommitOpenPut();
-  if (r < 89) return StepFlusher();
+  if (r < 84) return StepFlusher();
+  if (r < 88) return PutScratch();
+  if (r < 89) return ReadScratch();
   if (r < 90) return ChangeNamespaces();
   return AdvanceClock();
 }

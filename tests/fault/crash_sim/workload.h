@@ -10,7 +10,8 @@
 // acknowledgement is recorded in the model.
 //
 // Puts carry TTLs and groups; MATCH_PREFIX takes leases; keys are pinned;
-// scratch namespaces are created, changed (their quota) and deleted.
+// scratch namespaces are created, changed (their quota), filled past their
+// quota and deleted (workload_scratch.cc).
 // Several clients write at once: a put may be begun by one client (its
 // reservation held, its value filled) and committed steps later, after
 // other clients' operations on the same keys (workload_clients.cc).
@@ -36,12 +37,12 @@ namespace ctxstore::engine::crash_sim {
 inline constexpr uint64_t kMaxPinnedValueBytes = 64 * 1024;
 
 // Whether the device has reported an injected failure (a failed sync, a
-// torn write) since it was created: a call that promises durability (a
-// FLUSH, a checkpoint, a catalog change, a pin, a close) may then fail
-// without a power cut, and promises nothing.
+// torn or failed write, a full device) since it was created: a call that
+// promises durability (a FLUSH, a checkpoint, a catalog change, a pin, a
+// close) may then fail without a power cut, and promises nothing.
 inline bool ErrorsInjected(const FaultDevice& device) {
   const FaultCounts c = device.fault_counts();
-  return c.failed_syncs + c.torn_writes > 0;
+  return c.failed_syncs + c.torn_writes + c.write_errors + c.no_space > 0;
 }
 
 class Workload {
@@ -96,11 +97,14 @@ class Workload {
   void ChangeCatalog();
   void StepFlusher();
   void AdvanceClock();
-  // workload_clients.cc: pins, groups, scratch namespaces, and the puts
-  // of other clients.
+  // workload_clients.cc: pins, groups, and the puts of other clients.
   void PinKey();
   void DeleteGroup();
+  // workload_scratch.cc: the scratch namespaces and their objects.
+  std::string ScratchName();
   void ChangeNamespaces();
+  void PutScratch();
+  void ReadScratch();
   void BeginOpenPut();
   void CommitOpenPut();
 

@@ -67,33 +67,6 @@ void Workload::DeleteGroup() {
   ++coverage_->group_deletes;
 }
 
-void Workload::ChangeNamespaces() {
-  const std::string name = fmt::format("scratch-{}", (*rng_)() % 3);
-  const uint64_t quota = (1 + (*rng_)() % 64) * kMiB;
-  auto info = engine_->GetNamespace(name);
-  Status st;
-  NamespaceModel::State state = quota;
-  const char* what = "create";
-  if (!info.ok()) {
-    NamespaceConfig config;
-    config.quota_bytes = quota;
-    st = engine_->CreateNamespace(name, config).status();
-  } else if ((*rng_)() % 2 == 0) {
-    NamespaceConfig config = info->config;
-    config.quota_bytes = quota;
-    st = engine_->SetNamespace(name, config);
-    what = "set";
-  } else {
-    st = engine_->DeleteNamespace(name);
-    state = std::nullopt;
-    what = "delete";
-  }
-  log_->Event("namespace {} {} quota {} -> {}", what, name, quota, Code(st));
-  namespaces_->Changed(name, state, st.ok());
-  coverage_->namespace_changes += st.ok();
-  ExpectOkUnlessCrashed(st, fmt::format("namespace {} {}", what, name));
-}
-
 void Workload::BeginOpenPut() {
   if (open_puts_.size() >= kMaxOpenPuts) return CommitOpenPut();
   // An overwrite of a present key, or a put-if-absent of an absent one
