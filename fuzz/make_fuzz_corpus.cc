@@ -2,7 +2,9 @@
 // the real encoders and the real engine, so that every seed is a valid input
 // the fuzzer mutates from:
 //   make_fuzz_corpus fuzz/corpus
-// The output is deterministic (fixed clock, ids and values); the seeds are
+// The output is deterministic (fixed clock, ids and values, and engines
+// without a flusher thread, so that records batch into segments the same
+// way every run: running it on a clean checkout changes no file); the seeds are
 // committed, and this is run again when a format changes.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -331,6 +333,7 @@ std::string MakeSegment(Fill fill, std::string* checkpoint = nullptr, bool seale
   static ManualEnv env(kNowMs);
   o.env = &env;
   o.keyring = FuzzKeyring();
+  o.flusher_thread = false;  // records batch into segments the same way every run
   {
     auto engine = Engine::Open(o);
     if (!engine.ok()) {
@@ -389,9 +392,10 @@ std::vector<std::string> MakeSegments(std::string* checkpoint) {
   o.data_dir = dir;
   o.memory_bytes = 4 << 20;
   o.disk_bytes = 8 << 20;
-  o.segment_bytes = 16 << 10;
+  o.segment_bytes = 8 << 10;  // the ten values fill three or more
   ManualEnv env(kNowMs);
   o.env = &env;
+  o.flusher_thread = false;  // records batch into segments the same way every run
   {
     auto engine = Engine::Open(o);
     if (!engine.ok()) std::exit(1);
@@ -423,7 +427,8 @@ std::vector<std::string> MakeSegments(std::string* checkpoint) {
   std::memcpy(checkpoint->data() + checkpoint->size() - 8, &sum, 8);
   fs::remove_all(tmpl);
   if (by_id.size() < 3 || by_id.begin()->first != 1) {
-    std::fprintf(stderr, "expected segments 1, 2, 3...\n");
+    std::fprintf(stderr, "expected segments 1, 2, 3...; got %zu, the first %llu\n", by_id.size(),
+                 by_id.empty() ? 0ull : static_cast<unsigned long long>(by_id.begin()->first));
     std::exit(1);
   }
   std::vector<std::string> segments;

@@ -486,6 +486,17 @@ const std::map<std::string, std::string>* store = nullptr;
 }  // namespace
 }  // namespace ctxstore::fuzz
 
+// ASan keeps freed memory poisoned in a quarantine (256 MiB by default) so
+// that a use after free is caught; an input here allocates and frees
+// megabytes (an engine opened, read and closed, its buffers and copies of
+// the files), so with the default every input's allocations came from fresh
+// pages: page faults and ASan's allocator refills were about half of an
+// input's time (perf, docs/security.md "Fuzzing"). 16 MiB still holds what
+// several inputs freed. ASAN_OPTIONS (scripts/fuzz.sh) adds to this.
+extern "C" const char* __asan_default_options() {
+  return "quarantine_size_mb=16";
+}
+
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   spdlog::set_level(spdlog::level::off);
   ctxstore::fuzz::store = new std::map<std::string, std::string>(ctxstore::fuzz::MakeStore());

@@ -36,7 +36,7 @@ esac
 # the longest input (-max_len: the recovery inputs hold whole segment files).
 declare -A kSeconds=([frame_fuzzer]=40 [record_fuzzer]=30 [recovery_fuzzer]=50
   [service_fuzzer]=50 [reply_fuzzer]=30 [catalog_fuzzer]=40)
-declare -A kFloorPerSecond=([frame_fuzzer]=4000 [record_fuzzer]=30000 [recovery_fuzzer]=25
+declare -A kFloorPerSecond=([frame_fuzzer]=4000 [record_fuzzer]=30000 [recovery_fuzzer]=35
   [service_fuzzer]=35 [reply_fuzzer]=30000 [catalog_fuzzer]=700)
 declare -A kMaxLen=([frame_fuzzer]=8192 [record_fuzzer]=8192 [recovery_fuzzer]=131072
   [service_fuzzer]=32768 [reply_fuzzer]=8192 [catalog_fuzzer]=8192)

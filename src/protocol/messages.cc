@@ -412,4 +412,36 @@ Result<std::string_view> DecodeString(std::string_view body) {
   return s;
 }
 
+bool OkReplyIsEmpty(Opcode op) {
+  switch (op) {
+    case Opcode::kPut:
+    case Opcode::kDelete:
+    case Opcode::kFlush:
+    case Opcode::kRelease:
+    case Opcode::kUnpin:
+    case Opcode::kNsCreate:
+    case Opcode::kNsSet:
+    case Opcode::kNsDelete:
+    case Opcode::kTokenRevoke:
+      return true;
+    case Opcode::kHello:
+    case Opcode::kGet:
+    case Opcode::kExists:
+    case Opcode::kBatchPut:
+    case Opcode::kBatchGet:
+    case Opcode::kBatchExists:
+    case Opcode::kMatchPrefix:
+    case Opcode::kStats:
+    case Opcode::kStat:
+    case Opcode::kList:
+    case Opcode::kPin:
+    case Opcode::kDeleteGroup:
+    case Opcode::kNsList:
+    case Opcode::kTokenCreate:
+    case Opcode::kTokenList:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace ctxstore::protocol

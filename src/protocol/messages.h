@@ -152,4 +152,11 @@ Result<uint64_t> DecodeU64(std::string_view body);             // exactly 8 byte
 std::string EncodeString(std::string_view s);                  // str
 Result<std::string_view> DecodeString(std::string_view body);  // exactly one str
 
+// Whether an OK reply to op has no body (PUT, DELETE, FLUSH, RELEASE, UNPIN,
+// NS_CREATE, NS_SET, NS_DELETE, TOKEN_REVOKE: docs/protocol.md). One list,
+// decided per opcode in an exhaustive switch, so that a new opcode must say;
+// the fuzzers' reply checks (fuzz/client_decode.h, fuzz/frame_fuzzer.cc)
+// use it.
+bool OkReplyIsEmpty(Opcode op);
+
 }  // namespace ctxstore::protocol

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <optional>
@@ -581,6 +582,22 @@ TEST(MessagesTest, U64AndStringRoundTrip) {
   EXPECT_EQ(DecodeString(s + "x").status().code(), StatusCode::kInvalid);
   EXPECT_EQ(DecodeString(s.substr(0, s.size() - 1)).status().code(), StatusCode::kInvalid);
   EXPECT_EQ(DecodeString("\x01").status().code(), StatusCode::kInvalid);
+}
+
+// docs/protocol.md's op table: the ops whose OK reply is "empty".
+TEST(MessagesTest, OkReplyIsEmptyForExactlyTheOpsWithoutAReplyBody) {
+  const std::vector<Opcode> empty = {Opcode::kPut,    Opcode::kDelete,   Opcode::kFlush,
+                                     Opcode::kRelease, Opcode::kUnpin,   Opcode::kNsCreate,
+                                     Opcode::kNsSet,  Opcode::kNsDelete, Opcode::kTokenRevoke};
+  int with_body = 0;
+  for (int op = 0; op <= 255; ++op) {
+    if (!IsKnownOpcode(static_cast<uint8_t>(op))) continue;
+    const Opcode code = static_cast<Opcode>(op);
+    const bool want = std::find(empty.begin(), empty.end(), code) != empty.end();
+    EXPECT_EQ(OkReplyIsEmpty(code), want) << OpcodeName(code);
+    with_body += want ? 0 : 1;
+  }
+  EXPECT_EQ(with_body, 15);  // HELLO, GET, EXISTS, the batches, STATS, STAT, LIST, ...
 }
 
 TEST(MessagesTest, StatusListRoundTrip) {
