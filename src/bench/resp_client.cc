@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace ctxstore::bench {
@@ -18,15 +19,21 @@ Status Errno(const char* what) {
 }
 
 // "*3\r\n$3\r\nSET\r\n$<klen>\r\n<key>\r\n$<vlen>\r\n": SET up to its value.
+// Built with snprintf: GCC 12 at -O3 warns falsely (-Wrestrict) on chains
+// of std::string concatenation.
 std::string CommandHeader(std::string_view command, std::string_view key, bool with_value,
                           size_t value_len) {
-  std::string h = "*" + std::to_string(with_value ? 3 : 2) + "\r\n$" +
-                  std::to_string(command.size()) + "\r\n";
-  h.append(command);
-  h += "\r\n$" + std::to_string(key.size()) + "\r\n";
+  char head[64];
+  int n = std::snprintf(head, sizeof(head), "*%d\r\n$%zu\r\n%.*s\r\n$%zu\r\n", with_value ? 3 : 2,
+                        command.size(), static_cast<int>(command.size()), command.data(),
+                        key.size());
+  std::string h(head, static_cast<size_t>(n));
   h.append(key);
-  h += "\r\n";
-  if (with_value) h += "$" + std::to_string(value_len) + "\r\n";
+  h.append("\r\n");
+  if (with_value) {
+    n = std::snprintf(head, sizeof(head), "$%zu\r\n", value_len);
+    h.append(head, static_cast<size_t>(n));
+  }
   return h;
 }
 
