@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -53,6 +54,11 @@ Result<std::unique_ptr<RespClient>> RespClient::Connect(uint16_t port) {
   }
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // A server that stops answering is an error, not a hung benchmark; a
+  // 32 MiB reply under load can take a while.
+  const timeval timeout{120, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   return std::unique_ptr<RespClient>(new RespClient(fd));
 }
 
@@ -60,11 +66,12 @@ RespClient::~RespClient() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status RespClient::Send(std::string_view header, const char* value, size_t value_len) {
+Status RespClient::Send(std::string_view header, const char* value, size_t value_len,
+                        bool has_value) {
   static const char kCrlf[] = "\r\n";
   iovec iov[3] = {{const_cast<char*>(header.data()), header.size()},
                   {const_cast<char*>(value), value_len},
-                  {const_cast<char*>(kCrlf), value == nullptr ? 0u : 2u}};
+                  {const_cast<char*>(kCrlf), has_value ? 2u : 0u}};
   int first = 0;
   while (first < 3) {
     const ssize_t n = writev(fd_, iov + first, 3 - first);
@@ -131,7 +138,7 @@ Status RespClient::ReadExact(char* dst, size_t n) {
 }
 
 Status RespClient::Set(std::string_view key, const char* value, size_t value_len) {
-  CTX_RETURN_IF_ERROR(Send(CommandHeader("SET", key, true, value_len), value, value_len));
+  CTX_RETURN_IF_ERROR(Send(CommandHeader("SET", key, true, value_len), value, value_len, true));
   auto line = ReadLine();
   if (!line.ok()) return line.status();
   if (*line != "+OK") return Status::Internal("SET: " + *line);
@@ -139,7 +146,7 @@ Status RespClient::Set(std::string_view key, const char* value, size_t value_len
 }
 
 Result<uint64_t> RespClient::Get(std::string_view key, char* buf, size_t capacity) {
-  CTX_RETURN_IF_ERROR(Send(CommandHeader("GET", key, false, 0), nullptr, 0));
+  CTX_RETURN_IF_ERROR(Send(CommandHeader("GET", key, false, 0), nullptr, 0, false));
   auto line = ReadLine();
   if (!line.ok()) return line.status();
   if (line->empty() || (*line)[0] != '$') return Status::Internal("GET: " + *line);

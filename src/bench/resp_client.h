@@ -36,7 +36,9 @@ class RespClient {
 
  private:
   explicit RespClient(int fd) : fd_(fd), line_buf_(16 << 10) {}
-  Status Send(std::string_view header, const char* value, size_t value_len);
+  // header, then (has_value) the value and its CRLF; an empty value may
+  // have no buffer at all.
+  Status Send(std::string_view header, const char* value, size_t value_len, bool has_value);
   Result<std::string> ReadLine();
   Status ReadExact(char* dst, size_t n);
   Status Fill();

@@ -78,6 +78,11 @@ Result<std::vector<RedisBenchmarkRow>> ParseRedisBenchmarkCsv(const std::string&
   bool header = false;
   std::vector<RedisBenchmarkRow> rows;
   while (std::getline(in, line)) {
+    // Progress lines end in '\r' and are overwritten on a terminal: what
+    // follows the last one is the line.
+    while (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t cr = line.rfind('\r');
+    if (cr != std::string::npos) line.erase(0, cr + 1);
     if (line.empty() || line[0] != '"') continue;  // progress lines, blank lines
     const std::vector<std::string> fields = CsvFields(line);
     if (!header) {
