@@ -67,9 +67,9 @@ Result<StoreServer> StartStoreServer(const BenchContext& ctx, const std::string&
                                      const std::vector<std::string>& args,
                                      std::string data_dir = "");
 
-// fio's queue depth in the limits section: 4 MiB requests, this many in
-// flight. The flash section runs as many connections, so that ctxstore has
-// the same bytes in flight as the baseline it is compared with.
+// The smallest fio queue depth the limits section tries (4 MiB requests,
+// this many in flight; it also tries 32 and 64, at 1 and 4 jobs, and the
+// flash limits are the best). The flash section runs this many connections.
 inline constexpr uint32_t kFioIoDepth = 8;
 
 // Waits until the server's DRAM tier is faulted in (STATS

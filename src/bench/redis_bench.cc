@@ -1,6 +1,10 @@
-// The redis baseline: redis-server (persistence off) driven by hiredis with
-// the same load generator, value sizes and concurrency as ctxstore, plus the
-// small-command latencies (PING, EXISTS) the small-operation targets use.
+// The redis baseline: redis-server (persistence off) driven with the same
+// load generator, value sizes and concurrency as ctxstore, through the
+// harness's own client (bench/resp_client.h: no copy of a value on either
+// side); the small-command latencies (PING, EXISTS) the small-operation
+// targets use, through hiredis; and redis-benchmark's own figures for the
+// same cells (bench/redis_tool.h), against which the harness's are
+// cross-checked.
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -14,6 +18,8 @@
 
 #include "bench/harness.h"
 #include "bench/loadgen.h"
+#include "bench/redis_tool.h"
+#include "bench/resp_client.h"
 
 namespace ctxstore::bench {
 namespace {
@@ -44,15 +50,6 @@ Reply Command(redisContext* c, const char* format, ...) {
   void* r = redisvCommand(c, format, ap);
   va_end(ap);
   return Reply(static_cast<redisReply*>(r));
-}
-
-// SET through the argv interface: hiredis copies the value once, where a
-// "%b" format copies it twice, which would handicap redis on large values.
-Reply SetCommand(redisContext* c, const char* key, size_t key_len, const char* value,
-                 size_t value_len) {
-  const char* argv[] = {"SET", key, value};
-  const size_t argv_len[] = {3, key_len, value_len};
-  return Reply(static_cast<redisReply*>(redisCommandArgv(c, 3, argv, argv_len)));
 }
 
 // A failed command as a Status: the connection's error or the reply's.
@@ -91,34 +88,43 @@ class RedisBench {
                                               : Failure(control_.get(), r.get(), "FLUSHALL");
   }
 
-  // One connection per worker, opened before the clock starts.
-  Result<std::vector<Conn>> Connections(uint32_t n) {
-    std::vector<Conn> conns;
+  // One RespClient per worker (bench/resp_client.h), opened before the clock starts.
+  Result<std::vector<std::unique_ptr<RespClient>>> DataConnections(uint32_t n) {
+    std::vector<std::unique_ptr<RespClient>> conns;
     for (uint32_t i = 0; i < n; ++i) {
-      auto c = Connect(port_);
+      auto c = RespClient::Connect(port_);
       if (!c.ok()) return c.status();
       conns.push_back(std::move(*c));
     }
     return conns;
   }
 
-  // SET of distinct keys, cycling per worker so the resident set stays bounded.
+  // SET of distinct keys, cycling per worker so the resident set stays
+  // bounded. Every key is written once before the clock starts, so that the
+  // measured SETs overwrite memory the server already holds: the same warm
+  // start as ctxstore's pre-faulted arena (WaitUntilWarm).
   Result<LoadResult> Set(uint64_t size, uint32_t workers) {
     CTX_RETURN_IF_ERROR(Flush());
-    auto conns = Connections(workers);
+    auto conns = DataConnections(workers);
     if (!conns.ok()) return conns.status();
     std::vector<std::vector<char>> values(workers, std::vector<char>(size));
     for (uint32_t w = 0; w < workers; ++w) FillValue(values[w].data(), values[w].size(), w + 1);
     const uint64_t slots = std::max<uint64_t>(1, KeyCount(ctx_, size, workers) / workers);
-    return RunLoad(Spec(size, workers), [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
+    auto set = [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
       char key[48];
       const int len = std::snprintf(key, sizeof(key), "s:%u:%llu", w,
                                     static_cast<unsigned long long>(i % slots));
-      redisContext* c = (*conns)[w].get();
-      Reply r = SetCommand(c, key, static_cast<size_t>(len), values[w].data(), size);
-      if (!r || r->type != REDIS_REPLY_STATUS) return Failure(c, r.get(), "SET");
+      CTX_RETURN_IF_ERROR(
+          (*conns)[w]->Set(std::string_view(key, static_cast<size_t>(len)), values[w].data(), size));
       return size;
-    });
+    };
+    for (uint32_t w = 0; w < workers; ++w) {
+      for (uint64_t i = 0; i < slots; ++i) {
+        auto warm = set(w, i);
+        if (!warm.ok()) return warm.status();
+      }
+    }
+    return RunLoad(Spec(size, workers), set);
   }
 
   // Stores `count` keys g:0.. of `size` bytes, pipelined in batches of
@@ -150,19 +156,20 @@ class RedisBench {
     return Status::Ok();
   }
 
-  // GET round-robin over the preloaded keys, each reply's length checked.
+  // GET round-robin over the preloaded keys, each read into a buffer of the
+  // value's size and its length checked.
   Result<LoadResult> Get(uint64_t size, uint32_t workers, uint64_t count) {
-    auto conns = Connections(workers);
+    auto conns = DataConnections(workers);
     if (!conns.ok()) return conns.status();
+    std::vector<std::vector<char>> bufs(workers, std::vector<char>(size));
     return RunLoad(Spec(size, workers), [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
       char key[32];
       const int len = std::snprintf(key, sizeof(key), "g:%llu",
                                     static_cast<unsigned long long>((w + i * workers) % count));
-      redisContext* c = (*conns)[w].get();
-      Reply r = Command(c, "GET %b", key, static_cast<size_t>(len));
-      if (!r || r->type != REDIS_REPLY_STRING) return Failure(c, r.get(), "GET");
-      if (r->len != size)
-        return Status::Corrupt("GET returned " + std::to_string(r->len) + " bytes");
+      auto got = (*conns)[w]->Get(std::string_view(key, static_cast<size_t>(len)), bufs[w].data(),
+                                  size);
+      if (!got.ok()) return got.status();
+      if (*got != size) return Status::Corrupt("GET returned " + std::to_string(*got) + " bytes");
       return size;
     });
   }
@@ -267,6 +274,28 @@ json Measure(BenchContext& ctx, RedisBench& bench) {
   return rows;
 }
 
+// redis-benchmark on the same server ("tool_rows"), the cross-check of the
+// harness's rows against it, and the durable (AOF) server's SET ("aof").
+void MeasureWithTool(BenchContext& ctx, uint16_t port, json& out) {
+  const std::string tool = FindExecutable("redis-benchmark");
+  if (tool.empty()) {
+    out["tool_skipped"] = "redis-benchmark is not installed";
+    ctx.progress->Warn("redis-benchmark is not installed; no reference figure for redis");
+    return;
+  }
+  out["tool_rows"] = RedisBenchmarkRows(ctx, tool, port, "redis-benchmark", /*with_get=*/true);
+  out["cross_check"] = CrossCheckRows(out["rows"], out["tool_rows"]);
+  for (const json& c : out["cross_check"]) {
+    if (c.value("valid", false)) continue;
+    char line[160];
+    std::snprintf(line, sizeof(line), "%s %s x%u: harness %.2f GB/s vs redis-benchmark %.2f GB/s",
+                  c.value("op", "").c_str(), SizeLabel(c.value("value_bytes", uint64_t{0})).c_str(),
+                  c.value("connections", 0u), c.value("own_gbps", 0.0), c.value("tool_gbps", 0.0));
+    ctx.progress->Warn(std::string("redis baseline invalid: ") + line);
+  }
+  out["aof"] = RunRedisDurable(ctx, FindExecutable("redis-server"), tool);
+}
+
 }  // namespace
 
 nlohmann::json RunRedis(BenchContext& ctx) {
@@ -301,6 +330,7 @@ nlohmann::json RunRedis(BenchContext& ctx) {
         out["error"] = latency.status().ToString();
       }
       st = bench.Flush();  // frees the server's memory before it stops
+      if (st.ok()) MeasureWithTool(ctx, *port, out);
     }
     if (!st.ok()) out["error"] = st.ToString();
   } catch (const std::exception& e) {  // bad_alloc of a value buffer

@@ -35,7 +35,10 @@ void Targets(std::ostringstream& md, const json& r) {
                                : "not measured";
     md << "| " << t.value("name", "") << " (" << t.value("detail", "") << ") | " << measured
        << " | " << t.value("comparison", "") << " " << Fmt("%g", t.value("target", 0.0))
-       << t.value("unit", "") << " | " << (t.value("met", false) ? "yes" : "**no**") << " |\n";
+       << t.value("unit", "") << " | " << (t.value("met", false) ? "yes" : "**no**");
+    const std::string verdict = t.value("verdict", "");
+    if (verdict != "met" && verdict != "unmet" && !verdict.empty()) md << " (" << verdict << ")";
+    md << " |\n";
   }
   md << "\n";
 }
@@ -44,18 +47,61 @@ void Limits(std::ostringstream& md, const json& l) {
   if (!l.is_object()) return;
   md << "## Limits of this machine\n\n| limit | GB/s |\n| --- | ---: |\n";
   md << "| memcpy, one thread | " << Num(l, "memcpy_gbps") << " |\n";
+  md << "| memcpy, " << l.value("memcpy_threads", 0) << " threads | "
+     << Num(l, "memcpy_all_cores_gbps") << " |\n";
   md << "| AES-256-GCM seal / open, 4 MiB, one thread | " << Num(l, "aes_gcm_seal_gbps") << " / "
      << Num(l, "aes_gcm_open_gbps") << " |\n";
-  for (const json& t : l.value("tcp", json::array())) {
-    md << "| loopback TCP, " << t.value("streams", 0) << " stream(s) (" << l.value("tcp_tool", "")
-       << ") | " << Num(t, "gbps") << " |\n";
+  md << "| **loopback TCP limit** (best below) | " << Num(l, "loopback_limit_gbps") << " |\n";
+  for (const json& t : l.value("tcp_configs", json::array())) {
+    md << "| loopback TCP, " << t.value("streams", 0) << " stream(s), "
+       << (t.value("tool", "") == "iperf3" ? "iperf3 process pairs, -l 1M" : "socket blaster")
+       << " | " << Num(t, "gbps") << " |\n";
   }
   if (l.contains("disk")) {
     const json& d = l["disk"];
-    md << "| O_DIRECT sequential read, 4 MiB, QD " << d.value("iodepth", 0) << " (fio "
-       << d.value("ioengine", "") << ") | " << Num(d, "read_gbps") << " |\n";
-    md << "| O_DIRECT sequential write, 4 MiB, QD " << d.value("iodepth", 0) << " (fio "
-       << d.value("ioengine", "") << ") | " << Num(d, "write_gbps") << " |\n";
+    md << "| **flash read limit** (fio O_DIRECT 4 MiB, best below) | " << Num(d, "read_gbps")
+       << " |\n| **flash write limit** (fio O_DIRECT 4 MiB, best below) | "
+       << Num(d, "write_gbps") << " |\n";
+  }
+  for (const json& d : l.value("disk_configs", json::array())) {
+    md << "| fio " << d.value("ioengine", "") << " sequential " << d.value("rw", "") << ", QD "
+       << d.value("iodepth", 0) << ", " << d.value("numjobs", 0) << " job(s) | " << Num(d, "gbps")
+       << " |\n";
+  }
+  md << "\n";
+}
+
+// redis-benchmark's figures, the cross-check against the harness's own
+// client, and the durable (AOF everysec) SETs.
+void RedisTool(std::ostringstream& md, const json& r) {
+  if (!r.is_object() || !r.contains("tool_rows")) return;
+  std::map<std::tuple<std::string, uint64_t, uint32_t>, std::pair<json, json>> cells;
+  for (const json& row : r["tool_rows"]) {
+    cells[{row.value("op", ""), row.value("value_bytes", uint64_t{0}),
+           row.value("connections", 0u)}].first = row;
+  }
+  for (const json& c : r.value("cross_check", json::array())) {
+    cells[{c.value("op", ""), c.value("value_bytes", uint64_t{0}), c.value("connections", 0u)}]
+        .second = c;
+  }
+  std::map<std::pair<uint64_t, uint32_t>, json> aof;
+  for (const json& row : r.value("aof", json::object()).value("rows", json::array())) {
+    aof[{row.value("value_bytes", uint64_t{0}), row.value("connections", 0u)}] = row;
+  }
+  md << "## Redis baseline (redis-benchmark -P 1, median of 3 rounds; harness client cross-check)"
+        "\n\n| op | value | conns | redis-benchmark GB/s | p50 µs | harness GB/s | harness / tool | "
+        "valid | AOF everysec SET GB/s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | "
+        "---: |\n";
+  for (auto& [key, pair] : cells) {
+    auto& [op, size, conns] = key;
+    const json& tool = pair.first;
+    const json& check = pair.second;
+    const json durable = op == "put" && aof.count({size, conns}) ? aof[{size, conns}] : json();
+    md << "| " << op << " | " << SizeLabel(size) << " | " << conns << " | " << Num(tool, "gbps")
+       << " | " << Num(tool, "p50_us", "%.0f") << " | " << Num(check, "own_gbps") << " | "
+       << Num(check, "ratio", "%.2fx") << " | "
+       << (check.is_object() ? (check.value("valid", false) ? "yes" : "**no**") : "–") << " | "
+       << Num(durable, "gbps") << " |\n";
   }
   md << "\n";
 }
@@ -203,6 +249,7 @@ std::string FormatMarkdown(const json& r) {
   Targets(md, r);
   Limits(md, r.value("limits", json()));
   DataPath(md, r);
+  RedisTool(md, r.value("redis", json()));
   Flash(md, r.value("flash", json()));
   Tls(md, r.value("tls", json()));
   SmallOps(md, r);

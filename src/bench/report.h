@@ -10,8 +10,11 @@
 namespace ctxstore::bench {
 
 // [{"name", "measured", "target", "comparison" (">=" or "<="), "unit",
-//   "met", "detail"}]. A figure this run did not measure gives measured
-// null and met false.
+//   "met", "verdict", "detail"}]. A figure this run did not measure gives
+// measured null and met false. met needs a full run, rows of at least three
+// rounds and a valid baseline; verdict says which failed ("met", "unmet",
+// "not measured", "baseline invalid: ...", "... fewer than 3 rounds",
+// "not measured at full size (quick run)").
 nlohmann::json ComputeTargets(const nlohmann::json& results);
 
 // The whole report as markdown (meta, targets, limits, data path with

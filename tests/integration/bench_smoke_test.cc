@@ -120,7 +120,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
 
   // One target per condition of the table, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 12u);
+  ASSERT_EQ(results["targets"].size(), 15u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());

@@ -1,6 +1,7 @@
 // ComputeTargets (src/bench/targets.cc) on a known results file
 // (tests/data/bench_results.json): every target's measured figure and
-// verdict, worked out by hand from the file. The file holds decoys that a
+// verdict, worked out by hand from the file, and the rules that keep a
+// target unmet (an invalid baseline, fewer than three rounds, a quick run). The file holds decoys that a
 // wrong row choice would pick: a row with errors, other connection counts
 // and value sizes, a replay row at another capacity.
 #include <gtest/gtest.h>
@@ -55,30 +56,40 @@ void ExpectTargets(const json& targets, const std::vector<Expected>& expected) {
   }
 }
 
-const char kGetTcp[] = "GET 4 MiB, 4 connections / loopback TCP, 4 streams";
-const char kGetRedis[] = "GET 4 MiB, 4 connections / redis GET";
-const char kPutTcp[] = "PUT 4 MiB, 4 connections / loopback TCP, 4 streams";
-const char kPutRedis[] = "PUT 4 MiB, 4 connections / redis SET";
-const char kFlashGet[] = "GET 4 MiB from flash only / fio O_DIRECT sequential read";
-const char kSyncPut[] = "sustained sync PUT 4 MiB / fio O_DIRECT sequential write";
+const char kGetTcp[] = "GET 4 MiB, 4 connections / loopback limit";
+const char kGetRedis[] = "GET 4 MiB, 4 connections / redis GET (the harness's client)";
+const char kPutTcp[] = "PUT 4 MiB, 4 connections / loopback limit";
+const char kPut64[] = "PUT 64 KiB, 4 connections / redis-benchmark SET";
+const char kPut1[] = "PUT 1 MiB, 4 connections / redis-benchmark SET";
+const char kPut4[] = "PUT 4 MiB, 4 connections / redis-benchmark SET";
+const char kGetP50[] = "GET 64 KiB, 1 connection, p50 / redis-benchmark GET p50";
+const char kFlashGet[] = "GET 4 MiB from flash only / flash read limit";
+const char kSyncPut[] = "sustained sync PUT 4 MiB / flash write limit";
 const char kMatch[] = "MATCH_PREFIX of 64 keys p50 / redis PING p50";
 const char kIndex[] = "index memory per object, less the key";
 const char kRestart[] = "restart with 1M objects (slower of clean and kill -9)";
 const char kReplayDiff[] = "trace replay hit rate vs offline simulation (largest |difference|)";
 const char kConversation[] = "best policy / LRU hit rate at 6,000 blocks, conversation";
 const char kSynthetic[] = "best policy / LRU hit rate at 6,000 blocks, synthetic";
+constexpr size_t kTargetCount = 15;
+constexpr size_t kIndexAt = 10, kConversationAt = 13, kSyntheticAt = 14;
 
 TEST(BenchTargets, KnownResultsFile) {
   const json results = LoadResults();
   ASSERT_TRUE(results.is_object());
   const json targets = ComputeTargets(results);
   ExpectTargets(targets, {
-                             {kGetTcp, 9.0 / 10.0, true, 0.85, ">="},
-                             {kGetRedis, 9.0 / 6.0, true, 1.4, ">="},
-                             {kPutTcp, 7.0 / 10.0, false, 0.8, ">="},
-                             {kPutRedis, std::nullopt, false, 1.1, ">="},  // no redis PUT row
+                             {kGetTcp, 9.0 / 12.0, false, 0.85, ">="},  // the best loopback
+                             // 1.5x reached, but the harness's client and redis-benchmark
+                             // disagreed on this cell: the baseline is invalid.
+                             {kGetRedis, 9.0 / 6.0, false, 1.4, ">="},
+                             {kPutTcp, 7.0 / 12.0, false, 0.8, ">="},
+                             {kPut64, 2.0 / 1.6, true, 1.0, ">="},
+                             {kPut1, 3.0 / 2.5, false, 1.0, ">="},  // two rounds only
+                             {kPut4, 7.0 / 7.5, false, 1.0, ">="},  // not x1's 1.0
+                             {kGetP50, 100.0 / 120.0, true, 1.0, "<="},
                              {kFlashGet, 1.8 / 2.0, true, 0.8, ">="},
-                             {kSyncPut, 0.6 / 1.0, false, 0.7, ">="},
+                             {kSyncPut, 0.6 / 1.0, false, 0.8, ">="},
                              {kMatch, 25.0 / 20.0, true, 1.5, "<="},
                              {kIndex, 96.0, true, 128, "<="},  // the last (largest) scale row
                              {kRestart, 6.0, false, 5, "<="},  // kill -9's 6 s, not clean's 2.5
@@ -86,9 +97,51 @@ TEST(BenchTargets, KnownResultsFile) {
                              {kConversation, 0.52 / 0.40, true, 1.25, ">="},
                              {kSynthetic, 0.55 / 0.50, false, 1.25, ">="},
                          });
-  EXPECT_EQ(targets[7].value("detail", ""), "at 1000000 objects");
-  EXPECT_EQ(targets[10].value("detail", ""),
+  EXPECT_EQ(targets[1].value("verdict", "").rfind("baseline invalid", 0), 0u) << targets[1];
+  EXPECT_EQ(targets[4].value("verdict", ""), "ctxstore put measured in fewer than 3 rounds");
+  EXPECT_EQ(targets[3].value("verdict", ""), "met");
+  EXPECT_EQ(targets[5].value("verdict", ""), "unmet");
+  EXPECT_EQ(targets[kIndexAt].value("detail", ""), "at 1000000 objects");
+  EXPECT_EQ(targets[kConversationAt].value("detail", ""),
             "replayed prefix; best: s3fifo at 52.0%, LRU 40.0%, Belady 60.0%, best/Belady 0.87");
+}
+
+// Every target that uses a baseline whose cross-check failed is unmet,
+// whatever its ratio.
+TEST(BenchTargets, InvalidBaselineMeetsNothing) {
+  json results = LoadResults();
+  ASSERT_TRUE(results.is_object());
+  results["redis"]["cross_check"].push_back({{"op", "put"},
+                                             {"value_bytes", 65536},
+                                             {"connections", 4},
+                                             {"tool_gbps", 1.6},
+                                             {"own_gbps", 0.16},
+                                             {"ratio", 0.1},
+                                             {"valid", false}});
+  const json targets = ComputeTargets(results);
+  ASSERT_EQ(targets.size(), kTargetCount);
+  EXPECT_EQ(targets[3].value("name", ""), kPut64);
+  EXPECT_NEAR(targets[3]["measured"].get<double>(), 2.0 / 1.6, 1e-9);
+  EXPECT_FALSE(targets[3]["met"].get<bool>()) << targets[3];
+  EXPECT_NE(targets[3].value("verdict", "").find("0.16 GB/s vs redis-benchmark 1.60 GB/s"),
+            std::string::npos)
+      << targets[3];
+}
+
+// A quick (or smoke) run shows its figures but counts none of them.
+TEST(BenchTargets, QuickRunCountsNothing) {
+  json results = LoadResults();
+  ASSERT_TRUE(results.is_object());
+  results["meta"]["mode"] = "quick";
+  const json targets = ComputeTargets(results);
+  ASSERT_EQ(targets.size(), kTargetCount);
+  for (const json& t : targets) {
+    EXPECT_FALSE(t["met"].get<bool>()) << t.dump();
+    if (t["measured"].is_number()) {
+      EXPECT_EQ(t.value("verdict", ""), "not measured at full size (quick run)") << t.dump();
+    }
+  }
+  EXPECT_NEAR(targets[3]["measured"].get<double>(), 2.0 / 1.6, 1e-9);  // still shown
 }
 
 // With whole-trace simulations, the policy targets are judged on them and
@@ -116,27 +169,27 @@ TEST(BenchTargets, WholeTraceSimulationsDecideThePolicyTargets) {
                                      {"hit_rate", 0.50}},
                                 })}}});
   const json targets = ComputeTargets(results);
-  ASSERT_EQ(targets.size(), 12u);
-  EXPECT_NEAR(targets[10]["measured"].get<double>(), 0.45 / 0.30, 1e-9) << targets[10].dump();
-  EXPECT_TRUE(targets[10]["met"].get<bool>());
-  EXPECT_EQ(targets[10].value("detail", ""),
+  ASSERT_EQ(targets.size(), kTargetCount);
+  EXPECT_NEAR(targets[kConversationAt]["measured"].get<double>(), 0.45 / 0.30, 1e-9) << targets[kConversationAt].dump();
+  EXPECT_TRUE(targets[kConversationAt]["met"].get<bool>());
+  EXPECT_EQ(targets[kConversationAt].value("detail", ""),
             "whole trace, offline; best: s3fifo at 45.0%, LRU 30.0%, Belady 50.0%, "
             "best/Belady 0.90");
   // The synthetic trace was not simulated whole: not measured.
-  EXPECT_TRUE(targets[11]["measured"].is_null()) << targets[11].dump();
-  EXPECT_FALSE(targets[11]["met"].get<bool>());
-  EXPECT_EQ(targets[11].value("detail", ""), "6,000 blocks not simulated in this run");
+  EXPECT_TRUE(targets[kSyntheticAt]["measured"].is_null()) << targets[kSyntheticAt].dump();
+  EXPECT_FALSE(targets[kSyntheticAt]["met"].get<bool>());
+  EXPECT_EQ(targets[kSyntheticAt].value("detail", ""), "6,000 blocks not simulated in this run");
 }
 
 // An empty run measures nothing and meets nothing.
 TEST(BenchTargets, NothingMeasuredMeetsNothing) {
   const json targets = ComputeTargets(json::object());
-  ASSERT_EQ(targets.size(), 12u);
+  ASSERT_EQ(targets.size(), kTargetCount);
   for (const json& t : targets) {
     EXPECT_TRUE(t["measured"].is_null()) << t.dump();
     EXPECT_FALSE(t["met"].get<bool>()) << t.dump();
   }
-  EXPECT_EQ(targets[7].value("detail", ""), "not measured");
+  EXPECT_EQ(targets[kIndexAt].value("detail", ""), "not measured");
 }
 
 }  // namespace

@@ -1,0 +1,24 @@
+// The parts of the limits section (limits.cc), one file each: loopback TCP
+// (limits_tcp.cc) and the flash (limits_disk.cc). Each adds its figures and
+// every configuration it tried to `out`, and why a part did not run to
+// `skipped`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "bench/harness.h"
+
+namespace ctxstore::bench {
+
+// out["tcp_configs"]: every {tool, streams, gbps} tried; out["tcp"]: the best
+// per stream count; out["loopback_limit_gbps"]: the best of all.
+void MeasureTcp(BenchContext& ctx, nlohmann::json& out, nlohmann::json& skipped);
+
+// out["disk_configs"]: every {tool, rw, iodepth, numjobs, gbps} tried;
+// out["disk"]: the best read and write and their configurations.
+void MeasureDisk(BenchContext& ctx, nlohmann::json& out, nlohmann::json& skipped);
+
+// "1.23 GB/s".
+std::string GbpsLabel(double gbps);
+
+}  // namespace ctxstore::bench

@@ -1,0 +1,153 @@
+#include "bench/redis_tool.h"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <vector>
+
+#include "bench/loadgen.h"
+#include "bench/tool_output.h"
+
+namespace ctxstore::bench {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kToolRounds = 3;
+
+// Bytes one redis-benchmark round moves: enough for a stable figure (a
+// second or more at a few GB/s in a full run), small in a smoke run.
+uint64_t RoundBytes(const BenchContext& ctx) {
+  if (ctx.options.smoke) return 8ull << 20;
+  return ctx.options.quick ? 512ull << 20 : 2ull << 30;
+}
+
+Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const char* test,
+                                  uint64_t size, uint32_t conns, uint64_t requests) {
+  auto run = RunCommand({exe, "-h", "127.0.0.1", "-p", std::to_string(port), "-t", test, "-d",
+                         std::to_string(size), "-c", std::to_string(conns), "-n",
+                         std::to_string(requests), "-P", "1", "--csv"},
+                        600000);
+  if (!run.ok()) return run.status();
+  if (run->exit_code != 0) {
+    return Status::Internal("redis-benchmark exited " + std::to_string(run->exit_code) + ": " +
+                            run->err.substr(0, run->err.find('\n')));
+  }
+  auto rows = ParseRedisBenchmarkCsv(run->out);
+  if (!rows.ok()) return rows.status();
+  return rows->front();
+}
+
+// One cell: a warm-up run, then kToolRounds measured runs.
+json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, const std::string& system,
+          const char* op, uint64_t size, uint32_t conns) {
+  json row = {{"system", system}, {"op", op}, {"value_bytes", size}, {"connections", conns}};
+  const char* test = std::string(op) == "put" ? "set" : "get";
+  const uint64_t requests =
+      std::max<uint64_t>({RoundBytes(ctx) / size, 4ull * conns, 16});
+  ctx.progress->Step(system + " " + (std::string(op) == "put" ? "SET " : "GET ") + SizeLabel(size) +
+                     " x" + std::to_string(conns));
+  // A smoke run checks the form only (its targets never count): one round,
+  // no warm-up, so that the test suite's run stays short.
+  const int rounds = ctx.options.smoke ? 1 : kToolRounds;
+  if (!ctx.options.smoke) {
+    auto warm =
+        RunTool(exe, port, test, size, conns, std::max<uint64_t>(requests / 4, 2ull * conns));
+    if (!warm.ok()) {
+      row["error"] = warm.status().ToString();
+      ctx.progress->Warn(warm.status().ToString());
+      return row;
+    }
+  }
+  std::vector<double> gbps, ops, p50, p99;
+  for (int r = 0; r < rounds; ++r) {
+    auto res = RunTool(exe, port, test, size, conns, requests);
+    if (!res.ok()) {
+      row["error"] = res.status().ToString();
+      ctx.progress->Warn(res.status().ToString());
+      return row;
+    }
+    ops.push_back(res->requests_per_s);
+    gbps.push_back(res->requests_per_s * static_cast<double>(size) / 1e9);
+    p50.push_back(res->p50_ms * 1000);
+    p99.push_back(res->p99_ms * 1000);
+  }
+  row.update({{"rounds_gbps", gbps},
+              {"gbps", Median(gbps)},
+              {"ops_per_s", Median(ops)},
+              {"p50_us", Median(p50)},
+              {"p99_us", Median(p99)},
+              {"ops", requests * static_cast<uint64_t>(rounds)},
+              {"errors", 0}});
+  char line[96];
+  std::snprintf(line, sizeof(line), "%.2f GB/s, p50 %.0f us", Median(gbps), Median(p50));
+  ctx.progress->Result(line);
+  return row;
+}
+
+}  // namespace
+
+json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port,
+                        const std::string& system, bool with_get) {
+  json rows = json::array();
+  for (uint64_t size : ctx.value_sizes) {
+    for (uint32_t conns : ctx.connections) {
+      rows.push_back(Cell(ctx, exe, port, system, "put", size, conns));
+      // GET reads the key the SETs above wrote (redis-benchmark's one key).
+      if (with_get) rows.push_back(Cell(ctx, exe, port, system, "get", size, conns));
+    }
+  }
+  return rows;
+}
+
+json CrossCheckRows(const json& own_rows, const json& tool_rows) {
+  json out = json::array();
+  auto usable = [](const json& r) {
+    return !r.contains("error") && r.value("errors", uint64_t{1}) == 0 && r.contains("gbps");
+  };
+  for (const json& tool : tool_rows) {
+    if (!usable(tool)) continue;
+    for (const json& own : own_rows) {
+      if (!usable(own) || own.value("op", "") != tool.value("op", "") ||
+          own.value("value_bytes", uint64_t{0}) != tool.value("value_bytes", uint64_t{0}) ||
+          own.value("connections", 0u) != tool.value("connections", 0u)) {
+        continue;
+      }
+      const double tool_gbps = tool["gbps"].get<double>(), own_gbps = own["gbps"].get<double>();
+      const CrossCheck c = CrossCheckFigures(tool_gbps, own_gbps);
+      out.push_back({{"op", tool["op"]},
+                     {"value_bytes", tool["value_bytes"]},
+                     {"connections", tool["connections"]},
+                     {"tool_gbps", tool_gbps},
+                     {"own_gbps", own_gbps},
+                     {"ratio", c.ratio},
+                     {"valid", c.valid}});
+    }
+  }
+  return out;
+}
+
+json RunRedisDurable(BenchContext& ctx, const std::string& server_exe,
+                     const std::string& benchmark_exe) {
+  auto port = FreePort();
+  if (!port.ok()) return {{"error", port.status().ToString()}};
+  const std::string dir = ctx.ScratchDir("redis-aof");
+  const std::vector<std::string> args = {"--appendonly", "yes", "--appendfsync", "everysec",
+                                         "--save", ""};
+  std::vector<std::string> argv = {server_exe, "--port", std::to_string(*port), "--bind",
+                                   "127.0.0.1", "--protected-mode", "no", "--dir", dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto server = ChildProcess::Start(argv, dir + "/redis.log");
+  if (!server.ok()) return {{"error", server.status().ToString()}};
+  json out = {{"server_args", args}};
+  Status st = WaitForPort(*port, server->get(), 10000);
+  if (st.ok()) {
+    out["rows"] = RedisBenchmarkRows(ctx, benchmark_exe, *port, "redis-aof", /*with_get=*/false);
+  } else {
+    out["error"] = st.ToString();
+  }
+  (*server)->Stop(SIGTERM, 30000);
+  return out;
+}
+
+}  // namespace ctxstore::bench

@@ -1,0 +1,35 @@
+// redis-benchmark (Debian's redis-tools) as the reference figure for Redis:
+// the same value sizes and connection counts as the harness's own driver,
+// one request in flight per connection (-P 1), the median of three rounds
+// after an untimed warm-up run. Its rows are cross-checked against the
+// harness's own client where both measured the same cell
+// (bench/tool_output.h: within 15% or the baseline is invalid).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "bench/harness.h"
+
+namespace ctxstore::bench {
+
+// Rows {"system": system, "op": "put"|"get", "value_bytes", "connections",
+// "gbps", "rounds_gbps", "ops_per_s", "p50_us", "p99_us", "ops", "errors"}
+// (or "error") for every size x connection count of the run, measured on
+// the redis-server at `port`. with_get = false measures SET only.
+nlohmann::json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port,
+                                  const std::string& system, bool with_get);
+
+// For every cell that both `own_rows` and `tool_rows` measured without
+// error: {"op", "value_bytes", "connections", "tool_gbps", "own_gbps",
+// "ratio", "valid"}.
+nlohmann::json CrossCheckRows(const nlohmann::json& own_rows, const nlohmann::json& tool_rows);
+
+// Redis with appendonly yes, appendfsync everysec (its durable setting), SET
+// through redis-benchmark: the durable comparison for PUT. {"server_args",
+// "rows"} or {"error"} / {"skipped"}.
+nlohmann::json RunRedisDurable(BenchContext& ctx, const std::string& server_exe,
+                               const std::string& benchmark_exe);
+
+}  // namespace ctxstore::bench
