@@ -28,10 +28,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 std::string Gbps(double v) { return GbpsLabel(v); }
 
 // Copies a buffer several times larger than the last-level cache, so that
@@ -102,6 +98,10 @@ std::pair<double, double> AesGcmGbps(const BenchContext& ctx) {
 }
 
 }  // namespace
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 nlohmann::json RunLimits(BenchContext& ctx) {
   json out = json::object();

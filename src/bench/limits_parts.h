@@ -4,6 +4,7 @@
 // `skipped`.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "bench/harness.h"
@@ -20,5 +21,8 @@ void MeasureDisk(BenchContext& ctx, nlohmann::json& out, nlohmann::json& skipped
 
 // "1.23 GB/s".
 std::string GbpsLabel(double gbps);
+
+// Seconds from t0 to now, on the steady clock every part times with.
+double SecondsSince(std::chrono::steady_clock::time_point t0);
 
 }  // namespace ctxstore::bench

@@ -27,10 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 // N sender and N receiver threads over loopback, 1 MiB writes; bytes
 // received in the window after a short warm-up.
 Result<double> SocketBlasterGbps(uint32_t streams, uint64_t duration_ms) {
