@@ -15,8 +15,10 @@ namespace ctxstore::bench {
 // per stream count; out["loopback_limit_gbps"]: the best of all.
 void MeasureTcp(BenchContext& ctx, nlohmann::json& out, nlohmann::json& skipped);
 
-// out["disk_configs"]: every {tool, rw, iodepth, numjobs, gbps} tried;
-// out["disk"]: the best read and write and their configurations.
+// out["disk_configs"]: every {tool, ioengine, rw, iodepth, numjobs,
+// fdatasync, gbps[, syncs, sync_mean_us, sync_p99_us]} tried; out["disk"]:
+// the best read, write and durable write (with fdatasync) and their
+// configurations.
 void MeasureDisk(BenchContext& ctx, nlohmann::json& out, nlohmann::json& skipped);
 
 // "1.23 GB/s".

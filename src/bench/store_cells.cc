@@ -107,6 +107,46 @@ LoadResult FlashGet(const BenchContext& ctx, FlashServer& flash, uint64_t count)
                     count);  // each object read about once: no DRAM re-hits
 }
 
+Result<SteadyPut> FlashSteadyPut(BenchContext& ctx) {
+  SteadyPut steady;
+  steady.dram_bytes = ctx.options.smoke ? 32ull << 20 : 256ull << 20;
+  // Overwrites of a key set four times DRAM, so that most PUTs evict.
+  const uint64_t key_set_bytes = 4 * steady.dram_bytes;
+  steady.args = {"--memory", std::to_string(steady.dram_bytes), "--disk",
+                 std::to_string(2 * key_set_bytes + ctx.cell_max_bytes)};
+  Result<StoreServer> server = StartWarmServer(ctx, "steady", steady.args);
+  if (!server.ok()) return server.status();
+  const uint32_t conns = kSteadyConnections;
+  auto clients = Connect(*server, conns);
+  if (!clients.ok()) return clients.status();
+  std::vector<std::vector<uint8_t>> values;
+  for (uint32_t w = 0; w < conns; ++w) values.push_back(MakeValue(kFlashValueBytes, w + 1));
+  const uint64_t keys_per_worker = key_set_bytes / kFlashValueBytes / conns;
+  const uint64_t ops_per_worker = (steady.dram_bytes / kFlashValueBytes + conns - 1) / conns;
+  uint64_t base = 0;  // the measurement goes on with the keys after the warm-up's
+  auto put = [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
+    const uint64_t index = w * keys_per_worker + (base + i) % keys_per_worker;
+    PutOptions opts;
+    opts.overwrite = true;
+    Status s = (*clients)[w]->Put(Key("steady", kFlashValueBytes, index),
+                                  std::span<const uint8_t>(values[w]), opts);
+    if (!s.ok()) return s;
+    return kFlashValueBytes;
+  };
+  LoadResult warmup =
+      RunLoad({conns, 3600 * 1000, ops_per_worker * conns, ops_per_worker, 1}, put);
+  if (warmup.errors > 0) return Status::IoError("steady warm-up: " + warmup.first_error);
+  base = ops_per_worker;
+  // Three rounds, each at least a third of --memory, so that the measured
+  // part alone writes at least --memory.
+  constexpr uint32_t kRounds = 3;
+  steady.result = RunLoad(
+      {conns, ctx.cell_duration_ms * 2, 0, (ops_per_worker + kRounds - 1) / kRounds, kRounds}, put);
+  steady.warmup_bytes = warmup.bytes;
+  steady.written_bytes = warmup.bytes + steady.result.bytes;
+  return steady;
+}
+
 const std::vector<SmallOpInfo>& SmallOpList() {
   static const std::vector<SmallOpInfo> kOps = {{"exists", 1},
                                                 {"batch_exists", kSmallOpKeys},

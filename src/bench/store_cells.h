@@ -60,6 +60,24 @@ Result<uint64_t> FlashLoadGetSet(FlashServer& flash);
 // GETs of that set, each object read about once (no DRAM re-hits).
 LoadResult FlashGet(const BenchContext& ctx, FlashServer& flash, uint64_t count);
 
+// --- flash: PUT 4 MiB x4 with data larger than DRAM (steady state) ---
+
+inline constexpr uint32_t kSteadyConnections = 4;
+
+// Non-sync PUTs on a server whose DRAM tier (--memory, 256 MiB; 32 MiB in a
+// smoke run) is far smaller than the data written: the first --memory worth
+// is written unmeasured, so that DRAM is full of data that must reach flash
+// before it can be evicted, then at least as much again is measured. What a
+// PUT gets once the store runs at the durable write rate.
+struct SteadyPut {
+  LoadResult result;
+  std::vector<std::string> args;  // the server's options
+  uint64_t dram_bytes = 0;
+  uint64_t warmup_bytes = 0;   // written before the measurement
+  uint64_t written_bytes = 0;  // in all, warm-up included
+};
+Result<SteadyPut> FlashSteadyPut(BenchContext& ctx);
+
 // --- small: one-connection operations over a chain of 64 keys ---
 
 inline constexpr uint32_t kSmallOpKeys = 64;

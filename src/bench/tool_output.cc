@@ -52,7 +52,7 @@ Result<double> ParseIperf3Gbps(const std::string& json_text) {
   return out["end"]["sum_received"]["bits_per_second"].get<double>() / 8 / 1e9;
 }
 
-Result<double> ParseFioGbps(const std::string& text, const std::string& direction) {
+Result<FioFigures> ParseFioFigures(const std::string& text, const std::string& direction) {
   const size_t brace = text.find('{');
   if (brace == std::string::npos) return Status::Corrupt("fio: no JSON document");
   const json out = json::parse(text.substr(brace), nullptr, /*allow_exceptions=*/false);
@@ -68,7 +68,25 @@ Result<double> ParseFioGbps(const std::string& text, const std::string& directio
       !job[direction]["bw_bytes"].is_number()) {
     return Status::Corrupt("fio: no " + direction + ".bw_bytes");
   }
-  return job[direction]["bw_bytes"].get<double>() / 1e9;
+  FioFigures f;
+  f.gbps = job[direction]["bw_bytes"].get<double>() / 1e9;
+  if (job.contains("sync") && job["sync"].contains("lat_ns")) {
+    const json& lat = job["sync"]["lat_ns"];
+    f.syncs = lat.value("N", uint64_t{0});
+    if (f.syncs > 0) {
+      f.sync_mean_us = lat.value("mean", 0.0) / 1e3;
+      if (lat.contains("percentile") && lat["percentile"].contains("99.000000")) {
+        f.sync_p99_us = lat["percentile"]["99.000000"].get<double>() / 1e3;
+      }
+    }
+  }
+  return f;
+}
+
+Result<double> ParseFioGbps(const std::string& text, const std::string& direction) {
+  Result<FioFigures> f = ParseFioFigures(text, direction);
+  if (!f.ok()) return f.status();
+  return f->gbps;
 }
 
 Result<std::vector<RedisBenchmarkRow>> ParseRedisBenchmarkCsv(const std::string& text) {

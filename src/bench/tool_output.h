@@ -4,6 +4,7 @@
 // Pure functions, so that the parsing is tested on known outputs.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,17 @@ Result<double> ParseIperf3Gbps(const std::string& json_text);
 // jobs): bw_bytes of `direction` ("read" or "write") as GB/s. fio may print
 // warnings before the JSON document; they are skipped.
 Result<double> ParseFioGbps(const std::string& text, const std::string& direction);
+
+// The same run with its syncs (--fdatasync=N): jobs[0].sync.lat_ns, whose N
+// is the number of fdatasync calls (0, with zero latencies, when the run
+// did not sync).
+struct FioFigures {
+  double gbps = 0;
+  uint64_t syncs = 0;
+  double sync_mean_us = 0;
+  double sync_p99_us = 0;
+};
+Result<FioFigures> ParseFioFigures(const std::string& text, const std::string& direction);
 
 // One line of redis-benchmark --csv.
 struct RedisBenchmarkRow {

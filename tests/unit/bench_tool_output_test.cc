@@ -45,6 +45,32 @@ TEST(BenchToolOutput, FioFailuresAreErrors) {
   EXPECT_FALSE(ParseFioGbps(R"({"jobs":[{"error":0,"write":{"bw_bytes":1}}]})", "read").ok());
 }
 
+// --fdatasync=N: the syncs are in jobs[0].sync.lat_ns (as fio 3.33 prints
+// them, percentiles trimmed); a run without syncs has N = 0.
+TEST(BenchToolOutput, FioSyncFigures) {
+  const std::string out =
+      R"({"jobs":[{"jobname":"w","error":0,"read":{"bw_bytes":0},
+          "write":{"bw_bytes":824628630},
+          "sync":{"total_ios":0,"lat_ns":{"min":1818986,"max":44742854,
+            "mean":3698044.5,"N":197,
+            "percentile":{"50.000000":2277376,"99.000000":18219008}}}}]})";
+  auto f = ParseFioFigures(out, "write");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_DOUBLE_EQ(f->gbps, 0.82462863);
+  EXPECT_EQ(f->syncs, 197u);
+  EXPECT_DOUBLE_EQ(f->sync_mean_us, 3698.0445);
+  EXPECT_DOUBLE_EQ(f->sync_p99_us, 18219.008);
+  const std::string no_sync =
+      R"({"jobs":[{"error":0,"write":{"bw_bytes":2000000000},
+          "sync":{"total_ios":0,"lat_ns":{"min":0,"max":0,"mean":0.0,"N":0}}}]})";
+  auto g = ParseFioFigures(no_sync, "write");
+  ASSERT_TRUE(g.ok());
+  EXPECT_DOUBLE_EQ(g->gbps, 2.0);
+  EXPECT_EQ(g->syncs, 0u);
+  EXPECT_DOUBLE_EQ(g->sync_mean_us, 0.0);
+  EXPECT_FALSE(ParseFioFigures(R"({"jobs":[{"error":0,"sync":{}}]})", "write").ok());
+}
+
 TEST(BenchToolOutput, RedisBenchmarkCsv) {
   // As redis-benchmark 7.0 prints it with --csv, progress line included.
   const std::string out =
