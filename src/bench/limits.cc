@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/cpu_cost.h"
 #include "bench/harness.h"
 #include "bench/limits_parts.h"
 #include "bench/loadgen.h"
@@ -121,6 +122,15 @@ nlohmann::json RunLimits(BenchContext& ctx) {
     out["aes_gcm_open_gbps"] = open_gbps;
     ctx.progress->Result(Gbps(seal_gbps) + " / " + Gbps(open_gbps));
     MeasureTcp(ctx, out, skipped);
+    ctx.progress->Step("XXH3-64, one thread, CPU per GB");
+    out["xxh3_cpu_s_per_gb"] = Xxh3SecondsPerGb(ctx.options.smoke ? 256ull << 20 : 2ull << 30);
+    ctx.progress->Result(std::to_string(out["xxh3_cpu_s_per_gb"].get<double>()) + " CPU-s/GB");
+    // What 2 cores can PUT at most, whatever the store does (cpu_cost.h).
+    out["put_cpu_bound"] = PutCpuBound(out, cores);
+    if (out["put_cpu_bound"].is_object()) {
+      out["put_cpu_bound_gbps"] = out["put_cpu_bound"]["gbps"];
+      ctx.progress->Result("PUT CPU bound: " + Gbps(out["put_cpu_bound_gbps"].get<double>()));
+    }
     MeasureDisk(ctx, out, skipped);
   } catch (const std::exception& e) {  // bad_alloc, a thread that cannot start
     out["error"] = e.what();

@@ -12,12 +12,14 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/cpu_cost.h"
 #include "bench/limits_parts.h"
 #include "bench/tool_output.h"
 
@@ -27,9 +29,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
+// A loopback run: GB/s and the CPU both ends spent per GB.
+struct TcpRun {
+  double gbps = 0;
+  double cpu_s_per_gb = 0;
+};
+
 // N sender and N receiver threads over loopback, 1 MiB writes; bytes
-// received in the window after a short warm-up.
-Result<double> SocketBlasterGbps(uint32_t streams, uint64_t duration_ms) {
+// received in the window after a short warm-up, and this process's CPU
+// over that window (both ends are its threads).
+Result<TcpRun> SocketBlaster(uint32_t streams, uint64_t duration_ms) {
   const int listener = socket(AF_INET, SOCK_STREAM, 0);
   if (listener < 0) return Status::Internal("socket failed");
   sockaddr_in addr{};
@@ -81,8 +90,11 @@ Result<double> SocketBlasterGbps(uint32_t streams, uint64_t duration_ms) {
   }
   const uint64_t start_bytes = received.load();
   const auto t0 = Clock::now();
+  const CpuMeter cpu;
   if (connected) std::this_thread::sleep_for(std::chrono::milliseconds(duration_ms));
-  const double gbps = static_cast<double>(received.load() - start_bytes) / SecondsSince(t0) / 1e9;
+  const double moved = static_cast<double>(received.load() - start_bytes);
+  const double cpu_s = cpu.Stop().self_s;
+  const double gbps = moved / SecondsSince(t0) / 1e9;
   stop = true;
   // Shutting the sockets down wakes threads blocked in send/recv.
   for (int fd : senders) shutdown(fd, SHUT_RDWR);
@@ -91,13 +103,15 @@ Result<double> SocketBlasterGbps(uint32_t streams, uint64_t duration_ms) {
   for (int fd : senders) close(fd);
   for (int fd : receivers) close(fd);
   if (!connected) return Status::Internal("loopback connect failed");
-  return gbps;
+  return TcpRun{gbps, CpuSecondsPerGb(cpu_s, moved)};
 }
 
 // `streams` iperf3 server processes and as many clients, one stream each,
-// 1 MiB writes, run together: the sum of what the receivers counted.
-Result<double> Iperf3PairsGbps(BenchContext& ctx, const std::string& exe, uint32_t streams,
-                               uint64_t seconds) {
+// 1 MiB writes, run together: the sum of what the receivers counted, and
+// the CPU of every server (/proc) and client (waited-for children) per GB
+// (bytes: GB/s times the -t seconds).
+Result<TcpRun> Iperf3Pairs(BenchContext& ctx, const std::string& exe, uint32_t streams,
+                           uint64_t seconds) {
   std::vector<std::unique_ptr<ChildProcess>> servers;
   std::vector<uint16_t> ports;
   const std::string dir = ctx.ScratchDir("iperf3");
@@ -112,6 +126,12 @@ Result<double> Iperf3PairsGbps(BenchContext& ctx, const std::string& exe, uint32
     ports.push_back(*port);
   }
   std::vector<Result<double>> results(streams, Status::Internal("not run"));
+  double servers_cpu_s = 0;
+  for (auto& server : servers) {
+    Result<double> s = ProcessCpuSeconds(server->pid());
+    servers_cpu_s -= s.ok() ? *s : 0;
+  }
+  const CpuMeter clients_cpu;
   std::vector<std::thread> clients;
   for (uint32_t i = 0; i < streams; ++i) {
     clients.emplace_back([&, i] {
@@ -122,13 +142,19 @@ Result<double> Iperf3PairsGbps(BenchContext& ctx, const std::string& exe, uint32
     });
   }
   for (std::thread& t : clients) t.join();
-  for (auto& server : servers) server->Stop(SIGTERM, 5000);
+  const double cpu_s = clients_cpu.Stop().children_s;
+  for (auto& server : servers) {
+    Result<double> s = ProcessCpuSeconds(server->pid());
+    servers_cpu_s += s.ok() ? *s : 0;
+    server->Stop(SIGTERM, 5000);
+  }
   double sum = 0;
   for (const Result<double>& r : results) {
     if (!r.ok()) return r.status();
     sum += *r;
   }
-  return sum;
+  const double bytes = sum * 1e9 * static_cast<double>(seconds);
+  return TcpRun{sum, CpuSecondsPerGb(cpu_s + servers_cpu_s, bytes)};
 }
 
 }  // namespace
@@ -152,24 +178,28 @@ void MeasureTcp(BenchContext& ctx, json& out, json& skipped) {
   double limit = 0;
   for (uint32_t n : stream_counts) {
     json best;
-    auto consider = [&](const char* tool, const Result<double>& gbps) {
-      if (!gbps.ok()) {
+    auto consider = [&](const char* tool, const Result<TcpRun>& run) {
+      if (!run.ok()) {
         skipped.push_back(std::string("tcp ") + tool + " " + std::to_string(n) +
-                          " streams: " + gbps.status().ToString());
-        ctx.progress->Warn(gbps.status().ToString());
+                          " streams: " + run.status().ToString());
+        ctx.progress->Warn(run.status().ToString());
         return;
       }
-      out["tcp_configs"].push_back({{"tool", tool}, {"streams", n}, {"gbps", *gbps}});
-      ctx.progress->Result(std::string(tool) + ": " + GbpsLabel(*gbps));
-      if (best.is_null() || *gbps > best["gbps"].get<double>()) {
-        best = {{"streams", n}, {"gbps", *gbps}, {"tool", tool}};
+      const double gbps = run->gbps;
+      out["tcp_configs"].push_back(
+          {{"tool", tool}, {"streams", n}, {"gbps", gbps}, {"cpu_s_per_gb", run->cpu_s_per_gb}});
+      char cost[48];
+      std::snprintf(cost, sizeof(cost), ", %.2f CPU-s/GB", run->cpu_s_per_gb);
+      ctx.progress->Result(std::string(tool) + ": " + GbpsLabel(gbps) + cost);
+      if (best.is_null() || gbps > best["gbps"].get<double>()) {
+        best = {{"streams", n}, {"gbps", gbps}, {"tool", tool}};
       }
     };
     ctx.progress->Step("loopback TCP, " + std::to_string(n) + " streams (socket blaster)");
-    consider("socket", SocketBlasterGbps(n, duration_ms));
+    consider("socket", SocketBlaster(n, duration_ms));
     if (!iperf.empty()) {
       ctx.progress->Step("loopback TCP, " + std::to_string(n) + " iperf3 process pairs");
-      consider("iperf3", Iperf3PairsGbps(ctx, iperf, n, std::max<uint64_t>(1, duration_ms / 1000)));
+      consider("iperf3", Iperf3Pairs(ctx, iperf, n, std::max<uint64_t>(1, duration_ms / 1000)));
     }
     if (best.is_null()) continue;
     out["tcp"].push_back(best);

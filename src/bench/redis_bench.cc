@@ -276,14 +276,15 @@ json Measure(BenchContext& ctx, RedisBench& bench) {
 
 // redis-benchmark on the same server ("tool_rows"), the cross-check of the
 // harness's rows against it, and the durable (AOF) server's SET ("aof").
-void MeasureWithTool(BenchContext& ctx, uint16_t port, json& out) {
+void MeasureWithTool(BenchContext& ctx, uint16_t port, pid_t server_pid, json& out) {
   const std::string tool = FindExecutable("redis-benchmark");
   if (tool.empty()) {
     out["tool_skipped"] = "redis-benchmark is not installed";
     ctx.progress->Warn("redis-benchmark is not installed; no reference figure for redis");
     return;
   }
-  out["tool_rows"] = RedisBenchmarkRows(ctx, tool, port, "redis-benchmark", /*with_get=*/true);
+  out["tool_rows"] =
+      RedisBenchmarkRows(ctx, tool, port, server_pid, "redis-benchmark", /*with_get=*/true);
   out["cross_check"] = CrossCheckRows(out["rows"], out["tool_rows"]);
   for (const json& c : out["cross_check"]) {
     if (c.value("valid", false)) continue;
@@ -330,7 +331,7 @@ nlohmann::json RunRedis(BenchContext& ctx) {
         out["error"] = latency.status().ToString();
       }
       st = bench.Flush();  // frees the server's memory before it stops
-      if (st.ok()) MeasureWithTool(ctx, *port, out);
+      if (st.ok()) MeasureWithTool(ctx, *port, (*server)->pid(), out);
     }
     if (!st.ok()) out["error"] = st.ToString();
   } catch (const std::exception& e) {  // bad_alloc of a value buffer

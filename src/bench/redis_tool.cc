@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "bench/cpu_cost.h"
 #include "bench/loadgen.h"
 #include "bench/tool_output.h"
 
@@ -39,8 +40,8 @@ Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const c
 }
 
 // One cell: a warm-up run, then kToolRounds measured runs.
-json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, const std::string& system,
-          const char* op, uint64_t size, uint32_t conns) {
+json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server_pid,
+          const std::string& system, const char* op, uint64_t size, uint32_t conns) {
   json row = {{"system", system}, {"op", op}, {"value_bytes", size}, {"connections", conns}};
   const char* test = std::string(op) == "put" ? "set" : "get";
   const uint64_t requests =
@@ -60,6 +61,7 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, const std::s
     }
   }
   std::vector<double> gbps, ops, p50, p99;
+  const CpuMeter meter(server_pid);
   for (int r = 0; r < rounds; ++r) {
     auto res = RunTool(exe, port, test, size, conns, requests);
     if (!res.ok()) {
@@ -79,6 +81,8 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, const std::s
               {"p99_us", Median(p99)},
               {"ops", requests * static_cast<uint64_t>(rounds)},
               {"errors", 0}});
+  AddCpuCost(row, meter.Stop(), static_cast<double>(requests * size) * rounds,
+             /*client_is_child=*/true);
   char line[96];
   std::snprintf(line, sizeof(line), "%.2f GB/s, p50 %.0f us", Median(gbps), Median(p50));
   ctx.progress->Result(line);
@@ -88,13 +92,13 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, const std::s
 }  // namespace
 
 json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port,
-                        const std::string& system, bool with_get) {
+                        pid_t server_pid, const std::string& system, bool with_get) {
   json rows = json::array();
   for (uint64_t size : ctx.value_sizes) {
     for (uint32_t conns : ctx.connections) {
-      rows.push_back(Cell(ctx, exe, port, system, "put", size, conns));
+      rows.push_back(Cell(ctx, exe, port, server_pid, system, "put", size, conns));
       // GET reads the key the SETs above wrote (redis-benchmark's one key).
-      if (with_get) rows.push_back(Cell(ctx, exe, port, system, "get", size, conns));
+      if (with_get) rows.push_back(Cell(ctx, exe, port, server_pid, system, "get", size, conns));
     }
   }
   return rows;
@@ -142,7 +146,8 @@ json RunRedisDurable(BenchContext& ctx, const std::string& server_exe,
   json out = {{"server_args", args}};
   Status st = WaitForPort(*port, server->get(), 10000);
   if (st.ok()) {
-    out["rows"] = RedisBenchmarkRows(ctx, benchmark_exe, *port, "redis-aof", /*with_get=*/false);
+    out["rows"] = RedisBenchmarkRows(ctx, benchmark_exe, *port, (*server)->pid(), "redis-aof",
+                                     /*with_get=*/false);
   } else {
     out["error"] = st.ToString();
   }

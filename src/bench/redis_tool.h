@@ -17,9 +17,11 @@ namespace ctxstore::bench {
 // Rows {"system": system, "op": "put"|"get", "value_bytes", "connections",
 // "gbps", "rounds_gbps", "ops_per_s", "p50_us", "p99_us", "ops", "errors"}
 // (or "error") for every size x connection count of the run, measured on
-// the redis-server at `port`. with_get = false measures SET only.
+// the redis-server at `port`. with_get = false measures SET only. Each row
+// also has the CPU per GB of the measured rounds (bench/cpu_cost.h): the
+// server's (redis-server, pid server_pid) and redis-benchmark's.
 nlohmann::json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port,
-                                  const std::string& system, bool with_get);
+                                  pid_t server_pid, const std::string& system, bool with_get);
 
 // For every cell that both `own_rows` and `tool_rows` measured without
 // error: {"op", "value_bytes", "connections", "tool_gbps", "own_gbps",

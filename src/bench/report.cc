@@ -242,6 +242,52 @@ void Replay(std::ostringstream& md, const json& s) {
   md << "\n";
 }
 
+// One row of the cost table: GB/s and CPU seconds per GB of each side.
+void CostRow(std::ostringstream& md, const std::string& what, const json& row) {
+  const double server = row.value("server_cpu_s_per_gb", 0.0);
+  const double client = row.value("client_cpu_s_per_gb", 0.0);
+  md << "| " << what << " | " << Num(row, "gbps") << " | " << Num(row, "server_cpu_s_per_gb")
+     << " | " << Num(row, "client_cpu_s_per_gb") << " | " << Fmt("%.2f", server + client)
+     << " |\n";
+}
+
+// CPU seconds per GB (issue 17, part 4) of ctxstore and redis at 64 KiB and
+// 4 MiB on 4 connections, beside the loopback floor, XXH3 and the PUT
+// burst's CPU bound.
+void CpuCost(std::ostringstream& md, const json& r) {
+  const json& limits = r.value("limits", json::object());
+  md << "## CPU cost per GB moved (CPU-s/GB; server from /proc, client: the harness or "
+        "redis-benchmark)\n\n| cell | GB/s | server | client | both |\n| --- | ---: | ---: | "
+        "---: | ---: |\n";
+  auto cells = [&](const json& rows, const std::string& system) {
+    for (const json& row : rows) {
+      const uint64_t size = row.value("value_bytes", uint64_t{0});
+      if (row.value("connections", 0u) != 4 || !row.contains("client_cpu_s_per_gb") ||
+          (size != 64u << 10 && size != 4u << 20)) {
+        continue;
+      }
+      CostRow(md, system + " " + row.value("op", "") + " " + SizeLabel(size) + " x4", row);
+    }
+  };
+  cells(r.value("datapath", json::object()).value("rows", json::array()), "ctxstore");
+  cells(r.value("redis", json::object()).value("tool_rows", json::array()), "redis (redis-benchmark)");
+  for (const json& t : limits.value("tcp_configs", json::array())) {
+    md << "| loopback, " << t.value("tool", "") << ", " << t.value("streams", 0)
+       << " stream(s), both ends | " << Num(t, "gbps") << " | | | " << Num(t, "cpu_s_per_gb")
+       << " |\n";
+  }
+  md << "| XXH3-64, one pass, one thread | | | | " << Num(limits, "xxh3_cpu_s_per_gb", "%.3f")
+     << " |\n";
+  const json bound = limits.value("put_cpu_bound", json());
+  if (bound.is_object()) {
+    md << "| **PUT CPU bound**: " << bound.value("cores", 0) << " cores / ("
+       << Num(bound, "loopback_cpu_s_per_gb") << " loopback + 2 x "
+       << Num(bound, "xxh3_cpu_s_per_gb", "%.3f") << " XXH3) | " << Num(bound, "gbps")
+       << " | | | " << Num(bound, "cpu_s_per_gb") << " |\n";
+  }
+  md << "\n";
+}
+
 }  // namespace
 
 std::string FormatMarkdown(const json& r) {
@@ -257,6 +303,7 @@ std::string FormatMarkdown(const json& r) {
   Limits(md, r.value("limits", json()));
   DataPath(md, r);
   RedisTool(md, r.value("redis", json()));
+  CpuCost(md, r);
   Flash(md, r.value("flash", json()));
   Tls(md, r.value("tls", json()));
   SmallOps(md, r);

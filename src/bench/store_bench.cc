@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cpu_cost.h"
 #include "bench/harness.h"
 #include "bench/loadgen.h"
 #include "bench/store_cells.h"
@@ -31,12 +32,23 @@ nlohmann::json RunDataPath(BenchContext& ctx) {
     out["error"] = clients.status().ToString();
     return out;
   }
+  // Each cell with the CPU its server and this process spent per GB
+  // (cpu_cost.h); a PUT's includes writing it to flash behind the reply.
+  const pid_t server_pid = server->process->pid();
+  auto cost_row = [&](const char* op, uint64_t size, uint32_t conns, const LoadResult& r,
+                      const CpuMeter& meter) {
+    nlohmann::json row = Row("ctxstore", op, size, conns, r);
+    AddCpuCost(row, meter.Stop(), static_cast<double>(r.bytes), /*client_is_child=*/false);
+    out["rows"].push_back(std::move(row));
+    Report(ctx, r);
+  };
   for (uint64_t size : ctx.value_sizes) {
     for (uint32_t conns : ctx.connections) {
       ctx.progress->Step("ctxstore PUT " + SizeLabel(size) + " x" + std::to_string(conns));
-      LoadResult r = DataPathPut(ctx, *clients, size, conns);
-      out["rows"].push_back(Row("ctxstore", "put", size, conns, r));
-      Report(ctx, r);
+      // The last cell's writes to flash, before the meter starts.
+      if (Status s = (*clients)[0]->Flush(); !s.ok()) ctx.progress->Warn(s.ToString());
+      const CpuMeter meter(server_pid);
+      cost_row("put", size, conns, DataPathPut(ctx, *clients, size, conns), meter);
     }
     Result<uint64_t> count = DataPathLoadGetSet(ctx, *clients, size);
     if (!count.ok()) {
@@ -45,9 +57,8 @@ nlohmann::json RunDataPath(BenchContext& ctx) {
     }
     for (uint32_t conns : ctx.connections) {
       ctx.progress->Step("ctxstore GET " + SizeLabel(size) + " x" + std::to_string(conns));
-      LoadResult r = DataPathGet(ctx, *clients, size, *count, conns);
-      out["rows"].push_back(Row("ctxstore", "get", size, conns, r));
-      Report(ctx, r);
+      const CpuMeter meter(server_pid);
+      cost_row("get", size, conns, DataPathGet(ctx, *clients, size, *count, conns), meter);
     }
   }
   return out;

@@ -61,13 +61,32 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   for (const json& t : results["limits"]["tcp"]) EXPECT_GT(t["gbps"].get<double>(), 0);
   if (Installed("fio")) {
     EXPECT_GT(results["limits"]["disk"]["read_gbps"].get<double>(), 0);
+    // The durable write (with fdatasync), each such configuration with its syncs.
+    EXPECT_GT(results["limits"]["disk"]["durable_write_gbps"].get<double>(), 0);
+    for (const json& d : results["limits"]["disk_configs"]) {
+      if (d["fdatasync"].get<uint32_t>() > 0) {
+        EXPECT_GT(d["syncs"].get<uint64_t>(), 0u) << d;
+      }
+    }
   }
+  // Cost per byte: the loopback's, XXH3's and the PUT burst's CPU bound.
+  for (const json& t : results["limits"]["tcp_configs"]) {
+    EXPECT_GT(t["cpu_s_per_gb"].get<double>(), 0) << t;
+  }
+  EXPECT_GT(results["limits"]["xxh3_cpu_s_per_gb"].get<double>(), 0);
+  EXPECT_GT(results["limits"]["put_cpu_bound_gbps"].get<double>(), 0);
 
   // The data path grid: every size at every concurrency, PUT and GET.
   const json& meta = results["meta"];
   size_t cells = meta["value_sizes"].size() * meta["connections"].size();
   ASSERT_EQ(results["datapath"]["rows"].size(), 2 * cells);
-  for (const json& row : results["datapath"]["rows"]) ExpectLoadRow(row, "datapath");
+  for (const json& row : results["datapath"]["rows"]) {
+    ExpectLoadRow(row, "datapath");
+    // /proc counts in 10 ms ticks, too coarse for a 100 ms cell to be sure
+    // of one; getrusage counts in microseconds.
+    EXPECT_GE(row["server_cpu_s_per_gb"].get<double>(), 0) << row;
+    EXPECT_GT(row["client_cpu_s_per_gb"].get<double>(), 0) << row;
+  }
   if (Installed("redis-server")) {
     ASSERT_EQ(results["redis"]["rows"].size(), 2 * cells);
     for (const json& row : results["redis"]["rows"]) ExpectLoadRow(row, "redis");
@@ -79,6 +98,12 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   for (const json& row : results["fs"]["rows"]) ExpectLoadRow(row, "fs");
   ExpectLoadRow(results["flash"]["flash_get"], "flash_get");
   ExpectLoadRow(results["flash"]["sync_put"], "sync_put");
+  // Steady state: at least twice the DRAM tier written, half of it measured.
+  const json& steady = results["flash"]["steady_put"];
+  ExpectLoadRow(steady, "steady_put");
+  EXPECT_GE(steady["written_bytes"].get<uint64_t>(), 2 * steady["dram_bytes"].get<uint64_t>())
+      << steady;
+  EXPECT_GE(steady["warmup_bytes"].get<uint64_t>(), steady["dram_bytes"].get<uint64_t>());
   // The same passes over an encrypted namespace: every record sealed.
   const json& sealed = results["flash"]["sealed"];
   ExpectLoadRow(sealed["flash_get"], "sealed flash_get");
@@ -120,7 +145,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
 
   // One target per condition of the table, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 15u);
+  ASSERT_EQ(results["targets"].size(), 16u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());
@@ -132,6 +157,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("## Targets"), std::string::npos);
   EXPECT_NE(text.find("## Data path"), std::string::npos);
+  EXPECT_NE(text.find("## CPU cost per GB"), std::string::npos);
   if (Installed("gnuplot")) {
     ASSERT_FALSE(results["charts"].empty());
     for (const json& chart : results["charts"]) {
