@@ -125,7 +125,8 @@ json CrossCheckRows(const json& own_rows, const json& tool_rows) {
                      {"tool_gbps", tool_gbps},
                      {"own_gbps", own_gbps},
                      {"ratio", c.ratio},
-                     {"valid", c.valid}});
+                     {"valid", c.valid},
+                     {"reference_gbps", std::max(tool_gbps, own_gbps)}});
     }
   }
   return out;

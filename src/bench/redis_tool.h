@@ -3,7 +3,8 @@
 // one request in flight per connection (-P 1), the median of three rounds
 // after an untimed warm-up run. Its rows are cross-checked against the
 // harness's own client where both measured the same cell
-// (bench/tool_output.h: within 15% or the baseline is invalid).
+// (bench/tool_output.h: the harness's figure more than 15% below the tool's
+// makes the baseline invalid; the higher of the two is the reference).
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,7 @@ nlohmann::json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uin
 
 // For every cell that both `own_rows` and `tool_rows` measured without
 // error: {"op", "value_bytes", "connections", "tool_gbps", "own_gbps",
-// "ratio", "valid"}.
+// "ratio", "valid", "reference_gbps" (the higher of the two)}.
 nlohmann::json CrossCheckRows(const nlohmann::json& own_rows, const nlohmann::json& tool_rows);
 
 // Redis with appendonly yes, appendfsync everysec (its durable setting), SET

@@ -135,7 +135,7 @@ CrossCheck CrossCheckFigures(double tool_figure, double own_figure, double toler
   CrossCheck c;
   if (!(tool_figure > 0) || !std::isfinite(own_figure)) return c;
   c.ratio = own_figure / tool_figure;
-  c.valid = std::fabs(c.ratio - 1) <= tolerance;
+  c.valid = c.ratio >= 1 - tolerance;
   return c;
 }
 

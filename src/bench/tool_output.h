@@ -45,10 +45,11 @@ struct RedisBenchmarkRow {
 // does not matter; a missing rps or p50 column is an error.
 Result<std::vector<RedisBenchmarkRow>> ParseRedisBenchmarkCsv(const std::string& text);
 
-// Two drivers measuring the same case agree when the harness's figure is
-// within `tolerance` (a fraction) of the tool's: |own/tool - 1| <= tolerance.
-// A baseline whose drivers disagree is invalid: it says more about a driver
-// than about the server.
+// Two drivers measuring the same case: the harness's own baseline is valid
+// unless it is more than `tolerance` (a fraction) below the tool's:
+// own/tool >= 1 - tolerance. A harness that is weaker says more about its
+// driver than about the server; a harness that is faster is a stronger
+// baseline, and the targets use the higher of the two figures.
 inline constexpr double kCrossCheckTolerance = 0.15;
 struct CrossCheck {
   bool valid = false;
