@@ -218,6 +218,37 @@ void Scale(std::ostringstream& md, const json& s) {
   md << "\n";
 }
 
+// One line per point of the growth sweeps: GB/s (p50 / p99 µs) of ctxstore
+// and redis-benchmark side by side.
+void Growth(std::ostringstream& md, const json& g) {
+  if (!g.is_object() || !g.contains("rows")) return;
+  std::map<std::pair<uint64_t, uint32_t>, std::map<std::string, const json*>> cells;
+  for (const json& row : g["rows"]) {
+    if (row.contains("error")) continue;
+    cells[{row.value("value_bytes", uint64_t{0}), row.value("connections", 0u)}]
+         [row.value("system", "") + " " + row.value("op", "")] = &row;
+  }
+  md << "## Growth (GB/s, p50 / p99 µs)\n\n| value | connections | ctxstore PUT | ctxstore GET | "
+        "redis-benchmark SET | redis-benchmark GET |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& [at, by] : cells) {
+    md << "| " << SizeLabel(at.first) << " | " << at.second;
+    for (const char* k : {"ctxstore put", "ctxstore get", "redis-benchmark put",
+                          "redis-benchmark get"}) {
+      auto it = by.find(k);
+      md << " | ";
+      if (it == by.end()) {
+        md << "–";
+      } else {
+        md << Num(*it->second, "gbps") << " (" << Num(*it->second, "p50_us", "%.0f") << " / "
+           << Num(*it->second, "p99_us", "%.0f") << ")";
+      }
+    }
+    md << " |\n";
+  }
+  if (g.contains("redis_large_values")) md << "\n" << g["redis_large_values"].get<std::string>();
+  md << "\n";
+}
+
 void Replay(std::ostringstream& md, const json& s) {
   if (!s.is_object() || !s.contains("rows")) return;
   md << "## Trace replay (" << s.value("model", "") << ", " << s.value("bytes_per_block", 0)
@@ -253,10 +284,11 @@ std::string FormatMarkdown(const json& r) {
   Flash(md, r.value("flash", json()));
   Tls(md, r.value("tls", json()));
   SmallOps(md, r);
+  Growth(md, r.value("growth", json()));
   Scale(md, r.value("scale", json()));
   Replay(md, r.value("replay", json()));
   for (const char* section :
-       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "scale", "replay"}) {
+       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "growth", "scale", "replay"}) {
     if (r.contains(section) && r[section].contains("error")) {
       md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";
     }
