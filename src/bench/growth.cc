@@ -125,6 +125,11 @@ void MeasureRedis(BenchContext& ctx, const GrowthPlan& plan, json& out) {
   BenchContext by_size = SweepContext(ctx, sizes, {plan.size_sweep_connections});
   BenchContext by_conns =
       SweepContext(ctx, {plan.connection_sweep_value_bytes}, OtherConnections(plan));
+  // Rounds of a quick run's bytes (512 MiB) in a full run too: a 2 GiB round
+  // of 4 KiB values is half a million requests, over 20 s at Redis's rate on
+  // two cores, and the sweeps have 12 cells of two operations each.
+  if (!ctx.options.smoke) by_size.options.quick = by_conns.options.quick = true;
+  out["redis_round_bytes"] = ctx.options.smoke ? "8 MiB" : "512 MiB";
   for (BenchContext* sweep : {&by_size, &by_conns}) {
     if (sweep->value_sizes.empty() || sweep->connections.empty()) continue;
     for (json& row : RedisBenchmarkRows(*sweep, tool, *port, "redis-benchmark", true)) {

@@ -206,12 +206,13 @@ void SmallOps(std::ostringstream& md, const json& r) {
 void Scale(std::ostringstream& md, const json& s) {
   if (!s.is_object() || !s.contains("rows")) return;
   md << "## Scale (" << s.value("value_bytes", 0) << " B values, " << s.value("key_bytes", 0)
-     << " B keys)\n\n| objects | index B/object | less key | restart clean s | restart kill -9 s "
-        "|\n"
-        "| ---: | ---: | ---: | ---: | ---: |\n";
+     << " B keys)\n\n| objects | index B/object | less key | load s | clean stop s | restart clean s "
+        "| restart kill -9 s |\n"
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const json& row : s["rows"]) {
     md << "| " << row.value("objects", 0) << " | " << Num(row, "index_bytes_per_object", "%.0f")
        << " | " << Num(row, "index_bytes_per_object_minus_key", "%.0f") << " | "
+       << Num(row, "load_s", "%.1f") << " | " << Num(row, "clean_stop_s", "%.1f") << " | "
        << Num(row, "restart_clean_s", "%.2f") << " | " << Num(row, "restart_kill9_s", "%.2f")
        << " |\n";
   }
@@ -245,7 +246,9 @@ void Growth(std::ostringstream& md, const json& g) {
     }
     md << " |\n";
   }
-  if (g.contains("redis_large_values")) md << "\n" << g["redis_large_values"].get<std::string>();
+  if (g.contains("redis_large_values")) {
+    md << "\n" << g["redis_large_values"].get<std::string>() << "\n";
+  }
   md << "\n";
 }
 
