@@ -321,9 +321,9 @@ nlohmann::json RunScale(BenchContext& ctx) {
   } else if (ctx.options.quick) {
     counts = {100000, 300000};
   } else {
-    // 10M objects took 7.7 min of a full run on the shared 2-core VM (load
-    // 302 s at about 33k objects/s, then two restarts of 40-50 s): 250k and
-    // 500k make way for it.
+    // 10M objects took 6 to 8 min of a full run on the shared 2-core VM
+    // (loading them 273-302 s, then a clean stop and two restarts of
+    // 26-50 s each; docs/benchmarks.md): 250k and 500k make way for it.
     counts = {100000, 1000000, 10000000};
   }
   if (ctx.scale_max_objects > 0) {
