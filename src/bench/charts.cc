@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/loadgen.h"
 #include "bench/process.h"
 #include "bench/report.h"
 
@@ -22,7 +23,7 @@ struct Chart {
   bool logx = false;
   // column 1 is x; one series per further column.
   std::vector<std::string> series;
-  std::map<double, std::map<std::string, double>> points;
+  ChartPoints points;
 };
 
 // Writes NAME.dat and NAME.gp and runs gnuplot; "" on success, else why not.
@@ -87,6 +88,27 @@ Chart DataPathChart(const json& r, const std::string& op, uint32_t conns) {
   return c;
 }
 
+// Throughput against the growth section's sweep, one line per system and
+// operation.
+Chart GrowthChart(const json& growth, const std::string& sweep) {
+  const bool by_size = sweep == "value_size";
+  Chart c{"growth_" + sweep, "", by_size ? "value size (KiB)" : "connections", "GB/s"};
+  c.title = by_size ? "throughput vs value size, " +
+                          std::to_string(growth.value("size_sweep_connections", 0u)) +
+                          " connections"
+                    : "throughput vs connections, " +
+                          SizeLabel(growth.value("connection_sweep_value_bytes", uint64_t{0})) +
+                          " values";
+  c.logx = true;
+  c.points = GrowthChartPoints(growth, sweep);
+  std::set<std::string> series;
+  for (const auto& [x, ys] : c.points) {
+    for (const auto& [name, y] : ys) series.insert(name);
+  }
+  c.series.assign(series.begin(), series.end());
+  return c;
+}
+
 // Hit rate against capacity for one trace, one line per policy plus Belady:
 // the whole trace simulated offline when only a prefix was replayed online
 // (the online replay equals the simulation; the targets check that), else
@@ -124,6 +146,26 @@ Chart ReplayChart(const json& replay, const std::string& trace) {
 
 }  // namespace
 
+ChartPoints GrowthChartPoints(const json& growth, const std::string& sweep) {
+  ChartPoints points;
+  const bool by_size = sweep == "value_size";
+  const uint32_t conns = growth.value("size_sweep_connections", 0u);
+  const uint64_t value_bytes = growth.value("connection_sweep_value_bytes", uint64_t{0});
+  for (const json& row : growth.value("rows", json::array())) {
+    if (row.contains("error") || row.value("errors", uint64_t{1}) != 0 || !row.contains("gbps")) {
+      continue;
+    }
+    const std::string system = row.value("system", ""), op = row.value("op", "");
+    const uint64_t size = row.value("value_bytes", uint64_t{0});
+    const uint32_t c = row.value("connections", 0u);
+    if (by_size ? c != conns : size != value_bytes) continue;
+    const std::string verb = op == "get" ? "GET" : system == "ctxstore" ? "PUT" : "SET";
+    const double x = by_size ? static_cast<double>(size) / 1024 : c;
+    points[x][system + " " + verb] = row["gbps"].get<double>();
+  }
+  return points;
+}
+
 std::vector<std::string> WriteCharts(const json& results, const std::string& out_dir,
                                      std::vector<std::string>* warnings) {
   std::vector<std::string> written;
@@ -140,6 +182,12 @@ std::vector<std::string> WriteCharts(const json& results, const std::string& out
   for (const char* op : {"get", "put"}) {
     Chart c = DataPathChart(results, op, conns);
     if (!c.points.empty()) charts.push_back(std::move(c));
+  }
+  if (results.contains("growth") && results["growth"].contains("rows")) {
+    for (const char* sweep : {"value_size", "connections"}) {
+      Chart c = GrowthChart(results["growth"], sweep);
+      if (!c.points.empty()) charts.push_back(std::move(c));
+    }
   }
   if (results.contains("replay") && results["replay"].contains("rows")) {
     std::set<std::string> traces;

@@ -143,7 +143,7 @@ void ConfigureSizes(BenchContext& ctx) {
     ctx.cell_duration_ms = 1500;
     ctx.cell_max_bytes = 4ull << 30;
     ctx.data_set_bytes = 1ull << 30;
-    ctx.scale_max_objects = 1000000;
+    ctx.scale_max_objects = 10000000;
     ctx.replay_max_requests = 0;
   }
 }
@@ -170,7 +170,8 @@ const std::vector<Section>& AllSections() {
   static const std::vector<Section> kAll = {
       {"limits", RunLimits},  {"datapath", RunDataPath}, {"redis", RunRedis},
       {"fs", RunFsStore},     {"flash", RunFlash},       {"tls", RunTls},
-      {"small", RunSmallOps}, {"scale", RunScale},       {"replay", RunReplay},
+      {"small", RunSmallOps}, {"growth", RunGrowth},     {"scale", RunScale},
+      {"replay", RunReplay},
   };
   return kAll;
 }

@@ -27,7 +27,7 @@ struct HarnessOptions {
   std::string ctxstore_exe;  // the ctxstore binary to run as a server (default: this one)
   std::string trace_dir;     // Mooncake traces; "" = skip the replay section
   std::string command_line;  // as typed, for the report
-  std::vector<std::string> sections;  // "" = all: limits, datapath, flash, small, scale, replay
+  std::vector<std::string> sections;  // "" = all (AllSections in harness.cc)
 };
 
 // What every section gets.
@@ -86,6 +86,7 @@ nlohmann::json RunFsStore(BenchContext& ctx);   // file-per-object store, with/w
 nlohmann::json RunFlash(BenchContext& ctx);     // flash-only GET, sustained sync PUT
 nlohmann::json RunTls(BenchContext& ctx);       // PUT/GET over TLS vs plaintext
 nlohmann::json RunSmallOps(BenchContext& ctx);  // EXISTS / MATCH_PREFIX of 64 keys
+nlohmann::json RunGrowth(BenchContext& ctx);    // throughput vs value size and connections
 nlohmann::json RunScale(BenchContext& ctx);     // index memory per object, restart time
 nlohmann::json RunReplay(BenchContext& ctx);    // Mooncake traces online vs offline
 

@@ -213,14 +213,48 @@ void SmallOps(std::ostringstream& md, const json& r) {
 void Scale(std::ostringstream& md, const json& s) {
   if (!s.is_object() || !s.contains("rows")) return;
   md << "## Scale (" << s.value("value_bytes", 0) << " B values, " << s.value("key_bytes", 0)
-     << " B keys)\n\n| objects | index B/object | less key | restart clean s | restart kill -9 s "
-        "|\n"
-        "| ---: | ---: | ---: | ---: | ---: |\n";
+     << " B keys)\n\n| objects | index B/object | less key | load s | clean stop s | restart clean s "
+        "| restart kill -9 s |\n"
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const json& row : s["rows"]) {
     md << "| " << row.value("objects", 0) << " | " << Num(row, "index_bytes_per_object", "%.0f")
        << " | " << Num(row, "index_bytes_per_object_minus_key", "%.0f") << " | "
+       << Num(row, "load_s", "%.1f") << " | " << Num(row, "clean_stop_s", "%.1f") << " | "
        << Num(row, "restart_clean_s", "%.2f") << " | " << Num(row, "restart_kill9_s", "%.2f")
        << " |\n";
+  }
+  md << "\n";
+}
+
+// One line per point of the growth sweeps: GB/s (p50 / p99 µs) of ctxstore
+// and redis-benchmark side by side.
+void Growth(std::ostringstream& md, const json& g) {
+  if (!g.is_object() || !g.contains("rows")) return;
+  std::map<std::pair<uint64_t, uint32_t>, std::map<std::string, const json*>> cells;
+  for (const json& row : g["rows"]) {
+    if (row.contains("error")) continue;
+    cells[{row.value("value_bytes", uint64_t{0}), row.value("connections", 0u)}]
+         [row.value("system", "") + " " + row.value("op", "")] = &row;
+  }
+  md << "## Growth (GB/s, p50 / p99 µs)\n\n| value | connections | ctxstore PUT | ctxstore GET | "
+        "redis-benchmark SET | redis-benchmark GET |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& [at, by] : cells) {
+    md << "| " << SizeLabel(at.first) << " | " << at.second;
+    for (const char* k : {"ctxstore put", "ctxstore get", "redis-benchmark put",
+                          "redis-benchmark get"}) {
+      auto it = by.find(k);
+      md << " | ";
+      if (it == by.end()) {
+        md << "–";
+      } else {
+        md << Num(*it->second, "gbps") << " (" << Num(*it->second, "p50_us", "%.0f") << " / "
+           << Num(*it->second, "p99_us", "%.0f") << ")";
+      }
+    }
+    md << " |\n";
+  }
+  if (g.contains("redis_large_values")) {
+    md << "\n" << g["redis_large_values"].get<std::string>() << "\n";
   }
   md << "\n";
 }
@@ -307,10 +341,11 @@ std::string FormatMarkdown(const json& r) {
   Flash(md, r.value("flash", json()));
   Tls(md, r.value("tls", json()));
   SmallOps(md, r);
+  Growth(md, r.value("growth", json()));
   Scale(md, r.value("scale", json()));
   Replay(md, r.value("replay", json()));
   for (const char* section :
-       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "scale", "replay"}) {
+       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "growth", "scale", "replay"}) {
     if (r.contains(section) && r[section].contains("error")) {
       md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";
     }

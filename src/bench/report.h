@@ -3,6 +3,7 @@
 // markdown report and gnuplot charts.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +21,14 @@ nlohmann::json ComputeTargets(const nlohmann::json& results);
 // The whole report as markdown (meta, targets, limits, data path with
 // ratios, flash, small operations, scale, replay).
 std::string FormatMarkdown(const nlohmann::json& results);
+
+// The growth section's chart data: x -> series -> GB/s. sweep
+// "value_size": x is the value size in KiB, from the rows at the sweep's
+// connection count; "connections": x is the connection count, from the rows
+// at the sweep's value size. Series "ctxstore PUT", "ctxstore GET",
+// "redis-benchmark SET", "redis-benchmark GET"; rows with errors are left out.
+using ChartPoints = std::map<double, std::map<std::string, double>>;
+ChartPoints GrowthChartPoints(const nlohmann::json& growth, const std::string& sweep);
 
 // Writes OUT/*.png with gnuplot (data and scripts beside them). Returns the
 // file names written; a missing gnuplot or a failed plot is a warning.

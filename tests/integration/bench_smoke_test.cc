@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -50,7 +51,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   ASSERT_FALSE(results.is_discarded()) << "results.json is not JSON";
   EXPECT_EQ(results["meta"]["mode"], "smoke");
   for (const char* section :
-       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "scale", "replay"}) {
+       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "growth", "scale", "replay"}) {
     ASSERT_TRUE(results.contains(section)) << section;
     EXPECT_FALSE(results[section].contains("error")) << section << ": " << results[section];
   }
@@ -123,6 +124,27 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
     }
   }
 
+  // Growth: the value-size sweep at its connection count and the
+  // connection sweep at its value size (their shared point once), PUT and
+  // GET, for ctxstore and for redis-benchmark (every smoke size fits it).
+  const json& growth = results["growth"];
+  const size_t growth_cells =
+      growth["value_sizes"].size() + growth["connections"].size() - 1;
+  std::map<std::string, size_t> growth_rows;
+  for (const json& row : growth["rows"]) {
+    if (row.value("system", "") == "ctxstore") {
+      ExpectLoadRow(row, "growth");
+    } else {  // redis-benchmark's rows: its own figures, no byte counts
+      EXPECT_EQ(row.value("errors", 1), 0) << row;
+      EXPECT_GT(row.value("gbps", 0.0), 0) << row;
+    }
+    ++growth_rows[row.value("system", "")];
+  }
+  EXPECT_EQ(growth_rows["ctxstore"], 2 * growth_cells) << growth;
+  if (Installed("redis-benchmark")) {
+    EXPECT_EQ(growth_rows["redis-benchmark"], 2 * growth_cells) << growth;
+  }
+
   // Scale: index memory and restarts measured, every key readable again.
   ASSERT_FALSE(results["scale"]["rows"].empty());
   for (const json& row : results["scale"]["rows"]) {
@@ -145,7 +167,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
 
   // One target per condition of the table, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 16u);
+  ASSERT_EQ(results["targets"].size(), 18u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());
@@ -158,8 +180,12 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   EXPECT_NE(text.find("## Targets"), std::string::npos);
   EXPECT_NE(text.find("## Data path"), std::string::npos);
   EXPECT_NE(text.find("## CPU cost per GB"), std::string::npos);
+  EXPECT_NE(text.find("## Growth"), std::string::npos);
   if (Installed("gnuplot")) {
     ASSERT_FALSE(results["charts"].empty());
+    std::set<std::string> charts(results["charts"].begin(), results["charts"].end());
+    EXPECT_TRUE(charts.contains("growth_value_size.png")) << results["charts"];
+    EXPECT_TRUE(charts.contains("growth_connections.png")) << results["charts"];
     for (const json& chart : results["charts"]) {
       std::string path = out.path() + "/" + chart.get<std::string>();
       std::ifstream png(path, std::ios::binary);

@@ -72,12 +72,15 @@ const char kSteadyPut[] =
 const char kMatch[] = "MATCH_PREFIX of 64 keys p50 / redis PING p50";
 const char kIndex[] = "index memory per object, less the key";
 const char kRestart[] = "restart with 1M objects (slower of clean and kill -9)";
+const char kIndex10M[] = "index memory per object at 10M objects, less the key";
+const char kRestart10M[] = "restart with 10M objects (slower of clean and kill -9)";
 const char kReplayDiff[] = "trace replay hit rate vs offline simulation (largest |difference|)";
 const char kConversation[] = "best policy / LRU hit rate at 6,000 blocks, conversation";
 const char kSynthetic[] = "best policy / LRU hit rate at 6,000 blocks, synthetic";
-constexpr size_t kTargetCount = 16;
+constexpr size_t kTargetCount = 18;
 constexpr size_t kSyncPutAt = 8, kSteadyPutAt = 9;
-constexpr size_t kIndexAt = 11, kConversationAt = 14, kSyntheticAt = 15;
+constexpr size_t kIndexAt = 11, kIndex10MAt = 13, kRestart10MAt = 14;
+constexpr size_t kConversationAt = 16, kSyntheticAt = 17;
 
 TEST(BenchTargets, KnownResultsFile) {
   const json results = LoadResults();
@@ -102,6 +105,9 @@ TEST(BenchTargets, KnownResultsFile) {
                              {kMatch, 25.0 / 20.0, true, 1.5, "<="},
                              {kIndex, 96.0, true, 128, "<="},  // the last (largest) scale row
                              {kRestart, 6.0, false, 5, "<="},  // kill -9's 6 s, not clean's 2.5
+                             // 10M never reached: 1M's figures, shown, not counted.
+                             {kIndex10M, 96.0, false, 128, "<="},
+                             {kRestart10M, 6.0, false, 30, "<="},
                              {kReplayDiff, 0.008, true, 0.01, "<="},  // |-0.008|
                              {kConversation, 0.52 / 0.40, true, 1.25, ">="},
                              {kSynthetic, 0.55 / 0.50, false, 1.25, ">="},
@@ -114,6 +120,8 @@ TEST(BenchTargets, KnownResultsFile) {
   EXPECT_NE(targets[kSyncPutAt].value("detail", "").find("without fdatasync: 1.00 GB/s"),
             std::string::npos)
       << targets[kSyncPutAt];
+  EXPECT_EQ(targets[kIndex10MAt].value("verdict", ""), "measured at 1000000 objects only");
+  EXPECT_EQ(targets[kRestart10MAt].value("detail", ""), "at 1000000 objects");
   EXPECT_EQ(targets[kConversationAt].value("detail", ""),
             "replayed prefix; best: s3fifo at 52.0%, LRU 40.0%, Belady 60.0%, best/Belady 0.87");
 }
@@ -212,6 +220,48 @@ TEST(BenchTargets, WholeTraceSimulationsDecideThePolicyTargets) {
   EXPECT_TRUE(targets[kSyntheticAt]["measured"].is_null()) << targets[kSyntheticAt].dump();
   EXPECT_FALSE(targets[kSyntheticAt]["met"].get<bool>());
   EXPECT_EQ(targets[kSyntheticAt].value("detail", ""), "6,000 blocks not simulated in this run");
+}
+
+// A full run that reached 10M objects decides the 10M rows from that row,
+// and the 1M rows still from the 1M row.
+TEST(BenchTargets, TenMillionObjectsDecideTheTenMillionRows) {
+  json results = LoadResults();
+  ASSERT_TRUE(results.is_object());
+  results["scale"]["rows"].push_back({{"objects", 10000000},
+                                      {"index_bytes_per_object_minus_key", 110.0},
+                                      {"restart_clean_s", 31.0},
+                                      {"restart_kill9_s", 24.0}});
+  const json targets = ComputeTargets(results);
+  ASSERT_EQ(targets.size(), kTargetCount);
+  EXPECT_NEAR(targets[kIndexAt]["measured"].get<double>(), 96.0, 1e-9);
+  EXPECT_NEAR(targets[kIndexAt + 1]["measured"].get<double>(), 6.0, 1e-9);
+  EXPECT_NEAR(targets[kIndex10MAt]["measured"].get<double>(), 110.0, 1e-9);
+  EXPECT_TRUE(targets[kIndex10MAt]["met"].get<bool>()) << targets[kIndex10MAt];
+  EXPECT_EQ(targets[kIndex10MAt].value("detail", ""), "at 10000000 objects");
+  // The slower of the two restarts: the clean one's 31 s, over 30.
+  EXPECT_NEAR(targets[kRestart10MAt]["measured"].get<double>(), 31.0, 1e-9);
+  EXPECT_FALSE(targets[kRestart10MAt]["met"].get<bool>());
+  EXPECT_EQ(targets[kRestart10MAt].value("verdict", ""), "unmet");
+}
+
+// A run that stopped short of 1M objects (a quick run's 300k) shows its
+// largest row's figures against the 1M rows, but counts none of them.
+TEST(BenchTargets, FewerObjectsShowButDoNotCount) {
+  json results = LoadResults();
+  ASSERT_TRUE(results.is_object());
+  results["scale"]["rows"] = json::array({{{"objects", 300000},
+                                           {"index_bytes_per_object_minus_key", 90.0},
+                                           {"restart_clean_s", 1.0},
+                                           {"restart_kill9_s", 1.5}}});
+  const json targets = ComputeTargets(results);
+  ASSERT_EQ(targets.size(), kTargetCount);
+  for (size_t i : {kIndexAt, kIndexAt + 1, kIndex10MAt, kRestart10MAt}) {
+    EXPECT_TRUE(targets[i]["measured"].is_number()) << targets[i];
+    EXPECT_FALSE(targets[i]["met"].get<bool>()) << targets[i];
+    EXPECT_EQ(targets[i].value("detail", ""), "at 300000 objects") << targets[i];
+  }
+  EXPECT_EQ(targets[kIndexAt].value("verdict", ""), "measured at 300000 objects only");
+  EXPECT_NEAR(targets[kIndexAt + 1]["measured"].get<double>(), 1.5, 1e-9);
 }
 
 // An empty run measures nothing and meets nothing.

@@ -58,7 +58,7 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
                   "decides which disk is measured");
   run->add_option("--sections", o->sections,
                   "Only these sections, comma-separated: limits, datapath, redis, fs, flash, tls, "
-                  "small, scale, replay")
+                  "small, growth, scale, replay")
       ->delimiter(',');
   run->add_option("--traces", o->trace_dir,
                   "Folder of Mooncake JSONL traces to replay (every *.jsonl in it)")
