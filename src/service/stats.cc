@@ -34,6 +34,8 @@ std::vector<protocol::StatsField> Stats(const Service& service) {
       {"sealed_records", s.sealed_records},
       {"write_retries", s.write_retries},
       {"writes_coalesced", s.writes_coalesced},
+      {"writes_during_sync", s.writes_during_sync},
+      {"syncs_failed_after_write", s.syncs_failed_after_write},
       {"recovered_objects", s.recovered_objects},
       {"recovery_ms", s.recovery_ms},
       {"recovered_from_checkpoint", s.recovered_from_checkpoint ? 1u : 0u, /*is_bool=*/true},

@@ -77,14 +77,16 @@ TEST_F(EngineSteppingTest, NothingReachesFlashUntilTheFlusherIsStepped) {
   EXPECT_TRUE(GetEquals(*reopened, "s", synced));
 }
 
-TEST_F(EngineSteppingTest, ACallbackFlushIsAnsweredByAStep) {
+TEST_F(EngineSteppingTest, ACallbackFlushIsAnsweredOnceItsSyncEnds) {
   auto engine = test_util::OpenOrNull(Options());
   ASSERT_NE(engine, nullptr);
   ASSERT_TRUE(engine->Put("k", Bytes(MakeValue("k", 1, 100)), {}).ok());
   std::optional<Status> flushed;
   engine->Flush([&](Status st) { flushed = st; });
   EXPECT_FALSE(flushed.has_value());
-  EXPECT_TRUE(engine->RunFlusherOnce());
+  EXPECT_TRUE(engine->RunFlusherOnce());  // k written, its sync begun
+  EXPECT_FALSE(flushed.has_value()) << "answered before the sync ended";
+  EXPECT_TRUE(engine->RunFlusherOnce());  // the sync ends
   ASSERT_TRUE(flushed.has_value());
   EXPECT_TRUE(flushed->ok()) << flushed->ToString();
 }

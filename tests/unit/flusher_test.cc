@@ -140,14 +140,73 @@ TEST_F(FlusherTest, WritesInOneStepAndSyncsWhenTheIntervalHasPassed) {
   EXPECT_GE(host_->swept, 1);
 }
 
-TEST_F(FlusherTest, AWaitedWriteIsSyncedInTheSameStep) {
+TEST_F(FlusherTest, AWaitedWriteIsAnsweredOnceItsSyncEnds) {
   Start(&mem_);
   std::optional<Status> result;
   const uint64_t seq = Put("k", 10, [&](Status st) { result = st; });
-  EXPECT_TRUE(flusher_->RunOnce());
+  EXPECT_TRUE(flusher_->RunOnce());  // written; its sync begins
+  EXPECT_FALSE(result.has_value()) << "answered before its sync ended";
+  EXPECT_TRUE(host_->durable.empty());
+  EXPECT_TRUE(flusher_->RunOnce());  // the sync ends
   ASSERT_TRUE(result.has_value());
   EXPECT_TRUE(result->ok()) << result->ToString();
   EXPECT_EQ(host_->durable, std::vector<uint64_t>{seq});
+  EXPECT_FALSE(flusher_->RunOnce());
+}
+
+TEST_F(FlusherTest, TheNextBatchIsWrittenWhileTheLastOneSyncs) {
+  Start(&mem_);
+  std::vector<std::string> answered;
+  const uint64_t a = Put("a", 10, [&](Status st) { answered.push_back("a " + std::string(StatusCodeName(st.code()))); });
+  EXPECT_TRUE(flusher_->RunOnce());  // a written, its sync begun
+  const uint64_t b = Put("b", 10, [&](Status st) { answered.push_back("b " + std::string(StatusCodeName(st.code()))); });
+  const uint64_t appended_before_b = host_->appended_bytes;
+  EXPECT_TRUE(flusher_->RunOnce());  // b written, then a's sync ends, then b's begins
+  EXPECT_GT(host_->appended_bytes, appended_before_b);
+  EXPECT_EQ(answered, std::vector<std::string>{"a ok"});
+  EXPECT_EQ(host_->durable, std::vector<uint64_t>{a}) << "b was written after a's sync began";
+  EXPECT_TRUE(flusher_->RunOnce());
+  EXPECT_EQ(answered, (std::vector<std::string>{"a ok", "b ok"}));
+  EXPECT_EQ(host_->durable, (std::vector<uint64_t>{a, b}));
+}
+
+TEST_F(FlusherTest, AFailedSyncGivesUpOnTheBatchWrittenWhileItRan) {
+  FaultDevice faults(&mem_, /*seed=*/1);
+  Start(&faults);
+  const uint64_t x = Put("x", 10);
+  EXPECT_TRUE(flusher_->RunOnce());  // segment 1 made (its header synced); x written, not synced
+  std::optional<Status> first, second;
+  const uint64_t a = Put("a", 10, [&](Status st) { first = st; });
+  faults.InjectFault(FaultOp::kSync, FaultKind::kIoError, "seg-000000000001");
+  EXPECT_TRUE(flusher_->RunOnce());  // a written; its sync begins (and fails)
+  const uint64_t b = Put("b", 10, [&](Status st) { second = st; });
+  EXPECT_TRUE(flusher_->RunOnce());  // b written to the same segment; then a's sync fails
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  EXPECT_EQ(first->code(), StatusCode::kIoError);
+  EXPECT_EQ(second->code(), StatusCode::kIoError) << "b's record is in the abandoned segment";
+  EXPECT_TRUE(host_->durable.empty());
+  EXPECT_FALSE(flusher_->RunOnce()) << "backing off";
+  env_.AdvanceMs(50);
+  env_.AdvanceMs(1000);
+  Drain();
+  ASSERT_EQ(host_->segments.size(), 2u);
+  EXPECT_EQ(host_->durable, (std::vector<uint64_t>{x, a, b})) << "all written again, in order";
+  MutexLock lock(&mu_);
+  EXPECT_EQ(queue_.write_retries, 3u);
+  EXPECT_EQ(queue_.write_io_errors, 1u);
+}
+
+TEST_F(FlusherTest, AFailedWriteWaitsForTheSyncOfTheBatchBefore) {
+  FaultDevice faults(&mem_, /*seed=*/1);
+  Start(&faults);
+  std::vector<std::string> answered;
+  const uint64_t a = Put("a", 10, [&](Status st) { answered.push_back("a " + std::string(StatusCodeName(st.code()))); });
+  EXPECT_TRUE(flusher_->RunOnce());  // a written, its sync begun
+  faults.InjectFault(FaultOp::kWrite, FaultKind::kIoError, "seg-000000000001");
+  Put("b", 10, [&](Status st) { answered.push_back("b " + std::string(StatusCodeName(st.code()))); });
+  EXPECT_TRUE(flusher_->RunOnce());  // b's write fails; a's sync still counts
+  EXPECT_EQ(answered, (std::vector<std::string>{"a ok", "b io_error"}));
+  EXPECT_EQ(host_->durable, std::vector<uint64_t>{a});
 }
 
 TEST_F(FlusherTest, ABarrierReportsOnceEverythingBeforeItIsDurable) {
@@ -219,7 +278,7 @@ TEST_F(FlusherTest, AFailedWriteBacksOffThenGoesToANewSegment) {
   Start(&faults);
   std::optional<Status> first;
   Put("a", 10, [&](Status st) { first = st; });
-  EXPECT_TRUE(flusher_->RunOnce());
+  Drain();
   ASSERT_TRUE(first.has_value() && first->ok());
 
   faults.InjectFault(FaultOp::kWrite, FaultKind::kIoError, "seg-000000000001");

@@ -271,7 +271,11 @@ class PosixFile : public File {
 
   Status WriteV(uint64_t offset, std::span<const iovec> buffers) override {
     const uint64_t total = TotalBytes(buffers);
-    if (total >= 2 * kPieceBytes) {
+    // Not for a write past the end of the file (every segment append): ext4
+    // runs each O_DIRECT write that extends a file under the inode's lock
+    // and waits for it to complete, so pieces would go one at a time. One
+    // large write lets the block layer queue all of it at once.
+    if (total >= 2 * kPieceBytes && !AtEof(fd_, offset + total - 1)) {
       ssize_t res = ParallelIo(true, fd_, buffers, offset);
       if (res < 0) return ErrnoStatus("write", path_, static_cast<int>(-res));
       if (static_cast<uint64_t>(res) < total) return ErrnoStatus("write (no progress)", path_, EIO);

@@ -30,6 +30,8 @@ void FlushQueue::AddCounters(EngineStats* stats) const {
   stats->writes_coalesced = writes_coalesced;
   stats->write_retries = write_retries;
   stats->sealed_records = sealed_records;
+  stats->writes_during_sync = writes_during_sync;
+  stats->syncs_failed_after_write = syncs_failed_after_write;
 }
 
 void FlushQueue::PushRetry(FlushItem item) {

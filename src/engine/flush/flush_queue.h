@@ -86,6 +86,8 @@ class FlushQueue {
   uint64_t write_retries = 0;     // records written again after their segment failed
   uint64_t sealed_records = 0;    // records written sealed (encrypted)
   uint64_t write_io_errors = 0;   // failed writes and syncs (segments abandoned)
+  uint64_t writes_during_sync = 0;        // batches written while a sync ran
+  uint64_t syncs_failed_after_write = 0;  // failed syncs that a batch was written during
 
  private:
   bool Superseded(const FlushItem& item, const CurrentSeqFn& current_seq) const;

@@ -30,7 +30,8 @@ Flusher::Flusher(Mutex* mu, FlushQueue* queue, FlusherHost* host, const FlusherO
       host_(host),
       options_(options),
       env_(options.env != nullptr ? options.env : Env::Default()),
-      writer_(options.segment_bytes, env_) {}
+      writer_(options.segment_bytes, env_),
+      syncer_(env_) {}
 
 Flusher::~Flusher() {
   Join();
@@ -39,6 +40,7 @@ Flusher::~Flusher() {
 void Flusher::Start(bool thread) {
   last_sync_ms_ = last_checkpoint_ms_ = env_->MonotonicMs();
   threaded_ = thread;
+  syncer_.Start(thread);
   if (thread) thread_ = env_->StartThread("ctx-flusher", [this] { ThreadMain(); });
 }
 
@@ -97,7 +99,7 @@ void Flusher::ThreadMain() {
 bool Flusher::HasWorkLocked(uint64_t now_ms) const {
   if (queue_->stopping) return true;
   if (now_ms < backoff_until_ms_) return false;  // only stopping ends a backoff early
-  return queue_->checkpoint_requested || !queue_->empty() ||
+  return queue_->checkpoint_requested || !queue_->empty() || syncer_.busy() ||
          (queue_->space_waiters > 0 && !unsynced_.empty());
 }
 
@@ -135,6 +137,12 @@ bool Flusher::RunOnceLocked() {
   // commits (briefly: the engine waits at most 2 s) while draining.
   queue_->commits_paused = checkpoint_due;
   if (!queue_->empty()) return WriteQueuedLocked(now, checkpoint_due);
+  if (syncer_.busy()) {
+    mu_->Unlock();
+    (void)FinishSync();  // failures are handled and logged inside
+    mu_->Lock();
+    return true;
+  }
   if (!unsynced_.empty() && (checkpoint_due || queue_->stopping || queue_->space_waiters > 0 ||
                              now - last_sync_ms_ >= options_.sync_interval_ms)) {
     mu_->Unlock();
@@ -181,10 +189,24 @@ bool Flusher::WriteAndCompleteBatch(std::vector<FlushItem>& batch) {
     need_sync |= queue_->space_waiters > 0;  // synced data is evictable
   }
   for (const FlushItem& item : batch) need_sync |= static_cast<bool>(item.on_durable);
+  // The write overlaps the sync of the batch before; then that sync ends
+  // (a failure there gives up on this batch's records too).
+  const bool during_sync = syncer_.busy();
   Status st = AppendBatch(batch);
-  if (st.ok() && need_sync) st = SyncActive();
+  if (during_sync) {
+    wrote_during_sync_ = true;
+    MutexLock lock(mu_);
+    ++queue_->writes_during_sync;
+  }
   if (!st.ok()) spdlog::error("flash write failed: {}", st.ToString());
-  CompleteBatch(batch, st);
+  const Status synced = FinishSync();
+  if (st.ok()) st = synced;
+  std::vector<FlushItem> waiters = ReleaseBatch(batch, st);
+  if (st.ok() && need_sync) {
+    BeginSync(std::move(waiters));
+  } else {
+    AnswerWaiters(waiters, st);  // none unless st failed: a waiter makes need_sync
+  }
   return st.ok();
 }
 
@@ -238,41 +260,83 @@ Status Flusher::RollSegment(uint64_t record_len) {
 }
 
 Status Flusher::SyncActive() {
+  CTX_RETURN_IF_ERROR(FinishSync());
   if (!active_ || unsynced_.empty()) return Status::Ok();
-  Status st = active_->Sync();
-  if (!st.ok()) {
-    AbandonActive(st);
-    return st;
+  BeginSync({});
+  return FinishSync();
+}
+
+void Flusher::BeginSync(std::vector<FlushItem> waiters) {
+  CTX_CHECK(!syncer_.busy());
+  if (!active_ || unsynced_.empty()) {  // all written is already durable
+    AnswerWaiters(waiters, Status::Ok());
+    return;
   }
-  MutexLock lock(mu_);
-  if (host_->SegmentIsBad(active_->id())) {
-    // A read failed on this segment after these records were written to it
-    // (marking it bad found them not yet on flash): they are not
-    // acknowledged on a segment given up on, but written again elsewhere.
-    st =
-        Status::IoError("segment " + active_->path() +
-                        " was marked bad by a failed read; its unsynced records are written again");
-    AbandonActiveLocked(st);
-    return st;
+  syncing_ = std::move(unsynced_);
+  unsynced_ = {};
+  syncing_waiters_ = std::move(waiters);
+  {
+    MutexLock lock(mu_);
+    syncing_view_ = RetryViewLocked();
   }
-  for (const FlushItem& item : unsynced_) host_->MarkDurableLocked(item);
-  unsynced_.clear();
-  if (unsynced_.capacity() > kMaxIdleUnsyncedCapacity) std::vector<FlushItem>().swap(unsynced_);
-  last_sync_ms_ = env_->MonotonicMs();
-  queue_->space_cv.SignalAll();
-  return Status::Ok();
+  last_sync_ms_ = env_->MonotonicMs();  // what was written before now gets synced
+  syncer_.Begin(active_);
+}
+
+Status Flusher::FinishSync() {
+  if (!syncer_.busy()) return Status::Ok();
+  Status st = syncer_.Wait();
+  const bool wrote_during_sync = wrote_during_sync_;
+  wrote_during_sync_ = false;
+  std::vector<FlushItem> waiters = std::move(syncing_waiters_);
+  syncing_waiters_ = {};
+  {
+    MutexLock lock(mu_);
+    if (st.ok() && host_->SegmentIsBad(active_->id())) {
+      // A read failed on this segment after these records were written to
+      // it (marking it bad found them not yet on flash): they are not
+      // acknowledged on a segment given up on, but written again elsewhere.
+      st = Status::IoError("segment " + active_->path() +
+                           " was marked bad by a failed read; its unsynced records are written "
+                           "again");
+    }
+    if (st.ok()) {
+      for (const FlushItem& item : syncing_) host_->MarkDurableLocked(item);
+      syncing_.clear();
+      if (syncing_.capacity() > kMaxIdleUnsyncedCapacity) std::vector<FlushItem>().swap(syncing_);
+      queue_->space_cv.SignalAll();
+    } else {
+      queue_->syncs_failed_after_write += wrote_during_sync ? 1 : 0;
+      AbandonActiveLocked(st, &waiters);
+    }
+  }
+  AnswerWaiters(waiters, st, syncing_view_);
+  return st;
 }
 
 void Flusher::AbandonActive(const Status& why) {
-  MutexLock lock(mu_);
-  AbandonActiveLocked(why);
+  // The sync in flight covers records written before this failure: if it
+  // succeeds they are durable. If it fails it abandons the segment itself.
+  (void)FinishSync();
+  std::vector<FlushItem> failed;
+  {
+    MutexLock lock(mu_);
+    if (active_) AbandonActiveLocked(why, &failed);
+  }
+  AnswerWaiters(failed, why);
 }
 
-void Flusher::AbandonActiveLocked(const Status& why) {
+void Flusher::AbandonActiveLocked(const Status& why, std::vector<FlushItem>* failed) {
+  CTX_CHECK(!syncer_.busy());
   spdlog::error("segment {} abandoned: {}", active_ ? active_->path() : "?", why.ToString());
   ++queue_->write_io_errors;
+  // Oldest first, so that retries keep the log's order.
+  for (FlushItem& item : syncing_) RetryLocked(std::move(item));
   for (FlushItem& item : unsynced_) RetryLocked(std::move(item));
+  syncing_.clear();
   unsynced_.clear();
+  for (FlushItem& waiter : syncing_waiters_) failed->push_back(std::move(waiter));
+  syncing_waiters_.clear();
   active_.reset();
 }
 
@@ -294,35 +358,51 @@ void Flusher::RetryLocked(FlushItem item) {
   }
 }
 
-void Flusher::CompleteBatch(std::vector<FlushItem>& batch, const Status& status) {
-  bool behind = false;
-  uint64_t lost_now = 0;
+std::vector<FlushItem> Flusher::ReleaseBatch(std::vector<FlushItem>& batch,
+                                             const Status& status) {
+  std::vector<FlushItem> waiters;
+  MutexLock lock(mu_);
+  for (FlushItem& item : batch) {
+    // Drop the batch's reference to the value now, before space_cv wakes
+    // allocators, so that evicting the entry frees its memory.
+    item.block.reset();
+    // Records appended before a failure are retried by AbandonActive (or
+    // were synced by a segment roll); the rest are retried here.
+    if (!status.ok() && !item.appended && item.kind != FlushItem::Kind::kBarrier) {
+      FlushItem copy = item;
+      RetryLocked(std::move(copy));
+    }
+    if (item.on_durable) waiters.push_back(std::move(item));
+  }
+  queue_->space_cv.SignalAll();
+  return waiters;
+}
+
+Flusher::RetryView Flusher::RetryViewLocked() const {
+  return RetryView{.behind = queue_->retries_queued > 0, .lost_writes = queue_->lost_writes};
+}
+
+void Flusher::AnswerWaiters(std::vector<FlushItem>& waiters, const Status& status) {
+  if (waiters.empty()) return;
+  RetryView view;
   {
     MutexLock lock(mu_);
-    for (FlushItem& item : batch) {
-      // Drop the batch's reference to the value now, before space_cv wakes
-      // allocators, so that evicting the entry frees its memory.
-      item.block.reset();
-      // Records appended before a failure are retried by AbandonActive (or
-      // were synced by a segment roll); the rest are retried here.
-      if (!status.ok() && !item.appended && item.kind != FlushItem::Kind::kBarrier) {
-        FlushItem copy = item;
-        RetryLocked(std::move(copy));
-      }
-    }
-    behind = queue_->retries_queued > 0;
-    lost_now = queue_->lost_writes;
-    queue_->space_cv.SignalAll();
+    view = RetryViewLocked();
   }
-  for (FlushItem& item : batch) {
-    if (!item.on_durable) continue;
+  AnswerWaiters(waiters, status, view);
+}
+
+void Flusher::AnswerWaiters(std::vector<FlushItem>& waiters, const Status& status,
+                            const RetryView& view) {
+  for (FlushItem& item : waiters) {
     Status st = status;
     if (st.ok() && item.kind == FlushItem::Kind::kBarrier &&
-        (behind || lost_now != item.lost_writes_at_enqueue)) {
+        (view.behind || view.lost_writes != item.lost_writes_at_enqueue)) {
       st = Status::IoError("earlier writes have not reached flash (the device failed; retrying)");
     }
     item.on_durable(st);
   }
+  waiters.clear();
 }
 
 void Flusher::CheckpointLocked() {
@@ -335,7 +415,7 @@ void Flusher::CheckpointLocked() {
 
 Status Flusher::WriteCheckpointLocked() {
   // Only a fully written and synced state is a consistent snapshot.
-  if (!queue_->empty() || !unsynced_.empty()) {
+  if (!queue_->empty() || !unsynced_.empty() || syncer_.busy()) {
     ResumeCommitsLocked();
     return Status::Busy("writes in flight");
   }

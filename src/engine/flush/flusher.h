@@ -5,6 +5,13 @@
 // that failed again after a backoff, and writes an index checkpoint every
 // checkpoint_interval_ms and on Close.
 //
+// Writing and syncing overlap by one batch: the sync that makes batch N
+// durable runs on the Syncer while batch N+1 is written, and the flusher
+// waits for it once that write is done. Records count as durable, and their
+// waiters are answered (in order), only when a sync that began after they
+// were written has succeeded; a failed sync gives up on everything written
+// to the segment since its last good one, batch N+1 included.
+//
 // Its work is a step function, RunOnce(): one unit of work (a batch, a
 // sync, a checkpoint) and whether there was any. A thread (Start) is only a
 // driver that waits for work and steps; with no thread the caller steps it,
@@ -31,6 +38,7 @@
 #include "engine/flash/segment.h"
 #include "engine/flash/segment_writer.h"
 #include "engine/flush/flush_queue.h"
+#include "engine/flush/syncer.h"
 #include "engine/index/entry.h"
 
 namespace ctxstore::engine {
@@ -114,14 +122,44 @@ class Flusher {
   void AddUnsyncedLocked(std::vector<FlushItem>& batch, size_t from, size_t to, uint64_t bytes)
       REQUIRES(mu_);
   Status RollSegment(uint64_t record_len) EXCLUDES(mu_);
+  // Makes everything written so far durable: waits for the sync in flight,
+  // then syncs what was written since it began.
   Status SyncActive() EXCLUDES(mu_);
+  // Begins a sync of the active segment covering every record written so
+  // far; waiters are answered when it ends (at once when nothing is
+  // unsynced). None may be in flight.
+  void BeginSync(std::vector<FlushItem> waiters) EXCLUDES(mu_);
+  // Waits for the sync in flight, if any: on success its records become
+  // durable, on failure the segment is abandoned; either way its waiters
+  // are answered. Its result (Ok when none was in flight).
+  Status FinishSync() EXCLUDES(mu_);
   // A failed write or sync is fatal for the segment: it is never written
   // again, and nothing in it since its last good sync is trusted. Those
-  // records are written again, to a new segment.
+  // records are written again, to a new segment. Waits for a sync in flight
+  // first (it may make older records durable).
   void AbandonActive(const Status& why) EXCLUDES(mu_);
-  void AbandonActiveLocked(const Status& why) REQUIRES(mu_);
+  // With no sync in flight; the waiters of the records given up on are
+  // added to *failed (to be answered with why, outside the mutex).
+  void AbandonActiveLocked(const Status& why, std::vector<FlushItem>* failed) REQUIRES(mu_);
   void RetryLocked(FlushItem item) REQUIRES(mu_);
-  void CompleteBatch(std::vector<FlushItem>& batch, const Status& status) EXCLUDES(mu_);
+  // After a batch was written (status: how): drops its hold on the values
+  // and re-queues what was not written. Returns its waiters.
+  std::vector<FlushItem> ReleaseBatch(std::vector<FlushItem>& batch, const Status& status)
+      EXCLUDES(mu_);
+  // What a barrier's answer depends on besides the sync: whether a write
+  // queued before it was still waiting to be written again, and how many
+  // were given up on. Taken when its sync begins: a retry written after
+  // that is not covered by it.
+  struct RetryView {
+    bool behind = false;
+    uint64_t lost_writes = 0;
+  };
+  RetryView RetryViewLocked() const REQUIRES(mu_);
+  // Answers waiters with status; a barrier also fails when view says a
+  // write before it is still being retried or was given up on.
+  void AnswerWaiters(std::vector<FlushItem>& waiters, const Status& status, const RetryView& view);
+  // The same, with the view now.
+  void AnswerWaiters(std::vector<FlushItem>& waiters, const Status& status) EXCLUDES(mu_);
   void CheckpointLocked() REQUIRES(mu_);
   Status WriteCheckpointLocked() REQUIRES(mu_);
   void FinishCheckpointRequestLocked(const Status& st) REQUIRES(mu_);
@@ -134,13 +172,19 @@ class Flusher {
   const FlusherOptions options_;
   Env* const env_;
   SegmentWriter writer_;
+  Syncer syncer_;
   bool finished_ GUARDED_BY(mu_) = false;
 
   // Touched only by whoever runs the flusher (its thread, or the caller
-  // of RunOnce), so no lock: the segment appended to, and the records
-  // appended to it since its last sync (no value or callback).
+  // of RunOnce), so no lock: the segment appended to, the records appended
+  // to it since the last sync began (no value or callback), and those the
+  // sync in flight covers with the waiters it answers.
   std::shared_ptr<Segment> active_;
   std::vector<FlushItem> unsynced_;
+  std::vector<FlushItem> syncing_;
+  std::vector<FlushItem> syncing_waiters_;
+  RetryView syncing_view_;
+  bool wrote_during_sync_ = false;  // a batch was written while the sync in flight ran
   uint64_t backoff_ms_ = 0;        // after a failed batch: 50 ms doubling to 2 s
   uint64_t backoff_until_ms_ = 0;  // no batch before this (Env::MonotonicMs)
   uint64_t last_sync_ms_ = 0;

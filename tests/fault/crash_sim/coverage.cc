@@ -65,6 +65,8 @@ constexpr Counter kCounters[] = {
     {"lost_writes", &Coverage::lost_writes, true},
     {"bit_rot", &Coverage::bit_rot, true},
     {"failed_syncs", &Coverage::failed_syncs, true},
+    {"writes_during_sync", &Coverage::writes_during_sync, true},
+    {"syncs_failed_after_write", &Coverage::syncs_failed_after_write, true},
     {"torn_writes", &Coverage::torn_writes, true},
     {"write_errors", &Coverage::write_errors, true},
     {"no_space_writes", &Coverage::no_space_writes, true},

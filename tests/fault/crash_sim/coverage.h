@@ -62,6 +62,8 @@ struct Coverage {
   uint64_t lost_writes = 0;
   uint64_t bit_rot = 0;       // bits flipped at rest in synced data
   uint64_t failed_syncs = 0;  // of files and folders, reported as EIO
+  uint64_t writes_during_sync = 0;        // batches written while a sync ran
+  uint64_t syncs_failed_after_write = 0;  // failed syncs that a batch was written during
   uint64_t torn_writes = 0;   // reported as EIO
   uint64_t write_errors = 0;  // writes failed whole with EIO
   uint64_t no_space_writes = 0;  // writes failed with ENOSPC

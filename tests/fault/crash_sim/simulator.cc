@@ -153,6 +153,8 @@ void Simulator::CrashRound(int round) {
   coverage_.sealed_records += st.sealed_records;
   coverage_.reclaimed_segments += st.reclaimed_segments;
   coverage_.pinned_lost += st.pinned_lost;
+  coverage_.writes_during_sync += st.writes_during_sync;
+  coverage_.syncs_failed_after_write += st.syncs_failed_after_write;
   if (st.pinned_lost > 0) model_.ForgetPins();  // counted, as documented: not a crash loss
   workload_.DropOpenPuts();
   engine.reset();  // after a cut, the flusher fails on what it had left
