@@ -132,7 +132,7 @@ void MeasureRedis(BenchContext& ctx, const GrowthPlan& plan, json& out) {
   out["redis_round_bytes"] = ctx.options.smoke ? "8 MiB" : "512 MiB";
   for (BenchContext* sweep : {&by_size, &by_conns}) {
     if (sweep->value_sizes.empty() || sweep->connections.empty()) continue;
-    for (json& row : RedisBenchmarkRows(*sweep, tool, *port, "redis-benchmark", true)) {
+    for (json& row : RedisBenchmarkRows(*sweep, tool, *port, (*server)->pid(), "redis-benchmark", true)) {
       out["rows"].push_back(std::move(row));
     }
   }
