@@ -58,8 +58,12 @@ Result<double> ProcessCpuSeconds(pid_t pid) {
   return static_cast<double>(*ticks) / static_cast<double>(hz > 0 ? hz : 100);
 }
 
-double SelfCpuSeconds() { return UsageSeconds(RUSAGE_SELF); }
-double ChildrenCpuSeconds() { return UsageSeconds(RUSAGE_CHILDREN); }
+double SelfCpuSeconds() {
+  return UsageSeconds(RUSAGE_SELF);
+}
+double ChildrenCpuSeconds() {
+  return UsageSeconds(RUSAGE_CHILDREN);
+}
 
 CpuMeter::CpuMeter(pid_t server_pid) : server_pid_(server_pid) {
   if (server_pid_ > 0) {

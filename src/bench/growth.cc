@@ -98,23 +98,9 @@ void MeasureRedis(BenchContext& ctx, const GrowthPlan& plan, json& out) {
     ctx.progress->Warn("growth: no Redis baseline (redis-server or redis-benchmark missing)");
     return;
   }
-  auto port = FreePort();
-  if (!port.ok()) {
-    out["redis_error"] = port.status().ToString();
-    return;
-  }
-  const std::string dir = ctx.ScratchDir("growth-redis");
-  auto server = ChildProcess::Start(
-      {server_exe, "--port", std::to_string(*port), "--bind", "127.0.0.1", "--save", "",
-       "--appendonly", "no", "--protected-mode", "no", "--io-threads", "1", "--maxmemory", "0",
-       "--dir", dir},
-      dir + "/redis.log");
+  Result<RedisServer> server = StartRedisServer(ctx, server_exe, "growth-redis", kRedisCacheArgs);
   if (!server.ok()) {
     out["redis_error"] = server.status().ToString();
-    return;
-  }
-  if (Status st = WaitForPort(*port, server->get(), 10000); !st.ok()) {
-    out["redis_error"] = st.ToString();
     return;
   }
   std::vector<uint64_t> sizes;
@@ -132,11 +118,12 @@ void MeasureRedis(BenchContext& ctx, const GrowthPlan& plan, json& out) {
   out["redis_round_bytes"] = ctx.options.smoke ? "8 MiB" : "512 MiB";
   for (BenchContext* sweep : {&by_size, &by_conns}) {
     if (sweep->value_sizes.empty() || sweep->connections.empty()) continue;
-    for (json& row : RedisBenchmarkRows(*sweep, tool, *port, (*server)->pid(), "redis-benchmark", true)) {
+    for (json& row : RedisBenchmarkRows(*sweep, tool, server->port, server->process->pid(),
+                                        "redis-benchmark", /*with_get=*/true)) {
       out["rows"].push_back(std::move(row));
     }
   }
-  (*server)->Stop(SIGTERM, 10000);
+  server->process->Stop(SIGTERM, 10000);
 }
 
 }  // namespace

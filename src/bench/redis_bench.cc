@@ -114,8 +114,8 @@ class RedisBench {
       char key[48];
       const int len = std::snprintf(key, sizeof(key), "s:%u:%llu", w,
                                     static_cast<unsigned long long>(i % slots));
-      CTX_RETURN_IF_ERROR(
-          (*conns)[w]->Set(std::string_view(key, static_cast<size_t>(len)), values[w].data(), size));
+      CTX_RETURN_IF_ERROR((*conns)[w]->Set(std::string_view(key, static_cast<size_t>(len)),
+                                           values[w].data(), size));
       return size;
     };
     for (uint32_t w = 0; w < workers; ++w) {
@@ -166,8 +166,8 @@ class RedisBench {
       char key[32];
       const int len = std::snprintf(key, sizeof(key), "g:%llu",
                                     static_cast<unsigned long long>((w + i * workers) % count));
-      auto got = (*conns)[w]->Get(std::string_view(key, static_cast<size_t>(len)), bufs[w].data(),
-                                  size);
+      auto got =
+          (*conns)[w]->Get(std::string_view(key, static_cast<size_t>(len)), bufs[w].data(), size);
       if (!got.ok()) return got.status();
       if (*got != size) return Status::Corrupt("GET returned " + std::to_string(*got) + " bytes");
       return size;
@@ -309,18 +309,11 @@ nlohmann::json RunRedis(BenchContext& ctx) {
     ctx.progress->Warn("redis-server is not installed; redis baseline skipped");
     return {{"skipped", {"redis-server is not installed"}}};
   }
-  auto port = FreePort();
-  if (!port.ok()) return {{"error", port.status().ToString()}};
-  const std::string dir = ctx.ScratchDir("redis");
-  auto server = ChildProcess::Start(
-      {exe, "--port", std::to_string(*port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-       "no", "--protected-mode", "no", "--io-threads", "1", "--maxmemory", "0", "--dir", dir},
-      dir + "/redis.log");
+  Result<RedisServer> server = StartRedisServer(ctx, exe, "redis", kRedisCacheArgs);
   if (!server.ok()) return {{"error", server.status().ToString()}};
   try {
-    Status st = WaitForPort(*port, server->get(), 10000);
-    RedisBench bench(ctx, *port);
-    if (st.ok()) st = bench.Init();
+    RedisBench bench(ctx, server->port);
+    Status st = bench.Init();
     if (st.ok()) {
       out["server"] = bench.server();
       out["rows"] = Measure(ctx, bench);
@@ -331,13 +324,13 @@ nlohmann::json RunRedis(BenchContext& ctx) {
         out["error"] = latency.status().ToString();
       }
       st = bench.Flush();  // frees the server's memory before it stops
-      if (st.ok()) MeasureWithTool(ctx, *port, (*server)->pid(), out);
+      if (st.ok()) MeasureWithTool(ctx, server->port, server->process->pid(), out);
     }
     if (!st.ok()) out["error"] = st.ToString();
   } catch (const std::exception& e) {  // bad_alloc of a value buffer
     out["error"] = e.what();
   }
-  (*server)->Stop(SIGTERM, 10000);
+  server->process->Stop(SIGTERM, 10000);
   return out;
 }
 

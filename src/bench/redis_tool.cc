@@ -25,10 +25,10 @@ uint64_t RoundBytes(const BenchContext& ctx) {
 
 Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const char* test,
                                   uint64_t size, uint32_t conns, uint64_t requests) {
-  auto run = RunCommand({exe, "-h", "127.0.0.1", "-p", std::to_string(port), "-t", test, "-d",
-                         std::to_string(size), "-c", std::to_string(conns), "-n",
-                         std::to_string(requests), "-P", "1", "--csv"},
-                        600000);
+  auto run = RunCommand(
+      {exe, "-h", "127.0.0.1", "-p", std::to_string(port), "-t", test, "-d", std::to_string(size),
+       "-c", std::to_string(conns), "-n", std::to_string(requests), "-P", "1", "--csv"},
+      600000);
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) {
     return Status::Internal("redis-benchmark exited " + std::to_string(run->exit_code) + ": " +
@@ -44,8 +44,7 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server
           const std::string& system, const char* op, uint64_t size, uint32_t conns) {
   json row = {{"system", system}, {"op", op}, {"value_bytes", size}, {"connections", conns}};
   const char* test = std::string(op) == "put" ? "set" : "get";
-  const uint64_t requests =
-      std::max<uint64_t>({RoundBytes(ctx) / size, 4ull * conns, 16});
+  const uint64_t requests = std::max<uint64_t>({RoundBytes(ctx) / size, 4ull * conns, 16});
   ctx.progress->Step(system + " " + (std::string(op) == "put" ? "SET " : "GET ") + SizeLabel(size) +
                      " x" + std::to_string(conns));
   // A smoke run checks the form only (its targets never count): one round,
@@ -91,8 +90,8 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server
 
 }  // namespace
 
-json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port,
-                        pid_t server_pid, const std::string& system, bool with_get) {
+json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server_pid,
+                        const std::string& system, bool with_get) {
   json rows = json::array();
   for (uint64_t size : ctx.value_sizes) {
     for (uint32_t conns : ctx.connections) {
@@ -132,27 +131,35 @@ json CrossCheckRows(const json& own_rows, const json& tool_rows) {
   return out;
 }
 
+Result<RedisServer> StartRedisServer(BenchContext& ctx, const std::string& exe,
+                                     const std::string& name,
+                                     const std::vector<std::string>& args) {
+  auto port = FreePort();
+  if (!port.ok()) return port.status();
+  const std::string dir = ctx.ScratchDir(name);
+  std::vector<std::string> argv = {exe,      "--port",    std::to_string(*port),
+                                   "--bind", "127.0.0.1", "--protected-mode",
+                                   "no",     "--dir",     dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto process = ChildProcess::Start(argv, dir + "/redis.log");
+  if (!process.ok()) return process.status();
+  if (Status st = WaitForPort(*port, process->get(), 10000); !st.ok()) {
+    (*process)->Stop(SIGKILL, 1000);
+    return st;
+  }
+  return RedisServer{*port, std::move(*process)};
+}
+
 json RunRedisDurable(BenchContext& ctx, const std::string& server_exe,
                      const std::string& benchmark_exe) {
-  auto port = FreePort();
-  if (!port.ok()) return {{"error", port.status().ToString()}};
-  const std::string dir = ctx.ScratchDir("redis-aof");
-  const std::vector<std::string> args = {"--appendonly", "yes", "--appendfsync", "everysec",
-                                         "--save", ""};
-  std::vector<std::string> argv = {server_exe, "--port", std::to_string(*port), "--bind",
-                                   "127.0.0.1", "--protected-mode", "no", "--dir", dir};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto server = ChildProcess::Start(argv, dir + "/redis.log");
+  const std::vector<std::string> args = {"--appendonly", "yes",    "--appendfsync",
+                                         "everysec",     "--save", ""};
+  Result<RedisServer> server = StartRedisServer(ctx, server_exe, "redis-aof", args);
   if (!server.ok()) return {{"error", server.status().ToString()}};
   json out = {{"server_args", args}};
-  Status st = WaitForPort(*port, server->get(), 10000);
-  if (st.ok()) {
-    out["rows"] = RedisBenchmarkRows(ctx, benchmark_exe, *port, (*server)->pid(), "redis-aof",
-                                     /*with_get=*/false);
-  } else {
-    out["error"] = st.ToString();
-  }
-  (*server)->Stop(SIGTERM, 30000);
+  out["rows"] = RedisBenchmarkRows(ctx, benchmark_exe, server->port, server->process->pid(),
+                                   "redis-aof", /*with_get=*/false);
+  server->process->Stop(SIGTERM, 30000);
   return out;
 }
 

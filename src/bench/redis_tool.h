@@ -8,10 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bench/harness.h"
+#include "bench/process.h"
 
 namespace ctxstore::bench {
 
@@ -23,6 +26,20 @@ namespace ctxstore::bench {
 // server's (redis-server, pid server_pid) and redis-benchmark's.
 nlohmann::json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port,
                                   pid_t server_pid, const std::string& system, bool with_get);
+
+// A redis-server on a free loopback port, its folder ctx's scratch folder
+// `name` (its log there too), started with `args` after the port, address
+// and folder, and answering.
+struct RedisServer {
+  uint16_t port = 0;
+  std::unique_ptr<ChildProcess> process;
+};
+Result<RedisServer> StartRedisServer(BenchContext& ctx, const std::string& exe,
+                                     const std::string& name, const std::vector<std::string>& args);
+// How the redis and growth sections run it: persistence off, one I/O
+// thread, no memory limit.
+inline const std::vector<std::string> kRedisCacheArgs = {"--save",       "",  "--appendonly", "no",
+                                                         "--io-threads", "1", "--maxmemory",  "0"};
 
 // For every cell that both `own_rows` and `tool_rows` measured without
 // error: {"op", "value_bytes", "connections", "tool_gbps", "own_gbps",

@@ -358,8 +358,7 @@ void Flusher::RetryLocked(FlushItem item) {
   }
 }
 
-std::vector<FlushItem> Flusher::ReleaseBatch(std::vector<FlushItem>& batch,
-                                             const Status& status) {
+std::vector<FlushItem> Flusher::ReleaseBatch(std::vector<FlushItem>& batch, const Status& status) {
   std::vector<FlushItem> waiters;
   MutexLock lock(mu_);
   for (FlushItem& item : batch) {

@@ -185,8 +185,8 @@ class Flusher {
   std::vector<FlushItem> syncing_waiters_;
   RetryView syncing_view_;
   bool wrote_during_sync_ = false;  // a batch was written while the sync in flight ran
-  uint64_t backoff_ms_ = 0;        // after a failed batch: 50 ms doubling to 2 s
-  uint64_t backoff_until_ms_ = 0;  // no batch before this (Env::MonotonicMs)
+  uint64_t backoff_ms_ = 0;         // after a failed batch: 50 ms doubling to 2 s
+  uint64_t backoff_until_ms_ = 0;   // no batch before this (Env::MonotonicMs)
   uint64_t last_sync_ms_ = 0;
   uint64_t last_checkpoint_ms_ = 0;
   uint64_t last_sweep_ms_ = 0;

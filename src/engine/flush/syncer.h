@@ -1,8 +1,8 @@
 // Runs a segment's fdatasync off the flusher's thread, so that the flusher
 // writes the next batch while the device makes the previous one durable.
-// On this kind of disk a sync costs about as much as the write it covers
-// (docs/benchmarks.md, "Where a PUT's time goes"), so doing the two one
-// after the other halved what sync writes got.
+// On this VM's disk a sync of a 4 MiB record costs about as much as its
+// write (docs/benchmarks.md, "Where a PUT's time goes", with what the
+// overlap gained and where it did not show).
 //
 // At most one sync is in flight. What it covers is what was written before
 // Begin: data written while it runs may or may not be covered, so the
@@ -45,7 +45,7 @@ class Syncer {
 
   Env* const env_;
   mutable Mutex mu_;
-  CondVar cv_;  // a sync was begun, one finished, or stopping
+  CondVar cv_;                                        // a sync was begun, one finished, or stopping
   std::shared_ptr<Segment> segment_ GUARDED_BY(mu_);  // begun, not yet synced
   std::optional<Status> result_ GUARDED_BY(mu_);      // synced, not yet waited for
   bool busy_ GUARDED_BY(mu_) = false;
