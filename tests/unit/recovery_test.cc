@@ -160,6 +160,42 @@ TEST_F(RecoveryTest, DamagedCheckpointFallsBackToFullScan) {
   }
 }
 
+// A checkpoint whose checksum matches but whose entries do not parse (a
+// writer bug) is found out only after entries were installed: recovery
+// drops them all and scans, as for a damaged file.
+TEST_F(RecoveryTest, CheckpointThatVerifiesButDoesNotParseFallsBackToFullScan) {
+  Dataset data;
+  {
+    auto engine = Open();
+    ASSERT_NE(engine, nullptr);
+    data = PutDataset(*engine);
+    ASSERT_TRUE(engine->Delete(kDefaultNamespaceId, "obj-1", /*sync=*/true).ok());
+    data.erase("obj-1");
+    ASSERT_TRUE(engine->Close().ok());
+  }
+  std::string bytes = test_util::ReadWholeFile(CheckpointPath());
+  ASSERT_GT(bytes.size(), sizeof(CheckpointHeader) + 8);
+  uint64_t count = 0;
+  std::memcpy(&count, bytes.data() + offsetof(CheckpointHeader, entry_count), 8);
+  ASSERT_EQ(count, data.size());
+  ++count;  // one entry more than the file holds
+  std::memcpy(bytes.data() + offsetof(CheckpointHeader, entry_count), &count, 8);
+  const uint64_t sum = Xxh3(bytes.data(), bytes.size() - 8);
+  std::memcpy(bytes.data() + bytes.size() - 8, &sum, 8);
+  std::filesystem::remove(CheckpointPath());
+  FILE* f = std::fopen(CheckpointPath().c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  std::fclose(f);
+
+  auto engine = Open();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_FALSE(engine->Stats().recovered_from_checkpoint);
+  EXPECT_EQ(engine->Stats().recovered_objects, data.size());
+  ExpectAll(*engine, data);
+  EXPECT_TRUE(GetNotFound(*engine, "obj-1"));
+}
+
 // Whether recovery uses the checkpoint or scans everything.
 class RecoveryPathTest : public RecoveryTest, public ::testing::WithParamInterface<bool> {
  protected:

@@ -11,12 +11,18 @@
 //
 // Every record before (replay_segment_id, replay_offset) is reflected in the
 // entries; recovery loads them and scans from that position on.
+//
+// A checkpoint of 10M objects is about 900 MB, so recovery streams it
+// (CheckpointReader) instead of holding it and a decoded copy in memory.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/hash.h"
 #include "ctxstore/status.h"
 #include "engine/flash/device.h"
 
@@ -54,6 +60,10 @@ struct CheckpointEntryFixed {
   uint16_t key_len;        // 58, the index key follows, then u16 attrs_len and the attrs
 };
 inline constexpr size_t kCheckpointEntryFixedBytes = 60;  // packed on disk
+// The largest entry the format can express (both lengths are u16): the
+// reader's buffer always holds a whole one.
+inline constexpr size_t kMaxCheckpointEntryBytes =
+    kCheckpointEntryFixedBytes + 2 + UINT16_MAX + 2 + UINT16_MAX;
 
 struct CheckpointEntry {
   std::string key;    // the index key: namespace id + key
@@ -77,9 +87,64 @@ struct Checkpoint {
   std::vector<CheckpointEntry> entries;
 };
 
+// One entry as the reader decoded it: key and attrs point into the
+// reader's buffer and are valid until its next call.
+struct CheckpointEntryView {
+  std::string_view key;    // the index key: namespace id + key
+  std::string_view attrs;  // the record's attrs
+  uint64_t seq = 0;
+  uint64_t segment_id = 0;
+  uint64_t record_offset = 0;
+  uint64_t value_len = 0;
+  uint64_t value_xxh3 = 0;
+  uint64_t created_ms = 0;
+  uint64_t expires_ms = 0;
+  uint16_t flags = 0;
+};
+
 inline constexpr const char* kCheckpointFileName = "CHECKPOINT";
 
 Status WriteCheckpoint(Device* device, const std::string& path, const Checkpoint& cp);
+
+// Reads a checkpoint in one pass with one bounded buffer, hashing the bytes
+// it decodes: the bytes checked are the bytes used (a second pass could read
+// other bytes than the first). Entries are therefore not trusted until Next
+// has returned false (the checksum matched): a caller installs them as they
+// come and drops them all on any error. Not thread-safe.
+class CheckpointReader {
+ public:
+  // kNotFound when there is none; kCorrupt when it is too short for a
+  // header, or the header's magic, version or entry count are impossible.
+  static Result<std::unique_ptr<CheckpointReader>> Open(Device* device, const std::string& path);
+
+  // The header's fields (entries stays empty), unverified until the end.
+  const Checkpoint& header() const { return header_; }
+  uint64_t entry_count() const { return entry_count_; }  // <= file size / 63
+
+  // true with *e filled; false once all entries were read and the checksum
+  // over the whole file matched; kCorrupt for a checksum mismatch or
+  // entries that do not parse; or the device's error.
+  Result<bool> Next(CheckpointEntryView* e);
+
+ private:
+  CheckpointReader(std::unique_ptr<File> file, uint64_t entries_end, size_t buffer_bytes);
+  // Moves what is unread to the front and reads (and hashes) on until the
+  // buffer is full or the entries end.
+  Status Refill();
+  Status VerifyChecksum();
+
+  std::unique_ptr<File> file_;
+  const uint64_t entries_end_;  // the offset of the trailing checksum
+  uint64_t file_pos_ = 0;       // the next offset to read into the buffer
+  std::vector<uint8_t> buffer_;
+  size_t begin_ = 0, end_ = 0;  // unread bytes: buffer_[begin_, end_)
+  Xxh3Stream hash_;             // of every byte read so far
+  Checkpoint header_;
+  uint64_t entry_count_ = 0;
+  uint64_t entries_read_ = 0;
+};
+
+// The whole checkpoint in memory (tests and tools; recovery streams it).
 // kNotFound when there is none; kCorrupt when it does not verify.
 Result<Checkpoint> ReadCheckpoint(Device* device, const std::string& path);
 

@@ -453,7 +453,9 @@ Result<std::string> Device::ReadFile(const std::string& path) {
   auto size = (*file)->Size();
   if (!size.ok()) return size.status();
   // Read until EOF rather than trusting the size: the file may have grown.
-  std::string out(std::max<uint64_t>(*size, 4096), '\0');
+  // One byte more than the size, so that the read that finds EOF needs no
+  // resize (which would double the buffer of a large file).
+  std::string out(std::max<uint64_t>(*size + 1, 4096), '\0');
   size_t done = 0;
   for (;;) {
     if (done == out.size()) out.resize(out.size() * 2);

@@ -90,33 +90,49 @@ Status Recovery::OpenSegments(RecoveredState* state) {
 
 bool Recovery::LoadCheckpoint(RecoveredState* state, uint64_t* replay_segment,
                               uint64_t* replay_offset, uint64_t* max_seq) {
-  auto cp = ReadCheckpoint(device_, dir_ + "/" + kCheckpointFileName);
-  if (cp.ok() && cp->store_id != store_id_) {
-    cp = Status::Corrupt("belongs to another store");
-  } else if (cp.ok() && cp->replay_segment_id > kMaxSegmentId + 1) {
+  auto reader = CheckpointReader::Open(device_, dir_ + "/" + kCheckpointFileName);
+  Status status = reader.ok() ? Status::Ok() : reader.status();
+  if (status.ok() && (*reader)->header().store_id != store_id_) {
+    status = Status::Corrupt("belongs to another store");
+  } else if (status.ok() && (*reader)->header().replay_segment_id > kMaxSegmentId + 1) {
     // One past the last id is the replay position of a store that used
     // them all; further would leave no id for a new segment.
-    cp = Status::Corrupt("replay segment id out of range");
+    status = Status::Corrupt("replay segment id out of range");
   }
-  if (!cp.ok()) {
-    if (cp.status().code() != StatusCode::kNotFound) {
-      spdlog::warn("ignoring checkpoint ({}); scanning all segments", cp.status().ToString());
+  if (status.ok()) status = InstallCheckpointEntries(state, reader->get());
+  if (!status.ok()) {
+    if (status.code() != StatusCode::kNotFound) {
+      spdlog::warn("ignoring checkpoint ({}); scanning all segments", status.ToString());
     }
     return false;
   }
-  state->index.reserve(cp->entries.size());  // no rehash while loading
-  for (CheckpointEntry& ce : cp->entries) InstallCheckpointEntry(state, ce);
-  *replay_segment = cp->replay_segment_id;
+  const Checkpoint& cp = (*reader)->header();
+  *replay_segment = cp.replay_segment_id;
   // The replay segment may never have been created (its creation failed):
   // new segments must still come after it, or the next recovery would skip
   // them, and must never reuse an id that the checkpoint's entries name.
   state->next_segment_id = std::max(state->next_segment_id, *replay_segment + 1);
-  *replay_offset = cp->replay_offset;
-  *max_seq = cp->next_seq == 0 ? 0 : cp->next_seq - 1;
+  *replay_offset = cp.replay_offset;
+  *max_seq = cp.next_seq == 0 ? 0 : cp.next_seq - 1;
   return true;
 }
 
-void Recovery::InstallCheckpointEntry(RecoveredState* state, CheckpointEntry& ce) {
+Status Recovery::InstallCheckpointEntries(RecoveredState* state, CheckpointReader* reader) {
+  state->index.reserve(reader->entry_count());  // no rehash while loading
+  CheckpointEntryView ce;
+  while (true) {
+    auto more = reader->Next(&ce);
+    if (!more.ok()) {
+      // Entries read so far are dropped: the scan starts from nothing.
+      state->index = Index();
+      return more.status();
+    }
+    if (!*more) return Status::Ok();
+    InstallCheckpointEntry(state, ce);
+  }
+}
+
+void Recovery::InstallCheckpointEntry(RecoveredState* state, const CheckpointEntryView& ce) {
   if (ce.key.size() <= kIndexKeyPrefix) return;
   if (!namespace_exists_(IndexKeyNamespace(ce.key))) return;  // deleted
   auto seg = state->segments.find(ce.segment_id);
@@ -138,7 +154,7 @@ void Recovery::InstallCheckpointEntry(RecoveredState* state, CheckpointEntry& ce
       !DecodeRecordAttrs(ce.attrs, &meta).ok()) {
     return;
   }
-  auto [it, inserted] = state->index.try_emplace(std::move(ce.key));
+  auto [it, inserted] = state->index.try_emplace(ce.key);
   if (!inserted && it->second.seq >= ce.seq) return;
   RecordHeader h{};
   h.seq = ce.seq;

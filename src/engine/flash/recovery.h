@@ -63,7 +63,9 @@ class Recovery {
   // position; false when there is no usable checkpoint.
   bool LoadCheckpoint(RecoveredState* state, uint64_t* replay_segment, uint64_t* replay_offset,
                       uint64_t* max_seq);
-  void InstallCheckpointEntry(RecoveredState* state, CheckpointEntry& ce);
+  // Every entry, or none (and the reader's error).
+  Status InstallCheckpointEntries(RecoveredState* state, CheckpointReader* reader);
+  void InstallCheckpointEntry(RecoveredState* state, const CheckpointEntryView& ce);
   // Scans what the checkpoint does not cover; the number of records found.
   Result<uint64_t> Scan(RecoveredState* state, uint64_t replay_segment, uint64_t replay_offset,
                         uint64_t* max_seq);
