@@ -98,7 +98,8 @@ class Arena {
   Arena(int memfd, uint8_t* base, uint64_t capacity, std::atomic<uint32_t>* refs, bool populate);
   void Unref(uint64_t offset, uint64_t size);  // frees the block on the last reference
   void Free(uint64_t offset, uint64_t size);
-  void Populate();  // the background thread's body
+  void Populate();                              // the background thread's body
+  void TouchPages(uint64_t off, uint64_t len);  // a read of each page from user space
 
   const int memfd_;
   uint8_t* const base_;
