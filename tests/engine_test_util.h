@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -178,6 +179,15 @@ inline std::string ReadWholeFile(const std::string& path) {
   while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
   ::close(fd);
   return out;
+}
+
+// Replaces a file's contents (removing it first: no engine has it open).
+inline bool ReplaceWholeFile(const std::string& path, const std::string& data) {
+  std::filesystem::remove(path);
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return false;
+  const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  return std::fclose(f) == 0 && ok;
 }
 
 // XORs one byte of a file (plain buffered I/O; the engine must be closed).

@@ -146,11 +146,7 @@ TEST_F(RecoveryTest, DamagedCheckpointFallsBackToFullScan) {
       } else {
         damaged.clear();
       }
-      std::filesystem::remove(CheckpointPath());
-      FILE* f = std::fopen(CheckpointPath().c_str(), "wb");
-      ASSERT_NE(f, nullptr);
-      ASSERT_EQ(std::fwrite(damaged.data(), 1, damaged.size(), f), damaged.size());
-      std::fclose(f);
+      ASSERT_TRUE(test_util::ReplaceWholeFile(CheckpointPath(), damaged));
     }
     auto engine = Open();
     ASSERT_NE(engine, nullptr);
@@ -182,11 +178,7 @@ TEST_F(RecoveryTest, CheckpointThatVerifiesButDoesNotParseFallsBackToFullScan) {
   std::memcpy(bytes.data() + offsetof(CheckpointHeader, entry_count), &count, 8);
   const uint64_t sum = Xxh3(bytes.data(), bytes.size() - 8);
   std::memcpy(bytes.data() + bytes.size() - 8, &sum, 8);
-  std::filesystem::remove(CheckpointPath());
-  FILE* f = std::fopen(CheckpointPath().c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
+  ASSERT_TRUE(test_util::ReplaceWholeFile(CheckpointPath(), bytes));
 
   auto engine = Open();
   ASSERT_NE(engine, nullptr);

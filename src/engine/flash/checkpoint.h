@@ -65,9 +65,13 @@ inline constexpr size_t kCheckpointEntryFixedBytes = 60;  // packed on disk
 inline constexpr size_t kMaxCheckpointEntryBytes =
     kCheckpointEntryFixedBytes + 2 + UINT16_MAX + 2 + UINT16_MAX;
 
-struct CheckpointEntry {
-  std::string key;    // the index key: namespace id + key
-  std::string attrs;  // the record's attrs
+// One entry: Str is std::string for an entry held (CheckpointEntry), and
+// std::string_view for one the reader decoded (CheckpointEntryView: key and
+// attrs point into the reader's buffer until its next call).
+template <typename Str>
+struct BasicCheckpointEntry {
+  Str key;    // the index key: namespace id + key
+  Str attrs;  // the record's attrs
   uint64_t seq = 0;
   uint64_t segment_id = 0;
   uint64_t record_offset = 0;
@@ -77,6 +81,8 @@ struct CheckpointEntry {
   uint64_t expires_ms = 0;
   uint16_t flags = 0;  // kRecordFlagSealed or 0
 };
+using CheckpointEntry = BasicCheckpointEntry<std::string>;
+using CheckpointEntryView = BasicCheckpointEntry<std::string_view>;
 
 struct Checkpoint {
   uint64_t store_id = 0;
@@ -85,21 +91,6 @@ struct Checkpoint {
   uint64_t replay_offset = 0;
   uint64_t created_ms = 0;  // 0: now, by the real clock (the flusher sets its Env's)
   std::vector<CheckpointEntry> entries;
-};
-
-// One entry as the reader decoded it: key and attrs point into the
-// reader's buffer and are valid until its next call.
-struct CheckpointEntryView {
-  std::string_view key;    // the index key: namespace id + key
-  std::string_view attrs;  // the record's attrs
-  uint64_t seq = 0;
-  uint64_t segment_id = 0;
-  uint64_t record_offset = 0;
-  uint64_t value_len = 0;
-  uint64_t value_xxh3 = 0;
-  uint64_t created_ms = 0;
-  uint64_t expires_ms = 0;
-  uint16_t flags = 0;
 };
 
 inline constexpr const char* kCheckpointFileName = "CHECKPOINT";
