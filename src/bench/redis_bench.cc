@@ -100,9 +100,14 @@ class RedisBench {
   }
 
   // SET of distinct keys, cycling per worker so the resident set stays
-  // bounded. Every key is written once before the clock starts, so that the
-  // measured SETs overwrite memory the server already holds: the same warm
-  // start as ctxstore's pre-faulted arena (WaitUntilWarm).
+  // bounded. Every key is written twice before the clock starts, so that
+  // the measured SETs overwrite values the server holds into memory its
+  // allocator has already used for a value: the same warm start as
+  // ctxstore's pre-faulted arena (WaitUntilWarm). On the CI VM a page's
+  // first access by the kernel is several times slower than the next
+  // (docs/benchmarks.md, "Page faults the guest cannot see"); with one
+  // pass, the first of three rounds of SET 4 MiB x4 ran at a quarter of the
+  // third.
   Result<LoadResult> Set(uint64_t size, uint32_t workers) {
     CTX_RETURN_IF_ERROR(Flush());
     auto conns = DataConnections(workers);
@@ -118,8 +123,8 @@ class RedisBench {
                                            values[w].data(), size));
       return size;
     };
-    for (uint32_t w = 0; w < workers; ++w) {
-      for (uint64_t i = 0; i < slots; ++i) {
+    for (uint64_t i = 0; i < 2 * slots; ++i) {
+      for (uint32_t w = 0; w < workers; ++w) {
         auto warm = set(w, i);
         if (!warm.ok()) return warm.status();
       }
@@ -157,11 +162,23 @@ class RedisBench {
   }
 
   // GET round-robin over the preloaded keys, each read into a buffer of the
-  // value's size and its length checked.
+  // value's size and its length checked. Every key is read once before the
+  // clock starts (as ctxstore's GET cells read a data set already sent from
+  // once by the arena's population): the first send of a value written by
+  // recv ran at a fifth of the later ones (GET 4 MiB x1, rounds of 0.52,
+  // 0.57 and 2.68 GB/s without it).
   Result<LoadResult> Get(uint64_t size, uint32_t workers, uint64_t count) {
     auto conns = DataConnections(workers);
     if (!conns.ok()) return conns.status();
     std::vector<std::vector<char>> bufs(workers, std::vector<char>(size));
+    for (uint64_t k = 0; k < count; ++k) {
+      char key[32];
+      const int len =
+          std::snprintf(key, sizeof(key), "g:%llu", static_cast<unsigned long long>(k));
+      auto got = (*conns)[k % workers]->Get(std::string_view(key, static_cast<size_t>(len)),
+                                            bufs[k % workers].data(), size);
+      if (!got.ok()) return got.status();
+    }
     return RunLoad(Spec(size, workers), [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
       char key[32];
       const int len = std::snprintf(key, sizeof(key), "g:%llu",

@@ -7,6 +7,7 @@
 
 #include "bench/cpu_cost.h"
 #include "bench/loadgen.h"
+#include "bench/resp_client.h"
 #include "bench/tool_output.h"
 
 namespace ctxstore::bench {
@@ -23,12 +24,52 @@ uint64_t RoundBytes(const BenchContext& ctx) {
   return ctx.options.quick ? 512ull << 20 : 2ull << 30;
 }
 
+// Keys of a cell: about the data set the harness's own cells touch (1 GiB
+// in a full run), at least one per connection of the run.
+uint64_t KeySpace(const BenchContext& ctx, uint64_t size) {
+  const uint32_t max_conns = *std::max_element(ctx.connections.begin(), ctx.connections.end());
+  return std::max<uint64_t>(max_conns, ctx.data_set_bytes / size);
+}
+
+// redis-benchmark's name for key n under -r: "key:__rand_int__" with the
+// placeholder replaced by n in 12 digits.
+std::string ToolKey(uint64_t n) {
+  char key[32];
+  std::snprintf(key, sizeof(key), "key:%012llu", static_cast<unsigned long long>(n));
+  return key;
+}
+
+// FLUSHALL, then every key of the key space written once with `size` bytes
+// and read once: the measured SETs overwrite keys the server holds and
+// every GET hits a value already sent from once, the warm start the
+// harness's own cells have (bench/redis_bench.cc).
+Status Preload(uint16_t port, uint64_t size, uint64_t keys) {
+  auto client = RespClient::Connect(port);
+  if (!client.ok()) return client.status();
+  CTX_RETURN_IF_ERROR((*client)->FlushAll());
+  std::vector<char> value(size);
+  FillValue(value.data(), value.size(), 11);
+  const uint64_t batch = std::clamp<uint64_t>((8ull << 20) / size, 1, 256);
+  std::vector<std::string> names;
+  for (uint64_t first = 0; first < keys; first += batch) {
+    names.clear();
+    for (uint64_t k = first; k < std::min(keys, first + batch); ++k) names.push_back(ToolKey(k));
+    CTX_RETURN_IF_ERROR((*client)->SetBatch(names, value.data(), value.size()));
+  }
+  for (uint64_t k = 0; k < keys; ++k) {
+    auto got = (*client)->Get(ToolKey(k), value.data(), value.size());
+    if (!got.ok()) return got.status();
+  }
+  return Status::Ok();
+}
+
 Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const char* test,
-                                  uint64_t size, uint32_t conns, uint64_t requests) {
-  auto run = RunCommand(
-      {exe, "-h", "127.0.0.1", "-p", std::to_string(port), "-t", test, "-d", std::to_string(size),
-       "-c", std::to_string(conns), "-n", std::to_string(requests), "-P", "1", "--csv"},
-      600000);
+                                  uint64_t size, uint32_t conns, uint64_t requests,
+                                  uint64_t keys) {
+  auto run = RunCommand({exe, "-h", "127.0.0.1", "-p", std::to_string(port), "-t", test, "-d",
+                         std::to_string(size), "-c", std::to_string(conns), "-n",
+                         std::to_string(requests), "-r", std::to_string(keys), "-P", "1", "--csv"},
+                        600000);
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) {
     return Status::Internal("redis-benchmark exited " + std::to_string(run->exit_code) + ": " +
@@ -41,8 +82,10 @@ Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const c
 
 // One cell: a warm-up run, then kToolRounds measured runs.
 json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server_pid,
-          const std::string& system, const char* op, uint64_t size, uint32_t conns) {
-  json row = {{"system", system}, {"op", op}, {"value_bytes", size}, {"connections", conns}};
+          const std::string& system, const char* op, uint64_t size, uint32_t conns,
+          uint64_t keys) {
+  json row = {{"system", system}, {"op", op},          {"value_bytes", size},
+              {"connections", conns}, {"keys", keys}};
   const char* test = std::string(op) == "put" ? "set" : "get";
   const uint64_t requests = std::max<uint64_t>({RoundBytes(ctx) / size, 4ull * conns, 16});
   ctx.progress->Step(system + " " + (std::string(op) == "put" ? "SET " : "GET ") + SizeLabel(size) +
@@ -51,8 +94,8 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server
   // no warm-up, so that the test suite's run stays short.
   const int rounds = ctx.options.smoke ? 1 : kToolRounds;
   if (!ctx.options.smoke) {
-    auto warm =
-        RunTool(exe, port, test, size, conns, std::max<uint64_t>(requests / 4, 2ull * conns));
+    auto warm = RunTool(exe, port, test, size, conns,
+                        std::max<uint64_t>(requests / 4, 2ull * conns), keys);
     if (!warm.ok()) {
       row["error"] = warm.status().ToString();
       ctx.progress->Warn(warm.status().ToString());
@@ -62,7 +105,7 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server
   std::vector<double> gbps, ops, p50, p99;
   const CpuMeter meter(server_pid);
   for (int r = 0; r < rounds; ++r) {
-    auto res = RunTool(exe, port, test, size, conns, requests);
+    auto res = RunTool(exe, port, test, size, conns, requests, keys);
     if (!res.ok()) {
       row["error"] = res.status().ToString();
       ctx.progress->Warn(res.status().ToString());
@@ -94,10 +137,28 @@ json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port
                         const std::string& system, bool with_get) {
   json rows = json::array();
   for (uint64_t size : ctx.value_sizes) {
+    const uint64_t keys = KeySpace(ctx, size);
+    ctx.progress->Step(system + ": preload " + std::to_string(keys) + " keys of " +
+                       SizeLabel(size));
+    if (Status st = Preload(port, size, keys); !st.ok()) {
+      ctx.progress->Warn(st.ToString());
+      for (const char* op : {"put", "get"}) {
+        for (uint32_t conns : ctx.connections) {
+          rows.push_back({{"system", system},
+                          {"op", op},
+                          {"value_bytes", size},
+                          {"connections", conns},
+                          {"error", "preload: " + st.ToString()}});
+        }
+        if (!with_get) break;
+      }
+      continue;
+    }
     for (uint32_t conns : ctx.connections) {
-      rows.push_back(Cell(ctx, exe, port, server_pid, system, "put", size, conns));
-      // GET reads the key the SETs above wrote (redis-benchmark's one key).
-      if (with_get) rows.push_back(Cell(ctx, exe, port, server_pid, system, "get", size, conns));
+      rows.push_back(Cell(ctx, exe, port, server_pid, system, "put", size, conns, keys));
+      if (with_get) {
+        rows.push_back(Cell(ctx, exe, port, server_pid, system, "get", size, conns, keys));
+      }
     }
   }
   return rows;

@@ -1,7 +1,12 @@
 // redis-benchmark (Debian's redis-tools) as the reference figure for Redis:
 // the same value sizes and connection counts as the harness's own driver,
 // one request in flight per connection (-P 1), the median of three rounds
-// after an untimed warm-up run. Its rows are cross-checked against the
+// after an untimed warm-up run. Keys as the harness's own cells use them:
+// `-r N` over N keys of about the run's data set (1 GiB in a full run),
+// every one written before the first cell of its size, so that SETs
+// overwrite held keys and GETs hit. On one key (redis-benchmark's default)
+// Redis reuses one hot allocation and was up to 4x faster at 1-4 MiB than
+// on the pattern ctxstore is measured on (docs/benchmarks.md). Its rows are cross-checked against the
 // harness's own client where both measured the same cell
 // (bench/tool_output.h: the harness's figure more than 15% below the tool's
 // makes the baseline invalid; the higher of the two is the reference).
@@ -19,7 +24,8 @@
 namespace ctxstore::bench {
 
 // Rows {"system": system, "op": "put"|"get", "value_bytes", "connections",
-// "gbps", "rounds_gbps", "ops_per_s", "p50_us", "p99_us", "ops", "errors"}
+// "keys", "gbps", "rounds_gbps", "ops_per_s", "p50_us", "p99_us", "ops",
+// "errors"}
 // (or "error") for every size x connection count of the run, measured on
 // the redis-server at `port`. with_get = false measures SET only. Each row
 // also has the CPU per GB of the measured rounds (bench/cpu_cost.h): the

@@ -145,6 +145,28 @@ Status RespClient::Set(std::string_view key, const char* value, size_t value_len
   return Status::Ok();
 }
 
+Status RespClient::SetBatch(const std::vector<std::string>& keys, const char* value,
+                            size_t value_len) {
+  for (const std::string& key : keys) {
+    CTX_RETURN_IF_ERROR(Send(CommandHeader("SET", key, true, value_len), value, value_len, true));
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto line = ReadLine();
+    if (!line.ok()) return line.status();
+    if (*line != "+OK") return Status::Internal("SET: " + *line);
+  }
+  return Status::Ok();
+}
+
+Status RespClient::FlushAll() {
+  static constexpr std::string_view kFlushAll = "*1\r\n$8\r\nFLUSHALL\r\n";
+  CTX_RETURN_IF_ERROR(Send(kFlushAll, nullptr, 0, false));
+  auto line = ReadLine();
+  if (!line.ok()) return line.status();
+  if (*line != "+OK") return Status::Internal("FLUSHALL: " + *line);
+  return Status::Ok();
+}
+
 Result<uint64_t> RespClient::Get(std::string_view key, char* buf, size_t capacity) {
   CTX_RETURN_IF_ERROR(Send(CommandHeader("GET", key, false, 0), nullptr, 0, false));
   auto line = ReadLine();

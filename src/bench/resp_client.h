@@ -29,6 +29,14 @@ class RespClient {
   // SET key value; Ok on +OK.
   Status Set(std::string_view key, const char* value, size_t value_len);
 
+  // SET of every key to the same value, pipelined: all commands are sent,
+  // then every reply read (each must be +OK). For preloading; keep a batch
+  // to a few MiB, as the server buffers it whole.
+  Status SetBatch(const std::vector<std::string>& keys, const char* value, size_t value_len);
+
+  // FLUSHALL; Ok on +OK.
+  Status FlushAll();
+
   // GET key into buf: the value's length. NotFound for a missing key,
   // Invalid (and the connection unusable) when the value is larger than
   // capacity.

@@ -95,6 +95,16 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
     for (const json& row : results["redis"]["latency"]) ops.insert(row["op"]);
     EXPECT_TRUE(ops.contains("ping"));
   }
+  if (Installed("redis-server") && Installed("redis-benchmark")) {
+    // redis-benchmark runs over the harness's key set (-r), preloaded: one
+    // row per cell, without error, each naming its key count.
+    ASSERT_EQ(results["redis"]["tool_rows"].size(), 2 * cells);
+    for (const json& row : results["redis"]["tool_rows"]) {
+      EXPECT_FALSE(row.contains("error")) << row;
+      EXPECT_GE(row["keys"].get<uint64_t>(), row["connections"].get<uint64_t>()) << row;
+      EXPECT_GT(row["gbps"].get<double>(), 0) << row;
+    }
+  }
   ASSERT_FALSE(results["fs"]["rows"].empty());
   for (const json& row : results["fs"]["rows"]) ExpectLoadRow(row, "fs");
   ExpectLoadRow(results["flash"]["flash_get"], "flash_get");
