@@ -14,6 +14,11 @@ namespace {
 // batch of small records in a few large writes.
 constexpr size_t kMaxIovecsPerWrite = 512;
 constexpr uint64_t kMaxPooledSealBytes = 64ull << 20;
+// The staging buffer is kept for the next batch up to this size: a fresh
+// one costs a page fault per 4 KiB on first touch, several times slower on
+// the CI VM than the copy it serves (docs/benchmarks.md), and a batch of
+// 64 KiB records stages a 4 KiB head each.
+constexpr uint64_t kMaxPooledStagingBytes = 16ull << 20;
 
 uint16_t RecordFlags(const FlushItem& item) {
   if (item.kind == FlushItem::Kind::kTombstone) return kRecordFlagTombstone;
@@ -29,7 +34,8 @@ RecordLayout LayoutOf(const FlushItem& item) {
 }  // namespace
 
 struct SegmentWriter::Run {
-  explicit Run(uint64_t staging_bytes) : staging(staging_bytes) {}
+  explicit Run(std::unique_ptr<AlignedBuffer> buffer)
+      : staging_buffer(std::move(buffer)), staging(*staging_buffer) {}
 
   // Where the next staged byte lands in the segment.
   uint64_t end(const Segment& segment) const {
@@ -48,7 +54,8 @@ struct SegmentWriter::Run {
     run_start = staging_used;
   }
 
-  AlignedBuffer staging;
+  std::unique_ptr<AlignedBuffer> staging_buffer;
+  AlignedBuffer& staging;
   uint64_t staging_used = 0;  // end of the staged bytes
   uint64_t run_start = 0;     // staged bytes from here on are not in iov yet
   std::vector<iovec> iov;
@@ -78,8 +85,19 @@ SegmentWriter::Outcome SegmentWriter::Append(Segment& segment, std::span<FlushIt
       staging_bytes += RoundUpToBlock(LayoutOf(item).head_len());
     }
   }
+  std::unique_ptr<AlignedBuffer> buffer = std::move(staging_pool_);
+  if (!buffer || buffer->size < staging_bytes)
+    buffer = std::make_unique<AlignedBuffer>(staging_bytes);
+  Run run(std::move(buffer));
+  Outcome out = Fill(run, segment, items, stop);
+  if (run.staging_buffer->size <= kMaxPooledStagingBytes)
+    staging_pool_ = std::move(run.staging_buffer);
+  return out;
+}
+
+SegmentWriter::Outcome SegmentWriter::Fill(Run& run, Segment& segment, std::span<FlushItem> items,
+                                           const std::function<bool()>& stop) {
   Outcome out;
-  Run run(staging_bytes);
   for (FlushItem& item : items) {
     if (item.kind != FlushItem::Kind::kBarrier) {
       const uint64_t end = run.end(segment);

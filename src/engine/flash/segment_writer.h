@@ -58,6 +58,9 @@ class SegmentWriter {
  private:
   // The staged bytes and the iovecs of the write being built.
   struct Run;
+  // Append's work once run has a staging buffer large enough for items.
+  Outcome Fill(Run& run, Segment& segment, std::span<FlushItem> items,
+               const std::function<bool()>& stop);
   Status Stage(Run& run, Segment& segment, FlushItem& item);
   // Encrypts item's value into the staged record (packed) or a buffer of
   // its own (large), writes its seal; *value_out becomes the ciphertext.
@@ -78,6 +81,8 @@ class SegmentWriter {
   // batch (a fresh 4 MiB buffer costs its page faults each time), at most
   // kMaxPooledSealBytes of them.
   std::vector<std::unique_ptr<AlignedBuffer>> seal_buffers_;
+  // The last batch's staging buffer, for the next (kMaxPooledStagingBytes).
+  std::unique_ptr<AlignedBuffer> staging_pool_;
 };
 
 }  // namespace ctxstore::engine
