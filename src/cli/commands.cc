@@ -215,6 +215,7 @@ constexpr StatsField kStatsFields[] = {
     {"misses", "misses", false},
     {"puts", "puts", false},
     {"writes_coalesced", "writes coalesced", false},
+    {"flush_batches", "flush batches", false},
     {"writes_during_sync", "writes during a sync", false},
     {"evictions_dram", "DRAM evictions", false},
     {"reclaimed_segments", "reclaimed segments", false},

@@ -73,6 +73,7 @@ void Engine::StartFlusher() {
                           .segment_bytes = options_.segment_bytes,
                           .sync_interval_ms = options_.sync_interval_ms,
                           .checkpoint_interval_ms = options_.checkpoint_interval_ms,
+                          .gather_us = options_.flush_gather_us,
                           .env = env_};
   flusher_ = std::make_unique<Flusher>(&mu_, &queue_, &flash_host_, fo);
   flusher_->Start(options_.flusher_thread);

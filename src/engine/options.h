@@ -21,6 +21,9 @@ struct EngineOptions {
   uint64_t max_value_bytes = 256ull << 20;
   uint64_t sync_interval_ms = 1000;  // bound on how long written data stays unsynced
   uint64_t checkpoint_interval_ms = 60'000;
+  // How long the flusher thread waits to gather a larger batch when it
+  // finds only a few records that nobody waits on (FlusherOptions).
+  uint64_t flush_gather_us = 1000;
   uint64_t space_wait_ms = 5'000;       // how long a PUT waits for DRAM to drain to flash
   std::string eviction_policy = "lru";  // per namespace, within its quota (policy.h)
   uint64_t max_lease_ms = 60'000;

@@ -88,6 +88,7 @@ struct EngineStats {
   uint64_t sealed_records = 0;         // records written sealed (encrypted)
   uint64_t write_retries = 0;          // records written again after their segment failed
   uint64_t writes_coalesced = 0;       // queued versions never written: a newer one replaced them
+  uint64_t flush_batches = 0;          // batches the flusher wrote to flash
   uint64_t writes_during_sync = 0;     // batches written while the sync of the one before ran
   uint64_t syncs_failed_after_write = 0;  // of those syncs, failed ones (the batch written again)
   uint64_t recovered_objects = 0;

@@ -34,6 +34,7 @@ std::vector<protocol::StatsField> Stats(const Service& service) {
       {"sealed_records", s.sealed_records},
       {"write_retries", s.write_retries},
       {"writes_coalesced", s.writes_coalesced},
+      {"flush_batches", s.flush_batches},
       {"writes_during_sync", s.writes_during_sync},
       {"syncs_failed_after_write", s.syncs_failed_after_write},
       {"recovered_objects", s.recovered_objects},

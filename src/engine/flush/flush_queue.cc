@@ -11,10 +11,26 @@ void FlushQueue::Push(FlushItem item) {
     item.seq = next_seq_;
     barrier_seqs_.push_back(item.seq);
   }
+  const bool waited = static_cast<bool>(item.on_durable);
+  Count(item, +1);
   items_.push_back(std::move(item));
   ++changes_since_checkpoint;
   ++queued_since_heap_trim;
-  work_cv.Signal();
+  // A flusher that is gathering a batch sleeps on until a write is needed
+  // now: no wake-up (a futex call and a context switch) per small record.
+  if (!flusher_gathering || waited || queued_bytes >= kGatherBytes) work_cv.Signal();
+}
+
+void FlushQueue::Count(const FlushItem& item, int sign) {
+  const uint64_t waited = item.on_durable ? 1 : 0;
+  if (sign > 0) {
+    queued_bytes += item.value_len;
+    queued_waited += waited;
+  } else {
+    CTX_CHECK(queued_bytes >= item.value_len && queued_waited >= waited);
+    queued_bytes -= item.value_len;
+    queued_waited -= waited;
+  }
 }
 
 void FlushQueue::PushBarrier(DurableCallback on_durable) {
@@ -30,6 +46,7 @@ void FlushQueue::AddCounters(EngineStats* stats) const {
   stats->writes_coalesced = writes_coalesced;
   stats->write_retries = write_retries;
   stats->sealed_records = sealed_records;
+  stats->flush_batches = flush_batches;
   stats->writes_during_sync = writes_during_sync;
   stats->syncs_failed_after_write = syncs_failed_after_write;
 }
@@ -38,6 +55,7 @@ void FlushQueue::PushRetry(FlushItem item) {
   item.retry = true;
   ++write_retries;
   ++retries_queued;
+  Count(item, +1);
   items_.push_back(std::move(item));
 }
 
@@ -54,6 +72,7 @@ std::vector<FlushItem> FlushQueue::TakeBatch(const CurrentSeqFn& current_seq) {
   uint64_t bytes = 0;
   while (!items_.empty() && batch.size() < kMaxBatchItems && bytes < kMaxBatchBytes) {
     FlushItem& front = items_.front();
+    Count(front, -1);
     if (front.retry) --retries_queued;
     if (front.kind == FlushItem::Kind::kBarrier) {
       CTX_CHECK(!barrier_seqs_.empty() && barrier_seqs_.front() == front.seq);

@@ -28,6 +28,10 @@ class FlushQueue {
   // this many value bytes.
   static constexpr size_t kMaxBatchItems = 256;
   static constexpr uint64_t kMaxBatchBytes = 64ull << 20;
+  // While the flusher gathers a batch (flusher_gathering), a push wakes it
+  // only when it needs a write at once (a waiter for durability) or when
+  // this many value bytes are queued.
+  static constexpr uint64_t kGatherBytes = 1ull << 20;
 
   // flusher_thread: a thread runs the flusher (else the caller steps it).
   explicit FlushQueue(bool flusher_thread = true) : flusher_thread_(flusher_thread) {}
@@ -69,9 +73,14 @@ class FlushQueue {
   // them; not at all without a flusher thread (nothing would resume them).
   // mu is the mutex that guards this queue.
   void WaitWhileCommitsPaused(Mutex* mu) REQUIRES(mu);
-  uint64_t space_waiters = 0;   // puts waiting for DRAM: sync without delay
-  uint64_t lost_writes = 0;     // records given up on (failures while closing)
-  uint64_t retries_queued = 0;  // re-queued records not yet written again
+  uint64_t space_waiters = 0;  // puts waiting for DRAM: sync without delay
+  // Value bytes queued, and queued items someone waits on (a sync write, a
+  // barrier): what the flusher's gathering waits for.
+  uint64_t queued_bytes = 0;
+  uint64_t queued_waited = 0;
+  bool flusher_gathering = false;  // the flusher waits for a larger batch
+  uint64_t lost_writes = 0;        // records given up on (failures while closing)
+  uint64_t retries_queued = 0;     // re-queued records not yet written again
   uint64_t changes_since_checkpoint = 0;
   // Items queued since the flusher last returned free heap to the OS.
   uint64_t queued_since_heap_trim = 0;
@@ -82,15 +91,18 @@ class FlushQueue {
 
   // The flusher's counters (AddCounters reports them).
   void AddCounters(EngineStats* stats) const;
-  uint64_t writes_coalesced = 0;  // queued versions never written
-  uint64_t write_retries = 0;     // records written again after their segment failed
-  uint64_t sealed_records = 0;    // records written sealed (encrypted)
-  uint64_t write_io_errors = 0;   // failed writes and syncs (segments abandoned)
+  uint64_t writes_coalesced = 0;          // queued versions never written
+  uint64_t write_retries = 0;             // records written again after their segment failed
+  uint64_t sealed_records = 0;            // records written sealed (encrypted)
+  uint64_t write_io_errors = 0;           // failed writes and syncs (segments abandoned)
+  uint64_t flush_batches = 0;             // batches written (or tried)
   uint64_t writes_during_sync = 0;        // batches written while a sync ran
   uint64_t syncs_failed_after_write = 0;  // failed syncs that a batch was written during
 
  private:
   bool Superseded(const FlushItem& item, const CurrentSeqFn& current_seq) const;
+  // Adds (sign +1) or removes (-1) item from queued_bytes and queued_waited.
+  void Count(const FlushItem& item, int sign);
 
   const bool flusher_thread_;
   std::deque<FlushItem> items_;

@@ -92,8 +92,32 @@ void Flusher::ThreadMain() {
   MutexLock lock(mu_);
   while (!finished_) {
     WaitForWorkLocked();
+    GatherLocked();
     RunOnceLocked();
   }
+}
+
+// Measured on the CI VM with 64 KiB PUTs on 4 connections: writing each
+// record as it came cost, per PUT, a futex wake of this thread, an
+// io_uring_enter and a wake-up of the io_uring worker, each a context
+// switch through the hypervisor; a batch of a millisecond's records pays
+// them once.
+void Flusher::GatherLocked() {
+  if (options_.gather_us == 0 || queue_->empty() || GatherDoneLocked()) return;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(options_.gather_us);
+  queue_->flusher_gathering = true;
+  while (!GatherDoneLocked()) {
+    if (!queue_->work_cv.WaitUntil(mu_, deadline)) break;
+  }
+  queue_->flusher_gathering = false;
+}
+
+// Whether a write (or other work) is needed now rather than a larger batch.
+bool Flusher::GatherDoneLocked() const {
+  return queue_->stopping || queue_->checkpoint_requested || queue_->commits_paused ||
+         queue_->space_waiters > 0 || queue_->queued_waited > 0 ||
+         queue_->queued_bytes >= FlushQueue::kGatherBytes || syncer_.busy();
 }
 
 bool Flusher::HasWorkLocked(uint64_t now_ms) const {
@@ -193,11 +217,12 @@ bool Flusher::WriteAndCompleteBatch(std::vector<FlushItem>& batch) {
   // (a failure there gives up on this batch's records too).
   const bool during_sync = syncer_.busy();
   Status st = AppendBatch(batch);
-  if (during_sync) {
-    wrote_during_sync_ = true;
+  {
     MutexLock lock(mu_);
-    ++queue_->writes_during_sync;
+    ++queue_->flush_batches;
+    if (during_sync) ++queue_->writes_during_sync;
   }
+  wrote_during_sync_ |= during_sync;
   if (!st.ok()) spdlog::error("flash write failed: {}", st.ToString());
   const Status synced = FinishSync();
   if (st.ok()) st = synced;

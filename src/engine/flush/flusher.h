@@ -78,6 +78,10 @@ struct FlusherOptions {
   uint64_t segment_bytes = 0;
   uint64_t sync_interval_ms = 1000;
   uint64_t checkpoint_interval_ms = 60'000;
+  // With a thread: how long the flusher waits for more when it finds only
+  // a few records nobody waits on (under FlushQueue::kGatherBytes), so that
+  // one write carries many. 0: write at once.
+  uint64_t gather_us = 1000;
   Env* env = nullptr;
 };
 
@@ -112,6 +116,9 @@ class Flusher {
   void ThreadMain() EXCLUDES(mu_);
   bool HasWorkLocked(uint64_t now_ms) const REQUIRES(mu_);
   void WaitForWorkLocked() REQUIRES(mu_);
+  // Waits up to options_.gather_us while GatherDoneLocked is false.
+  void GatherLocked() REQUIRES(mu_);
+  bool GatherDoneLocked() const REQUIRES(mu_);
   bool RunOnceLocked() REQUIRES(mu_);
   void RunOnceForWaiterLocked() REQUIRES(mu_);
   bool WriteQueuedLocked(uint64_t now_ms, bool checkpoint_due) REQUIRES(mu_);
