@@ -107,7 +107,7 @@ void Connection::SetDeadline(bool in_frame) {
 awaitable<bool> Connection::ServeOne() {
   SetDeadline(false);
   protocol::HeaderBytes raw;
-  co_await asio::async_read(stream_, asio::buffer(raw), TransferAll(), use_awaitable);
+  co_await ReadExact(std::span<uint8_t>(raw));
   SetDeadline(true);
   ctx_.service->counters().requests++;
   protocol::DecodedHeader d = protocol::DecodeHeader(raw);

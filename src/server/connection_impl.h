@@ -26,6 +26,7 @@
 #include "protocol/put_body.h"
 #include "server/connection.h"
 #include "server/durable_waiter.h"
+#include "server/read_ahead.h"
 #include "server/stream.h"
 #include "service/op_table.h"
 #include "service/session.h"
@@ -74,6 +75,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // OK with the body, or the error.
   asio::awaitable<void> ReplyStatus(const Status& st, std::string_view ok_body = {});
   asio::awaitable<void> ReplyError(const Status& st);
+  // Every read of the request stream goes through these two, so that the
+  // read-ahead's bytes come first (server/read_ahead.h).
+  asio::awaitable<void> ReadExact(std::span<uint8_t> dst);
   asio::awaitable<void> Drain(uint64_t bytes);
   // Reads a whole small body (its length was checked against the limits).
   asio::awaitable<std::string> ReadBody();
@@ -101,6 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const protocol::Limits& limits() const { return ctx_.service->limits(); }
 
   Stream stream_;
+  ReadAhead read_ahead_;
   ConnectionContext ctx_;
   service::Session session_;
   asio::steady_timer watchdog_;

@@ -55,7 +55,24 @@ awaitable<void> Connection::ReplyError(const Status& st) {
 
 // ---- reading ----
 
+awaitable<void> Connection::ReadExact(std::span<uint8_t> dst) {
+  dst = dst.subspan(read_ahead_.Take(dst));
+  if (dst.empty()) co_return;
+  if (dst.size() >= ReadAhead::kCapacityBytes) {
+    co_await asio::async_read(stream_, asio::buffer(dst.data(), dst.size()), TransferAll(),
+                              use_awaitable);
+    co_return;
+  }
+  // A small read: whatever has arrived, up to the buffer's size.
+  std::span<uint8_t> space = read_ahead_.Space();
+  const size_t got = co_await asio::async_read(stream_, asio::buffer(space.data(), space.size()),
+                                               asio::transfer_at_least(dst.size()), use_awaitable);
+  read_ahead_.Filled(got);
+  CTX_CHECK(read_ahead_.Take(dst) == dst.size());
+}
+
 awaitable<void> Connection::Drain(uint64_t bytes) {
+  bytes -= read_ahead_.Skip(bytes);
   // Discarded bytes: one scratch buffer per worker thread is enough.
   thread_local std::array<char, kDrainChunkBytes> buf;
   while (bytes > 0) {
@@ -67,8 +84,7 @@ awaitable<void> Connection::Drain(uint64_t bytes) {
 
 awaitable<std::string> Connection::ReadBody() {
   std::string body(req_.body_len, '\0');
-  if (!body.empty())
-    co_await asio::async_read(stream_, asio::buffer(body), TransferAll(), use_awaitable);
+  co_await ReadExact(std::span(reinterpret_cast<uint8_t*>(body.data()), body.size()));
   co_return body;
 }
 
@@ -77,9 +93,7 @@ awaitable<Result<protocol::ParseStep>> Connection::ReadPrefix(Parser& parser) {
   for (;;) {
     auto step = parser.Next();
     if (!step.ok() || *step != protocol::ParseStep::kRead) co_return step;
-    std::span<uint8_t> space = parser.Space();
-    co_await asio::async_read(stream_, asio::buffer(space.data(), space.size()), TransferAll(),
-                              use_awaitable);
+    co_await ReadExact(parser.Space());
   }
 }
 

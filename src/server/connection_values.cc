@@ -127,15 +127,13 @@ awaitable<Status> Connection::ReceiveValue(std::string_view key, uint64_t value_
     Xxh3Stream hash;
     for (uint64_t done = 0; done < dst.size();) {
       const uint64_t n = std::min<uint64_t>(kHashPieceBytes, dst.size() - done);
-      co_await asio::async_read(stream_, asio::buffer(dst.data() + done, n), TransferAll(),
-                                use_awaitable);
+      co_await ReadExact(dst.subspan(done, n));
       hash.Update(dst.data() + done, n);
       done += n;
     }
     r->set_value_xxh3(hash.Digest());
   } else if (!dst.empty()) {
-    co_await asio::async_read(stream_, asio::buffer(dst.data(), dst.size()), TransferAll(),
-                              use_awaitable);
+    co_await ReadExact(dst);
   }
   std::shared_ptr<DurableWaiter> waiter;
   if (opts.sync) waiter = std::make_shared<DurableWaiter>(stream_.get_executor());

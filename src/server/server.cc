@@ -7,8 +7,8 @@
 
 #include "common/clock.h"
 #include "common/thread_name.h"
-#include "server/loopback.h"
 #include "server/connection.h"
+#include "server/loopback.h"
 #include "service/service.h"
 
 namespace ctxstore::server {
