@@ -173,8 +173,7 @@ class RedisBench {
     std::vector<std::vector<char>> bufs(workers, std::vector<char>(size));
     for (uint64_t k = 0; k < count; ++k) {
       char key[32];
-      const int len =
-          std::snprintf(key, sizeof(key), "g:%llu", static_cast<unsigned long long>(k));
+      const int len = std::snprintf(key, sizeof(key), "g:%llu", static_cast<unsigned long long>(k));
       auto got = (*conns)[k % workers]->Get(std::string_view(key, static_cast<size_t>(len)),
                                             bufs[k % workers].data(), size);
       if (!got.ok()) return got.status();

@@ -64,8 +64,7 @@ Status Preload(uint16_t port, uint64_t size, uint64_t keys) {
 }
 
 Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const char* test,
-                                  uint64_t size, uint32_t conns, uint64_t requests,
-                                  uint64_t keys) {
+                                  uint64_t size, uint32_t conns, uint64_t requests, uint64_t keys) {
   auto run = RunCommand({exe, "-h", "127.0.0.1", "-p", std::to_string(port), "-t", test, "-d",
                          std::to_string(size), "-c", std::to_string(conns), "-n",
                          std::to_string(requests), "-r", std::to_string(keys), "-P", "1", "--csv"},
@@ -82,10 +81,12 @@ Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const c
 
 // One cell: a warm-up run, then kToolRounds measured runs.
 json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server_pid,
-          const std::string& system, const char* op, uint64_t size, uint32_t conns,
-          uint64_t keys) {
-  json row = {{"system", system}, {"op", op},          {"value_bytes", size},
-              {"connections", conns}, {"keys", keys}};
+          const std::string& system, const char* op, uint64_t size, uint32_t conns, uint64_t keys) {
+  json row = {{"system", system},
+              {"op", op},
+              {"value_bytes", size},
+              {"connections", conns},
+              {"keys", keys}};
   const char* test = std::string(op) == "put" ? "set" : "get";
   const uint64_t requests = std::max<uint64_t>({RoundBytes(ctx) / size, 4ull * conns, 16});
   ctx.progress->Step(system + " " + (std::string(op) == "put" ? "SET " : "GET ") + SizeLabel(size) +
@@ -94,8 +95,8 @@ json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server
   // no warm-up, so that the test suite's run stays short.
   const int rounds = ctx.options.smoke ? 1 : kToolRounds;
   if (!ctx.options.smoke) {
-    auto warm = RunTool(exe, port, test, size, conns,
-                        std::max<uint64_t>(requests / 4, 2ull * conns), keys);
+    auto warm =
+        RunTool(exe, port, test, size, conns, std::max<uint64_t>(requests / 4, 2ull * conns), keys);
     if (!warm.ok()) {
       row["error"] = warm.status().ToString();
       ctx.progress->Warn(warm.status().ToString());

@@ -60,8 +60,8 @@ void Limits(std::ostringstream& md, const json& l) {
   if (l.contains("disk")) {
     const json& d = l["disk"];
     md << "| **flash read limit** (fio O_DIRECT 4 MiB, best below) | " << Num(d, "read_gbps")
-       << " |\n| **flash write limit** (fio O_DIRECT 4 MiB, best below) | "
-       << Num(d, "write_gbps") << " |\n";
+       << " |\n| **flash write limit** (fio O_DIRECT 4 MiB, best below) | " << Num(d, "write_gbps")
+       << " |\n";
     md << "| **flash durable write limit** (the same with fdatasync, best below) | "
        << Num(d, "durable_write_gbps") << " |\n";
   }
@@ -84,7 +84,8 @@ void RedisTool(std::ostringstream& md, const json& r) {
   std::map<std::tuple<std::string, uint64_t, uint32_t>, std::pair<json, json>> cells;
   for (const json& row : r["tool_rows"]) {
     cells[{row.value("op", ""), row.value("value_bytes", uint64_t{0}),
-           row.value("connections", 0u)}].first = row;
+           row.value("connections", 0u)}]
+        .first = row;
   }
   for (const json& c : r.value("cross_check", json::array())) {
     cells[{c.value("op", ""), c.value("value_bytes", uint64_t{0}), c.value("connections", 0u)}]
@@ -96,7 +97,8 @@ void RedisTool(std::ostringstream& md, const json& r) {
   }
   md << "## Redis baseline (redis-benchmark -P 1 -r KEYS over preloaded keys, median of 3 "
         "rounds; harness client cross-check)"
-        "\n\n| op | value | conns | keys | redis-benchmark GB/s | p50 µs | harness GB/s | harness / tool | "
+        "\n\n| op | value | conns | keys | redis-benchmark GB/s | p50 µs | harness GB/s | harness "
+        "/ tool | "
         "valid | AOF everysec SET GB/s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
         ":---: | ---: |\n";
   for (auto& [key, pair] : cells) {
@@ -105,8 +107,8 @@ void RedisTool(std::ostringstream& md, const json& r) {
     const json& check = pair.second;
     const json durable = op == "put" && aof.count({size, conns}) ? aof[{size, conns}] : json();
     md << "| " << op << " | " << SizeLabel(size) << " | " << conns << " | "
-       << Num(tool, "keys", "%.0f") << " | " << Num(tool, "gbps")
-       << " | " << Num(tool, "p50_us", "%.0f") << " | " << Num(check, "own_gbps") << " | "
+       << Num(tool, "keys", "%.0f") << " | " << Num(tool, "gbps") << " | "
+       << Num(tool, "p50_us", "%.0f") << " | " << Num(check, "own_gbps") << " | "
        << Num(check, "ratio", "%.2fx") << " | "
        << (check.is_object() ? (check.value("valid", false) ? "yes" : "**no**") : "–") << " | "
        << Num(durable, "gbps") << " |\n";
@@ -215,7 +217,8 @@ void SmallOps(std::ostringstream& md, const json& r) {
 void Scale(std::ostringstream& md, const json& s) {
   if (!s.is_object() || !s.contains("rows")) return;
   md << "## Scale (" << s.value("value_bytes", 0) << " B values, " << s.value("key_bytes", 0)
-     << " B keys)\n\n| objects | index B/object | less key | load s | clean stop s | restart clean s "
+     << " B keys)\n\n| objects | index B/object | less key | load s | clean stop s | restart clean "
+        "s "
         "| restart kill -9 s |\n"
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const json& row : s["rows"]) {
@@ -239,11 +242,12 @@ void Growth(std::ostringstream& md, const json& g) {
          [row.value("system", "") + " " + row.value("op", "")] = &row;
   }
   md << "## Growth (GB/s, p50 / p99 µs)\n\n| value | connections | ctxstore PUT | ctxstore GET | "
-        "redis-benchmark SET | redis-benchmark GET |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n";
+        "redis-benchmark SET | redis-benchmark GET |\n| ---: | ---: | ---: | ---: | ---: | ---: "
+        "|\n";
   for (const auto& [at, by] : cells) {
     md << "| " << SizeLabel(at.first) << " | " << at.second;
-    for (const char* k : {"ctxstore put", "ctxstore get", "redis-benchmark put",
-                          "redis-benchmark get"}) {
+    for (const char* k :
+         {"ctxstore put", "ctxstore get", "redis-benchmark put", "redis-benchmark get"}) {
       auto it = by.find(k);
       md << " | ";
       if (it == by.end()) {
@@ -283,8 +287,7 @@ void CostRow(std::ostringstream& md, const std::string& what, const json& row) {
   const double server = row.value("server_cpu_s_per_gb", 0.0);
   const double client = row.value("client_cpu_s_per_gb", 0.0);
   md << "| " << what << " | " << Num(row, "gbps") << " | " << Num(row, "server_cpu_s_per_gb")
-     << " | " << Num(row, "client_cpu_s_per_gb") << " | " << Fmt("%.2f", server + client)
-     << " |\n";
+     << " | " << Num(row, "client_cpu_s_per_gb") << " | " << Fmt("%.2f", server + client) << " |\n";
 }
 
 // CPU seconds per GB (issue 17, part 4) of ctxstore and redis at 64 KiB and
@@ -306,7 +309,8 @@ void CpuCost(std::ostringstream& md, const json& r) {
     }
   };
   cells(r.value("datapath", json::object()).value("rows", json::array()), "ctxstore");
-  cells(r.value("redis", json::object()).value("tool_rows", json::array()), "redis (redis-benchmark)");
+  cells(r.value("redis", json::object()).value("tool_rows", json::array()),
+        "redis (redis-benchmark)");
   for (const json& t : limits.value("tcp_configs", json::array())) {
     md << "| loopback, " << t.value("tool", "") << ", " << t.value("streams", 0)
        << " stream(s), both ends | " << Num(t, "gbps") << " | | | " << Num(t, "cpu_s_per_gb")
@@ -318,8 +322,8 @@ void CpuCost(std::ostringstream& md, const json& r) {
   if (bound.is_object()) {
     md << "| **PUT CPU bound**: " << bound.value("cores", 0) << " cores / ("
        << Num(bound, "loopback_cpu_s_per_gb") << " loopback + 2 x "
-       << Num(bound, "xxh3_cpu_s_per_gb", "%.3f") << " XXH3) | " << Num(bound, "gbps")
-       << " | | | " << Num(bound, "cpu_s_per_gb") << " |\n";
+       << Num(bound, "xxh3_cpu_s_per_gb", "%.3f") << " XXH3) | " << Num(bound, "gbps") << " | | | "
+       << Num(bound, "cpu_s_per_gb") << " |\n";
   }
   md << "\n";
 }
@@ -346,8 +350,8 @@ std::string FormatMarkdown(const json& r) {
   Growth(md, r.value("growth", json()));
   Scale(md, r.value("scale", json()));
   Replay(md, r.value("replay", json()));
-  for (const char* section :
-       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "growth", "scale", "replay"}) {
+  for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
+                              "growth", "scale", "replay"}) {
     if (r.contains(section) && r[section].contains("error")) {
       md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";
     }

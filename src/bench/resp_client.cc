@@ -25,9 +25,9 @@ Status Errno(const char* what) {
 std::string CommandHeader(std::string_view command, std::string_view key, bool with_value,
                           size_t value_len) {
   char head[64];
-  int n = std::snprintf(head, sizeof(head), "*%d\r\n$%zu\r\n%.*s\r\n$%zu\r\n", with_value ? 3 : 2,
-                        command.size(), static_cast<int>(command.size()), command.data(),
-                        key.size());
+  int n =
+      std::snprintf(head, sizeof(head), "*%d\r\n$%zu\r\n%.*s\r\n$%zu\r\n", with_value ? 3 : 2,
+                    command.size(), static_cast<int>(command.size()), command.data(), key.size());
   std::string h(head, static_cast<size_t>(n));
   h.append(key);
   h.append("\r\n");
