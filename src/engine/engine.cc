@@ -68,13 +68,11 @@ Status Engine::Recover() {
 }
 
 void Engine::StartFlusher() {
-  const FlusherOptions fo{.device = device_,
-                          .data_dir = options_.data_dir,
-                          .segment_bytes = options_.segment_bytes,
-                          .sync_interval_ms = options_.sync_interval_ms,
-                          .checkpoint_interval_ms = options_.checkpoint_interval_ms,
-                          .gather_us = options_.flush_gather_us,
-                          .env = env_};
+  FlusherOptions fo{.device = device_, .data_dir = options_.data_dir, .env = env_};
+  fo.segment_bytes = options_.segment_bytes;
+  fo.sync_interval_ms = options_.sync_interval_ms;
+  fo.checkpoint_interval_ms = options_.checkpoint_interval_ms;
+  fo.gather_us = options_.flush_gather_us;
   flusher_ = std::make_unique<Flusher>(&mu_, &queue_, &flash_host_, fo);
   flusher_->Start(options_.flusher_thread);
 }
