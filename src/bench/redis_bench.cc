@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
@@ -59,9 +60,11 @@ Status Failure(redisContext* c, const redisReply* r, const char* what) {
   return Status::Internal(std::string(what) + ": unexpected reply type " + std::to_string(r->type));
 }
 
-// Keys a measurement may touch: about data_set_bytes worth, at least one per worker.
-uint64_t KeyCount(const BenchContext& ctx, uint64_t value_bytes, uint64_t workers) {
-  return std::max<uint64_t>(workers, ctx.data_set_bytes / value_bytes);
+// The name of preloaded key k ("g:K"), written into buf.
+std::string_view PreloadedKey(uint64_t k, std::array<char, 32>& buf) {
+  const int len =
+      std::snprintf(buf.data(), buf.size(), "g:%llu", static_cast<unsigned long long>(k));
+  return std::string_view(buf.data(), static_cast<size_t>(len));
 }
 
 class RedisBench {
@@ -142,11 +145,10 @@ class RedisBench {
     for (uint64_t first = 0; first < count; first += batch) {
       const uint64_t n = std::min(batch, count - first);
       for (uint64_t k = first; k < first + n; ++k) {
-        char key[32];
-        const int len =
-            std::snprintf(key, sizeof(key), "g:%llu", static_cast<unsigned long long>(k));
-        const char* argv[] = {"SET", key, value.data()};
-        const size_t argv_len[] = {3, static_cast<size_t>(len), size};
+        std::array<char, 32> buf;
+        const std::string_view key = PreloadedKey(k, buf);
+        const char* argv[] = {"SET", key.data(), value.data()};
+        const size_t argv_len[] = {3, key.size(), size};
         redisAppendCommandArgv(control_.get(), 3, argv, argv_len);
       }
       for (uint64_t k = 0; k < n; ++k) {
@@ -172,18 +174,14 @@ class RedisBench {
     if (!conns.ok()) return conns.status();
     std::vector<std::vector<char>> bufs(workers, std::vector<char>(size));
     for (uint64_t k = 0; k < count; ++k) {
-      char key[32];
-      const int len = std::snprintf(key, sizeof(key), "g:%llu", static_cast<unsigned long long>(k));
-      auto got = (*conns)[k % workers]->Get(std::string_view(key, static_cast<size_t>(len)),
-                                            bufs[k % workers].data(), size);
+      std::array<char, 32> buf;
+      auto got = (*conns)[k % workers]->Get(PreloadedKey(k, buf), bufs[k % workers].data(), size);
       if (!got.ok()) return got.status();
     }
     return RunLoad(Spec(size, workers), [&](uint32_t w, uint64_t i) -> Result<uint64_t> {
-      char key[32];
-      const int len = std::snprintf(key, sizeof(key), "g:%llu",
-                                    static_cast<unsigned long long>((w + i * workers) % count));
+      std::array<char, 32> buf;
       auto got =
-          (*conns)[w]->Get(std::string_view(key, static_cast<size_t>(len)), bufs[w].data(), size);
+          (*conns)[w]->Get(PreloadedKey((w + i * workers) % count, buf), bufs[w].data(), size);
       if (!got.ok()) return got.status();
       if (*got != size) return Status::Corrupt("GET returned " + std::to_string(*got) + " bytes");
       return size;

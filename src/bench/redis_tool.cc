@@ -24,13 +24,6 @@ uint64_t RoundBytes(const BenchContext& ctx) {
   return ctx.options.quick ? 512ull << 20 : 2ull << 30;
 }
 
-// Keys of a cell: about the data set the harness's own cells touch (1 GiB
-// in a full run), at least one per connection of the run.
-uint64_t KeySpace(const BenchContext& ctx, uint64_t size) {
-  const uint32_t max_conns = *std::max_element(ctx.connections.begin(), ctx.connections.end());
-  return std::max<uint64_t>(max_conns, ctx.data_set_bytes / size);
-}
-
 // redis-benchmark's name for key n under -r: "key:__rand_int__" with the
 // placeholder replaced by n in 12 digits.
 std::string ToolKey(uint64_t n) {
@@ -138,7 +131,8 @@ json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port
                         const std::string& system, bool with_get) {
   json rows = json::array();
   for (uint64_t size : ctx.value_sizes) {
-    const uint64_t keys = KeySpace(ctx, size);
+    const uint32_t max_conns = *std::max_element(ctx.connections.begin(), ctx.connections.end());
+    const uint64_t keys = KeyCount(ctx, size, max_conns);
     ctx.progress->Step(system + ": preload " + std::to_string(keys) + " keys of " +
                        SizeLabel(size));
     if (Status st = Preload(port, size, keys); !st.ok()) {

@@ -2,16 +2,17 @@
 // the same value sizes and connection counts as the harness's own driver,
 // one request in flight per connection (-P 1), the median of three rounds
 // after an untimed warm-up run. Keys as the harness's own cells use them:
-// `-r N` over N keys of about the run's data set (1 GiB in a full run),
-// every one written before the first cell of its size, so that SETs
-// overwrite held keys and GETs hit. On one key (redis-benchmark's default)
-// Redis reuses one hot allocation and was up to 4x faster at 1-4 MiB than
-// on the pattern ctxstore is measured on (docs/benchmarks.md). Its rows are cross-checked against the
+// `-r N` over N = KeyCount keys, every one written and read before the
+// first cell of its size, so that SETs overwrite held keys and GETs hit. On
+// one key (redis-benchmark's default) Redis reuses one hot allocation and
+// was up to 4x faster at 1-4 MiB than on the pattern ctxstore is measured
+// on (docs/benchmarks.md). Its rows are cross-checked against the
 // harness's own client where both measured the same cell
 // (bench/tool_output.h: the harness's figure more than 15% below the tool's
 // makes the baseline invalid; the higher of the two is the reference).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,12 @@
 #include "bench/process.h"
 
 namespace ctxstore::bench {
+
+// Keys a Redis measurement touches, for both drivers: about the run's data
+// set (1 GiB in a full run) of value_bytes values, at least one per worker.
+inline uint64_t KeyCount(const BenchContext& ctx, uint64_t value_bytes, uint64_t workers) {
+  return std::max<uint64_t>(workers, ctx.data_set_bytes / value_bytes);
+}
 
 // Rows {"system": system, "op": "put"|"get", "value_bytes", "connections",
 // "keys", "gbps", "rounds_gbps", "ops_per_s", "p50_us", "p99_us", "ops",

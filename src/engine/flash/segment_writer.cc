@@ -34,8 +34,7 @@ RecordLayout LayoutOf(const FlushItem& item) {
 }  // namespace
 
 struct SegmentWriter::Run {
-  explicit Run(std::unique_ptr<AlignedBuffer> buffer)
-      : staging_buffer(std::move(buffer)), staging(*staging_buffer) {}
+  explicit Run(std::unique_ptr<AlignedBuffer> buffer) : staging(std::move(buffer)) {}
 
   // Where the next staged byte lands in the segment.
   uint64_t end(const Segment& segment) const {
@@ -44,18 +43,17 @@ struct SegmentWriter::Run {
   // Pads the staged run to a block boundary with zeros and adds it to iov.
   void Close() {
     const uint64_t padded = RoundUpToBlock(staging_used);
-    CTX_CHECK(padded <= staging.size);
-    std::memset(staging.data + staging_used, 0, padded - staging_used);
+    CTX_CHECK(padded <= staging->size);
+    std::memset(staging->data + staging_used, 0, padded - staging_used);
     staging_used = padded;
     if (staging_used > run_start) {
-      iov.push_back({staging.data + run_start, staging_used - run_start});
+      iov.push_back({staging->data + run_start, staging_used - run_start});
       iov_bytes += staging_used - run_start;
     }
     run_start = staging_used;
   }
 
-  std::unique_ptr<AlignedBuffer> staging_buffer;
-  AlignedBuffer& staging;
+  std::unique_ptr<AlignedBuffer> staging;
   uint64_t staging_used = 0;  // end of the staged bytes
   uint64_t run_start = 0;     // staged bytes from here on are not in iov yet
   std::vector<iovec> iov;
@@ -90,8 +88,7 @@ SegmentWriter::Outcome SegmentWriter::Append(Segment& segment, std::span<FlushIt
     buffer = std::make_unique<AlignedBuffer>(staging_bytes);
   Run run(std::move(buffer));
   Outcome out = Fill(run, segment, items, stop);
-  if (run.staging_buffer->size <= kMaxPooledStagingBytes)
-    staging_pool_ = std::move(run.staging_buffer);
+  if (run.staging->size <= kMaxPooledStagingBytes) staging_pool_ = std::move(run.staging);
   return out;
 }
 
@@ -130,11 +127,11 @@ Status SegmentWriter::Stage(Run& run, Segment& segment, FlushItem& item) {
                                           IndexKeyNamespace(item.key), user_key, item.attrs,
                                           item.value_len, item.value_xxh3);
   CTX_CHECK(run.staging_used % kRecordAlignment == 0);
-  std::span<uint8_t> head(run.staging.data + run.staging_used, layout.head_len());
+  std::span<uint8_t> head(run.staging->data + run.staging_used, layout.head_len());
   item.segment_id = segment.id();
   item.record_offset = run.end(segment);
   run.staging_used += layout.head_len();
-  CTX_CHECK(run.staging_used <= run.staging.size);
+  CTX_CHECK(run.staging_used <= run.staging->size);
   std::span<const uint8_t> packed_value;
   if (layout.packed && item.value_len > 0) packed_value = {item.value_data(), item.value_len};
   EncodeRecordHead(h, user_key, item.attrs, packed_value, head);
