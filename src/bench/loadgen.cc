@@ -13,41 +13,26 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Bound on latency samples kept per worker: beyond it every other sample
-// is dropped (uniformly thinning), so memory stays bounded on long runs.
-constexpr size_t kMaxSamplesPerWorker = 1 << 20;
-
-struct WorkerTally {
-  uint64_t ops = 0;
-  uint64_t bytes = 0;
-  uint64_t errors = 0;
-  std::string first_error;
-  std::vector<double> latencies_us;
-  uint64_t sample_stride = 1;
-
-  // Counts the worker's `iteration`th operation, and keeps its latency when
-  // the iteration falls on the sampling stride.
-  void Record(const Result<uint64_t>& moved, uint64_t iteration, double latency_us) {
-    if (moved.ok()) {
-      ops++;
-      bytes += *moved;
-    } else {
-      errors++;
-      if (first_error.empty()) first_error = moved.status().ToString();
-    }
-    if (iteration % sample_stride != 0) return;
-    latencies_us.push_back(latency_us);
-    if (latencies_us.size() >= kMaxSamplesPerWorker) {
-      // Keep every other sample and halve the rate from now on.
-      size_t kept = 0;
-      for (size_t k = 0; k < latencies_us.size(); k += 2) latencies_us[kept++] = latencies_us[k];
-      latencies_us.resize(kept);
-      sample_stride *= 2;
-    }
-  }
-};
-
 }  // namespace
+
+void OpTally::Record(const Result<uint64_t>& moved, uint64_t iteration, double latency_us) {
+  if (moved.ok()) {
+    ops++;
+    bytes += *moved;
+  } else {
+    errors++;
+    if (first_error.empty()) first_error = moved.status().ToString();
+  }
+  if (iteration % sample_stride != 0) return;
+  latencies_us.push_back(latency_us);
+  if (latencies_us.size() >= kMaxSamplesPerWorker) {
+    // Keep every other sample and halve the rate from now on.
+    size_t kept = 0;
+    for (size_t k = 0; k < latencies_us.size(); k += 2) latencies_us[kept++] = latencies_us[k];
+    latencies_us.resize(kept);
+    sample_stride *= 2;
+  }
+}
 
 double Percentile(std::vector<double>& samples, double p) {
   if (samples.empty()) return 0;
@@ -63,17 +48,13 @@ double Median(std::vector<double> values) {
   return Percentile(values, 50);
 }
 
-namespace {
-
-// The round's result from its workers' tallies; it lasted from start until
-// the last worker ended.
-LoadResult Sum(const std::vector<WorkerTally>& tallies, SteadyClock::time_point start,
-               const std::vector<SteadyClock::time_point>& ends) {
+LoadResult SumRound(const std::vector<OpTally>& tallies, SteadyClock::time_point start,
+                    const std::vector<SteadyClock::time_point>& ends) {
   LoadResult r;
   SteadyClock::time_point end = start;
   std::vector<double> all;
   for (size_t w = 0; w < tallies.size(); ++w) {
-    const WorkerTally& t = tallies[w];
+    const OpTally& t = tallies[w];
     r.ops += t.ops;
     r.bytes += t.bytes;
     r.errors += t.errors;
@@ -88,10 +69,12 @@ LoadResult Sum(const std::vector<WorkerTally>& tallies, SteadyClock::time_point 
   return r;
 }
 
+namespace {
+
 // One round: every worker from iteration `first` on.
 LoadResult RunRound(const LoadSpec& spec, const LoadOp& op, uint64_t first) {
   const uint32_t workers = std::max<uint32_t>(1, spec.workers);
-  std::vector<WorkerTally> tallies(workers);
+  std::vector<OpTally> tallies(workers);
   std::atomic<uint32_t> ready{0};
   std::atomic<bool> go{false};
   std::atomic<uint64_t> issued{0};
@@ -100,7 +83,7 @@ LoadResult RunRound(const LoadSpec& spec, const LoadOp& op, uint64_t first) {
   const auto duration = std::chrono::milliseconds(spec.duration_ms);
 
   auto body = [&](uint32_t w) {
-    WorkerTally& t = tallies[w];
+    OpTally& t = tallies[w];
     ready.fetch_add(1);
     while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
     for (uint64_t i = 0;; ++i) {
@@ -126,12 +109,12 @@ LoadResult RunRound(const LoadSpec& spec, const LoadOp& op, uint64_t first) {
   go.store(true, std::memory_order_release);
   for (std::thread& t : threads) t.join();
 
-  return Sum(tallies, start, ends);
+  return SumRound(tallies, start, ends);
 }
 
 }  // namespace
 
-LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
+LoadResult RunRounds(const LoadSpec& spec, const RoundFn& round) {
   const uint32_t rounds = std::max<uint32_t>(1, spec.rounds);
   LoadSpec round_spec = spec;
   round_spec.duration_ms = std::max<uint64_t>(1, spec.duration_ms / rounds);
@@ -140,7 +123,7 @@ LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
   std::vector<double> all;
   uint64_t first = 0;
   for (uint32_t k = 0; k < rounds; ++k) {
-    LoadResult r = RunRound(round_spec, op, first);
+    LoadResult r = round(round_spec, first);
     first += r.ops + r.errors;  // later rounds go on where this one stopped
     total.ops += r.ops;
     total.bytes += r.bytes;
@@ -154,6 +137,12 @@ LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
   total.p50_us = Percentile(all, 50);
   total.p99_us = Percentile(all, 99);
   return total;
+}
+
+LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op) {
+  return RunRounds(spec, [&](const LoadSpec& round_spec, uint64_t first) {
+    return RunRound(round_spec, op, first);
+  });
 }
 
 void FillValue(void* data, size_t len, uint64_t seed) {

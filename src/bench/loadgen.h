@@ -4,6 +4,7 @@
 // systems are compared with exactly the same driver.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -61,6 +62,37 @@ using LoadOp = std::function<Result<uint64_t>(uint32_t worker, uint64_t iteratio
 // Runs the load and returns throughput and latency percentiles. Each worker
 // is a thread; workers start together.
 LoadResult RunLoad(const LoadSpec& spec, const LoadOp& op);
+
+// For drivers that are not a thread per worker (bench/resp_mux.h): the
+// rounds of spec, each run by `round` with the round's share of the time
+// and operations and the iteration its workers start from, summed up as
+// RunLoad sums its own.
+using RoundFn = std::function<LoadResult(const LoadSpec& round_spec, uint64_t first_iteration)>;
+LoadResult RunRounds(const LoadSpec& spec, const RoundFn& round);
+
+// One worker's operations in a round.
+struct OpTally {
+  // Bound on latency samples kept: beyond it every other sample is dropped
+  // (uniformly thinning), so memory stays bounded on long runs.
+  static constexpr size_t kMaxSamplesPerWorker = 1 << 20;
+
+  uint64_t ops = 0;
+  uint64_t bytes = 0;
+  uint64_t errors = 0;
+  std::string first_error;
+  std::vector<double> latencies_us;
+  uint64_t sample_stride = 1;
+
+  // Counts the worker's `iteration`th operation, and keeps its latency when
+  // the iteration falls on the sampling stride.
+  void Record(const Result<uint64_t>& moved, uint64_t iteration, double latency_us);
+};
+
+// A round's result from its workers' tallies; it lasted from start until
+// the last worker ended (ends[w]).
+LoadResult SumRound(const std::vector<OpTally>& tallies,
+                    std::chrono::steady_clock::time_point start,
+                    const std::vector<std::chrono::steady_clock::time_point>& ends);
 
 // Percentile p (0..100) of samples (sorted in place), in the samples' unit.
 double Percentile(std::vector<double>& samples, double p);

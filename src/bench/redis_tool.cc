@@ -179,6 +179,7 @@ json CrossCheckRows(const json& own_rows, const json& tool_rows) {
                      {"connections", tool["connections"]},
                      {"tool_gbps", tool_gbps},
                      {"own_gbps", own_gbps},
+                     {"own_driver", own.value("driver", "threads")},
                      {"ratio", c.ratio},
                      {"valid", c.valid},
                      {"reference_gbps", std::max(tool_gbps, own_gbps)}});

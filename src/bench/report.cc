@@ -98,9 +98,8 @@ void RedisTool(std::ostringstream& md, const json& r) {
   md << "## Redis baseline (redis-benchmark -P 1 -r KEYS over preloaded keys, median of 3 "
         "rounds; harness client cross-check)"
         "\n\n| op | value | conns | keys | redis-benchmark GB/s | p50 µs | harness GB/s | harness "
-        "/ tool | "
-        "valid | AOF everysec SET GB/s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-        ":---: | ---: |\n";
+        "driver | harness / tool | valid | AOF everysec SET GB/s |\n| --- | ---: | ---: | ---: | "
+        "---: | ---: | ---: | --- | ---: | :---: | ---: |\n";
   for (auto& [key, pair] : cells) {
     auto& [op, size, conns] = key;
     const json& tool = pair.first;
@@ -109,6 +108,7 @@ void RedisTool(std::ostringstream& md, const json& r) {
     md << "| " << op << " | " << SizeLabel(size) << " | " << conns << " | "
        << Num(tool, "keys", "%.0f") << " | " << Num(tool, "gbps") << " | "
        << Num(tool, "p50_us", "%.0f") << " | " << Num(check, "own_gbps") << " | "
+       << (check.is_object() ? check.value("own_driver", "–") : "–") << " | "
        << Num(check, "ratio", "%.2fx") << " | "
        << (check.is_object() ? (check.value("valid", false) ? "yes" : "**no**") : "–") << " | "
        << Num(durable, "gbps") << " |\n";

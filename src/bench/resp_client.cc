@@ -19,11 +19,12 @@ Status Errno(const char* what) {
   return Status::Unavailable(std::string("redis ") + what + ": " + std::strerror(errno));
 }
 
-// "*3\r\n$3\r\nSET\r\n$<klen>\r\n<key>\r\n$<vlen>\r\n": SET up to its value.
+}  // namespace
+
 // Built with snprintf: GCC 12 at -O3 warns falsely (-Wrestrict) on chains
 // of std::string concatenation.
-std::string CommandHeader(std::string_view command, std::string_view key, bool with_value,
-                          size_t value_len) {
+std::string RespCommandHeader(std::string_view command, std::string_view key, bool with_value,
+                              size_t value_len) {
   char head[64];
   int n =
       std::snprintf(head, sizeof(head), "*%d\r\n$%zu\r\n%.*s\r\n$%zu\r\n", with_value ? 3 : 2,
@@ -37,8 +38,6 @@ std::string CommandHeader(std::string_view command, std::string_view key, bool w
   }
   return h;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<RespClient>> RespClient::Connect(uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -138,7 +137,7 @@ Status RespClient::ReadExact(char* dst, size_t n) {
 }
 
 Status RespClient::Set(std::string_view key, const char* value, size_t value_len) {
-  CTX_RETURN_IF_ERROR(Send(CommandHeader("SET", key, true, value_len), value, value_len, true));
+  CTX_RETURN_IF_ERROR(Send(RespCommandHeader("SET", key, true, value_len), value, value_len, true));
   auto line = ReadLine();
   if (!line.ok()) return line.status();
   if (*line != "+OK") return Status::Internal("SET: " + *line);
@@ -148,7 +147,8 @@ Status RespClient::Set(std::string_view key, const char* value, size_t value_len
 Status RespClient::SetBatch(const std::vector<std::string>& keys, const char* value,
                             size_t value_len) {
   for (const std::string& key : keys) {
-    CTX_RETURN_IF_ERROR(Send(CommandHeader("SET", key, true, value_len), value, value_len, true));
+    CTX_RETURN_IF_ERROR(
+        Send(RespCommandHeader("SET", key, true, value_len), value, value_len, true));
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     auto line = ReadLine();
@@ -168,7 +168,7 @@ Status RespClient::FlushAll() {
 }
 
 Result<uint64_t> RespClient::Get(std::string_view key, char* buf, size_t capacity) {
-  CTX_RETURN_IF_ERROR(Send(CommandHeader("GET", key, false, 0), nullptr, 0, false));
+  CTX_RETURN_IF_ERROR(Send(RespCommandHeader("GET", key, false, 0), nullptr, 0, false));
   auto line = ReadLine();
   if (!line.ok()) return line.status();
   if (line->empty() || (*line)[0] != '$') return Status::Internal("GET: " + *line);

@@ -18,6 +18,11 @@
 
 namespace ctxstore::bench {
 
+// A command's RESP header up to its value: "*3\r\n$3\r\nSET\r\n$<klen>\r\n<key>\r\n$<vlen>\r\n"
+// with a value, "*2\r\n$3\r\nGET\r\n$<klen>\r\n<key>\r\n" without.
+std::string RespCommandHeader(std::string_view command, std::string_view key, bool with_value,
+                              size_t value_len);
+
 class RespClient {
  public:
   // Connects to 127.0.0.1:port (TCP_NODELAY).

@@ -50,8 +50,8 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   json results = json::parse(in, nullptr, /*allow_exceptions=*/false);
   ASSERT_FALSE(results.is_discarded()) << "results.json is not JSON";
   EXPECT_EQ(results["meta"]["mode"], "smoke");
-  for (const char* section :
-       {"limits", "datapath", "redis", "fs", "flash", "tls", "small", "growth", "scale", "replay"}) {
+  for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
+                              "growth", "scale", "replay"}) {
     ASSERT_TRUE(results.contains(section)) << section;
     EXPECT_FALSE(results[section].contains("error")) << section << ": " << results[section];
   }
@@ -90,7 +90,23 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
   if (Installed("redis-server")) {
     ASSERT_EQ(results["redis"]["rows"].size(), 2 * cells);
-    for (const json& row : results["redis"]["rows"]) ExpectLoadRow(row, "redis");
+    for (const json& row : results["redis"]["rows"]) {
+      ExpectLoadRow(row, "redis");
+      // Both drivers measured every cell (bench/resp_mux.h); the row is the
+      // faster one's.
+      const json& drivers = row["drivers"];
+      for (const char* d : {"threads", "one_thread"}) {
+        ASSERT_TRUE(drivers.contains(d) && drivers[d].contains("gbps")) << row;
+        EXPECT_EQ(drivers[d]["errors"].get<uint64_t>(), 0u) << row;
+        EXPECT_GT(drivers[d]["gbps"].get<double>(), 0) << row;
+      }
+      const std::string driver = row["driver"];
+      ASSERT_TRUE(drivers.contains(driver)) << row;
+      EXPECT_EQ(row["gbps"].get<double>(), drivers[driver]["gbps"].get<double>()) << row;
+      for (const char* d : {"threads", "one_thread"}) {
+        EXPECT_GE(row["gbps"].get<double>(), drivers[d]["gbps"].get<double>()) << row;
+      }
+    }
     std::set<std::string> ops;
     for (const json& row : results["redis"]["latency"]) ops.insert(row["op"]);
     EXPECT_TRUE(ops.contains("ping"));
@@ -138,8 +154,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   // connection sweep at its value size (their shared point once), PUT and
   // GET, for ctxstore and for redis-benchmark (every smoke size fits it).
   const json& growth = results["growth"];
-  const size_t growth_cells =
-      growth["value_sizes"].size() + growth["connections"].size() - 1;
+  const size_t growth_cells = growth["value_sizes"].size() + growth["connections"].size() - 1;
   std::map<std::string, size_t> growth_rows;
   for (const json& row : growth["rows"]) {
     if (row.value("system", "") == "ctxstore") {
