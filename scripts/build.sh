@@ -7,3 +7,8 @@ scripts/setup.sh
 build_dir="${BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "$@" >/dev/null
 cmake --build "$build_dir"
+# The Python package, for /usr/bin/python3 (python/CMakeLists.txt): installed
+# from the Release build only; the sanitizer builds leave it out.
+if [[ "$build_dir" == build ]] && grep -q '^CTXSTORE_BUILD_PYTHON:BOOL=ON' "$build_dir/CMakeCache.txt"; then
+  cmake --install "$build_dir" --component python >/dev/null
+fi

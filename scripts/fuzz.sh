@@ -58,7 +58,8 @@ done
 # RelWithDebInfo without -DNDEBUG at -O1: the engine's asserts stay on.
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-  -DCTXSTORE_FUZZ=ON -DCTXSTORE_BUILD_TESTS=OFF -DCTXSTORE_SANITIZE=address,undefined >/dev/null
+  -DCTXSTORE_FUZZ=ON -DCTXSTORE_BUILD_TESTS=OFF -DCTXSTORE_BUILD_PYTHON=OFF \
+  -DCTXSTORE_SANITIZE=address,undefined >/dev/null
 cmake --build "$build_dir" --target "${targets[@]}"
 
 artifacts="$build_dir/fuzz-artifacts"

@@ -35,6 +35,11 @@ trap report_phases EXIT
 scripts/build.sh -DCTXSTORE_WERROR=ON
 phase "Release: tests"
 ctest --test-dir build --output-on-failure -j "$jobs" "$@"
+# The Python tests are one ctest entry; a build that lost it must not pass.
+if ! ctest --test-dir build -N -L python | grep -q 'Total Tests: 1'; then
+  echo "the Python tests (PythonTests) are not registered in build/" >&2
+  exit 1
+fi
 
 if [[ "${CTXSTORE_THREAD_SAFETY:-1}" != 0 ]]; then
   phase "Clang -Wthread-safety: build of the engine"
@@ -42,7 +47,8 @@ if [[ "${CTXSTORE_THREAD_SAFETY:-1}" != 0 ]]; then
   # Only the annotated library is built (a few minutes on 2 cores); a
   # violation of its lock discipline is a compile error.
   cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
-    -DCTXSTORE_WERROR=ON -DCTXSTORE_THREAD_SAFETY=ON -DCTXSTORE_BUILD_TESTS=OFF >/dev/null
+    -DCTXSTORE_WERROR=ON -DCTXSTORE_THREAD_SAFETY=ON -DCTXSTORE_BUILD_TESTS=OFF \
+    -DCTXSTORE_BUILD_PYTHON=OFF >/dev/null
   cmake --build build-clang --target ctxstore_engine
 fi
 
@@ -59,7 +65,7 @@ if [[ "$sanitizers" != 0 && "${CTXSTORE_ASAN:-1}" != 0 ]]; then
   # -Wmismatched-new-delete in asio's coroutine frames when it instruments
   # them.
   BUILD_TYPE=RelWithDebInfo BUILD_DIR=build-asan scripts/build.sh -DCTXSTORE_WERROR=OFF \
-    -DCTXSTORE_BUILD_BENCH=OFF -DCTXSTORE_SANITIZE=address,undefined \
+    -DCTXSTORE_BUILD_BENCH=OFF -DCTXSTORE_BUILD_PYTHON=OFF -DCTXSTORE_SANITIZE=address,undefined \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
   phase "ASan+UBSan: tests"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -73,7 +79,7 @@ if [[ "$sanitizers" != 0 && "${CTXSTORE_TSAN:-1}" != 0 ]]; then
   # suppressions: every report so far was a real race or was fixed at its
   # cause.
   BUILD_TYPE=RelWithDebInfo BUILD_DIR=build-tsan scripts/build.sh -DCTXSTORE_WERROR=OFF \
-    -DCTXSTORE_BUILD_BENCH=OFF -DCTXSTORE_SANITIZE=thread -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
+    -DCTXSTORE_BUILD_BENCH=OFF -DCTXSTORE_BUILD_PYTHON=OFF -DCTXSTORE_SANITIZE=thread -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
   # The first race stops the process that has it (exit code 66), which
   # fails its test: a test binary directly, a server through its harness
   # (ServerProcess checks how the server exited), a CLI run through its

@@ -10,6 +10,7 @@ The layers (docs/architecture.md), lowest first:
   service   request handlers over the engine, without sockets
   server    sockets and sessions over the service layer and the engine
   client    the client library over the codec
+  python    the Python package's native module over the client library
   cli       the ctxstore binary (server and client commands)
   bench     the ctxstore-bench binary (harness and cache simulator)
   testing   test doubles (src/testing/, tests/support/): tests only
@@ -42,6 +43,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "service": frozenset({"engine", "protocol", "common", "public"}),
     "server": frozenset({"service", "engine", "protocol", "common", "public"}),
     "client": frozenset({"protocol", "common", "public"}),
+    "python": frozenset({"client", "common", "public"}),
     "cli": frozenset({"server", "service", "engine", "protocol", "client", "common", "public"}),
     "bench": frozenset({"engine", "protocol", "client", "common", "public"}),
     "testing": frozenset({"server", "service", "engine", "protocol", "client", "common", "public"}),

@@ -1,0 +1,61 @@
+"""ctxstore: a context memory store for LLM inference, from Python.
+
+``Client`` talks to a ctxstore server (``ctxstore serve``): values go from
+and into numpy arrays, CPU tensors and bytes without copies, errors are the
+classes of :mod:`ctxstore.errors`. See docs/python.md.
+"""
+
+from __future__ import annotations
+
+# errors first: the native module looks its exception classes up there.
+from . import errors
+from . import _ctxstore
+from .client import TLS, Client, Lease, parse_address
+from .errors import (
+    BatchError,
+    Busy,
+    ConnectionError,
+    Corrupt,
+    Error,
+    Exists,
+    Internal,
+    InvalidArgument,
+    IoError,
+    KeyUnavailable,
+    NoSpace,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+    Unsupported,
+)
+from .types import CreatedToken, NamespaceInfo, ObjectInfo, ServerInfo, TokenInfo
+
+__version__: str = _ctxstore.__version__
+
+__all__ = [
+    "TLS",
+    "BatchError",
+    "Busy",
+    "Client",
+    "ConnectionError",
+    "Corrupt",
+    "CreatedToken",
+    "Error",
+    "Exists",
+    "Internal",
+    "InvalidArgument",
+    "IoError",
+    "KeyUnavailable",
+    "Lease",
+    "NamespaceInfo",
+    "NoSpace",
+    "NotFound",
+    "ObjectInfo",
+    "ServerInfo",
+    "TokenInfo",
+    "TooLarge",
+    "Unauthorized",
+    "Unsupported",
+    "errors",
+    "parse_address",
+]
