@@ -1,6 +1,6 @@
 """ctxstore: a context memory store for LLM inference, from Python.
 
-``Client`` talks to a ctxstore server (``ctxstore serve``): values go from
+``Client`` (and ``AsyncClient``, for asyncio) talks to a ctxstore server (``ctxstore serve``): values go from
 and into numpy arrays, CPU tensors and bytes without copies, errors are the
 classes of :mod:`ctxstore.errors`. See docs/python.md.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 # errors first: the native module looks its exception classes up there.
 from . import errors
 from . import _ctxstore
+from .aio import AsyncClient, AsyncLease
 from .client import TLS, Client, Lease, parse_address
 from .errors import (
     BatchError,
@@ -34,6 +35,8 @@ __version__: str = _ctxstore.__version__
 
 __all__ = [
     "TLS",
+    "AsyncClient",
+    "AsyncLease",
     "BatchError",
     "Busy",
     "Client",
