@@ -54,14 +54,17 @@ class Server:
         return self.process.returncode
 
 
-def start_server(tmp: Path, *extra: str) -> Server:
-    """Starts a server with a 64 MiB DRAM tier and 256 MiB of flash; waits for its ready line."""
+def start_server(tmp: Path, *extra: str, port: int = 0) -> Server:
+    """Starts a server with a 64 MiB DRAM tier and 256 MiB of flash; waits for its ready line.
+
+    ``port`` 0 takes any free port; a restart passes the previous one.
+    """
     binary = os.environ["CTXSTORE_BINARY"]
     data = tmp / "data"
     log = tmp / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [binary, "serve", "--data-dir", str(data), "--listen", "127.0.0.1:0", "--memory", "64MiB",
+            [binary, "serve", "--data-dir", str(data), "--listen", f"127.0.0.1:{port}", "--memory", "64MiB",
              "--disk", "256MiB", *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
