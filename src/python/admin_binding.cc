@@ -118,10 +118,7 @@ void BindObjects(py::class_<NativeClient>& cls) {
   cls.def("unpin", [](NativeClient& self, py::handle name, bool by_group) {
     const std::string n = KeyFrom(name);
     auto client = self.get();
-    const Status st = Unlocked([&] { return client->Unpin(n, by_group); });
-    if (st.code() == StatusCode::kNotFound) return false;
-    Check(st);
-    return true;
+    return Found(Unlocked([&] { return client->Unpin(n, by_group); }));
   });
   cls.def("delete_group", [](NativeClient& self, py::handle group) {
     const std::string g = KeyFrom(group);
@@ -176,10 +173,7 @@ void BindNamespacesAndTokens(py::class_<NativeClient>& cls) {
   });
   cls.def("revoke_token", [](NativeClient& self, const std::string& id) {
     auto client = self.get();
-    const Status st = Unlocked([&] { return client->RevokeToken(id); });
-    if (st.code() == StatusCode::kNotFound) return false;
-    Check(st);
-    return true;
+    return Found(Unlocked([&] { return client->RevokeToken(id); }));
   });
 }
 

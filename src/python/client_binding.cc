@@ -98,10 +98,7 @@ void BindData(py::class_<NativeClient>& cls) {
   cls.def("delete", [](NativeClient& self, py::handle key, bool sync) {
     const std::string k = KeyFrom(key);
     auto client = self.get();
-    const Status st = Unlocked([&] { return client->Delete(k, sync); });
-    if (st.code() == StatusCode::kNotFound) return false;
-    Check(st);
-    return true;
+    return Found(Unlocked([&] { return client->Delete(k, sync); }));
   });
 }
 
@@ -169,10 +166,7 @@ void BindBatches(py::class_<NativeClient>& cls) {
   });
   cls.def("release_lease", [](NativeClient& self, uint64_t lease_id) {
     auto client = self.get();
-    const Status st = Unlocked([&] { return client->ReleaseLease(lease_id); });
-    if (st.code() == StatusCode::kNotFound) return false;
-    Check(st);
-    return true;
+    return Found(Unlocked([&] { return client->ReleaseLease(lease_id); }));
   });
 }
 

@@ -33,6 +33,14 @@ inline void Check(const Status& status) {
   if (!status.ok()) Throw(status);
 }
 
+// For calls whose miss is an answer, not an error (delete, unpin, revoke):
+// true when it succeeded, false for kNotFound; any other error is thrown.
+inline bool Found(const Status& status) {
+  if (status.code() == StatusCode::kNotFound) return false;
+  Check(status);
+  return true;
+}
+
 template <typename T>
 T Unwrap(Result<T> result) {
   if (!result.ok()) Throw(result.status());

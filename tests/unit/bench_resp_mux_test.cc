@@ -25,6 +25,7 @@
 #include "bench/loadgen.h"
 #include "bench/process.h"
 #include "bench/resp_client.h"
+#include "bench_redis_fixture.h"
 
 namespace ctxstore::bench {
 namespace {
@@ -35,34 +36,7 @@ std::string_view KeyOf(uint64_t k, std::array<char, 48>& buf) {
   return std::string_view(buf.data(), static_cast<size_t>(len));
 }
 
-class RespMuxTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string exe = FindExecutable("redis-server");
-    if (exe.empty()) GTEST_SKIP() << "redis-server is not installed";
-    dir_ =
-        std::filesystem::temp_directory_path() / ("ctxstore-mux-test-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-    auto port = FreePort();
-    ASSERT_TRUE(port.ok());
-    port_ = *port;
-    auto server = ChildProcess::Start({exe, "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no", "--dir", dir_.string()},
-                                      (dir_ / "redis.log").string());
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    ASSERT_TRUE(WaitForPort(port_, server_.get(), 10000).ok());
-  }
-  void TearDown() override {
-    if (server_) server_->Stop(SIGTERM, 5000);
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::filesystem::path dir_;
-  uint16_t port_ = 0;
-  std::unique_ptr<ChildProcess> server_;
-};
+using RespMuxTest = RedisServerTest;
 
 TEST_F(RespMuxTest, GetsReadBackWhatSetsWroteOnEveryConnection) {
   constexpr uint32_t kConns = 4;
