@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T", bound="_FromDict")
 
 
-def _from_dict(cls: type, d: dict[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in d.items() if k in names})
+class _FromDict:
+    """``from_dict``: a dataclass from the native module's dict (members it does not know are left out)."""
+
+    @classmethod
+    def from_dict(cls: type[_T], d: dict[str, Any]) -> _T:
+        """Builds one from the native module's dict."""
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass(frozen=True)
-class ObjectInfo:
+class ObjectInfo(_FromDict):
     """Everything the server knows about one stored object (``stat``, ``ls``).
 
     Times are milliseconds since the Unix epoch; 0 means never. Keys, groups,
@@ -39,14 +46,9 @@ class ObjectInfo:
     writer: str
     meta: bytes
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ObjectInfo:
-        """Builds one from the native module's dict."""
-        return _from_dict(cls, d)
-
 
 @dataclass(frozen=True)
-class NamespaceInfo:
+class NamespaceInfo(_FromDict):
     """A namespace (tenant): its usage and its settings by wire name (``quota_bytes``, ...)."""
 
     id: int
@@ -56,14 +58,9 @@ class NamespaceInfo:
     evictions: int
     settings: dict[str, Any]
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> NamespaceInfo:
-        """Builds one from the native module's dict."""
-        return _from_dict(cls, d)
-
 
 @dataclass(frozen=True)
-class TokenInfo:
+class TokenInfo(_FromDict):
     """An access token as the server lists it (never its secret)."""
 
     id: str
@@ -71,11 +68,6 @@ class TokenInfo:
     namespace: str
     label: str
     created_ms: int
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TokenInfo:
-        """Builds one from the native module's dict."""
-        return _from_dict(cls, d)
 
 
 @dataclass(frozen=True)
