@@ -39,7 +39,7 @@ std::string RespCommandHeader(std::string_view command, std::string_view key, bo
   return h;
 }
 
-Result<std::unique_ptr<RespClient>> RespClient::Connect(uint16_t port) {
+Result<int> ConnectLoopback(uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket");
   sockaddr_in addr{};
@@ -53,6 +53,24 @@ Result<std::unique_ptr<RespClient>> RespClient::Connect(uint16_t port) {
   }
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+void ConsumeIov(iovec* iov, int count, int& first, size_t n) {
+  while (first < count && n >= iov[first].iov_len) {
+    n -= iov[first].iov_len;
+    ++first;
+  }
+  if (first < count) {
+    iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + n;
+    iov[first].iov_len -= n;
+  }
+}
+
+Result<std::unique_ptr<RespClient>> RespClient::Connect(uint16_t port) {
+  Result<int> connected = ConnectLoopback(port);
+  if (!connected.ok()) return connected.status();
+  const int fd = *connected;
   // A server that stops answering is an error, not a hung benchmark; a
   // 32 MiB reply under load can take a while.
   const timeval timeout{120, 0};
@@ -76,15 +94,7 @@ Status RespClient::Send(std::string_view header, const char* value, size_t value
     const ssize_t n = writev(fd_, iov + first, 3 - first);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Errno("write");
-    size_t left = static_cast<size_t>(n);
-    while (first < 3 && left >= iov[first].iov_len) {
-      left -= iov[first].iov_len;
-      ++first;
-    }
-    if (first < 3) {
-      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-      iov[first].iov_len -= left;
-    }
+    ConsumeIov(iov, 3, first, static_cast<size_t>(n));
   }
   return Status::Ok();
 }

@@ -7,6 +7,8 @@
 // buffer 16 KiB at a time, stays for the small commands (PING, EXISTS).
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,6 +19,13 @@
 #include "ctxstore/status.h"
 
 namespace ctxstore::bench {
+
+// Both Redis drivers' plumbing (this client and bench/resp_mux.h):
+// a blocking TCP connection to 127.0.0.1:port with TCP_NODELAY, as its fd.
+Result<int> ConnectLoopback(uint16_t port);
+// Marks n more bytes of iov[first..count) sent: `first` moves past the
+// iovecs now whole, and the next one is trimmed by what was sent of it.
+void ConsumeIov(iovec* iov, int count, int& first, size_t n);
 
 // A command's RESP header up to its value: "*3\r\n$3\r\nSET\r\n$<klen>\r\n<key>\r\n$<vlen>\r\n"
 // with a value, "*2\r\n$3\r\nGET\r\n$<klen>\r\n<key>\r\n" without.

@@ -1,8 +1,6 @@
 #include "bench/resp_mux.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -109,17 +107,8 @@ class MuxConn {
       if (errno == EAGAIN || errno == EINTR) return StepResult::kBlocked;
       return Broken(Errno("write"));
     }
-    size_t left = static_cast<size_t>(n);
-    while (out_first_ < 3 && left >= out_[out_first_].iov_len) {
-      left -= out_[out_first_].iov_len;
-      ++out_first_;
-    }
-    if (out_first_ < 3) {
-      out_[out_first_].iov_base = static_cast<char*>(out_[out_first_].iov_base) + left;
-      out_[out_first_].iov_len -= left;
-    } else {
-      phase_ = Phase::kHeader;
-    }
+    ConsumeIov(out_, 3, out_first_, static_cast<size_t>(n));
+    if (out_first_ == 3) phase_ = Phase::kHeader;
     progressed = true;
     return StepResult::kBlocked;
   }
@@ -220,16 +209,10 @@ class MuxConn {
 };
 
 Result<std::unique_ptr<MuxConn>> Open(const RespMuxSpec& spec, uint32_t index, int epoll_fd) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Errno("socket");
-  auto conn = std::make_unique<MuxConn>(fd, spec, index);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(spec.port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return Errno("connect");
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  Result<int> connected = ConnectLoopback(spec.port);
+  if (!connected.ok()) return connected.status();
+  const int fd = *connected;
+  auto conn = std::make_unique<MuxConn>(fd, spec, index);  // closes fd from here on
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) return Errno("fcntl");
   // Edge-triggered for both directions, registered once: Step runs until
   // the socket would block, so no event is lost and no epoll_ctl is needed
