@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,6 +29,11 @@ namespace ctxstore {
 struct ClientOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 7070;
+  // A Unix-domain socket: when set, every connection goes to this path (a
+  // server on this machine started with --unix PATH) and host and port are
+  // not used. TLS is not offered there: the socket file's mode and the
+  // token protect it.
+  std::string unix_path;
   std::string client_name = "ctxstore-cpp";
   uint32_t connect_timeout_ms = 5000;
   uint32_t io_timeout_ms = 60000;      // per send/receive; the call fails with kUnavailable
@@ -52,7 +58,21 @@ struct ClientOptions {
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // TLS verified against the system's CA store (a ctxstores:// address);
+  // tls_ca_file, when set, replaces the store and turns TLS on by itself.
+  bool tls = false;
 };
+
+// Sets options->host, port, unix_path and tls from an address as users
+// write it:
+//   HOST:PORT, [IPv6]:PORT, HOST (port 7070)   plaintext TCP
+//   ctxstore://HOST[:PORT]                      the same
+//   ctxstores://HOST[:PORT]                     TLS (tls = true)
+//   unix:///PATH                                a Unix-domain socket
+// kInvalid, naming the address, for anything else; options unchanged then.
+Status ParseServerAddress(std::string_view address, ClientOptions* options);
+// The address back in the form above ("unix:///run/ctx.sock", "h:7070").
+std::string FormatServerAddress(const ClientOptions& options);
 
 struct PutOptions {
   bool sync = false;       // return only once the value is on flash and fdatasync'ed
@@ -75,6 +95,25 @@ struct GetItem {
   StatusCode code = StatusCode::kOk;  // kOk, kNotFound, kCorrupt, kIoError
   std::string value;                  // set when code is kOk
 };
+
+// BatchGetInto: where item i's value goes.
+struct GetIntoItem {
+  std::string_view key;
+  std::span<uint8_t> buffer;
+};
+
+struct GetIntoResult {
+  // kOk; kNotFound; kTooLarge when the value does not fit in the buffer
+  // (nothing is written then); kCorrupt (the buffer holds the damaged
+  // bytes); kIoError.
+  StatusCode code = StatusCode::kOk;
+  uint64_t length = 0;  // the value's length: bytes written, or with kTooLarge the size needed
+};
+
+// GetInto's second form: called once the value's length is known; returns
+// where to receive it (at least value_len bytes), or an error that fails
+// the call (the value is drained, the connection kept).
+using BufferProvider = std::function<Result<std::span<uint8_t>>(uint64_t value_len)>;
 
 struct GetWithMetaResult {
   std::string value;
@@ -129,6 +168,10 @@ class Client {
   // Receives the value straight into buffer and returns its length. A value
   // larger than the buffer yields kTooLarge (message names the size needed).
   Result<size_t> GetInto(std::string_view key, std::span<uint8_t> buffer);
+  // Receives the value into the memory provide(value_len) returns: for a
+  // caller that allocates its own object of the right size (the Python
+  // package's bytes), so the value is copied once, from the socket.
+  Result<size_t> GetInto(std::string_view key, const BufferProvider& provide);
   // The value and the metadata blob stored with it.
   Result<GetWithMetaResult> GetWithMeta(std::string_view key);
 
@@ -140,6 +183,9 @@ class Client {
   Result<std::vector<StatusCode>> BatchPut(std::span<const PutItem> items,
                                            const PutOptions& opts = {});
   Result<std::vector<GetItem>> BatchGet(std::span<const std::string> keys);
+  // BatchGet in one round trip with every value received straight into its
+  // item's buffer (no copy, no allocation per value). Results in order.
+  Result<std::vector<GetIntoResult>> BatchGetInto(std::span<const GetIntoItem> items);
   Result<std::vector<bool>> BatchExists(std::span<const std::string> keys);
   // Number of leading keys present (longest stored prefix).
   Result<uint32_t> MatchPrefix(std::span<const std::string> keys);

@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import errors
 from . import _ctxstore
 from .aio import AsyncClient, AsyncLease
-from .client import TLS, Client, Lease, parse_address
+from .client import TLS, Address, Client, Lease, parse_address
 from .errors import (
     BatchError,
     Busy,
@@ -61,4 +61,5 @@ __all__ = [
     "Unsupported",
     "errors",
     "parse_address",
+    "Address",
 ]

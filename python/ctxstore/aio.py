@@ -147,6 +147,10 @@ class AsyncClient:
         """Client.batch_get as a coroutine."""
         return await self._call("batch_get", keys)
 
+    async def batch_get_into(self, keys: Sequence[Key], buffers: Sequence[Any]) -> list[int | None]:
+        """Client.batch_get_into as a coroutine (the buffers must stay alive until it completes)."""
+        return await self._call("batch_get_into", keys, buffers)
+
     async def batch_exists(self, keys: Sequence[Key]) -> list[bool]:
         """Client.batch_exists as a coroutine."""
         return await self._call("batch_exists", keys)

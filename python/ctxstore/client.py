@@ -6,8 +6,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple, Union
 
 from . import _ctxstore
 from ._buffers import as_buffer
@@ -28,25 +27,22 @@ class TLS:
     key: str = ""
 
 
-def parse_address(address: str) -> tuple[str, int, bool]:
-    """``(host, port, tls)`` of ``host[:port]``, ``[v6]:port``, ``ctxstore://...`` or ``ctxstores://...``."""
-    text = address.strip()
-    if "://" not in text:
-        text = "ctxstore://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("ctxstore", "ctxstores"):
-        raise InvalidArgument(
-            f"address {address!r}: the scheme must be ctxstore:// or ctxstores:// "
-            "(unix:// arrives with the shared-memory path)",
-            "invalid",
-        )
-    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.username:
-        raise InvalidArgument(f"address {address!r}: expected HOST[:PORT]", "invalid")
-    try:
-        port = parts.port or DEFAULT_PORT
-    except ValueError as e:
-        raise InvalidArgument(f"address {address!r}: {e}", "invalid") from None
-    return parts.hostname, port, parts.scheme == "ctxstores"
+class Address(NamedTuple):
+    """A server address as ``parse_address`` reads it."""
+
+    host: str  #: "" for a Unix socket
+    port: int  #: 0 for a Unix socket
+    tls: bool  #: a ``ctxstores://`` address
+    unix_path: str  #: "" unless ``unix:///PATH``
+
+
+def parse_address(address: str) -> Address:
+    """Reads ``host[:port]``, ``[v6]:port``, ``ctxstore://``, ``ctxstores://`` (TLS) or ``unix:///path``.
+
+    The port defaults to 7070. The C++ client's own parser does the work, so
+    the CLI's ``--server`` and this accept exactly the same forms.
+    """
+    return Address(*_ctxstore.parse_address(address.strip()))
 
 
 def _ttl_ms(ttl_s: float | None) -> int:
@@ -86,8 +82,10 @@ class Lease:
 class Client:
     """A connection pool to one ctxstore server, safe to share between threads.
 
-    ``address`` is ``host:port``, ``ctxstore://host:port`` or
-    ``ctxstores://host:port`` (TLS, which needs ``tls``). The token is
+    ``address`` is ``host:port``, ``ctxstore://host:port``,
+    ``ctxstores://host:port`` (TLS, verified against ``tls`` or else the
+    system's CA store) or ``unix:///path`` (a server on this machine started
+    with ``--unix PATH``: no TCP stack in the way). The token is
     ``token``, else ``$CTXSTORE_TOKEN``, else none (for servers run with
     ``--no-auth``). Every call waits on the network with the GIL released;
     ``timeout_s`` bounds each send and receive.
@@ -105,15 +103,12 @@ class Client:
         verify_checksums: bool = True,
         client_name: str | None = None,
     ) -> None:
-        host, port, use_tls = parse_address(address)
+        self.address = parse_address(address)
         if isinstance(tls, str):
             tls = TLS(ca=tls)
-        if use_tls and tls is None:
-            raise InvalidArgument(f"{address}: a ctxstores:// address needs tls=CA_FILE", "invalid")
         tls = tls or TLS(ca="")
         self._native = _ctxstore.Client(
-            host=host,
-            port=port,
+            address=address.strip(),
             token=token if token is not None else os.environ.get("CTXSTORE_TOKEN", ""),
             namespace=namespace or "",
             tls_ca=tls.ca,
@@ -236,6 +231,33 @@ class Client:
             for i, (code, value) in enumerate(self._native.batch_get(keys))
         ]
         _raise_if_failed("batch_get", results)
+        return results  # type: ignore[return-value]
+
+    def batch_get_into(self, keys: Sequence[Key], buffers: Sequence[Any]) -> list[int | None]:
+        """Every value in one round trip, each received straight into its buffer.
+
+        Returns the bytes written per key, None for a key that is not stored.
+        Buffers are as for ``get_into`` (writable, C-contiguous: numpy arrays,
+        CPU tensors, bytearrays, slices of one large pool). An item whose value
+        does not fit its buffer is a TooLarge in the BatchError's results
+        (naming the size needed), with that buffer left as it was; the other
+        items are still received.
+        """
+        views = [as_buffer(b, "batch_get_into's buffers") for b in buffers]
+        results: list[object] = []
+        for i, (code, length) in enumerate(self._native.batch_get_into(keys, views)):
+            if code == "ok":
+                results.append(length)
+            elif code == "not_found":
+                results.append(None)
+            elif code == "too_large":
+                size = memoryview(views[i]).nbytes
+                results.append(
+                    from_code(code, f"item {i}: value of {length} bytes does not fit in a buffer of {size} bytes")
+                )
+            else:
+                results.append(from_code(code, f"item {i}: {code}"))
+        _raise_if_failed("batch_get_into", results)
         return results  # type: ignore[return-value]
 
     def batch_exists(self, keys: Sequence[Key]) -> list[bool]:

@@ -57,6 +57,7 @@ struct StoreServer {
   std::string log_path;
   std::string token;        // the admin token the server wrote to its data dir
   std::string tls_ca_file;  // set by callers whose server listens with TLS
+  std::string unix_path;    // set by callers whose server also listens with --unix
 };
 
 // Starts `ctxstore serve --data-dir DATA --listen 127.0.0.1:PORT

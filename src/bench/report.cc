@@ -200,14 +200,15 @@ void Tls(std::ostringstream& md, const json& t) {
 }
 
 void SmallOps(std::ostringstream& md, const json& r) {
-  md << "## Small operations, one connection (µs)\n\n| op | keys | p50 | p99 |\n"
-        "| --- | ---: | ---: | ---: |\n";
+  md << "## Small operations, one connection (µs)\n\n| op | over | keys | p50 | p99 |\n"
+        "| --- | --- | ---: | ---: | ---: |\n";
   for (const char* section : {"small", "redis"}) {
     if (!r.contains(section)) continue;
     const char* list = std::string(section) == "small" ? "rows" : "latency";
     for (const json& row : r[section].value(list, json::array())) {
       md << "| " << (std::string(section) == "redis" ? "redis " : "") << row.value("op", "")
-         << " | " << row.value("keys", 1) << " | " << Num(row, "p50_us", "%.1f") << " | "
+         << " | " << row.value("transport", "tcp") << " | " << row.value("keys", 1) << " | "
+         << Num(row, "p50_us", "%.1f") << " | "
          << Num(row, "p99_us", "%.1f") << " |\n";
     }
   }

@@ -12,6 +12,7 @@
 #include "bench/cpu_cost.h"
 #include "bench/harness.h"
 #include "bench/loadgen.h"
+#include "bench/round_trip.h"
 #include "bench/store_cells.h"
 #include "bench/store_load.h"
 #include "ctxstore/client.h"
@@ -142,6 +143,19 @@ nlohmann::json SteadyPass(BenchContext& ctx) {
   return row;
 }
 
+// The machine's floor for the small ops over transport (bench/round_trip.h).
+nlohmann::json BareRoundTripRow(BenchContext& ctx, const std::string& transport) {
+  ctx.progress->Step("bare socket round trip over " + transport);
+  LoadResult r = MeasureBareRoundTrip(ctx, /*over_unix=*/transport == "unix");
+  nlohmann::json row = {{"op", "bare_round_trip"}, {"keys", 0}, {"transport", transport}};
+  row.update(ToJson(r));
+  char line[160];
+  std::snprintf(line, sizeof(line), "bare round trip over %s: p50 %.1f us, p99 %.1f us",
+                transport.c_str(), r.p50_us, r.p99_us);
+  ctx.progress->Result(line);
+  return row;
+}
+
 }  // namespace
 
 nlohmann::json RunFlash(BenchContext& ctx) {
@@ -159,25 +173,39 @@ nlohmann::json RunFlash(BenchContext& ctx) {
   return out;
 }
 
+// Every small op over TCP loopback, then over the same server's Unix socket.
 nlohmann::json RunSmallOps(BenchContext& ctx) {
   nlohmann::json out = {{"keys", kSmallOpKeys}, {"rows", nlohmann::json::array()}};
-  Result<StoreServer> server = StartWarmServer(ctx, "small", SmallOpsServerArgs());
+  const std::string unix_path = SmallOpsSocketPath(ctx);
+  std::vector<std::string> args = SmallOpsServerArgs();
+  args.insert(args.end(), {"--unix", unix_path});
+  Result<StoreServer> server = StartWarmServer(ctx, "small", args);
   if (!server.ok()) return {{"error", server.status().ToString()}};
-  auto clients = Connect(*server, 1);
-  if (!clients.ok()) return {{"error", clients.status().ToString()}};
-  Client& c = *(*clients)[0];
-  Result<std::vector<std::string>> keys = LoadSmallOpChain(c);
-  if (!keys.ok()) return {{"error", keys.status().ToString()}};
-  for (const SmallOpInfo& op : SmallOpList()) {
-    ctx.progress->Step(std::string(op.name) + " of " + std::to_string(op.keys) + " keys");
-    LoadResult r = MeasureSmallOp(ctx, op, c, *keys);
-    nlohmann::json row = {{"op", op.name}, {"keys", op.keys}};
-    row.update(ToJson(r));
-    char line[160];
-    std::snprintf(line, sizeof(line), "%s: p50 %.1f us, p99 %.1f us (%llu ops)", op.name, r.p50_us,
-                  r.p99_us, static_cast<unsigned long long>(r.ops));
-    ctx.progress->Result(line);
-    out["rows"].push_back(row);
+  server->unix_path = unix_path;
+  std::vector<std::string> keys;  // loaded through the first connection
+  for (const char* transport : {"tcp", "unix"}) {
+    auto clients = Connect(*server, 1, /*over_unix=*/std::string(transport) == "unix");
+    if (!clients.ok()) return {{"error", clients.status().ToString()}};
+    Client& c = *(*clients)[0];
+    if (keys.empty()) {
+      Result<std::vector<std::string>> loaded = LoadSmallOpChain(c);
+      if (!loaded.ok()) return {{"error", loaded.status().ToString()}};
+      keys = std::move(*loaded);
+    }
+    out["rows"].push_back(BareRoundTripRow(ctx, transport));
+    for (const SmallOpInfo& op : SmallOpList()) {
+      ctx.progress->Step(std::string(op.name) + " of " + std::to_string(op.keys) + " keys over " +
+                         transport);
+      LoadResult r = MeasureSmallOp(ctx, op, c, keys);
+      nlohmann::json row = {{"op", op.name}, {"keys", op.keys}, {"transport", transport}};
+      row.update(ToJson(r));
+      char line[160];
+      std::snprintf(line, sizeof(line), "%s over %s: p50 %.1f us, p99 %.1f us (%llu ops)",
+                    op.name, transport, r.p50_us, r.p99_us,
+                    static_cast<unsigned long long>(r.ops));
+      ctx.progress->Result(line);
+      out["rows"].push_back(row);
+    }
   }
   return out;
 }

@@ -2,6 +2,8 @@
 // measures is described in docs/benchmarks.md.
 #include "bench/store_cells.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "bench/store_load.h"
@@ -157,6 +159,15 @@ const std::vector<SmallOpInfo>& SmallOpList() {
 
 std::vector<std::string> SmallOpsServerArgs() {
   return {"--memory", "256MiB"};
+}
+
+std::string SmallOpsSocketPath(const BenchContext& ctx) {
+  constexpr size_t kMaxSocketPathBytes = 100;  // sun_path holds 107
+  std::string path = ctx.options.work_dir + "/small.sock";
+  if (path.size() > kMaxSocketPathBytes) {
+    path = "/tmp/ctxstore-bench-" + std::to_string(::getpid()) + ".sock";
+  }
+  return path;
 }
 
 Result<std::vector<std::string>> LoadSmallOpChain(Client& c) {

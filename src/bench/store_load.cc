@@ -19,11 +19,14 @@ std::vector<uint8_t> MakeValue(uint64_t bytes, uint64_t seed) {
   return v;
 }
 
-Result<std::vector<std::unique_ptr<Client>>> Connect(const StoreServer& server, uint32_t n) {
+Result<std::vector<std::unique_ptr<Client>>> Connect(const StoreServer& server, uint32_t n,
+                                                     bool over_unix) {
+  if (over_unix && server.unix_path.empty()) return Status::Invalid("the server has no Unix socket");
   std::vector<std::unique_ptr<Client>> clients;
   for (uint32_t i = 0; i < n; ++i) {
     ClientOptions o;
     o.port = server.port;
+    if (over_unix) o.unix_path = server.unix_path;
     o.tls_ca_file = server.tls_ca_file;
     o.token = server.token;
     o.client_name = "ctxstore-bench";

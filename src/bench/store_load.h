@@ -22,7 +22,9 @@ std::vector<uint8_t> MakeValue(uint64_t bytes, uint64_t seed);
 
 // n clients with the server's admin token (over TLS when the server has a
 // tls_ca_file).
-Result<std::vector<std::unique_ptr<Client>>> Connect(const StoreServer& server, uint32_t n);
+// over_unix: through the server's Unix socket (server.unix_path) instead of TCP.
+Result<std::vector<std::unique_ptr<Client>>> Connect(const StoreServer& server, uint32_t n,
+                                                     bool over_unix = false);
 
 nlohmann::json Row(const std::string& system, const std::string& op, uint64_t value_bytes,
                    uint32_t connections, const LoadResult& r);

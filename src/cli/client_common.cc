@@ -12,37 +12,6 @@
 #include "common/units.h"
 
 namespace ctxstore::cli {
-namespace {
-
-struct ServerAddress {
-  std::string host;
-  uint16_t port = 0;
-};
-
-// HOST:PORT, with [v6]:PORT for IPv6 literals.
-std::optional<ServerAddress> ParseServer(std::string_view text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
-    return std::nullopt;
-  }
-  std::string_view host = text.substr(0, colon);
-  std::string_view port_text = text.substr(colon + 1);
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return std::nullopt;
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return std::nullopt;  // an unbracketed IPv6 literal is ambiguous
-  }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return std::nullopt;
-  }
-  return ServerAddress{std::string(host), static_cast<uint16_t>(port)};
-}
-
-}  // namespace
 
 void PrintError(const std::string& message) {
   std::cerr << "ctxstore: " << message << "\n";
@@ -66,14 +35,11 @@ int Fail(const Status& st, std::string_view key) {
 }
 
 int ConnectTo(const ConnectionArgs& conn, std::unique_ptr<Client>* client) {
-  std::optional<ServerAddress> addr = ParseServer(conn.server);
-  if (!addr) {
-    PrintError("invalid --server '" + conn.server + "': expected HOST:PORT");
+  ClientOptions options;
+  if (Status st = ParseServerAddress(conn.server, &options); !st.ok()) {
+    PrintError("invalid --server: " + st.message());
     return kExitUsage;
   }
-  ClientOptions options;
-  options.host = addr->host;
-  options.port = addr->port;
   options.client_name = "ctxstore-cli";
   options.max_idle_connections = 1;
   options.namespace_name = conn.ns;
@@ -101,9 +67,10 @@ std::string ResolveToken(const ConnectionArgs& conn) {
   // machine: pointed elsewhere, a command would hand it to another host.
   std::string dir = conn.data_dir;
   if (dir.empty()) {
-    std::optional<ServerAddress> addr = ParseServer(conn.server);
-    const bool local = addr && (addr->host == "localhost" || addr->host == "::1" ||
-                                addr->host.starts_with("127."));
+    ClientOptions addr;
+    const bool parsed = ParseServerAddress(conn.server, &addr).ok();
+    const bool local = parsed && (!addr.unix_path.empty() || addr.host == "localhost" ||
+                                  addr.host == "::1" || addr.host.starts_with("127."));
     if (!local) return {};
     dir = kDefaultDataDir;
   }
@@ -155,7 +122,8 @@ bool OneTarget(const std::string& command, const std::string& key, const std::st
 }
 
 void AddConnectionOptions(CLI::App* sub, ConnectionArgs* conn) {
-  sub->add_option("--server", conn->server, "Server address as HOST:PORT")->capture_default_str();
+  sub->add_option("--server", conn->server, "Server address: HOST:PORT, ctxstore://HOST:PORT, "
+                  "ctxstores://HOST:PORT (TLS, the system's CAs unless --tls-ca) or unix:///PATH")->capture_default_str();
   sub->add_option("--namespace", conn->ns,
                   "Namespace the command works in (default: the token's; \"default\" for an "
                   "admin token)");

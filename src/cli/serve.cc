@@ -97,10 +97,11 @@ void LogReady(const engine::Engine& engine, const server::ServerOptions& so, uin
   const engine::EngineOptions& o = engine.options();
   spdlog::info("data {} | DRAM {} | flash {} | max value {}", o.data_dir,
                FormatSize(o.memory_bytes), FormatSize(o.disk_bytes), FormatSize(o.max_value_bytes));
-  spdlog::info("ready: listening on {}:{}{}", so.host, port,
+  spdlog::info("ready: listening on {}:{}{}{}", so.host, port,
                so.tls_cert_file.empty()        ? ""
                : so.tls_client_ca_file.empty() ? " (TLS)"
-                                               : " (TLS, client certificates required)");
+                                               : " (TLS, client certificates required)",
+               so.unix_path.empty() ? "" : " and unix://" + so.unix_path);
 }
 
 // Serves until SIGINT or SIGTERM, then closes the engine (flush, checkpoint).
@@ -156,6 +157,12 @@ void AddStorageOptions(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--data-dir", flags->data_dir, "Folder for segments, checkpoint and superblock")
       ->capture_default_str();
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--unix", flags->unix_path,
+                  "Also serve on a Unix-domain socket at this path, for clients on this machine "
+                  "(never TLS; a stale socket file is replaced)");
+  cmd->add_option("--unix-mode", flags->unix_mode,
+                  "Mode of the --unix socket file, in octal: who may connect")
       ->capture_default_str();
   cmd->add_option("--memory", flags->memory, "DRAM tier size, e.g. 512MiB, 4GiB")
       ->capture_default_str();

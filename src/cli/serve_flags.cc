@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <charconv>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -73,6 +75,8 @@ std::map<std::string, Setter> ConfigSetters(ServeFlags* f) {
   return {
       {"data-dir", TextSetter(&f->data_dir)},
       {"listen", TextSetter(&f->listen)},
+      {"unix", TextSetter(&f->unix_path)},
+      {"unix-mode", TextSetter(&f->unix_mode)},
       {"memory", TextSetter(&f->memory)},
       {"disk", TextSetter(&f->disk)},
       {"max-value", TextSetter(&f->max_value)},
@@ -104,6 +108,23 @@ std::map<std::string, Setter> ConfigSetters(ServeFlags* f) {
 }
 
 // ---- parsing: each helper names the flag in its error
+
+// A file mode in octal, as chmod takes it ("0660", "600").
+Status ParseModeFlag(const std::string& text, const char* flag, uint32_t* out) {
+  uint32_t mode = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || mode > 0777) {
+    return Status::Invalid(std::string(flag) + ": '" + text + "' is not an octal mode 0..0777");
+  }
+  *out = mode;
+  return Status::Ok();
+}
+
+std::string FormatMode(uint32_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "0%03o", mode);
+  return text;
+}
 
 Status ParseSizeFlag(const std::string& text, const char* flag, uint64_t* out) {
   auto v = ParseSize(text);
@@ -188,6 +209,8 @@ Status CheckTlsFlags(const ServeFlags& f) {
 
 Status BuildServerOptions(const ServeFlags& f, server::ServerOptions* so) {
   CTX_RETURN_IF_ERROR(SplitHostPort(f.listen, &so->host, &so->port));
+  so->unix_path = f.unix_path;
+  CTX_RETURN_IF_ERROR(ParseModeFlag(f.unix_mode, "--unix-mode", &so->unix_mode));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.frame_timeout, "--frame-timeout", &so->frame_timeout_ms));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.hello_timeout, "--hello-timeout", &so->hello_timeout_ms));
@@ -232,6 +255,7 @@ ServeFlags DefaultServeFlags() {
   ServeFlags f;
   f.data_dir = eo.data_dir;
   f.listen = so.host + ":" + std::to_string(so.port);
+  f.unix_mode = FormatMode(so.unix_mode);
   f.memory = FormatSizeExact(eo.memory_bytes);
   f.disk = FormatSizeExact(eo.disk_bytes);
   f.max_value = FormatSizeExact(eo.max_value_bytes);

@@ -21,6 +21,8 @@ namespace ctxstore::cli {
 struct ServeFlags {
   std::string data_dir;
   std::string listen;  // HOST:PORT
+  std::string unix_path;  // empty: no Unix-domain socket
+  std::string unix_mode;  // octal, "0660"
   std::string memory;
   std::string disk;
   std::string max_value;

@@ -1,7 +1,8 @@
-// Client: connecting and the core key calls (PUT, GET, EXISTS, DELETE,
-// BATCH_*, MATCH_PREFIX, FLUSH, STATS). The pool and the request/reply
-// exchange are in client_impl.cc, context calls and namespace admin in
-// client_context.cc, token admin in client_tokens.cc.
+// Client: connecting and the core key calls (PUT, EXISTS, DELETE,
+// BATCH_PUT, BATCH_EXISTS, MATCH_PREFIX, FLUSH, STATS). The reads (GET and
+// BATCH_GET in their forms) are in client_get.cc, the pool and the
+// request/reply exchange in client_impl.cc, context calls and namespace
+// admin in client_context.cc, token admin in client_tokens.cc.
 #include "ctxstore/client.h"
 
 #include <sys/uio.h>
@@ -68,13 +69,17 @@ Client::~Client() = default;
 Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  if (!options.tls_ca_file.empty()) {
-    auto tls = client::MakeClientTlsContext(options.tls_ca_file, options.tls_cert_file,
-                                            options.tls_key_file);
-    if (!tls.ok()) return tls.status();
-    impl->tls = std::move(*tls);
+  const bool tls = options.tls || !options.tls_ca_file.empty();
+  if (tls && !options.unix_path.empty()) {
+    return Status::Invalid("TLS is not offered on a Unix socket (" + options.unix_path + ")");
+  }
+  if (tls) {
+    auto context = client::MakeClientTlsContext(options.tls_ca_file, options.tls_cert_file,
+                                                options.tls_key_file);
+    if (!context.ok()) return context.status();
+    impl->tls = std::move(*context);
   } else if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-    return Status::Invalid("a TLS client certificate needs tls_ca_file (which turns TLS on)");
+    return Status::Invalid("a TLS client certificate needs TLS (tls or tls_ca_file)");
   }
   auto conn = impl->Open(&impl->info);
   if (!conn.ok()) return conn.status();
@@ -111,67 +116,6 @@ Status Client::Put(std::string_view key, std::span<const uint8_t> value, const P
 
 Status Client::Put(std::string_view key, std::string_view value, const PutOptions& opts) {
   return Put(key, protocol::AsBytes(value), opts);
-}
-
-// Sends GET and reads the reply up to the value: the caller receives the
-// value itself wherever it wants it.
-Result<Client::Impl::GetReplyPrefix> Client::Impl::StartGet(Borrowed& borrowed,
-                                                            std::string_view key) {
-  std::string prefix = protocol::EncodeKey(key);
-  std::array<iovec, 2> iov{iovec{}, Iov(prefix.data(), prefix.size())};
-  auto h = Exchange(borrowed, Opcode::kGet, 0, iov);
-  if (!h.ok()) return h.status();
-  // Never allocate a length the server's own limits rule out.
-  if (h->body_len < protocol::GetReplyHeadSize(/*ext=*/false) ||
-      h->body_len - protocol::GetReplyHeadSize(/*ext=*/false) > max_value_bytes()) {
-    return ProtocolError("GET reply of " + std::to_string(h->body_len) + " bytes");
-  }
-  protocol::GetReplyHeadBytes head;
-  const size_t head_size = protocol::GetReplyHeadSize(/*ext=*/false);
-  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(head.data(), head_size));
-  GetReplyPrefix r;
-  r.value_len = h->body_len - head_size;
-  r.xxh3 = protocol::DecodeGetReplyHead(head, /*ext=*/false).xxh3;
-  return r;
-}
-
-Result<std::string> Client::Get(std::string_view key) {
-  CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
-  auto conn = impl_->Borrow();
-  if (!conn.ok()) return conn.status();
-  Impl::Borrowed borrowed(impl_.get(), std::move(*conn));
-  auto r = impl_->StartGet(borrowed, key);
-  if (!r.ok()) return r.status();
-  std::string value(r->value_len, '\0');
-  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(value.data(), value.size()));
-  borrowed.MarkClean();
-  if (impl_->options.verify_checksums && Xxh3(value.data(), value.size()) != r->xxh3) {
-    return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
-  }
-  return value;
-}
-
-Result<size_t> Client::GetInto(std::string_view key, std::span<uint8_t> buffer) {
-  CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
-  auto conn = impl_->Borrow();
-  if (!conn.ok()) return conn.status();
-  Impl::Borrowed borrowed(impl_.get(), std::move(*conn));
-  auto r = impl_->StartGet(borrowed, key);
-  if (!r.ok()) return r.status();
-  if (r->value_len > buffer.size()) {
-    // Drain the value so that the connection stays usable.
-    CTX_RETURN_IF_ERROR(borrowed.socket().Discard(r->value_len));
-    borrowed.MarkClean();
-    return Status::TooLarge("value of " + std::to_string(r->value_len) +
-                            " bytes does not fit in a buffer of " + std::to_string(buffer.size()) +
-                            " bytes");
-  }
-  CTX_RETURN_IF_ERROR(borrowed.socket().RecvExact(buffer.data(), r->value_len));
-  borrowed.MarkClean();
-  if (impl_->options.verify_checksums && Xxh3(buffer.data(), r->value_len) != r->xxh3) {
-    return Status::Corrupt("checksum mismatch on the value of " + std::string(key));
-  }
-  return static_cast<size_t>(r->value_len);
 }
 
 Result<uint64_t> Client::Exists(std::string_view key) {
@@ -249,59 +193,6 @@ Result<std::vector<StatusCode>> Client::BatchPut(std::span<const PutItem> items,
   }
   for (StatusCode& c : *codes) c = CodeFromWire(c);
   return codes;
-}
-
-Result<std::vector<GetItem>> Client::BatchGet(std::span<const std::string> keys) {
-  if (keys.empty()) return std::vector<GetItem>{};
-  CTX_RETURN_IF_ERROR(CheckKeys(keys, impl_->max_batch_keys()));
-  auto conn = impl_->Borrow();
-  if (!conn.ok()) return conn.status();
-  Impl::Borrowed borrowed(impl_.get(), std::move(*conn));
-  Socket& socket = borrowed.socket();
-
-  std::string body = protocol::EncodeKeyList(keys);
-  std::array<iovec, 2> iov{iovec{}, Iov(body.data(), body.size())};
-  auto h = impl_->Exchange(borrowed, Opcode::kBatchGet, 0, iov);
-  if (!h.ok()) return h.status();
-  // The values are bounded by max_batch_bytes; the framing around them is not
-  // counted there, so allow for it.
-  const uint64_t max_body = impl_->max_batch_bytes() + protocol::kCountSize +
-                            keys.size() * protocol::kBatchGetItemHeaderSize;
-  uint64_t remaining = h->body_len;
-  if (remaining > max_body || remaining < protocol::kCountSize) {
-    return ProtocolError("BATCH_GET reply of " + std::to_string(remaining) + " bytes");
-  }
-  std::array<uint8_t, protocol::kCountSize> count_bytes;
-  CTX_RETURN_IF_ERROR(socket.RecvExact(count_bytes.data(), count_bytes.size()));
-  remaining -= count_bytes.size();
-  const uint32_t count = protocol::DecodeCount(count_bytes);
-  if (count != keys.size()) {
-    return ProtocolError("BATCH_GET reply has " + std::to_string(count) + " items for " +
-                         std::to_string(keys.size()) + " keys");
-  }
-  std::vector<GetItem> items(count);
-  for (GetItem& item : items) {
-    std::array<uint8_t, protocol::kBatchGetItemHeaderSize> raw;
-    if (remaining < raw.size()) return ProtocolError("BATCH_GET reply truncated");
-    CTX_RETURN_IF_ERROR(socket.RecvExact(raw.data(), raw.size()));
-    remaining -= raw.size();
-    protocol::BatchGetItemHeader ih = protocol::DecodeBatchGetItemHeader(raw);
-    item.code = CodeFromWire(ih.status);
-    if (ih.status != StatusCode::kOk) continue;  // no value bytes follow
-    if (ih.value_len > remaining || ih.value_len > impl_->max_value_bytes()) {
-      return ProtocolError("BATCH_GET item of " + std::to_string(ih.value_len) + " bytes");
-    }
-    item.value.resize(ih.value_len);
-    CTX_RETURN_IF_ERROR(socket.RecvExact(item.value.data(), item.value.size()));
-    remaining -= ih.value_len;
-    if (impl_->options.verify_checksums && Xxh3(item.value.data(), item.value.size()) != ih.xxh3) {
-      item.code = StatusCode::kCorrupt;
-      item.value.clear();
-    }
-  }
-  if (remaining != 0) return ProtocolError("BATCH_GET reply has trailing bytes");
-  borrowed.MarkClean();
-  return items;
 }
 
 Result<std::vector<bool>> Client::BatchExists(std::span<const std::string> keys) {

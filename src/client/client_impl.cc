@@ -45,8 +45,11 @@ constexpr uint64_t kMaxHelloBodyBytes = 2 + 8 + 4 + 8 + 2 + 65535;
 }  // namespace
 
 Result<std::unique_ptr<PooledConnection>> Client::Impl::Open(ServerInfo* info_out) {
-  auto socket = Socket::Connect(options.host, options.port, options.connect_timeout_ms,
-                                options.io_timeout_ms, tls);
+  auto socket = options.unix_path.empty()
+                    ? Socket::Connect(options.host, options.port, options.connect_timeout_ms,
+                                      options.io_timeout_ms, tls)
+                    : Socket::ConnectUnix(options.unix_path, options.connect_timeout_ms,
+                                          options.io_timeout_ms);
   if (!socket.ok()) return socket.status();
   auto conn = std::make_unique<PooledConnection>();
   conn->socket = std::move(*socket);

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -116,6 +117,12 @@ struct Client::Impl {
     uint64_t xxh3 = 0;
   };
   Result<GetReplyPrefix> StartGet(Borrowed& borrowed, std::string_view key);
+  // Sends BATCH_GET for keys and reads the reply: for each item found,
+  // place(i, value_len) says where its value goes (an empty span: it does
+  // not fit, and is drained as kTooLarge). Checksums are verified there.
+  using PlaceValue = std::function<std::span<uint8_t>(size_t i, uint64_t value_len)>;
+  Result<std::vector<GetIntoResult>> BatchGetPlaced(std::span<const std::string> keys,
+                                                    const PlaceValue& place);
   // One request whose OK reply body is small and read whole (at most
   // max_body bytes; more is a protocol error).
   Result<std::string> Call(Opcode op, uint16_t flags, std::span<iovec> iov, uint64_t max_body);

@@ -1,4 +1,5 @@
-// A small blocking TCP connection over POSIX sockets, with timeouts.
+// A small blocking connection over POSIX sockets (TCP, TLS over TCP, or a
+// Unix-domain socket), with timeouts.
 // Every failure is Status::Unavailable: to the caller the server is simply
 // not reachable (refused, reset, closed or too slow).
 #pragma once
@@ -30,6 +31,11 @@ class Socket {
                                                  uint32_t connect_timeout_ms,
                                                  uint32_t io_timeout_ms,
                                                  const TlsContext& tls = nullptr);
+  // Connects to a Unix-domain socket at path (a server on this machine).
+  // A backlog that stays full until connect_timeout_ms fails the call.
+  static Result<std::unique_ptr<Socket>> ConnectUnix(const std::string& path,
+                                                     uint32_t connect_timeout_ms,
+                                                     uint32_t io_timeout_ms);
   ~Socket();
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
@@ -49,7 +55,7 @@ class Socket {
 
   void Close();
   bool is_open() const { return fd_ >= 0; }
-  // "host:port", for messages.
+  // "host:port" or "unix:///path", for messages.
   const std::string& peer() const { return peer_; }
 
  private:

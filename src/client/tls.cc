@@ -25,7 +25,11 @@ Result<TlsContext> MakeClientTlsContext(const std::string& ca_file, const std::s
   if (!ctx) return Status::Internal("SSL_CTX_new: " + TlsErrorText());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  if (SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != 1) {
+  if (ca_file.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+      return Status::Invalid("cannot load the system's TLS CA store: " + TlsErrorText());
+    }
+  } else if (SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != 1) {
     return Status::Invalid("cannot load the TLS CA " + ca_file + ": " + TlsErrorText());
   }
   if (!cert_file.empty()) {

@@ -13,7 +13,8 @@ namespace ctxstore::client {
 
 using TlsContext = std::shared_ptr<SSL_CTX>;
 
-// TLS 1.2 or later, the server's certificate verified against ca_file. With
+// TLS 1.2 or later, the server's certificate verified against ca_file (the
+// system's CA store when ca_file is empty). With
 // cert_file and key_file, the client presents that certificate (mutual TLS).
 Result<TlsContext> MakeClientTlsContext(const std::string& ca_file, const std::string& cert_file,
                                         const std::string& key_file);

@@ -16,7 +16,7 @@ namespace py = pybind11;
 namespace ctxstore::python {
 namespace {
 
-ClientOptions Options(const std::string& host, uint16_t port, const std::string& token,
+ClientOptions Options(const std::string& address, const std::string& token,
                       const std::string& namespace_name, const std::string& tls_ca,
                       const std::string& tls_cert, const std::string& tls_key, double timeout_s,
                       uint32_t max_connections, bool verify_checksums,
@@ -25,8 +25,7 @@ ClientOptions Options(const std::string& host, uint16_t port, const std::string&
     Throw(Status::Invalid("timeout_s must be between 0 and 86400 seconds"));
   }
   ClientOptions o;
-  o.host = host;
-  o.port = port;
+  Check(ParseServerAddress(address, &o));
   o.token = token;
   o.namespace_name = namespace_name;
   o.tls_ca_file = tls_ca;
@@ -73,9 +72,25 @@ void BindData(py::class_<NativeClient>& cls) {
   cls.def("get", [](NativeClient& self, py::handle key) -> std::optional<py::bytes> {
     const std::string k = KeyFrom(key);
     auto client = self.get();
-    Result<std::string> got = Unlocked([&] { return client->Get(k); });
+    // The value is received straight into the bytes object returned: it is
+    // allocated (with the GIL, briefly) once the length is known.
+    py::object bytes;
+    Result<size_t> got = Unlocked([&] {
+      return client->GetInto(k, [&bytes](uint64_t value_len) -> Result<std::span<uint8_t>> {
+        py::gil_scoped_acquire gil;
+        PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(value_len));
+        if (raw == nullptr) {
+          PyErr_Clear();
+          return Status::NoSpace("cannot allocate " + std::to_string(value_len) +
+                                 " bytes for the value");
+        }
+        bytes = py::reinterpret_steal<py::object>(raw);
+        return std::span<uint8_t>(reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(raw)), value_len);
+      });
+    });
     if (got.status().code() == StatusCode::kNotFound) return std::nullopt;
-    return BytesOf(Unwrap(std::move(got)));
+    Check(got.status());
+    return py::reinterpret_steal<py::bytes>(bytes.release());
   });
   cls.def("get_into", [](NativeClient& self, py::handle key, py::handle buffer) {
     const std::string k = KeyFrom(key);
@@ -112,6 +127,46 @@ py::list CodeNames(const std::vector<StatusCode>& codes) {
   return out;
 }
 
+// batch_get into new bytes objects, batch_get_into the caller's buffers.
+void BindBatchReads(py::class_<NativeClient>& cls) {
+  cls.def("batch_get", [](NativeClient& self, py::handle keys) {
+    const std::vector<std::string> ks = KeysFrom(keys);
+    auto client = self.get();
+    std::vector<GetItem> items = Unwrap(Unlocked([&] { return client->BatchGet(ks); }));
+    py::list out;
+    for (const GetItem& item : items) {
+      const std::string_view name = StatusCodeName(item.code);
+      out.append(py::make_tuple(
+          py::str(name.data(), name.size()),
+          item.code == StatusCode::kOk ? py::object(BytesOf(item.value)) : py::object(py::none())));
+    }
+    return out;
+  });
+  cls.def("batch_get_into", [](NativeClient& self, py::handle keys, py::sequence buffers) {
+    const std::vector<std::string> ks = KeysFrom(keys);
+    if (ks.size() != py::len(buffers)) {
+      Throw(Status::Invalid("batch_get_into: " + std::to_string(ks.size()) + " keys but " +
+                            std::to_string(py::len(buffers)) + " buffers"));
+    }
+    std::vector<BufferView> views;
+    std::vector<GetIntoItem> items;
+    views.reserve(ks.size());
+    for (size_t i = 0; i < ks.size(); ++i) {
+      views.emplace_back(buffers[i], /*writable=*/true, "batch_get_into's buffers");
+      items.push_back({ks[i], views.back().writable_bytes()});
+    }
+    auto client = self.get();
+    std::vector<GetIntoResult> results =
+        Unwrap(Unlocked([&] { return client->BatchGetInto(items); }));
+    py::list out;
+    for (const GetIntoResult& r : results) {
+      const std::string_view name = StatusCodeName(r.code);
+      out.append(py::make_tuple(py::str(name.data(), name.size()), r.length));
+    }
+    return out;
+  });
+}
+
 void BindBatches(py::class_<NativeClient>& cls) {
   cls.def(
       "batch_put",
@@ -136,19 +191,6 @@ void BindBatches(py::class_<NativeClient>& cls) {
       },
       py::arg("keys"), py::arg("buffers"), py::arg("overwrite"), py::arg("sync"), py::arg("ttl_ms"),
       py::arg("group"), py::arg("parent"), py::arg("meta"), py::arg("chain"));
-  cls.def("batch_get", [](NativeClient& self, py::handle keys) {
-    const std::vector<std::string> ks = KeysFrom(keys);
-    auto client = self.get();
-    std::vector<GetItem> items = Unwrap(Unlocked([&] { return client->BatchGet(ks); }));
-    py::list out;
-    for (const GetItem& item : items) {
-      const std::string_view name = StatusCodeName(item.code);
-      out.append(py::make_tuple(
-          py::str(name.data(), name.size()),
-          item.code == StatusCode::kOk ? py::object(BytesOf(item.value)) : py::object(py::none())));
-    }
-    return out;
-  });
   cls.def("batch_exists", [](NativeClient& self, py::handle keys) {
     const std::vector<std::string> ks = KeysFrom(keys);
     auto client = self.get();
@@ -204,17 +246,26 @@ std::vector<std::string> KeysFrom(py::handle keys) {
 }
 
 void BindClient(py::module_& m) {
+  m.def(
+      "parse_address",
+      [](const std::string& address) {
+        ClientOptions o;
+        Check(ParseServerAddress(address, &o));
+        return py::make_tuple(o.unix_path.empty() ? o.host : "",
+                              o.unix_path.empty() ? o.port : 0, o.tls, o.unix_path);
+      },
+      py::arg("address"));
   py::class_<NativeClient> cls(m, "Client");
   cls.def(
-      py::init([](const std::string& host, uint16_t port, const std::string& token,
+      py::init([](const std::string& address, const std::string& token,
                   const std::string& namespace_name, const std::string& tls_ca,
                   const std::string& tls_cert, const std::string& tls_key, double timeout_s,
                   uint32_t max_connections, bool verify_checksums, const std::string& client_name) {
-        return std::make_unique<NativeClient>(Options(host, port, token, namespace_name, tls_ca,
+        return std::make_unique<NativeClient>(Options(address, token, namespace_name, tls_ca,
                                                       tls_cert, tls_key, timeout_s, max_connections,
                                                       verify_checksums, client_name));
       }),
-      py::arg("host"), py::arg("port"), py::arg("token"), py::arg("namespace"), py::arg("tls_ca"),
+      py::arg("address"), py::arg("token"), py::arg("namespace"), py::arg("tls_ca"),
       py::arg("tls_cert"), py::arg("tls_key"), py::arg("timeout_s"), py::arg("max_connections"),
       py::arg("verify_checksums"), py::arg("client_name"));
   cls.def("close", &NativeClient::close);
@@ -231,6 +282,7 @@ void BindClient(py::module_& m) {
   });
   BindData(cls);
   BindBatches(cls);
+  BindBatchReads(cls);
   BindAdmin(cls);
 }
 

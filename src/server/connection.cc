@@ -23,20 +23,12 @@ using asio::use_awaitable;
 using protocol::Opcode;
 using service::BodyKind;
 
-// "ip:port", for audit lines; "" when the socket has no peer any more.
-std::string PeerName(const asio::ip::tcp::socket& socket) {
-  asio::error_code ec;
-  auto remote = socket.remote_endpoint(ec);
-  if (ec) return {};
-  return remote.address().to_string() + ":" + std::to_string(remote.port());
-}
-
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, const ConnectionContext& ctx)
+Connection::Connection(Stream::Socket socket, std::string peer, const ConnectionContext& ctx)
     : stream_(std::move(socket), ctx.tls),
       ctx_(ctx),
-      session_(*ctx.service, PeerName(stream_.socket())),
+      session_(*ctx.service, std::move(peer)),
       watchdog_(stream_.get_executor()) {}
 
 void Connection::Start() {
@@ -191,8 +183,9 @@ awaitable<bool> Connection::ServeSmallBody(const service::OpSpec& op) {
   co_return !session_.closing();
 }
 
-void StartConnection(asio::ip::tcp::socket socket, const ConnectionContext& ctx) {
-  std::make_shared<Connection>(std::move(socket), ctx)->Start();
+void StartConnection(asio::generic::stream_protocol::socket socket, std::string peer,
+                     const ConnectionContext& ctx) {
+  std::make_shared<Connection>(std::move(socket), std::move(peer), ctx)->Start();
 }
 
 }  // namespace ctxstore::server

@@ -7,6 +7,8 @@
 #include <asio.hpp>
 #include <asio/ssl/context.hpp>
 
+#include <string>
+
 #include "server/blocking_pool.h"
 #include "server/server.h"
 #include "service/service.h"
@@ -20,8 +22,10 @@ struct ConnectionContext {
   asio::ssl::context* tls;       // null: plaintext
 };
 
-// Serves one connection until the peer closes, an unrecoverable protocol
-// error, or a timeout. Keeps itself alive while it runs.
-void StartConnection(asio::ip::tcp::socket socket, const ConnectionContext& ctx);
+// Serves one connection (TCP or Unix) until the peer closes, an
+// unrecoverable protocol error, or a timeout. Keeps itself alive while it
+// runs. peer names the client in audit lines ("ip:port", "unix pid=...").
+void StartConnection(asio::generic::stream_protocol::socket socket, std::string peer,
+                     const ConnectionContext& ctx);
 
 }  // namespace ctxstore::server

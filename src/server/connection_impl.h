@@ -46,7 +46,7 @@ struct TransferAll {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::ip::tcp::socket socket, const ConnectionContext& ctx);
+  Connection(Stream::Socket socket, std::string peer, const ConnectionContext& ctx);
 
   void Start();
 

@@ -9,6 +9,7 @@
 #include "common/thread_name.h"
 #include "server/connection.h"
 #include "server/loopback.h"
+#include "server/unix_listener.h"
 #include "service/service.h"
 
 namespace ctxstore::server {
@@ -49,6 +50,14 @@ Result<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(const ServerOpt
 
 }  // namespace
 
+// One listening socket (TCP or Unix) and its accept loop.
+template <typename Protocol>
+struct Listener {
+  std::unique_ptr<asio::basic_socket_acceptor<Protocol>> acceptor;
+  std::unique_ptr<asio::steady_timer> backoff;
+  const ConnectionContext* ctx = nullptr;  // tls null on the Unix listener
+};
+
 struct Server::Impl {
   engine::Engine* engine;
   ServerOptions options;
@@ -56,53 +65,108 @@ struct Server::Impl {
   // goes use it.
   std::unique_ptr<service::Service> service;
   ConnectionContext ctx;
-  // Worker 0 also runs the acceptor.
+  ConnectionContext unix_ctx;  // ctx without TLS
+  // Worker 0 also runs the acceptors.
   std::vector<std::unique_ptr<asio::io_context>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  std::unique_ptr<tcp::acceptor> acceptor;
+  Listener<tcp> tcp_listener;
+  Listener<asio::local::stream_protocol> unix_listener;
+  UnixSocketFile unix_file;
   size_t next_worker = 0;
-  std::unique_ptr<asio::steady_timer> accept_backoff;
   uint64_t last_accept_warning_ms = 0;
   std::unique_ptr<BlockingPool> flash_readers;
   std::unique_ptr<asio::ssl::context> tls;
 
-  void Accept() {
+  template <typename Protocol>
+  void Accept(Listener<Protocol>& l) {
     asio::io_context& target = *workers[next_worker];
     next_worker = (next_worker + 1) % workers.size();
-    acceptor->async_accept(target, [this](asio::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-      if (!ec) {
-        service::Counters& counters = service->counters();
-        if (counters.connections.load() >= options.max_connections) {
-          counters.connections_refused++;
-          spdlog::warn("refusing connection: {} connections open", counters.connections.load());
-          asio::error_code ignored;
-          socket.close(ignored);
-        } else {
-          socket.set_option(tcp::no_delay(true), ec);
-          // Serve on the socket's own worker thread.
-          asio::post(socket.get_executor(), [this, s = std::move(socket)]() mutable {
-            StartConnection(std::move(s), ctx);
-          });
-        }
-      } else {
-        // Out of file descriptors (or similar): the connection stays in the
-        // backlog, so accepting again at once would spin. Back off.
-        uint64_t now_ms = MonotonicMs();
-        if (now_ms - last_accept_warning_ms >= 1000) {
-          spdlog::warn("accept: {} (backing off)", ec.message());
-          last_accept_warning_ms = now_ms;
-        }
-        accept_backoff->expires_after(std::chrono::milliseconds(50));
-        accept_backoff->async_wait([this](asio::error_code) {
-          if (acceptor->is_open()) Accept();
-        });
+    l.acceptor->async_accept(target, [this, &l](asio::error_code ec,
+                                                typename Protocol::socket socket) {
+      if (ec == asio::error::operation_aborted || !l.acceptor->is_open()) return;
+      if (ec) {
+        BackOff(l, ec);
         return;
       }
-      Accept();
+      service::Counters& counters = service->counters();
+      if (counters.connections.load() >= options.max_connections) {
+        counters.connections_refused++;
+        spdlog::warn("refusing connection: {} connections open", counters.connections.load());
+        asio::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::string peer = PeerOf(socket);
+        // Serve on the socket's own worker thread.
+        asio::post(socket.get_executor(),
+                   [ctx = l.ctx, s = asio::generic::stream_protocol::socket(std::move(socket)),
+                    peer = std::move(peer)]() mutable {
+                     StartConnection(std::move(s), std::move(peer), *ctx);
+                   });
+      }
+      Accept(l);
     });
   }
+
+  // Out of file descriptors (or similar): the connection stays in the
+  // backlog, so accepting again at once would spin.
+  template <typename Protocol>
+  void BackOff(Listener<Protocol>& l, const asio::error_code& ec) {
+    uint64_t now_ms = MonotonicMs();
+    if (now_ms - last_accept_warning_ms >= 1000) {
+      spdlog::warn("accept: {} (backing off)", ec.message());
+      last_accept_warning_ms = now_ms;
+    }
+    l.backoff->expires_after(std::chrono::milliseconds(50));
+    l.backoff->async_wait([this, &l](asio::error_code) {
+      if (l.acceptor->is_open()) Accept(l);
+    });
+  }
+
+  // "ip:port" for TCP (and Nagle off); "unix pid=.. uid=.. gid=.." for Unix.
+  static std::string PeerOf(tcp::socket& socket) {
+    asio::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) return {};
+    return remote.address().to_string() + ":" + std::to_string(remote.port());
+  }
+  static std::string PeerOf(asio::local::stream_protocol::socket& socket) {
+    return UnixPeerName(socket.native_handle());
+  }
+
+  Status ListenTcp();
+  Status ListenOnUnix();
 };
+
+Status Server::Impl::ListenTcp() {
+  try {
+    asio::ip::address address = asio::ip::make_address(options.host);
+    tcp::endpoint endpoint(address, options.port);
+    tcp_listener.acceptor = std::make_unique<tcp::acceptor>(*workers[0]);
+    tcp_listener.acceptor->open(endpoint.protocol());
+    tcp_listener.acceptor->set_option(tcp::acceptor::reuse_address(true));
+    tcp_listener.acceptor->bind(endpoint);
+    tcp_listener.acceptor->listen(asio::socket_base::max_listen_connections);
+  } catch (const std::exception& e) {
+    return Status::Unavailable("cannot listen on " + options.host + ":" +
+                               std::to_string(options.port) + ": " + e.what());
+  }
+  tcp_listener.backoff = std::make_unique<asio::steady_timer>(*workers[0]);
+  tcp_listener.ctx = &ctx;
+  return Status::Ok();
+}
+
+Status Server::Impl::ListenOnUnix() {
+  unix_listener.acceptor = std::make_unique<asio::local::stream_protocol::acceptor>(*workers[0]);
+  auto file = ListenUnix(*unix_listener.acceptor, options.unix_path, options.unix_mode);
+  if (!file.ok()) return file.status();
+  unix_file = std::move(*file);
+  unix_listener.backoff = std::make_unique<asio::steady_timer>(*workers[0]);
+  unix_ctx = ctx;
+  unix_ctx.tls = nullptr;
+  unix_listener.ctx = &unix_ctx;
+  return Status::Ok();
+}
 
 Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->engine = engine;
@@ -129,10 +193,6 @@ Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_
   }
 }
 
-Server::~Server() {
-  Stop();
-}
-
 Status Server::Start() {
   if (!impl_->options.auth && !IsLoopbackHost(impl_->options.host)) {
     return Status::Invalid("authentication can be turned off only on a loopback listener, not " +
@@ -146,21 +206,11 @@ Status Server::Start() {
   } else if (!impl_->options.tls_key_file.empty() || !impl_->options.tls_client_ca_file.empty()) {
     return Status::Invalid("a TLS key or client CA needs a TLS certificate");
   }
-  try {
-    asio::ip::address address = asio::ip::make_address(impl_->options.host);
-    tcp::endpoint endpoint(address, impl_->options.port);
-    impl_->acceptor = std::make_unique<tcp::acceptor>(*impl_->workers[0]);
-    impl_->acceptor->open(endpoint.protocol());
-    impl_->acceptor->set_option(tcp::acceptor::reuse_address(true));
-    impl_->acceptor->bind(endpoint);
-    impl_->acceptor->listen(asio::socket_base::max_listen_connections);
-    bound_port_ = impl_->acceptor->local_endpoint().port();
-  } catch (const std::exception& e) {
-    return Status::Unavailable("cannot listen on " + impl_->options.host + ":" +
-                               std::to_string(impl_->options.port) + ": " + e.what());
-  }
-  impl_->accept_backoff = std::make_unique<asio::steady_timer>(*impl_->workers[0]);
-  impl_->Accept();
+  CTX_RETURN_IF_ERROR(impl_->ListenTcp());
+  bound_port_ = impl_->tcp_listener.acceptor->local_endpoint().port();
+  if (!impl_->options.unix_path.empty()) CTX_RETURN_IF_ERROR(impl_->ListenOnUnix());
+  impl_->Accept(impl_->tcp_listener);
+  if (impl_->unix_listener.acceptor) impl_->Accept(impl_->unix_listener);
   return Status::Ok();
 }
 
@@ -179,6 +229,11 @@ void Server::Run() {
 void Server::Stop() {
   if (!impl_) return;
   for (auto& w : impl_->workers) w->stop();
+}
+
+Server::~Server() {
+  Stop();
+  if (impl_) RemoveUnixSocketFile(impl_->unix_file);
 }
 
 }  // namespace ctxstore::server

@@ -32,6 +32,12 @@ using service::AuditLog;
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 7070;                // 0: an ephemeral port (see Server::port())
+  // A Unix-domain socket to serve on as well (empty: none), for clients on
+  // this machine: no TCP stack in the way, and the peer's pid, uid and gid
+  // (SO_PEERCRED) name it in every audit line. Never TLS. A stale socket
+  // file (nobody listening) is replaced; a live server's is refused.
+  std::string unix_path;
+  uint32_t unix_mode = 0660;  // of the socket file: who may connect
   unsigned workers = 0;                // 0: one per core
   protocol::Limits limits;             // max_value_bytes is taken from the engine
   uint64_t idle_timeout_ms = 300'000;  // between requests
@@ -72,7 +78,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens; afterwards port() is the bound port.
+  // Binds and listens (TCP, and unix_path when set); afterwards port() is
+  // the bound port.
   Status Start();
   uint16_t port() const { return bound_port_; }
   // Serves until Stop(); returns when every worker has finished.

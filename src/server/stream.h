@@ -1,4 +1,5 @@
-// A connection's byte stream: a TCP socket, or TLS over one. It has the
+// A connection's byte stream: a TCP or Unix-domain socket (held as a
+// generic stream socket), or TLS over TCP. It has the
 // AsyncReadStream / AsyncWriteStream shape, so asio::async_read and
 // asio::async_write work on it unchanged; each call goes to the socket or to
 // the TLS stream, decided at run time (one branch, no virtual call).
@@ -15,17 +16,18 @@ namespace ctxstore::server {
 
 class Stream {
  public:
-  using executor_type = asio::ip::tcp::socket::executor_type;
+  using Socket = asio::generic::stream_protocol::socket;
+  using executor_type = Socket::executor_type;
 
   // tls: null for plaintext.
-  Stream(asio::ip::tcp::socket socket, asio::ssl::context* tls) : socket_(std::move(socket)) {
+  Stream(Socket socket, asio::ssl::context* tls) : socket_(std::move(socket)) {
     if (tls != nullptr) tls_.emplace(socket_, *tls);
   }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
   executor_type get_executor() { return socket_.get_executor(); }
-  asio::ip::tcp::socket& socket() { return socket_; }
+  Socket& socket() { return socket_; }
   bool is_tls() const { return tls_.has_value(); }
 
   // The server side of the TLS handshake (nothing to do for plaintext).
@@ -61,14 +63,14 @@ class Stream {
   // or misbehaving, and waiting for it would let it hold the connection).
   void Close() {
     asio::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.shutdown(asio::socket_base::shutdown_both, ec);
     socket_.close(ec);
   }
 
  private:
-  asio::ip::tcp::socket socket_;
+  Socket socket_;
   // Over socket_ by reference: the socket stays the one that is closed.
-  std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::optional<asio::ssl::stream<Socket&>> tls_;
 };
 
 }  // namespace ctxstore::server

@@ -140,7 +140,14 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   EXPECT_EQ(results["flash"]["sealed_records"].get<uint64_t>(), 0u);
   EXPECT_GT(results["limits"]["aes_gcm_seal_gbps"].get<double>(), 0);
   EXPECT_GT(results["limits"]["aes_gcm_open_gbps"].get<double>(), 0);
-  for (const json& row : results["small"]["rows"]) ExpectLoadRow(row, "small");
+  // Small ops: each op and the bare socket round trip, over TCP and over Unix.
+  std::map<std::string, int> small_per_transport;
+  for (const json& row : results["small"]["rows"]) {
+    ExpectLoadRow(row, "small");
+    small_per_transport[row.value("transport", "")]++;
+  }
+  EXPECT_EQ(small_per_transport["tcp"], 5) << results["small"];
+  EXPECT_EQ(small_per_transport["unix"], 5) << results["small"];
   // TLS: every cell against both servers, each TLS row with its ratio.
   ASSERT_EQ(results["tls"]["rows"].size(), 16u) << results["tls"];
   for (const json& row : results["tls"]["rows"]) {
@@ -192,7 +199,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
 
   // One target per condition of the table, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 18u);
+  ASSERT_EQ(results["targets"].size(), 19u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());

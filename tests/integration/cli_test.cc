@@ -141,12 +141,17 @@ TEST_F(CliTest, Flush) {
 }
 
 TEST(CliUsage, BadServerValueIsAUsageError) {
-  for (const char* server :
-       {"nonsense", "127.0.0.1:", ":7070", "127.0.0.1:99999", "127.0.0.1:70x", "::1:7070"}) {
+  for (const char* server : {"127.0.0.1:", ":7070", "127.0.0.1:99999", "127.0.0.1:70x", "::1:7070",
+                             "http://h:1", "unix://relative.sock", "ctxstore://h:1/path"}) {
     CliResult r = RunCli({"get", "--server", server, "k"});
     EXPECT_EQ(r.exit_code, 2) << server << ": " << Describe(r);
     EXPECT_TRUE(OneLine(r.err)) << server << ": " << r.err;
+    EXPECT_NE(r.err.find("invalid --server: address '"), std::string::npos) << r.err;
   }
+  // A host alone is the default port on it: unreachable, not a usage error.
+  CliResult r = RunCli({"get", "--server", "nonsense.invalid", "k"});
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.err.find("nonsense.invalid"), std::string::npos) << r.err;
 }
 
 TEST(CliUsage, MissingArgumentsAreUsageErrors) {

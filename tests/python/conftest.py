@@ -35,10 +35,16 @@ class Server:
     port: int
     data_dir: Path
     log: Path
+    unix_path: Path | None = None  # with --unix
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def unix_address(self) -> str:
+        assert self.unix_path is not None, "started without --unix"
+        return f"unix://{self.unix_path}"
 
     def admin_token(self) -> str:
         return (self.data_dir / "admin.token").read_text().strip()
@@ -73,7 +79,8 @@ def start_server(tmp: Path, *extra: str, port: int = 0) -> Server:
     while time.monotonic() < deadline:
         m = READY.search(log.read_bytes())
         if m:
-            return Server(process, int(m.group(1)), data, log)
+            unix = Path(extra[extra.index("--unix") + 1]) if "--unix" in extra else None
+            return Server(process, int(m.group(1)), data, log, unix)
         if process.poll() is not None:
             break
         time.sleep(0.02)
@@ -85,7 +92,7 @@ def start_server(tmp: Path, *extra: str, port: int = 0) -> Server:
 def server() -> Iterator[Server]:
     """One server without authentication, shared by the tests that use their own keys."""
     with tempfile.TemporaryDirectory(prefix="ctxstore-py-") as tmp:
-        s = start_server(Path(tmp), "--no-auth")
+        s = start_server(Path(tmp), "--no-auth", "--unix", f"{tmp}/ctx.sock")
         yield s
         assert s.stop() == 0, Path(s.log).read_text(errors="replace")
 
@@ -98,9 +105,10 @@ def auth_server(tmp_path: Path) -> Iterator[Server]:
     assert s.stop() == 0, s.log.read_text(errors="replace")
 
 
-@pytest.fixture
-def client(server: Server) -> Iterator[ctxstore.Client]:
-    with ctxstore.Client(server.address) as c:
+@pytest.fixture(params=["tcp", "unix"])
+def client(server: Server, request: pytest.FixtureRequest) -> Iterator[ctxstore.Client]:
+    """A client of the shared server, over TCP and over its Unix socket in turn."""
+    with ctxstore.Client(server.address if request.param == "tcp" else server.unix_address) as c:
         yield c
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from pathlib import Path
 
 import pytest
 
@@ -62,23 +63,41 @@ def test_calls_after_close_raise_connection_error(client: ctxstore.Client) -> No
 @pytest.mark.parametrize(
     "address, expected",
     [
-        ("127.0.0.1:7071", ("127.0.0.1", 7071, False)),
-        ("localhost", ("localhost", 7070, False)),
-        ("ctxstore://h:1", ("h", 1, False)),
-        ("ctxstores://h:2", ("h", 2, True)),
-        ("[::1]:3", ("::1", 3, False)),
+        ("127.0.0.1:7071", ("127.0.0.1", 7071, False, "")),
+        ("localhost", ("localhost", 7070, False, "")),
+        ("ctxstore://h:1", ("h", 1, False, "")),
+        ("ctxstores://h:2", ("h", 2, True, "")),
+        ("[::1]:3", ("::1", 3, False, "")),
+        ("unix:///run/ctx.sock", ("", 0, False, "/run/ctx.sock")),
     ],
 )
-def test_addresses(address: str, expected: tuple[str, int, bool]) -> None:
-    assert ctxstore.parse_address(address) == expected
+def test_addresses(address: str, expected: tuple[str, int, bool, str]) -> None:
+    parsed = ctxstore.parse_address(address)
+    assert parsed == expected
+    assert parsed.unix_path == expected[3]
 
 
-@pytest.mark.parametrize("address", ["http://h:1", "h:notaport", "ctxstore://h:1/path", "h:99999"])
+@pytest.mark.parametrize(
+    "address", ["http://h:1", "h:notaport", "ctxstore://h:1/path", "h:99999", "unix://relative", "::1:3"]
+)
 def test_bad_addresses(address: str) -> None:
     with pytest.raises(ctxstore.InvalidArgument, match="address"):
         ctxstore.parse_address(address)
+    with pytest.raises(ctxstore.InvalidArgument, match="address"):
+        ctxstore.Client(address)
 
 
-def test_tls_address_needs_a_ca() -> None:
-    with pytest.raises(ctxstore.InvalidArgument, match="tls"):
-        ctxstore.Client("ctxstores://127.0.0.1:1")
+def test_tls_address_without_a_ca_uses_the_system_store() -> None:
+    # Nothing listens on port 1: TLS was set up (the system's CAs loaded), then the connect failed.
+    with pytest.raises(ctxstore.ConnectionError, match="refused"):
+        ctxstore.Client("ctxstores://127.0.0.1:1", timeout_s=2)
+
+
+def test_no_tls_on_a_unix_socket(tmp_path: Path) -> None:
+    with pytest.raises(ctxstore.InvalidArgument, match="not offered on a Unix socket"):
+        ctxstore.Client(f"unix://{tmp_path}/ctx.sock", tls="/etc/ssl/certs/ca-certificates.crt")
+
+
+def test_a_missing_socket_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ctxstore.ConnectionError, match="no socket at"):
+        ctxstore.Client(f"unix://{tmp_path}/nothing.sock", timeout_s=2)
