@@ -27,6 +27,7 @@
 #include "protocol/namespace_bodies.h"
 #include "protocol/put_body.h"
 #include "protocol/read_ops.h"
+#include "protocol/shm_bodies.h"
 
 namespace ctxstore::protocol {
 namespace {
@@ -294,6 +295,45 @@ void CheckTokenCreateRequest(std::string_view body) {
              again->namespace_name == req->namespace_name && again->label == req->label);
 }
 
+bool SameRange(const ShmRange& a, const ShmRange& b) {
+  return a.region_id == b.region_id && a.offset == b.offset && a.length == b.length;
+}
+
+// SHM_UNREGISTER's request and SHM_REGISTER's reply: a region id.
+void CheckRegionId(std::string_view body) {
+  auto id = DecodeRegionId(body);
+  if (id.ok()) FUZZ_CHECK(EncodeRegionId(*id) == body);
+}
+
+// The shared-memory bodies decode to what encodes back to the same request.
+void CheckShmRequest(Opcode op, std::string_view body, uint16_t flags) {
+  switch (op) {
+    case Opcode::kShmRegister: {
+      auto length = DecodeShmRegister(body);
+      if (length.ok()) FUZZ_CHECK(*length > 0 && EncodeShmRegister(*length) == body);
+      return;
+    }
+    case Opcode::kShmUnregister:
+      return CheckRegionId(body);
+    case Opcode::kShmGet: {
+      auto req = DecodeShmGet(body);
+      if (!req.ok()) return;
+      auto again = DecodeShmGet(EncodeShmGet(req->key, req->range));
+      FUZZ_CHECK(again.ok() && again->key == req->key && SameRange(again->range, req->range));
+      return;
+    }
+    default: {
+      auto req = DecodeShmPut(body, (flags & kFlagExt) != 0);
+      if (!req.ok()) return;
+      const std::string encoded =
+          EncodeShmPut(req->key, req->range, req->options ? &*req->options : nullptr);
+      auto again = DecodeShmPut(encoded, req->options.has_value());
+      FUZZ_CHECK(again.ok() && again->key == req->key && SameRange(again->range, req->range));
+      return;
+    }
+  }
+}
+
 void CheckRequestBody(const FrameHeader& h, std::string_view body) {
   switch (h.opcode) {
     case Opcode::kHello:
@@ -334,6 +374,11 @@ void CheckRequestBody(const FrameHeader& h, std::string_view body) {
     case Opcode::kNsCreate:
     case Opcode::kNsSet:
       return CheckNamespaceRequest(body);
+    case Opcode::kShmRegister:
+    case Opcode::kShmUnregister:
+    case Opcode::kShmPut:
+    case Opcode::kShmGet:
+      return CheckShmRequest(h.opcode, body, h.flags);
   }
 }
 
@@ -449,6 +494,14 @@ void CheckReplyBody(const FrameHeader& h, std::string_view body) {
     }
     case Opcode::kNsList:
       return CheckNamespaceList(body);
+    case Opcode::kShmRegister:
+      return CheckRegionId(body);
+    case Opcode::kShmGet: {
+      auto reply = DecodeShmGetReply(body);
+      if (!reply.ok()) return;
+      FUZZ_CHECK(EncodeShmGetReply(*reply) == body);
+      return;
+    }
     default:
       // Every opcode with a body in its OK reply has a case above.
       FUZZ_CHECK(OkReplyIsEmpty(h.opcode));

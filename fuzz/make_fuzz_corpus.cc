@@ -28,6 +28,7 @@
 #include "fuzz/fuzz_tokens.h"
 #include "protocol/admin_bodies.h"
 #include "protocol/frame.h"
+#include "protocol/shm_bodies.h"
 #include "protocol/messages.h"
 #include "protocol/namespace_bodies.h"
 #include "protocol/put_body.h"
@@ -123,6 +124,24 @@ void WriteParserSeeds(const fs::path& dir, const protocol::PutOptionsBlock& opti
             std::string(1, kGetReplyHead) + std::string(1, 1) +
                 std::string(reinterpret_cast<const char*>(head_bytes.data()), head_bytes.size()) +
                 "meta!value");
+}
+
+// The shared-memory ops' requests and replies (protocol/shm_bodies.h).
+void WriteShmSeeds(const fs::path& dir, const protocol::PutOptionsBlock& options) {
+  using namespace protocol;
+  constexpr uint8_t kRequest = 0, kReply = 1;
+  WriteSeed(dir, "request-shm-register", Frame(kRequest, Opcode::kShmRegister, 0,
+                                               EncodeShmRegister(4 << 20)));
+  WriteSeed(dir, "request-shm-unregister",
+            Frame(kRequest, Opcode::kShmUnregister, 0, EncodeRegionId(1)));
+  WriteSeed(dir, "request-shm-get",
+            Frame(kRequest, Opcode::kShmGet, 0, EncodeShmGet("prefix/1", {1, 4096, 1 << 20})));
+  WriteSeed(dir, "request-shm-put-ext",
+            Frame(kRequest, Opcode::kShmPut, kFlagExt | kFlagSync,
+                  EncodeShmPut("prefix/1", {1, 0, 1 << 20}, &options)));
+  WriteSeed(dir, "reply-shm-register", Frame(kReply, Opcode::kShmRegister, 0, EncodeRegionId(7)));
+  WriteSeed(dir, "reply-shm-get",
+            Frame(kReply, Opcode::kShmGet, 0, EncodeShmGetReply({1 << 20, 0xabcdef})));
 }
 
 // The ops whose bodies had no seeds: TOKEN_*, NS_CREATE, NS_SET, and the
@@ -252,6 +271,7 @@ void WriteFrameSeeds(const fs::path& dir) {
             std::string(1, kItemHeader) + EncodeBatchGetItemHeader(StatusCode::kOk, 10, 99));
   WriteParserSeeds(dir, options);
   WriteNewOpSeeds(dir);
+  WriteShmSeeds(dir, options);
 }
 
 // ---- record_fuzzer: control byte (parser, kKeepChecksums = 4), then bytes.

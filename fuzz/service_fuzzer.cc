@@ -237,6 +237,12 @@ class FuzzSession {
         return ServeGet(body);
       case service::BodyKind::kGetValues:
         return ServeBatchGet(body);
+      case service::BodyKind::kShm:
+        // What the front end answers on a connection that is not a Unix
+        // socket; the shared-memory handlers have their own tests
+        // (tests/integration/shm_test.cc).
+        Reply(Status::Invalid("shared memory needs a Unix-socket connection"));
+        return true;
     }
     return false;
   }

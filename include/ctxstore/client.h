@@ -22,6 +22,7 @@
 
 #include "ctxstore/namespace.h"
 #include "ctxstore/objects.h"
+#include "ctxstore/shared_memory.h"
 #include "ctxstore/status.h"
 
 namespace ctxstore {
@@ -186,6 +187,19 @@ class Client {
   // BatchGet in one round trip with every value received straight into its
   // item's buffer (no copy, no allocation per value). Results in order.
   Result<std::vector<GetIntoResult>> BatchGetInto(std::span<const GetIntoItem> items);
+
+  // ---- shared memory (connected with unix_path, to a server on this machine) ----
+
+  // Makes memory eligible for the shared-memory path: from then on Put,
+  // GetInto and BatchGetInto on bytes that lie inside it move no value bytes
+  // over the socket; the server copies between its DRAM tier and the memory
+  // (docs/protocol.md, "Shared memory"). Each pooled connection registers
+  // it with the server on first use. kUnsupported unless connected over a
+  // Unix socket. Registering the same memory twice is a no-op.
+  Status Register(std::shared_ptr<SharedMemory> memory);
+  // Calls stop using it at once; the server keeps its mapping until the
+  // connections that registered it close.
+  void Unregister(const SharedMemory& memory);
   Result<std::vector<bool>> BatchExists(std::span<const std::string> keys);
   // Number of leading keys present (longest stored prefix).
   Result<uint32_t> MatchPrefix(std::span<const std::string> keys);

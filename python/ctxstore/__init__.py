@@ -33,6 +33,18 @@ from .types import CreatedToken, NamespaceInfo, ObjectInfo, ServerInfo, TokenInf
 
 __version__: str = _ctxstore.__version__
 
+SharedMemory = _ctxstore.SharedMemory
+
+
+def alloc_shared(nbytes: int) -> SharedMemory:
+    """Memory to share with a server on this machine: a sealed memfd of ``nbytes``, zero-filled.
+
+    View it in place with ``numpy.frombuffer(memory, dtype)`` or
+    ``torch.frombuffer(memory, dtype=...)``; after ``Client.register(memory)``
+    calls on those views take the shared-memory path (docs/python.md).
+    """
+    return _ctxstore.alloc_shared(nbytes)
+
 __all__ = [
     "TLS",
     "AsyncClient",
@@ -62,4 +74,6 @@ __all__ = [
     "errors",
     "parse_address",
     "Address",
+    "SharedMemory",
+    "alloc_shared",
 ]

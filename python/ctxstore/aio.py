@@ -147,6 +147,14 @@ class AsyncClient:
         """Client.batch_get as a coroutine."""
         return await self._call("batch_get", keys)
 
+    async def register(self, memory: Any) -> None:
+        """Client.register as a coroutine (connects first when needed)."""
+        (await self._connected()).register(memory)
+
+    async def unregister(self, memory: Any) -> None:
+        """Client.unregister as a coroutine."""
+        (await self._connected()).unregister(memory)
+
     async def batch_get_into(self, keys: Sequence[Key], buffers: Sequence[Any]) -> list[int | None]:
         """Client.batch_get_into as a coroutine (the buffers must stay alive until it completes)."""
         return await self._call("batch_get_into", keys, buffers)

@@ -260,6 +260,23 @@ class Client:
         _raise_if_failed("batch_get_into", results)
         return results  # type: ignore[return-value]
 
+    # Shared memory -------------------------------------------------------------
+
+    def register(self, memory: _ctxstore.SharedMemory) -> None:
+        """Makes ``memory`` (from ``alloc_shared``) take the shared-memory path.
+
+        From then on ``get_into``, ``batch_get_into`` and ``put`` on any array
+        or tensor that lies inside it move no value bytes over the socket: the
+        server copies between its DRAM tier and the memory, once. Needs a
+        ``unix:///path`` address (Unsupported otherwise); the engine's host KV
+        pool, allocated once, is the intended use.
+        """
+        self._native.register(memory)
+
+    def unregister(self, memory: _ctxstore.SharedMemory) -> None:
+        """Calls on ``memory`` go over the socket again from now on."""
+        self._native.unregister(memory)
+
     def batch_exists(self, keys: Sequence[Key]) -> list[bool]:
         """Whether each key is stored, in one round trip."""
         return list(self._native.batch_exists(keys))

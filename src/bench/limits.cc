@@ -31,38 +31,6 @@ using json = nlohmann::json;
 
 std::string Gbps(double v) { return GbpsLabel(v); }
 
-// Copies a buffer several times larger than the last-level cache, so that
-// the figure is DRAM bandwidth, not cache bandwidth, on `threads` threads
-// at once (each its own slice). Bytes copied per second.
-double MemcpyGbps(const BenchContext& ctx, unsigned threads) {
-  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  uint64_t bytes =
-      std::clamp<uint64_t>(llc > 0 ? 4 * static_cast<uint64_t>(llc) : 0, 256ull << 20, 1ull << 30);
-  int runs = ctx.options.quick ? 3 : 7;
-  if (ctx.options.smoke) {
-    bytes = 16ull << 20;
-    runs = 2;
-  }
-  // Filled (so touched) before timing: page faults are not memcpy.
-  std::vector<char> src(bytes, 1), dst(bytes, 2);
-  for (uint64_t i = 0; i < bytes; i += 4096) src[i] = static_cast<char>(i >> 12);
-  const uint64_t slice = bytes / threads;
-  std::vector<double> gbps;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = Clock::now();
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) {
-      pool.emplace_back([&, t] { std::memcpy(&dst[t * slice], &src[t * slice], slice); });
-    }
-    std::memcpy(dst.data(), src.data(), slice);
-    for (std::thread& t : pool) t.join();
-    // The copy's result escapes here, so the compiler cannot drop it.
-    asm volatile("" : : "r"(dst.data()) : "memory");
-    gbps.push_back(static_cast<double>(slice * threads) / SecondsSince(t0) / 1e9);
-  }
-  return Median(gbps);
-}
-
 // AES-256-GCM on one thread, as the flusher seals and a flash read opens a
 // 4 MiB value (OpenSSL, AES-NI where the CPU has it): plaintext bytes per
 // second, sealing and opening.
@@ -137,6 +105,38 @@ nlohmann::json RunLimits(BenchContext& ctx) {
   }
   out["skipped"] = skipped;
   return out;
+}
+
+// Copies a buffer several times larger than the last-level cache, so that
+// the figure is DRAM bandwidth, not cache bandwidth, on `threads` threads
+// at once (each its own slice). Bytes copied per second.
+double MemcpyGbps(const BenchContext& ctx, unsigned threads) {
+  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  uint64_t bytes =
+      std::clamp<uint64_t>(llc > 0 ? 4 * static_cast<uint64_t>(llc) : 0, 256ull << 20, 1ull << 30);
+  int runs = ctx.options.quick ? 3 : 7;
+  if (ctx.options.smoke) {
+    bytes = 16ull << 20;
+    runs = 2;
+  }
+  // Filled (so touched) before timing: page faults are not memcpy.
+  std::vector<char> src(bytes, 1), dst(bytes, 2);
+  for (uint64_t i = 0; i < bytes; i += 4096) src[i] = static_cast<char>(i >> 12);
+  const uint64_t slice = bytes / threads;
+  std::vector<double> gbps;
+  for (int r = 0; r < runs; ++r) {
+    const auto t0 = Clock::now();
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+      pool.emplace_back([&, t] { std::memcpy(&dst[t * slice], &src[t * slice], slice); });
+    }
+    std::memcpy(dst.data(), src.data(), slice);
+    for (std::thread& t : pool) t.join();
+    // The copy's result escapes here, so the compiler cannot drop it.
+    asm volatile("" : : "r"(dst.data()) : "memory");
+    gbps.push_back(static_cast<double>(slice * threads) / SecondsSince(t0) / 1e9);
+  }
+  return Median(gbps);
 }
 
 }  // namespace ctxstore::bench

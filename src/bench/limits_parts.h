@@ -21,6 +21,10 @@ void MeasureTcp(BenchContext& ctx, nlohmann::json& out, nlohmann::json& skipped)
 // configurations.
 void MeasureDisk(BenchContext& ctx, nlohmann::json& out, nlohmann::json& skipped);
 
+// memcpy bandwidth, DRAM to DRAM (a buffer several times the last-level
+// cache), on `threads` threads at once: bytes copied per second / 1e9.
+double MemcpyGbps(const BenchContext& ctx, unsigned threads);
+
 // "1.23 GB/s".
 std::string GbpsLabel(double gbps);
 

@@ -215,6 +215,20 @@ void SmallOps(std::ostringstream& md, const json& r) {
   md << "\n";
 }
 
+void Shm(std::ostringstream& md, const json& s) {
+  if (!s.is_object() || !s.contains("rows")) return;
+  md << "## Shared memory (" << (s.value("value_bytes", uint64_t{0}) >> 20)
+     << " MiB values over `serve --unix`; memcpy, one thread: " << Num(s, "memcpy_gbps")
+     << " GB/s)\n\n| op | clients | GB/s | / memcpy | p50 µs | p99 µs |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const json& row : s["rows"]) {
+    md << "| " << row.value("op", "") << " | " << row.value("clients", 0) << " | "
+       << Num(row, "gbps") << " | " << Num(row, "ratio_to_memcpy", "%.2fx") << " | "
+       << Num(row, "p50_us", "%.0f") << " | " << Num(row, "p99_us", "%.0f") << " |\n";
+  }
+  md << "\n";
+}
+
 void Scale(std::ostringstream& md, const json& s) {
   if (!s.is_object() || !s.contains("rows")) return;
   md << "## Scale (" << s.value("value_bytes", 0) << " B values, " << s.value("key_bytes", 0)
@@ -348,11 +362,12 @@ std::string FormatMarkdown(const json& r) {
   Flash(md, r.value("flash", json()));
   Tls(md, r.value("tls", json()));
   SmallOps(md, r);
+  Shm(md, r.value("shm", json()));
   Growth(md, r.value("growth", json()));
   Scale(md, r.value("scale", json()));
   Replay(md, r.value("replay", json()));
   for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
-                              "growth", "scale", "replay"}) {
+                              "shm", "growth", "scale", "replay"}) {
     if (r.contains(section) && r[section].contains("error")) {
       md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";
     }

@@ -176,7 +176,7 @@ nlohmann::json RunFlash(BenchContext& ctx) {
 // Every small op over TCP loopback, then over the same server's Unix socket.
 nlohmann::json RunSmallOps(BenchContext& ctx) {
   nlohmann::json out = {{"keys", kSmallOpKeys}, {"rows", nlohmann::json::array()}};
-  const std::string unix_path = SmallOpsSocketPath(ctx);
+  const std::string unix_path = SocketPathFor(ctx, "small");
   std::vector<std::string> args = SmallOpsServerArgs();
   args.insert(args.end(), {"--unix", unix_path});
   Result<StoreServer> server = StartWarmServer(ctx, "small", args);

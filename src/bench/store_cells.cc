@@ -161,11 +161,11 @@ std::vector<std::string> SmallOpsServerArgs() {
   return {"--memory", "256MiB"};
 }
 
-std::string SmallOpsSocketPath(const BenchContext& ctx) {
+std::string SocketPathFor(const BenchContext& ctx, const std::string& name) {
   constexpr size_t kMaxSocketPathBytes = 100;  // sun_path holds 107
-  std::string path = ctx.options.work_dir + "/small.sock";
+  std::string path = ctx.options.work_dir + "/" + name + ".sock";
   if (path.size() > kMaxSocketPathBytes) {
-    path = "/tmp/ctxstore-bench-" + std::to_string(::getpid()) + ".sock";
+    path = "/tmp/ctxstore-bench-" + std::to_string(::getpid()) + "-" + name + ".sock";
   }
   return path;
 }

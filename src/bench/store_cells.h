@@ -88,9 +88,9 @@ struct SmallOpInfo {
 };
 const std::vector<SmallOpInfo>& SmallOpList();
 std::vector<std::string> SmallOpsServerArgs();
-// Where the small section's server puts its Unix socket: in the work
+// Where a section's server (`name`) puts its Unix socket: in the work
 // folder, or under /tmp when that path would be too long for a socket.
-std::string SmallOpsSocketPath(const BenchContext& ctx);
+std::string SocketPathFor(const BenchContext& ctx, const std::string& name);
 // Stores the chain (each key with the previous one as its parent); returns its keys.
 Result<std::vector<std::string>> LoadSmallOpChain(Client& c);
 // The op's load on one connection; keys must outlive it.

@@ -385,6 +385,27 @@ void AddReplayTargets(const json& results, json* targets) {
   }
 }
 
+// The shm section's GET and PUT at one client over its single-thread memcpy.
+void AddShmTargets(const json& results, json* targets) {
+  const json& shm = Section(results, "shm");
+  std::optional<double> get, put;
+  for (const json& r : shm.value("rows", json::array())) {
+    if (r.value("clients", 0) != 1) continue;
+    if (r.value("op", "") == "get") get = Number(r, "ratio_to_memcpy");
+    if (r.value("op", "") == "put") put = Number(r, "ratio_to_memcpy");
+  }
+  std::string detail = "GB/s over one thread's memcpy";
+  if (auto m = Number(shm, "memcpy_gbps")) {
+    char text[64];
+    std::snprintf(text, sizeof(text), " (%.2f GB/s, same section)", *m);
+    detail += text;
+  }
+  targets->push_back(Target("shared-memory GET 4 MiB, 1 client / single-thread memcpy", get, 0.8,
+                            ">=", "x", detail));
+  targets->push_back(Target("shared-memory PUT 4 MiB, 1 client, fits in DRAM / single-thread memcpy",
+                            put, 0.7, ">=", "x", detail));
+}
+
 }  // namespace
 
 json ComputeTargets(const json& results) {
@@ -392,6 +413,7 @@ json ComputeTargets(const json& results) {
   AddDataPathTargets(results, &targets);
   AddFlashTargets(results, &targets);
   AddSmallOpsTarget(results, &targets);
+  AddShmTargets(results, &targets);
   AddScaleTargets(results, &targets);
   AddReplayTargets(results, &targets);
   // The targets are full-run targets (sizes, object counts, durations): a

@@ -164,6 +164,9 @@ void AddStorageOptions(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--unix-mode", flags->unix_mode,
                   "Mode of the --unix socket file, in octal: who may connect")
       ->capture_default_str();
+  cmd->add_option("--shm-max", flags->shm_max,
+                  "Clients' shared memory mapped at once, all --unix connections together")
+      ->capture_default_str();
   cmd->add_option("--memory", flags->memory, "DRAM tier size, e.g. 512MiB, 4GiB")
       ->capture_default_str();
   cmd->add_option("--disk", flags->disk, "Flash tier size (all segment files together)")

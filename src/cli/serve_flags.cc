@@ -77,6 +77,7 @@ std::map<std::string, Setter> ConfigSetters(ServeFlags* f) {
       {"listen", TextSetter(&f->listen)},
       {"unix", TextSetter(&f->unix_path)},
       {"unix-mode", TextSetter(&f->unix_mode)},
+      {"shm-max", TextSetter(&f->shm_max)},
       {"memory", TextSetter(&f->memory)},
       {"disk", TextSetter(&f->disk)},
       {"max-value", TextSetter(&f->max_value)},
@@ -211,6 +212,7 @@ Status BuildServerOptions(const ServeFlags& f, server::ServerOptions* so) {
   CTX_RETURN_IF_ERROR(SplitHostPort(f.listen, &so->host, &so->port));
   so->unix_path = f.unix_path;
   CTX_RETURN_IF_ERROR(ParseModeFlag(f.unix_mode, "--unix-mode", &so->unix_mode));
+  CTX_RETURN_IF_ERROR(ParseSizeFlag(f.shm_max, "--shm-max", &so->shm_max_bytes));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.frame_timeout, "--frame-timeout", &so->frame_timeout_ms));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.hello_timeout, "--hello-timeout", &so->hello_timeout_ms));
@@ -256,6 +258,7 @@ ServeFlags DefaultServeFlags() {
   f.data_dir = eo.data_dir;
   f.listen = so.host + ":" + std::to_string(so.port);
   f.unix_mode = FormatMode(so.unix_mode);
+  f.shm_max = FormatSizeExact(so.shm_max_bytes);
   f.memory = FormatSizeExact(eo.memory_bytes);
   f.disk = FormatSizeExact(eo.disk_bytes);
   f.max_value = FormatSizeExact(eo.max_value_bytes);

@@ -27,9 +27,13 @@ namespace {
 // STATS is a flat JSON object of a few dozen fields; this is generous.
 constexpr uint64_t kMaxStatsBodyBytes = 16 * 1024 * 1024;
 
+}  // namespace
+
+namespace client {
+
 // Whether a PUT (batch: a BATCH_PUT) needs the put-options block. Without
 // one the request is exactly what servers without context semantics accept.
-bool NeedsPutOptions(const PutOptions& opts, bool batch) {
+static bool NeedsPutOptions(const PutOptions& opts, bool batch) {
   return opts.ttl_ms != 0 || !opts.group.empty() || !opts.parent.empty() || !opts.meta.empty() ||
          (batch && opts.chain);
 }
@@ -61,7 +65,7 @@ Result<std::optional<protocol::PutOptionsBlock>> PutOptionsChecked(const PutOpti
   return std::optional<protocol::PutOptionsBlock>(std::move(block));
 }
 
-}  // namespace
+}  // namespace client
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
@@ -93,6 +97,9 @@ const ServerInfo& Client::server_info() const {
 
 Status Client::Put(std::string_view key, std::span<const uint8_t> value, const PutOptions& opts) {
   CTX_RETURN_IF_ERROR(protocol::ValidateKey(key));
+  if (auto memory = impl_->SharedFor(value.data(), value.size())) {
+    return impl_->ShmPut(key, *memory, value, opts);
+  }
   // Checked here: the server would refuse without reading the body and close,
   // which the client would only see as a broken connection mid-send.
   if (value.size() > impl_->max_value_bytes()) {

@@ -60,6 +60,9 @@ Result<std::string> Client::Get(std::string_view key) {
 }
 
 Result<size_t> Client::GetInto(std::string_view key, std::span<uint8_t> buffer) {
+  if (auto memory = impl_->SharedFor(buffer.data(), buffer.size())) {
+    return impl_->ShmGetInto(key, *memory, buffer);
+  }
   return GetInto(key, [buffer](uint64_t value_len) -> Result<std::span<uint8_t>> {
     if (value_len > buffer.size()) return Status::TooLarge(DoesNotFit(value_len, buffer.size()));
     return buffer;
@@ -167,6 +170,12 @@ Result<std::vector<GetItem>> Client::BatchGet(std::span<const std::string> keys)
 
 Result<std::vector<GetIntoResult>> Client::BatchGetInto(std::span<const GetIntoItem> items) {
   if (items.empty()) return std::vector<GetIntoResult>{};
+  auto shm = impl_->ShmBatchGetInto(items);
+  if (!shm.ok()) return shm.status();
+  if (!shm->empty()) {
+    CTX_RETURN_IF_ERROR(impl_->SizesOfTooLarge(items, &*shm));
+    return shm;
+  }
   std::vector<std::string> keys;
   keys.reserve(items.size());
   for (const GetIntoItem& item : items) keys.emplace_back(item.key);

@@ -99,7 +99,7 @@ void Client::Impl::Return(std::unique_ptr<PooledConnection> conn) {
 }
 
 Status Client::Impl::SendRequest(Borrowed& borrowed, Opcode op, uint16_t flags,
-                                 std::span<iovec> iov, uint64_t* request_id) {
+                                 std::span<iovec> iov, uint64_t* request_id, int pass_fd) {
   FrameHeader h;
   h.opcode = op;
   h.flags = flags;
@@ -109,7 +109,7 @@ Status Client::Impl::SendRequest(Borrowed& borrowed, Opcode op, uint16_t flags,
   protocol::HeaderBytes header = protocol::EncodeHeader(h);
   iov[0] = Iov(header.data(), header.size());
   *request_id = h.request_id;
-  return borrowed.socket().SendAll(iov);
+  return borrowed.socket().SendAll(iov, pass_fd);
 }
 
 Result<FrameHeader> Client::Impl::RecvReplyHeader(Borrowed& borrowed, Opcode op,
@@ -131,9 +131,9 @@ Status Client::Impl::ReadError(Borrowed& borrowed, const FrameHeader& h) {
 }
 
 Result<FrameHeader> Client::Impl::Exchange(Borrowed& borrowed, Opcode op, uint16_t flags,
-                                           std::span<iovec> iov) {
+                                           std::span<iovec> iov, int pass_fd) {
   uint64_t request_id = 0;
-  CTX_RETURN_IF_ERROR(SendRequest(borrowed, op, flags, iov, &request_id));
+  CTX_RETURN_IF_ERROR(SendRequest(borrowed, op, flags, iov, &request_id, pass_fd));
   auto header = RecvReplyHeader(borrowed, op, request_id);
   if (!header.ok()) return header.status();
   if (header->status != StatusCode::kOk) return ReadError(borrowed, *header);

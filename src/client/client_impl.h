@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -21,7 +22,9 @@
 #include "client/socket.h"
 #include "client/tls.h"
 #include "ctxstore/client.h"
+#include "ctxstore/shared_memory.h"
 #include "protocol/frame.h"
+#include "protocol/messages.h"
 
 namespace ctxstore {
 namespace client {
@@ -31,6 +34,9 @@ namespace client {
 struct PooledConnection {
   std::unique_ptr<Socket> socket;
   uint64_t next_request_id = 1;
+  // Shared memory registered on this connection: SharedMemory::id() to the
+  // server's region id (regions belong to a connection).
+  std::map<uint64_t, uint32_t> regions;
 };
 
 inline iovec Iov(const void* data, size_t len) {
@@ -41,12 +47,19 @@ inline iovec Iov(const void* data, size_t len) {
 Status CheckKeys(std::span<const std::string> keys, uint32_t max_keys);
 // A group name of 1..kMaxGroupBytes bytes.
 Status CheckGroup(std::string_view group);
+// A PUT's (batch: BATCH_PUT's) flags, and its options block checked against
+// the protocol's limits (nullopt when the request needs none).
+uint16_t PutFlags(const PutOptions& opts, bool batch, bool checksum);
+Result<std::optional<protocol::PutOptionsBlock>> PutOptionsChecked(const PutOptions& opts,
+                                                                   bool batch);
 
 }  // namespace client
 
 // Shorthands for the files that include this header.
 using client::CheckGroup;
 using client::CheckKeys;
+using client::PutFlags;
+using client::PutOptionsChecked;
 using client::CodeFromWire;
 using client::Iov;
 using client::PooledConnection;
@@ -103,14 +116,15 @@ struct Client::Impl {
   // Sends one request. iov[0] is reserved for the header; the body is the
   // rest of iov, written together with the header in one sendmsg.
   Status SendRequest(Borrowed& borrowed, Opcode op, uint16_t flags, std::span<iovec> iov,
-                     uint64_t* request_id);
+                     uint64_t* request_id, int pass_fd = -1);
   // Receives a reply header and checks that it answers request_id.
   Result<FrameHeader> RecvReplyHeader(Borrowed& borrowed, Opcode op, uint64_t request_id);
   // Reads a non-OK reply's message body and turns it into the Status.
   Status ReadError(Borrowed& borrowed, const FrameHeader& h);
   // Sends a request and reads the reply header; a non-OK reply becomes the
   // returned Status (its message body consumed).
-  Result<FrameHeader> Exchange(Borrowed& borrowed, Opcode op, uint16_t flags, std::span<iovec> iov);
+  Result<FrameHeader> Exchange(Borrowed& borrowed, Opcode op, uint16_t flags, std::span<iovec> iov,
+                               int pass_fd = -1);
 
   struct GetReplyPrefix {
     uint64_t value_len = 0;
@@ -131,6 +145,27 @@ struct Client::Impl {
                              uint64_t max_body);
 
   Result<std::string> KeyListCall(Opcode op, std::span<const std::string> keys, uint64_t max_body);
+
+  // ---- shared memory (client_shm.cc) ----
+
+  // The registered memory holding [data, data + len), or null (then the
+  // call goes over the socket).
+  std::shared_ptr<SharedMemory> SharedFor(const void* data, size_t len);
+  // memory's region id on this connection, registering it first if needed.
+  Result<uint32_t> RegionOn(Borrowed& borrowed, const SharedMemory& memory);
+  Result<size_t> ShmGetInto(std::string_view key, const SharedMemory& memory,
+                            std::span<uint8_t> buffer);
+  Status ShmPut(std::string_view key, const SharedMemory& memory,
+                std::span<const uint8_t> value, const PutOptions& opts);
+  // BatchGetInto when every buffer lies in registered memory (memories[i]
+  // holds items[i].buffer): SHM_GETs pipelined on one connection, one
+  // round trip. Empty result vector: not every buffer does (use the socket).
+  Result<std::vector<GetIntoResult>> ShmBatchGetInto(std::span<const GetIntoItem> items);
+  // A TOO_LARGE SHM_GET names the size needed only in its message: each such
+  // item's length from an EXISTS, so results say it as the socket path does.
+  Status SizesOfTooLarge(std::span<const GetIntoItem> items, std::vector<GetIntoResult>* results);
+
+  std::vector<std::shared_ptr<SharedMemory>> shared;  // guarded by mu
 };
 
 }  // namespace ctxstore

@@ -170,8 +170,9 @@ Status Socket::Wait(short events, const char* what) {
   }
 }
 
-Status Socket::SendAll(std::span<iovec> iov) {
+Status Socket::SendAll(std::span<iovec> iov, int pass_fd) {
   if (fd_ < 0) return Status::Unavailable("connection is closed (" + peer_ + ")");
+  if (ssl_ != nullptr && pass_fd >= 0) return Status::Invalid("descriptors cannot travel over TLS");
   if (ssl_ != nullptr) {
     // Small pieces (frame header, key, options) are gathered into one TLS
     // record; large ones are written from the caller's memory.
@@ -200,6 +201,16 @@ Status Socket::SendAll(std::span<iovec> iov) {
     msghdr msg{};
     msg.msg_iov = iov.data() + first;
     msg.msg_iovlen = std::min<size_t>(iov.size() - first, IOV_MAX);
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    if (pass_fd >= 0) {
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
     // MSG_NOSIGNAL: a dead peer yields EPIPE here instead of killing the process.
     ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0) {
@@ -211,6 +222,7 @@ Status Socket::SendAll(std::span<iovec> iov) {
       if (errno == EPIPE || errno == ECONNRESET) return Fail("server closed the connection");
       return Fail(std::string("send failed: ") + ErrnoText(errno));
     }
+    pass_fd = -1;  // sent with the first bytes
     // Consume n bytes from the front of the array.
     size_t left = static_cast<size_t>(n);
     while (first < iov.size() && left >= iov[first].iov_len) {

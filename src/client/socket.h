@@ -43,7 +43,9 @@ class Socket {
   // Sends every byte of iov with as few syscalls as the kernel allows
   // (sendmsg, i.e. writev that cannot raise SIGPIPE). The iovec entries are
   // advanced in place as bytes go out, so the caller's array is consumed.
-  Status SendAll(std::span<iovec> iov);
+  // pass_fd >= 0 (Unix sockets only): that descriptor travels with the
+  // first byte sent (SCM_RIGHTS).
+  Status SendAll(std::span<iovec> iov, int pass_fd = -1);
   // Receives exactly len bytes into buf.
   Status RecvExact(void* buf, size_t len);
   // Reads and discards len bytes, in bounded chunks (never allocates len).

@@ -8,7 +8,7 @@ namespace ctxstore::protocol {
 
 bool IsKnownOpcode(uint8_t op) {
   return op >= static_cast<uint8_t>(Opcode::kHello) &&
-         op <= static_cast<uint8_t>(Opcode::kTokenRevoke);
+         op <= static_cast<uint8_t>(kLastOpcode);
 }
 
 std::string_view OpcodeName(Opcode op) {
@@ -61,6 +61,14 @@ std::string_view OpcodeName(Opcode op) {
       return "TOKEN_LIST";
     case Opcode::kTokenRevoke:
       return "TOKEN_REVOKE";
+    case Opcode::kShmRegister:
+      return "SHM_REGISTER";
+    case Opcode::kShmUnregister:
+      return "SHM_UNREGISTER";
+    case Opcode::kShmPut:
+      return "SHM_PUT";
+    case Opcode::kShmGet:
+      return "SHM_GET";
   }
   return "UNKNOWN";
 }

@@ -55,7 +55,13 @@ enum class Opcode : uint8_t {
   kTokenCreate = 22,
   kTokenList = 23,
   kTokenRevoke = 24,
+  // Shared memory, on Unix-socket connections only (docs/protocol.md).
+  kShmRegister = 25,
+  kShmUnregister = 26,
+  kShmPut = 27,
+  kShmGet = 28,
 };
+inline constexpr Opcode kLastOpcode = Opcode::kShmGet;
 bool IsKnownOpcode(uint8_t op);
 std::string_view OpcodeName(Opcode op);
 

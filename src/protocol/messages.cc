@@ -423,6 +423,8 @@ bool OkReplyIsEmpty(Opcode op) {
     case Opcode::kNsSet:
     case Opcode::kNsDelete:
     case Opcode::kTokenRevoke:
+    case Opcode::kShmUnregister:
+    case Opcode::kShmPut:
       return true;
     case Opcode::kHello:
     case Opcode::kGet:
@@ -439,6 +441,8 @@ bool OkReplyIsEmpty(Opcode op) {
     case Opcode::kNsList:
     case Opcode::kTokenCreate:
     case Opcode::kTokenList:
+    case Opcode::kShmRegister:
+    case Opcode::kShmGet:
       return false;
   }
   return false;

@@ -284,6 +284,7 @@ void BindClient(py::module_& m) {
   BindBatches(cls);
   BindBatchReads(cls);
   BindAdmin(cls);
+  BindSharedMemory(m, cls);
 }
 
 }  // namespace ctxstore::python

@@ -44,6 +44,8 @@ class NativeClient {
 // Registers _ctxstore.Client: its constructor and data calls
 // (client_binding.cc), its listing, pin and admin calls (admin_binding.cc).
 void BindClient(pybind11::module_& m);
+// SharedMemory, alloc_shared, Client.register / unregister (shm_binding.cc).
+void BindSharedMemory(pybind11::module_& m, pybind11::class_<NativeClient>& client);
 void BindAdmin(pybind11::class_<NativeClient>& cls);
 
 }  // namespace ctxstore::python

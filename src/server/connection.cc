@@ -26,9 +26,10 @@ using service::BodyKind;
 }  // namespace
 
 Connection::Connection(Stream::Socket socket, std::string peer, const ConnectionContext& ctx)
-    : stream_(std::move(socket), ctx.tls),
+    : stream_(std::move(socket), ctx.tls, ctx.unix_socket),
       ctx_(ctx),
       session_(*ctx.service, std::move(peer)),
+      regions_(&ctx.service->counters(), ctx.options->shm_max_bytes),
       watchdog_(stream_.get_executor()) {}
 
 void Connection::Start() {
@@ -102,6 +103,12 @@ awaitable<bool> Connection::ServeOne() {
   co_await ReadExact(std::span<uint8_t>(raw));
   SetDeadline(true);
   ctx_.service->counters().requests++;
+  if (stream_.fd_overflow()) {
+    // More descriptors than SHM_REGISTERs can take: a client that floods
+    // the server with them is cut off, and the descriptors closed.
+    co_await ReplyError(Status::Invalid("too many file descriptors passed on this connection"));
+    co_return false;
+  }
   protocol::DecodedHeader d = protocol::DecodeHeader(raw);
   req_ = d.header;
   if (d.error != protocol::HeaderError::kNone) co_return co_await RefuseHeader(d);
@@ -136,6 +143,8 @@ awaitable<bool> Connection::ServeOne() {
       co_return co_await HandleGet();
     case BodyKind::kGetValues:
       co_return co_await HandleBatchGet();
+    case BodyKind::kShm:
+      co_return co_await HandleShm();
   }
   co_return false;
 }

@@ -20,6 +20,7 @@ struct ConnectionContext {
   const ServerOptions* options;  // timeouts
   BlockingPool* flash_readers;   // null: flash reads block the network thread
   asio::ssl::context* tls;       // null: plaintext
+  bool unix_socket = false;      // the Unix listener's connections (shared memory allowed)
 };
 
 // Serves one connection (TCP or Unix) until the peer closes, an

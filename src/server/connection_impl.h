@@ -27,6 +27,7 @@
 #include "server/connection.h"
 #include "server/durable_waiter.h"
 #include "server/read_ahead.h"
+#include "server/shm_regions.h"
 #include "server/stream.h"
 #include "service/op_table.h"
 #include "service/session.h"
@@ -101,6 +102,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // flash reader pool (the connections sharing this thread go on meanwhile).
   asio::awaitable<Result<engine::ValueRef>> GetValue(std::string_view key);
 
+  // ---- shared memory, Unix connections only (connection_shm.cc) ----
+
+  asio::awaitable<bool> HandleShm();
+  // The new region's id (the reply body), or why not.
+  Result<std::string> ShmRegister(std::string_view body);
+  asio::awaitable<void> ShmGet(std::string_view body);
+  asio::awaitable<void> ShmPut(std::string_view body);
+
   bool Ext() const { return (req_.flags & protocol::kFlagExt) != 0; }
   const protocol::Limits& limits() const { return ctx_.service->limits(); }
 
@@ -108,6 +117,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ReadAhead read_ahead_;
   ConnectionContext ctx_;
   service::Session session_;
+  ShmRegions regions_;  // empty on TCP connections
   asio::steady_timer watchdog_;
   protocol::FrameHeader req_;
   bool closed_ = false;

@@ -164,6 +164,7 @@ Status Server::Impl::ListenOnUnix() {
   unix_listener.backoff = std::make_unique<asio::steady_timer>(*workers[0]);
   unix_ctx = ctx;
   unix_ctx.tls = nullptr;
+  unix_ctx.unix_socket = true;
   unix_listener.ctx = &unix_ctx;
   return Status::Ok();
 }

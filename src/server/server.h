@@ -38,6 +38,10 @@ struct ServerOptions {
   // file (nobody listening) is replaced; a live server's is refused.
   std::string unix_path;
   uint32_t unix_mode = 0660;  // of the socket file: who may connect
+  // Bytes of clients' shared memory (SHM_REGISTER) mapped at once, all
+  // connections together: address space, not DRAM (the pages are the
+  // clients'). Past it a registration answers NO_SPACE.
+  uint64_t shm_max_bytes = uint64_t{1} << 40;
   unsigned workers = 0;                // 0: one per core
   protocol::Limits limits;             // max_value_bytes is taken from the engine
   uint64_t idle_timeout_ms = 300'000;  // between requests

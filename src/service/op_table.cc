@@ -15,7 +15,7 @@ constexpr std::optional<TokenRole> kWrite = TokenRole::kWrite;
 constexpr std::optional<TokenRole> kAdmin = TokenRole::kAdmin;
 
 // In opcode order (docs/protocol.md, "Ops" and "Authentication and roles").
-constexpr std::array<OpSpec, 24> kOps = {{
+constexpr std::array<OpSpec, 28> kOps = {{
     {Opcode::kHello, kAnyone, BodyKind::kSmall, &native::Hello},
     {Opcode::kPut, kWrite, BodyKind::kPutValue, nullptr},
     {Opcode::kGet, kRead, BodyKind::kGetValue, nullptr},
@@ -40,6 +40,11 @@ constexpr std::array<OpSpec, 24> kOps = {{
     {Opcode::kTokenCreate, kAdmin, BodyKind::kSmall, &native::TokenCreate},
     {Opcode::kTokenList, kAdmin, BodyKind::kSmall, &native::TokenList},
     {Opcode::kTokenRevoke, kAdmin, BodyKind::kSmall, &native::TokenRevoke},
+    // Regions belong to the connection; registering one reads nothing.
+    {Opcode::kShmRegister, kRead, BodyKind::kShm, nullptr},
+    {Opcode::kShmUnregister, kRead, BodyKind::kShm, nullptr},
+    {Opcode::kShmPut, kWrite, BodyKind::kShm, nullptr},
+    {Opcode::kShmGet, kRead, BodyKind::kShm, nullptr},
 }};
 
 // (That exactly the small-body ops have a handler is checked by
@@ -49,7 +54,7 @@ constexpr bool InOpcodeOrder() {
   for (size_t i = 0; i < kOps.size(); ++i) {
     if (static_cast<size_t>(kOps[i].opcode) != i + 1) return false;
   }
-  return static_cast<size_t>(Opcode::kTokenRevoke) == kOps.size();
+  return static_cast<size_t>(protocol::kLastOpcode) == kOps.size();
 }
 static_assert(InOpcodeOrder(), "one entry per opcode, in opcode order");
 

@@ -28,6 +28,7 @@ enum class BodyKind : uint8_t {
   kPutValues,  // BATCH_PUT: the same, item by item
   kGetValue,   // GET: the reply gathered from the arena
   kGetValues,  // BATCH_GET: the same, item by item
+  kShm,        // SHM_*: small bodies, values copied to or from the client's shared memory
 };
 
 // Lets a handler make the front end wait for durability before it replies

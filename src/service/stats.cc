@@ -57,6 +57,11 @@ std::vector<protocol::StatsField> Stats(const Service& service) {
       {"access_denied", c.access_denied.load()},
       {"inflight_bytes", c.inflight_bytes.load()},
       {"inflight_refused", c.inflight_refused.load()},
+      {"shm_regions", c.shm_regions.load()},
+      {"shm_mapped_bytes", c.shm_mapped_bytes.load()},
+      {"shm_refused", c.shm_refused.load()},
+      {"shm_gets", c.shm_gets.load()},
+      {"shm_puts", c.shm_puts.load()},
       {"connections_refused", c.connections_refused.load()},
   };
 }

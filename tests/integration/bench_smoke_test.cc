@@ -51,7 +51,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   ASSERT_FALSE(results.is_discarded()) << "results.json is not JSON";
   EXPECT_EQ(results["meta"]["mode"], "smoke");
   for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
-                              "growth", "scale", "replay"}) {
+                              "shm", "growth", "scale", "replay"}) {
     ASSERT_TRUE(results.contains(section)) << section;
     EXPECT_FALSE(results[section].contains("error")) << section << ": " << results[section];
   }
@@ -148,6 +148,13 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
   EXPECT_EQ(small_per_transport["tcp"], 5) << results["small"];
   EXPECT_EQ(small_per_transport["unix"], 5) << results["small"];
+  // Shared memory: PUT and GET at 1 and 4 clients, each against memcpy.
+  EXPECT_GT(results["shm"]["memcpy_gbps"].get<double>(), 0);
+  ASSERT_EQ(results["shm"]["rows"].size(), 4u) << results["shm"];
+  for (const json& row : results["shm"]["rows"]) {
+    ExpectLoadRow(row, "shm");
+    EXPECT_GT(row["ratio_to_memcpy"].get<double>(), 0) << row;
+  }
   // TLS: every cell against both servers, each TLS row with its ratio.
   ASSERT_EQ(results["tls"]["rows"].size(), 16u) << results["tls"];
   for (const json& row : results["tls"]["rows"]) {
@@ -199,7 +206,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
 
   // One target per condition of the table, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 19u);
+  ASSERT_EQ(results["targets"].size(), 21u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());

@@ -7,8 +7,10 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -57,6 +59,48 @@ bool SendAll(int fd, const char* data, size_t len) {
 RawConn::RawConn(uint16_t port) {
   fd_ = ConnectLoopback(port);
   connected_ = fd_ >= 0;
+}
+
+RawConn::RawConn(const std::string& unix_path) {
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, unix_path.data(), std::min(unix_path.size(), sizeof(addr.sun_path) - 1));
+  if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  connected_ = fd_ >= 0;
+}
+
+void RawConn::SendFrameWithFds(protocol::Opcode op, std::string_view body,
+                               const std::vector<int>& fds, uint16_t flags) {
+  protocol::FrameHeader h;
+  h.opcode = op;
+  h.flags = flags;
+  h.request_id = ++next_id_;
+  h.body_len = body.size();
+  auto head = protocol::EncodeHeader(h);
+  std::string frame(reinterpret_cast<const char*>(head.data()), head.size());
+  frame.append(body);
+  iovec iov{frame.data(), frame.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * std::max<size_t>(fds.size(), 1)));
+  if (!fds.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+  if (n > 0 && static_cast<size_t>(n) < frame.size()) {
+    SendAll(fd_, frame.data() + n, frame.size() - static_cast<size_t>(n));
+  }
 }
 
 RawConn::~RawConn() {

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "ctxstore/client.h"
 #include "protocol/frame.h"
@@ -25,6 +26,8 @@ namespace ctxstore::testing {
 class RawConn {
  public:
   explicit RawConn(uint16_t port);
+  // A Unix-socket connection to a server started with --unix path.
+  explicit RawConn(const std::string& unix_path);
   ~RawConn();
   RawConn(const RawConn&) = delete;
   RawConn& operator=(const RawConn&) = delete;
@@ -37,6 +40,9 @@ class RawConn {
   // A frame with this body; body_len_override announces another length.
   void SendFrame(protocol::Opcode op, std::string_view body, uint16_t flags = 0,
                  uint64_t body_len_override = ~0ull);
+  // A frame whose first byte carries fds (SCM_RIGHTS; Unix sockets only).
+  void SendFrameWithFds(protocol::Opcode op, std::string_view body, const std::vector<int>& fds,
+                        uint16_t flags = 0);
   // HELLO with token into namespace_name ("" = the token's), asserting OK.
   void Hello(const std::string& token, const std::string& namespace_name = "");
 

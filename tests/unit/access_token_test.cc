@@ -164,7 +164,7 @@ TEST(AccessTokenTest, FirstStartWritesOneAdminToken) {
 
 TEST(AccessTokenTest, EveryOpNeedsARole) {
   using protocol::Opcode;
-  for (int op = 1; op <= static_cast<int>(Opcode::kTokenRevoke); ++op) {
+  for (int op = 1; op <= static_cast<int>(protocol::kLastOpcode); ++op) {
     ASSERT_TRUE(protocol::IsKnownOpcode(static_cast<uint8_t>(op)));
     auto role = service::RequiredRole(static_cast<Opcode>(op));
     EXPECT_EQ(role.has_value(), op != static_cast<int>(Opcode::kHello)) << op;

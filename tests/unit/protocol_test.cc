@@ -10,6 +10,7 @@
 
 #include "common/byte_io.h"
 #include "protocol/admin_bodies.h"
+#include "protocol/shm_bodies.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "protocol/namespace_bodies.h"
@@ -77,7 +78,7 @@ TEST(FrameTest, DetectsBadMagicVersionAndOpcode) {
   bad_version[5] = 200;
   EXPECT_EQ(Decode(bad_version).error, HeaderError::kBadVersion);
 
-  for (uint8_t op : {uint8_t{0}, uint8_t{25}, uint8_t{255}}) {
+  for (uint8_t op : {uint8_t{0}, uint8_t{29}, uint8_t{255}}) {
     HeaderBytes bad_op = good;
     bad_op[5] = op;
     DecodedHeader d = Decode(bad_op);
@@ -110,7 +111,8 @@ TEST(FrameTest, CheckBodyLengthPerOpcode) {
         Opcode::kStats,     Opcode::kRelease,     Opcode::kStat,        Opcode::kList,
         Opcode::kPin,       Opcode::kUnpin,       Opcode::kDeleteGroup, Opcode::kNsCreate,
         Opcode::kNsSet,     Opcode::kNsList,      Opcode::kNsDelete,    Opcode::kTokenCreate,
-        Opcode::kTokenList, Opcode::kTokenRevoke}) {
+        Opcode::kTokenList, Opcode::kTokenRevoke, Opcode::kShmRegister, Opcode::kShmUnregister,
+        Opcode::kShmPut,    Opcode::kShmGet}) {
     EXPECT_EQ(check(op, 300), StatusCode::kOk) << OpcodeName(op);
     EXPECT_EQ(check(op, 301), StatusCode::kTooLarge) << OpcodeName(op);
   }
@@ -588,7 +590,8 @@ TEST(MessagesTest, U64AndStringRoundTrip) {
 TEST(MessagesTest, OkReplyIsEmptyForExactlyTheOpsWithoutAReplyBody) {
   const std::vector<Opcode> empty = {Opcode::kPut,    Opcode::kDelete,   Opcode::kFlush,
                                      Opcode::kRelease, Opcode::kUnpin,   Opcode::kNsCreate,
-                                     Opcode::kNsSet,  Opcode::kNsDelete, Opcode::kTokenRevoke};
+                                     Opcode::kNsSet,  Opcode::kNsDelete, Opcode::kTokenRevoke,
+                                     Opcode::kShmUnregister, Opcode::kShmPut};
   int with_body = 0;
   for (int op = 0; op <= 255; ++op) {
     if (!IsKnownOpcode(static_cast<uint8_t>(op))) continue;
@@ -597,7 +600,7 @@ TEST(MessagesTest, OkReplyIsEmptyForExactlyTheOpsWithoutAReplyBody) {
     EXPECT_EQ(OkReplyIsEmpty(code), want) << OpcodeName(code);
     with_body += want ? 0 : 1;
   }
-  EXPECT_EQ(with_body, 15);  // HELLO, GET, EXISTS, the batches, STATS, STAT, LIST, ...
+  EXPECT_EQ(with_body, 17);  // HELLO, GET, EXISTS, the batches, STATS, STAT, LIST, ...
 }
 
 TEST(MessagesTest, StatusListRoundTrip) {
@@ -1080,6 +1083,55 @@ TEST(NamespaceBodiesTest, ListRoundTripsEverySetting) {
   EXPECT_EQ(DecodeNamespaceList("{}").status().message(), "NS_LIST reply is not a JSON array");
   EXPECT_EQ(DecodeNamespaceList(R"([{"name":1}])").status().message(),
             R"(NS_LIST reply has a malformed entry: {"name":1})");
+}
+
+}  // namespace
+}  // namespace ctxstore::protocol
+
+namespace ctxstore::protocol {
+namespace {
+
+// The shared-memory bodies (shm_bodies.h): round trips, and every length
+// checked before use.
+TEST(ShmBodiesTest, RoundTripAndRefusals) {
+  EXPECT_EQ(*DecodeShmRegister(EncodeShmRegister(4 << 20)), 4u << 20);
+  EXPECT_EQ(DecodeShmRegister(EncodeShmRegister(0)).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeShmRegister("1234567").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(*DecodeRegionId(EncodeRegionId(7)), 7u);
+
+  const ShmRange range{3, 4096, 1 << 20};
+  const std::string get_body = EncodeShmGet("k/1", range);  // the decoded key points into it
+  auto get = DecodeShmGet(get_body);
+  ASSERT_TRUE(get.ok()) << get.status().ToString();
+  EXPECT_EQ(get->key, "k/1");
+  EXPECT_EQ(get->range.region_id, 3u);
+  EXPECT_EQ(get->range.offset, 4096u);
+  EXPECT_EQ(get->range.length, 1u << 20);
+  EXPECT_EQ(DecodeShmGet(get_body + "x").status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(DecodeShmGet(get_body.substr(0, get_body.size() - 1)).status().code(),
+            StatusCode::kInvalid);
+  EXPECT_EQ(DecodeShmGet(EncodeShmGet("", range)).status().code(), StatusCode::kInvalid);
+
+  PutOptionsBlock options;
+  options.ttl_ms = 5000;
+  options.group = "session";
+  const std::string put_body = EncodeShmPut("k/2", range, &options);
+  auto put = DecodeShmPut(put_body, /*ext=*/true);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  ASSERT_TRUE(put->options.has_value());
+  EXPECT_EQ(put->options->group, "session");
+  EXPECT_EQ(put->options->ttl_ms, 5000u);
+  EXPECT_EQ(put->key, "k/2");
+  // Options without EXT are trailing bytes; EXT without options is truncated.
+  EXPECT_EQ(DecodeShmPut(EncodeShmPut("k/2", range, &options), false).status().code(),
+            StatusCode::kInvalid);
+  EXPECT_EQ(DecodeShmPut(EncodeShmPut("k/2", range, nullptr), true).status().code(),
+            StatusCode::kInvalid);
+
+  auto reply = DecodeShmGetReply(EncodeShmGetReply({123, 0xfeed}));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->value_len, 123u);
+  EXPECT_EQ(reply->xxh3, 0xfeedu);
 }
 
 }  // namespace
