@@ -170,8 +170,8 @@ const std::vector<Section>& AllSections() {
   static const std::vector<Section> kAll = {
       {"limits", RunLimits},  {"datapath", RunDataPath}, {"redis", RunRedis},
       {"fs", RunFsStore},     {"flash", RunFlash},       {"tls", RunTls},
-      {"small", RunSmallOps}, {"shm", RunShm},           {"growth", RunGrowth},
-      {"scale", RunScale},    {"replay", RunReplay},
+      {"small", RunSmallOps}, {"shm", RunShm},           {"python", RunPython},
+      {"growth", RunGrowth},  {"scale", RunScale},       {"replay", RunReplay},
   };
   return kAll;
 }

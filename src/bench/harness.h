@@ -88,6 +88,7 @@ nlohmann::json RunFlash(BenchContext& ctx);     // flash-only GET, sustained syn
 nlohmann::json RunTls(BenchContext& ctx);       // PUT/GET over TLS vs plaintext
 nlohmann::json RunSmallOps(BenchContext& ctx);  // EXISTS / MATCH_PREFIX of 64 keys
 nlohmann::json RunShm(BenchContext& ctx);       // shared-memory GET/PUT vs memcpy
+nlohmann::json RunPython(BenchContext& ctx);    // the Python package vs the C++ client
 nlohmann::json RunGrowth(BenchContext& ctx);    // throughput vs value size and connections
 nlohmann::json RunScale(BenchContext& ctx);     // index memory per object, restart time
 nlohmann::json RunReplay(BenchContext& ctx);    // Mooncake traces online vs offline

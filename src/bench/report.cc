@@ -229,6 +229,18 @@ void Shm(std::ostringstream& md, const json& s) {
   md << "\n";
 }
 
+void Python(std::ostringstream& md, const json& s) {
+  if (!s.is_object() || !s.contains("rows")) return;
+  md << "## Python package and C++ client, same server\n\n| cell | client | GB/s | p50 µs | "
+        "p99 µs |\n| --- | --- | ---: | ---: | ---: |\n";
+  for (const json& row : s["rows"]) {
+    md << "| " << row.value("cell", "") << " | " << row.value("client", "") << " | "
+       << Num(row, "gbps") << " | " << Num(row, "p50_us", "%.1f") << " | "
+       << Num(row, "p99_us", "%.1f") << " |\n";
+  }
+  md << "\n";
+}
+
 void Scale(std::ostringstream& md, const json& s) {
   if (!s.is_object() || !s.contains("rows")) return;
   md << "## Scale (" << s.value("value_bytes", 0) << " B values, " << s.value("key_bytes", 0)
@@ -363,11 +375,12 @@ std::string FormatMarkdown(const json& r) {
   Tls(md, r.value("tls", json()));
   SmallOps(md, r);
   Shm(md, r.value("shm", json()));
+  Python(md, r.value("python", json()));
   Growth(md, r.value("growth", json()));
   Scale(md, r.value("scale", json()));
   Replay(md, r.value("replay", json()));
   for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
-                              "shm", "growth", "scale", "replay"}) {
+                              "shm", "python", "growth", "scale", "replay"}) {
     if (r.contains(section) && r[section].contains("error")) {
       md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";
     }

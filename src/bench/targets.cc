@@ -406,6 +406,42 @@ void AddShmTargets(const json& results, json* targets) {
                             put, 0.7, ">=", "x", detail));
 }
 
+// The python section's row of `cell` by `client` ("python" or "c++").
+const json* PythonRow(const json& results, const std::string& cell, const std::string& client) {
+  const json& python = Section(results, "python");
+  if (!python.contains("rows")) return nullptr;
+  for (const json& r : python["rows"]) {
+    if (r.value("cell", "") == cell && r.value("client", "") == client) return &r;
+  }
+  return nullptr;
+}
+
+std::optional<double> PythonFigure(const json& results, const std::string& cell,
+                                   const std::string& client, const char* field) {
+  const json* row = PythonRow(results, cell, client);
+  return row != nullptr ? Number(*row, field) : std::nullopt;
+}
+
+// The Python package against the C++ client, and the AsyncClient against
+// Python threads, on the same server in one run.
+void AddPythonTargets(const json& results, json* targets) {
+  targets->push_back(Target(
+      "Python get_into 4 MiB x4 / the C++ client",
+      Ratio(PythonFigure(results, "get_into_4mib_x4", "python", "gbps"),
+            PythonFigure(results, "get_into_4mib_x4", "c++", "gbps")),
+      0.9, ">=", "x", "GB/s over GB/s, TCP"));
+  targets->push_back(Target(
+      "Python batch_exists of 64 keys p50 / the C++ client",
+      Ratio(PythonFigure(results, "batch_exists_64", "python", "p50_us"),
+            PythonFigure(results, "batch_exists_64", "c++", "p50_us")),
+      1.2, "<=", "x", "µs over µs, one connection"));
+  targets->push_back(Target(
+      "Python AsyncClient, 64 concurrent get_into of 1 MiB / 64 threads on a Client",
+      Ratio(PythonFigure(results, "get_into_1mib_async64", "python", "gbps"),
+            PythonFigure(results, "get_into_1mib_threads64", "python", "gbps")),
+      0.9, ">=", "x", "GB/s over GB/s"));
+}
+
 }  // namespace
 
 json ComputeTargets(const json& results) {
@@ -414,6 +450,7 @@ json ComputeTargets(const json& results) {
   AddFlashTargets(results, &targets);
   AddSmallOpsTarget(results, &targets);
   AddShmTargets(results, &targets);
+  AddPythonTargets(results, &targets);
   AddScaleTargets(results, &targets);
   AddReplayTargets(results, &targets);
   // The targets are full-run targets (sizes, object counts, durations): a

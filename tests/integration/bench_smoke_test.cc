@@ -51,7 +51,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   ASSERT_FALSE(results.is_discarded()) << "results.json is not JSON";
   EXPECT_EQ(results["meta"]["mode"], "smoke");
   for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
-                              "shm", "growth", "scale", "replay"}) {
+                              "shm", "python", "growth", "scale", "replay"}) {
     ASSERT_TRUE(results.contains(section)) << section;
     EXPECT_FALSE(results[section].contains("error")) << section << ": " << results[section];
   }
@@ -155,6 +155,22 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
     ExpectLoadRow(row, "shm");
     EXPECT_GT(row["ratio_to_memcpy"].get<double>(), 0) << row;
   }
+  // Python: both clients' cells, unless this build has no Python package
+  // (the sanitizer builds), which the section says.
+  if (results["python"].contains("skipped")) {
+    EXPECT_NE(results["python"]["skipped"].get<std::string>().find("CTXSTORE_BUILD_PYTHON"),
+              std::string::npos);
+  } else {
+    std::set<std::string> cells;
+    for (const json& row : results["python"]["rows"]) {
+      EXPECT_GT(row["ops"].get<uint64_t>(), 0u) << row;
+      cells.insert(row["client"].get<std::string>() + " " + row["cell"].get<std::string>());
+    }
+    EXPECT_EQ(cells, (std::set<std::string>{"c++ get_into_4mib_x4", "c++ batch_exists_64",
+                                            "python get_into_4mib_x4", "python batch_exists_64",
+                                            "python get_into_1mib_threads64",
+                                            "python get_into_1mib_async64"}));
+  }
   // TLS: every cell against both servers, each TLS row with its ratio.
   ASSERT_EQ(results["tls"]["rows"].size(), 16u) << results["tls"];
   for (const json& row : results["tls"]["rows"]) {
@@ -206,7 +222,7 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   }
 
   // One target per condition of the table, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 21u);
+  ASSERT_EQ(results["targets"].size(), 24u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());

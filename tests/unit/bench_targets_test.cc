@@ -73,6 +73,10 @@ const char kMatch[] = "MATCH_PREFIX of 64 keys p50 / redis PING p50";
 const char kUnixExists[] = "EXISTS p50 over the Unix socket";
 const char kShmGet[] = "shared-memory GET 4 MiB, 1 client / single-thread memcpy";
 const char kShmPut[] = "shared-memory PUT 4 MiB, 1 client, fits in DRAM / single-thread memcpy";
+const char kPyGet[] = "Python get_into 4 MiB x4 / the C++ client";
+const char kPyExists[] = "Python batch_exists of 64 keys p50 / the C++ client";
+const char kPyAsync[] =
+    "Python AsyncClient, 64 concurrent get_into of 1 MiB / 64 threads on a Client";
 const char kIndex[] = "index memory per object, less the key";
 const char kRestart[] = "restart with 1M objects (slower of clean and kill -9)";
 const char kIndex10M[] = "index memory per object at 10M objects, less the key";
@@ -80,10 +84,10 @@ const char kRestart10M[] = "restart with 10M objects (slower of clean and kill -
 const char kReplayDiff[] = "trace replay hit rate vs offline simulation (largest |difference|)";
 const char kConversation[] = "best policy / LRU hit rate at 6,000 blocks, conversation";
 const char kSynthetic[] = "best policy / LRU hit rate at 6,000 blocks, synthetic";
-constexpr size_t kTargetCount = 21;
+constexpr size_t kTargetCount = 24;
 constexpr size_t kSyncPutAt = 8, kSteadyPutAt = 9, kUnixExistsAt = 11;
-constexpr size_t kIndexAt = 14, kIndex10MAt = 16, kRestart10MAt = 17;
-constexpr size_t kConversationAt = 19, kSyntheticAt = 20;
+constexpr size_t kIndexAt = 17, kIndex10MAt = 19, kRestart10MAt = 20;
+constexpr size_t kConversationAt = 22, kSyntheticAt = 23;
 
 TEST(BenchTargets, KnownResultsFile) {
   const json results = LoadResults();
@@ -111,6 +115,10 @@ TEST(BenchTargets, KnownResultsFile) {
                              // One client's rows, not four clients'.
                              {kShmGet, 0.9, true, 0.8, ">="},
                              {kShmPut, 0.6, false, 0.7, ">="},
+                             // Each against its own row: C++ (not async), threads.
+                             {kPyGet, 3.6 / 4.0, true, 0.9, ">="},
+                             {kPyExists, 60.0 / 40.0, false, 1.2, "<="},
+                             {kPyAsync, 1.9 / 2.0, true, 0.9, ">="},
                              {kIndex, 96.0, true, 128, "<="},  // the last (largest) scale row
                              {kRestart, 6.0, false, 5, "<="},  // kill -9's 6 s, not clean's 2.5
                              // 10M never reached: 1M's figures, shown, not counted.
