@@ -3,7 +3,10 @@
 // A Client is safe to use from many threads: each call borrows a connection
 // from an internal pool (opening one when none is idle) and returns it after
 // the reply, so concurrent calls run on separate connections. Errors are
-// values: every call returns a Status or a Result.
+// values: every call returns a Status or a Result. A Client survives fork():
+// the child's first call drops the pooled connections it inherited (they
+// stay the parent's) and opens its own; a call must not be in flight in the
+// forking thread.
 //
 // A Client works inside one namespace (ClientOptions::namespace_name), named
 // at HELLO on every pooled connection: keys, groups, pins and leases of other

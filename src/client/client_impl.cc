@@ -82,6 +82,13 @@ Result<std::unique_ptr<PooledConnection>> Client::Impl::Open(ServerInfo* info_ou
 Result<std::unique_ptr<PooledConnection>> Client::Impl::Borrow() {
   {
     std::lock_guard<std::mutex> lock(mu);
+    if (const pid_t pid = ::getpid(); pid != owner_pid) {
+      // A fork: the pooled sockets are shared with the parent, and requests
+      // of both processes would interleave on them. The child closes its
+      // copies (the parent's stay open) and opens connections of its own.
+      idle.clear();
+      owner_pid = pid;
+    }
     while (!idle.empty()) {
       std::unique_ptr<PooledConnection> conn = std::move(idle.back());
       idle.pop_back();

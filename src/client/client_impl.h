@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -75,6 +76,9 @@ struct Client::Impl {
 
   std::mutex mu;
   std::vector<std::unique_ptr<PooledConnection>> idle;  // guarded by mu
+  // The process the pooled connections belong to (guarded by mu): after a
+  // fork the child's copies of them are dropped, not used (client_impl.cc).
+  pid_t owner_pid = ::getpid();
 
   uint64_t max_value_bytes() const {
     return info.max_value_bytes != 0 ? info.max_value_bytes : protocol::Limits{}.max_value_bytes;
