@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "bench/resp_client.h"
+
 namespace ctxstore::bench {
 namespace {
 
@@ -44,18 +46,16 @@ Status ConnectTcpPair(SocketPair* pair) {
     ::close(listener);
     return st;
   }
-  pair->client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (pair->client < 0 ||
-      ::connect(pair->client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    Status st = Errno("connect on loopback");
+  Result<int> client = ConnectLoopback(ntohs(addr.sin_port));  // Nagle off, as the harness's clients
+  if (!client.ok()) {
     ::close(listener);
-    return st;
+    return client.status();
   }
+  pair->client = *client;
   pair->server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
   ::close(listener);
   if (pair->server < 0) return Errno("accept on loopback");
   int one = 1;
-  ::setsockopt(pair->client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   ::setsockopt(pair->server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   return Status::Ok();
 }

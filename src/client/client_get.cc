@@ -173,7 +173,7 @@ Result<std::vector<GetIntoResult>> Client::BatchGetInto(std::span<const GetIntoI
   auto shm = impl_->ShmBatchGetInto(items);
   if (!shm.ok()) return shm.status();
   if (!shm->empty()) {
-    CTX_RETURN_IF_ERROR(impl_->SizesOfTooLarge(items, &*shm));
+    impl_->SizesOfTooLarge(items, &*shm);
     return shm;
   }
   std::vector<std::string> keys;

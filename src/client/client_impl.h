@@ -167,7 +167,7 @@ struct Client::Impl {
   Result<std::vector<GetIntoResult>> ShmBatchGetInto(std::span<const GetIntoItem> items);
   // A TOO_LARGE SHM_GET names the size needed only in its message: each such
   // item's length from an EXISTS, so results say it as the socket path does.
-  Status SizesOfTooLarge(std::span<const GetIntoItem> items, std::vector<GetIntoResult>* results);
+  void SizesOfTooLarge(std::span<const GetIntoItem> items, std::vector<GetIntoResult>* results);
 
   std::vector<std::shared_ptr<SharedMemory>> shared;  // guarded by mu
 };

@@ -38,16 +38,13 @@ Status DecodeKeyAndRange(std::string_view body, const char* what, std::string_vi
 }  // namespace
 
 std::string EncodeShmRegister(uint64_t length) {
-  std::string out;
-  ByteWriter(&out).Put(length);
-  return out;
+  return EncodeU64(length);
 }
 
 Result<uint64_t> DecodeShmRegister(std::string_view body) {
-  ByteReader r(body);
-  const uint64_t length = r.Get<uint64_t>();
-  if (!r.ok() || r.remaining() != 0) return Malformed("SHM_REGISTER");
-  if (length == 0) return Status::Invalid("SHM_REGISTER of 0 bytes");
+  auto length = DecodeU64(body);
+  if (!length.ok()) return Malformed("SHM_REGISTER");
+  if (*length == 0) return Status::Invalid("SHM_REGISTER of 0 bytes");
   return length;
 }
 
