@@ -1,14 +1,20 @@
 """The asyncio client: ``ctxstore.AsyncClient``, the same calls as coroutines.
 
-Each call runs the synchronous client's call on a fixed pool of worker
-threads (``workers``, default 8) and completes its future on the event loop
-when the call returns: the loop never waits on the network, and no thread is
-made per request. The calls release the GIL while they wait, so the
-workers' transfers overlap each other and the loop's own work.
+The data calls (put, get, get_into, exists, delete, the batches,
+match_prefix) are submitted to a native core (``_ctxstore.AsyncCore``): a
+fixed pool of C++ worker threads (``workers``, default 8) runs the C++
+client's calls without the GIL, and announces each finished call on an
+eventfd that the event loop watches (``loop.add_reader``). The loop then
+completes the calls' futures, a batch per wake-up. The loop never waits on
+the network, no thread is made per request, and no Python code runs on the
+workers. The admin and listing calls (stat, ls, pin, namespaces, tokens,
+stats), which are not on an engine's hot path, and connecting run on a small
+thread pool instead.
 
 A call whose task is cancelled still runs to its end on its worker (a
 request half sent cannot be taken back); its buffers stay referenced until
-then, and its result is dropped.
+then, and its result is dropped. An AsyncClient belongs to the event loop
+that first used it.
 """
 
 from __future__ import annotations
@@ -19,28 +25,40 @@ from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
-from .client import DEFAULT_PORT, Client, Key, Lease
+from . import _ctxstore
+from ._buffers import as_buffer
+from .client import (
+    DEFAULT_PORT,
+    Client,
+    Key,
+    _batch_get_into_results,
+    _batch_get_results,
+    _batch_put_results,
+    _s,
+    _ttl_ms,
+    _whole_elements,
+)
 from .errors import ConnectionError
 from .types import CreatedToken, NamespaceInfo, ObjectInfo, ServerInfo, TokenInfo
 
 T = TypeVar("T")
 
+_MAX_WORKERS = 256
+
 
 class AsyncLease:
     """A lease from ``AsyncClient.match_prefix``: ``async with`` releases it on exit."""
 
-    def __init__(self, client: AsyncClient, lease: Lease) -> None:
+    def __init__(self, client: AsyncClient, lease_id: int) -> None:
         self._client = client
-        self._lease = lease
-
-    @property
-    def id(self) -> int:
-        """The lease's id; 0 once released."""
-        return self._lease.id
+        self.id = lease_id
 
     async def release(self) -> bool:
         """Releases the objects; False when the lease had already ended."""
-        return await self._client._run(self._lease.release)
+        if self.id == 0:
+            return False
+        lease_id, self.id = self.id, 0
+        return await self._client._submit(lambda core: core.submit_release_lease(lease_id))
 
     async def __aenter__(self) -> AsyncLease:
         return self
@@ -53,18 +71,25 @@ class AsyncClient:
     """A ctxstore client for asyncio programs (LMCache's and SGLang's connectors are such).
 
     Takes the arguments of :class:`ctxstore.Client`, plus ``workers``: the
-    calls that may wait on the network at once. It connects on
-    ``await client.connect()``, on entering ``async with``, or on its first
-    call.
+    calls that may wait on the network at once (1 to 256; more wait in a
+    queue). It connects on ``await client.connect()``, on entering
+    ``async with``, or on its first call; ``await aclose()`` (or leaving
+    ``async with``) waits for the calls in flight and closes it.
     """
 
     def __init__(self, address: str = f"127.0.0.1:{DEFAULT_PORT}", *, workers: int = 8, **options: Any) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
+        if not 1 <= workers <= _MAX_WORKERS:
+            raise ValueError(f"workers must be between 1 and {_MAX_WORKERS}, got {workers}")
         self._address = address
+        self._workers = workers
+        options.setdefault("max_connections", max(16, workers))  # every worker keeps its connection
         self._options = options
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ctxstore-aio")
+        self._helpers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ctxstore-aio-admin")
         self._client: Client | None = None
+        self._core: _ctxstore.AsyncCore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._idle: asyncio.Future[None] | None = None
         self._connecting: asyncio.Lock | None = None
         self._closed = False
 
@@ -75,6 +100,7 @@ class AsyncClient:
 
     async def _connected(self) -> Client:
         if self._client is not None:
+            self._check_loop()
             return self._client
         if self._closed:
             raise ConnectionError("client is closed", "unavailable")
@@ -84,25 +110,68 @@ class AsyncClient:
             if self._client is None:
                 loop = asyncio.get_running_loop()
                 make = functools.partial(Client, self._address, **self._options)
-                self._client = await loop.run_in_executor(self._executor, make)
+                client = await loop.run_in_executor(self._helpers, make)
+                core = _ctxstore.AsyncCore(client._native, self._workers)
+                loop.add_reader(core.event_fd(), self._on_ready)
+                self._client, self._core, self._loop = client, core, loop
         return self._client
 
+    def _check_loop(self) -> None:
+        if asyncio.get_running_loop() is not self._loop:
+            raise RuntimeError("this AsyncClient belongs to another event loop (the one it connected on)")
+
+    async def _submit(self, submit: Callable[[_ctxstore.AsyncCore], int]) -> Any:
+        """Submits a native call; its future completes when the loop drains it."""
+        await self._connected()
+        if self._closed:
+            raise ConnectionError("client is closed", "unavailable")
+        assert self._core is not None and self._loop is not None
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._pending[submit(self._core)] = future
+        return await future
+
+    def _on_ready(self) -> None:
+        """The eventfd is readable: completes every finished call's future."""
+        assert self._core is not None
+        for call_id, ok, value in self._core.drain():
+            future = self._pending.pop(call_id, None)
+            if future is None or future.cancelled():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        if self._idle is not None and self._core.outstanding == 0 and not self._idle.done():
+            self._idle.set_result(None)
+
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Runs a synchronous call (admin, listing) on the helper threads."""
         if self._closed:
             raise ConnectionError("client is closed", "unavailable")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._helpers, functools.partial(fn, *args, **kwargs))
 
     async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         client = await self._connected()
         return await self._run(getattr(client, name), *args, **kwargs)
 
     async def aclose(self) -> None:
-        """Closes the pool; calls in flight finish, later calls raise ConnectionError."""
+        """Refuses new calls, waits for the calls in flight to finish, and closes the connections."""
+        if self._closed:
+            return
         self._closed = True
+        core, loop = self._core, self._loop
+        if core is not None and loop is not None:
+            core.close()
+            if core.outstanding > 0:
+                self._idle = loop.create_future()
+                await self._idle
+            loop.remove_reader(core.event_fd())
+            self._core = None
+            del core  # joins the (now idle) workers
         if self._client is not None:
             self._client.close()
-        self._executor.shutdown(wait=False)
+        self._helpers.shutdown(wait=False)
 
     async def __aenter__(self) -> AsyncClient:
         return await self.connect()
@@ -119,33 +188,64 @@ class AsyncClient:
 
     # Values and batches: see Client for each call's contract. -------------
 
-    async def put(self, key: Key, data: Any, **options: Any) -> bool:
+    async def put(
+        self,
+        key: Key,
+        data: Any,
+        *,
+        overwrite: bool = False,
+        sync: bool = False,
+        ttl_s: float | None = None,
+        group: Key = "",
+        parent: Key = "",
+        meta: Key | None = None,
+    ) -> bool:
         """Client.put as a coroutine."""
-        return await self._call("put", key, data, **options)
+        view = as_buffer(data, "put's data")
+        ttl_ms, g, p = _ttl_ms(ttl_s), _s(group), _s(parent)
+        return await self._submit(lambda core: core.submit_put(key, view, overwrite, sync, ttl_ms, g, p, meta))
 
     async def get(self, key: Key) -> bytes | None:
-        """Client.get as a coroutine."""
-        return await self._call("get", key)
+        """Client.get as a coroutine (the value is copied once more than by ``get_into``)."""
+        return await self._submit(lambda core: core.submit_get(key))
 
     async def get_into(self, key: Key, buffer: Any) -> int:
-        """Client.get_into as a coroutine."""
-        return await self._call("get_into", key, buffer)
+        """Client.get_into as a coroutine (the buffer must stay alive until it completes)."""
+        view = as_buffer(buffer, "get_into's buffer")
+        return _whole_elements(buffer, await self._submit(lambda core: core.submit_get_into(key, view)))
 
     async def exists(self, key: Key) -> bool:
         """Client.exists as a coroutine."""
-        return await self._call("exists", key)
+        return (await self._submit(lambda core: core.submit_exists(key))) is not None
 
     async def delete(self, key: Key, *, sync: bool = False) -> bool:
         """Client.delete as a coroutine."""
-        return await self._call("delete", key, sync=sync)
+        return await self._submit(lambda core: core.submit_delete(key, sync))
 
-    async def batch_put(self, keys: Sequence[Key], buffers: Sequence[Any], **options: Any) -> list[bool]:
+    async def batch_put(
+        self,
+        keys: Sequence[Key],
+        buffers: Sequence[Any],
+        *,
+        overwrite: bool = False,
+        sync: bool = False,
+        ttl_s: float | None = None,
+        group: Key = "",
+        parent: Key = "",
+        meta: Key | None = None,
+        chain: bool = False,
+    ) -> list[bool]:
         """Client.batch_put as a coroutine."""
-        return await self._call("batch_put", keys, buffers, **options)
+        views = [as_buffer(b, "batch_put's buffers") for b in buffers]
+        ttl_ms, g, p = _ttl_ms(ttl_s), _s(group), _s(parent)
+        codes = await self._submit(
+            lambda core: core.submit_batch_put(keys, views, overwrite, sync, ttl_ms, g, p, meta, chain)
+        )
+        return _batch_put_results(codes)
 
     async def batch_get(self, keys: Sequence[Key]) -> list[bytes | None]:
         """Client.batch_get as a coroutine."""
-        return await self._call("batch_get", keys)
+        return _batch_get_results(await self._submit(lambda core: core.submit_batch_get(keys)))
 
     async def register(self, memory: Any) -> None:
         """Client.register as a coroutine (connects first when needed)."""
@@ -157,18 +257,21 @@ class AsyncClient:
 
     async def batch_get_into(self, keys: Sequence[Key], buffers: Sequence[Any]) -> list[int | None]:
         """Client.batch_get_into as a coroutine (the buffers must stay alive until it completes)."""
-        return await self._call("batch_get_into", keys, buffers)
+        views = [as_buffer(b, "batch_get_into's buffers") for b in buffers]
+        items = await self._submit(lambda core: core.submit_batch_get_into(keys, views))
+        return _batch_get_into_results(items, views)
 
     async def batch_exists(self, keys: Sequence[Key]) -> list[bool]:
         """Client.batch_exists as a coroutine."""
-        return await self._call("batch_exists", keys)
+        return list(await self._submit(lambda core: core.submit_batch_exists(keys)))
 
     async def match_prefix(
         self, keys: Sequence[Key], lease_s: float | None = None
     ) -> tuple[int, AsyncLease | None]:
         """Client.match_prefix as a coroutine; the lease supports ``async with``."""
-        count, lease = await self._call("match_prefix", keys, lease_s)
-        return count, (AsyncLease(self, lease) if lease is not None else None)
+        lease_ms = 0 if lease_s is None else _ttl_ms(lease_s)
+        count, lease_id = await self._submit(lambda core: core.submit_match_prefix(keys, lease_ms))
+        return count, (AsyncLease(self, lease_id) if lease_id else None)
 
     # Objects, pins, statistics, admin. -------------------------------------
 

@@ -175,14 +175,7 @@ class Client:
         needed) when the buffer is too small. For a tensor, the value must be
         a whole number of its elements.
         """
-        n = self._native.get_into(key, as_buffer(buffer, "get_into's buffer"))
-        element = getattr(buffer, "element_size", None)
-        if element is not None and callable(element) and n % element() != 0:
-            raise InvalidArgument(
-                f"value of {n} bytes is not a whole number of {buffer.dtype} ({element()}-byte) elements",
-                "invalid",
-            )
-        return n
+        return _whole_elements(buffer, self._native.get_into(key, as_buffer(buffer, "get_into's buffer")))
 
     def exists(self, key: Key) -> bool:
         """Whether the key is stored."""
@@ -217,21 +210,11 @@ class Client:
         codes = self._native.batch_put(
             keys, views, overwrite, sync, _ttl_ms(ttl_s), _s(group), _s(parent), meta, chain
         )
-        results: list[object] = [
-            True if c == "ok" else False if c == "exists" else from_code(c, f"item {i}: {c}")
-            for i, c in enumerate(codes)
-        ]
-        _raise_if_failed("batch_put", results)
-        return [bool(r) for r in results]
+        return _batch_put_results(codes)
 
     def batch_get(self, keys: Sequence[Key]) -> list[bytes | None]:
         """Every value in one round trip; None for a key that is not stored."""
-        results: list[object] = [
-            value if code == "ok" else None if code == "not_found" else from_code(code, f"item {i}: {code}")
-            for i, (code, value) in enumerate(self._native.batch_get(keys))
-        ]
-        _raise_if_failed("batch_get", results)
-        return results  # type: ignore[return-value]
+        return _batch_get_results(self._native.batch_get(keys))
 
     def batch_get_into(self, keys: Sequence[Key], buffers: Sequence[Any]) -> list[int | None]:
         """Every value in one round trip, each received straight into its buffer.
@@ -244,21 +227,7 @@ class Client:
         items are still received.
         """
         views = [as_buffer(b, "batch_get_into's buffers") for b in buffers]
-        results: list[object] = []
-        for i, (code, length) in enumerate(self._native.batch_get_into(keys, views)):
-            if code == "ok":
-                results.append(length)
-            elif code == "not_found":
-                results.append(None)
-            elif code == "too_large":
-                size = memoryview(views[i]).nbytes
-                results.append(
-                    from_code(code, f"item {i}: value of {length} bytes does not fit in a buffer of {size} bytes")
-                )
-            else:
-                results.append(from_code(code, f"item {i}: {code}"))
-        _raise_if_failed("batch_get_into", results)
-        return results  # type: ignore[return-value]
+        return _batch_get_into_results(self._native.batch_get_into(keys, views), views)
 
     # Shared memory -------------------------------------------------------------
 
@@ -363,6 +332,56 @@ class Client:
 
 def _s(value: Key) -> bytes:
     return value.encode() if isinstance(value, str) else value
+
+
+# Results as both clients return them (AsyncClient calls these too). ----------
+
+
+def _whole_elements(buffer: Any, n: int) -> int:
+    """``n``, after checking that a tensor received a whole number of its elements."""
+    element = getattr(buffer, "element_size", None)
+    if element is not None and callable(element) and n % element() != 0:
+        raise InvalidArgument(
+            f"value of {n} bytes is not a whole number of {buffer.dtype} ({element()}-byte) elements",
+            "invalid",
+        )
+    return n
+
+
+def _batch_put_results(codes: list[str]) -> list[bool]:
+    results: list[object] = [
+        True if c == "ok" else False if c == "exists" else from_code(c, f"item {i}: {c}")
+        for i, c in enumerate(codes)
+    ]
+    _raise_if_failed("batch_put", results)
+    return [bool(r) for r in results]
+
+
+def _batch_get_results(items: list[tuple[str, bytes | None]]) -> list[bytes | None]:
+    results: list[object] = [
+        value if code == "ok" else None if code == "not_found" else from_code(code, f"item {i}: {code}")
+        for i, (code, value) in enumerate(items)
+    ]
+    _raise_if_failed("batch_get", results)
+    return results  # type: ignore[return-value]
+
+
+def _batch_get_into_results(items: list[tuple[str, int]], views: list[Any]) -> list[int | None]:
+    results: list[object] = []
+    for i, (code, length) in enumerate(items):
+        if code == "ok":
+            results.append(length)
+        elif code == "not_found":
+            results.append(None)
+        elif code == "too_large":
+            size = memoryview(views[i]).nbytes
+            results.append(
+                from_code(code, f"item {i}: value of {length} bytes does not fit in a buffer of {size} bytes")
+            )
+        else:
+            results.append(from_code(code, f"item {i}: {code}"))
+    _raise_if_failed("batch_get_into", results)
+    return results  # type: ignore[return-value]
 
 
 def _raise_if_failed(what: str, results: list[object]) -> None:

@@ -1,12 +1,14 @@
-// _ctxstore.Client: connecting and the data calls. Every call that waits
-// on the network runs with the GIL released (Unlocked below); buffers are
-// acquired before and released after, with the GIL.
+// _ctxstore.Client: connecting, keys, server_info. Its data calls are in
+// data_calls.cc (shared with AsyncCore), its admin calls in
+// admin_binding.cc. Every call that waits on the network runs with the GIL
+// released (Unlocked); buffers are acquired before and released after,
+// with the GIL.
 #include <pybind11/stl.h>
 
 #include <optional>
 #include <utility>
 
-#include "python/buffers.h"
+#include "python/async_core.h"
 #include "python/errors.h"
 #include "python/gil.h"
 #include "python/native_client.h"
@@ -37,179 +39,6 @@ ClientOptions Options(const std::string& address, const std::string& token,
   o.verify_checksums = verify_checksums;
   o.client_name = client_name;
   return o;
-}
-
-PutOptions PutOpts(bool overwrite, bool sync, uint64_t ttl_ms, std::string group,
-                   std::string parent, py::object meta, bool chain) {
-  PutOptions o;
-  o.overwrite = overwrite;
-  o.sync = sync;
-  o.ttl_ms = ttl_ms;
-  o.group = std::move(group);
-  o.parent = std::move(parent);
-  o.chain = chain;
-  if (!meta.is_none()) o.meta = KeyFrom(meta);  // str or bytes, as keys are
-  return o;
-}
-
-void BindData(py::class_<NativeClient>& cls) {
-  cls.def(
-      "put",
-      [](NativeClient& self, py::handle key, py::handle data, bool overwrite, bool sync,
-         uint64_t ttl_ms, std::string group, std::string parent, py::object meta) {
-        const std::string k = KeyFrom(key);
-        const PutOptions opts = PutOpts(overwrite, sync, ttl_ms, std::move(group),
-                                        std::move(parent), std::move(meta), false);
-        BufferView value(data, /*writable=*/false, "put's data");
-        auto client = self.get();
-        const Status st = Unlocked([&] { return client->Put(k, value.bytes(), opts); });
-        if (st.code() == StatusCode::kExists) return false;
-        Check(st);
-        return true;
-      },
-      py::arg("key"), py::arg("data"), py::arg("overwrite"), py::arg("sync"), py::arg("ttl_ms"),
-      py::arg("group"), py::arg("parent"), py::arg("meta"));
-  cls.def("get", [](NativeClient& self, py::handle key) -> std::optional<py::bytes> {
-    const std::string k = KeyFrom(key);
-    auto client = self.get();
-    // The value is received straight into the bytes object returned: it is
-    // allocated (with the GIL, briefly) once the length is known.
-    py::object bytes;
-    Result<size_t> got = Unlocked([&] {
-      return client->GetInto(k, [&bytes](uint64_t value_len) -> Result<std::span<uint8_t>> {
-        py::gil_scoped_acquire gil;
-        PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(value_len));
-        if (raw == nullptr) {
-          PyErr_Clear();
-          return Status::NoSpace("cannot allocate " + std::to_string(value_len) +
-                                 " bytes for the value");
-        }
-        bytes = py::reinterpret_steal<py::object>(raw);
-        return std::span<uint8_t>(reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(raw)), value_len);
-      });
-    });
-    if (got.status().code() == StatusCode::kNotFound) return std::nullopt;
-    Check(got.status());
-    return py::reinterpret_steal<py::bytes>(bytes.release());
-  });
-  cls.def("get_into", [](NativeClient& self, py::handle key, py::handle buffer) {
-    const std::string k = KeyFrom(key);
-    BufferView into(buffer, /*writable=*/true, "get_into's buffer");
-    auto client = self.get();
-    const size_t n = Unwrap(Unlocked([&] { return client->GetInto(k, into.writable_bytes()); }));
-    if (n % into.itemsize() != 0) {
-      Throw(Status::Invalid("value of " + std::to_string(n) + " bytes is not a whole number of " +
-                            std::to_string(into.itemsize()) + "-byte elements of the buffer"));
-    }
-    return n;
-  });
-  cls.def("exists", [](NativeClient& self, py::handle key) -> std::optional<uint64_t> {
-    const std::string k = KeyFrom(key);
-    auto client = self.get();
-    Result<uint64_t> len = Unlocked([&] { return client->Exists(k); });
-    if (len.status().code() == StatusCode::kNotFound) return std::nullopt;
-    return Unwrap(std::move(len));
-  });
-  cls.def("delete", [](NativeClient& self, py::handle key, bool sync) {
-    const std::string k = KeyFrom(key);
-    auto client = self.get();
-    return Found(Unlocked([&] { return client->Delete(k, sync); }));
-  });
-}
-
-// Item i of a batch result: its code's wire name.
-py::list CodeNames(const std::vector<StatusCode>& codes) {
-  py::list out;
-  for (StatusCode c : codes) {
-    const std::string_view name = StatusCodeName(c);
-    out.append(py::str(name.data(), name.size()));
-  }
-  return out;
-}
-
-// batch_get into new bytes objects, batch_get_into the caller's buffers.
-void BindBatchReads(py::class_<NativeClient>& cls) {
-  cls.def("batch_get", [](NativeClient& self, py::handle keys) {
-    const std::vector<std::string> ks = KeysFrom(keys);
-    auto client = self.get();
-    std::vector<GetItem> items = Unwrap(Unlocked([&] { return client->BatchGet(ks); }));
-    py::list out;
-    for (const GetItem& item : items) {
-      const std::string_view name = StatusCodeName(item.code);
-      out.append(py::make_tuple(
-          py::str(name.data(), name.size()),
-          item.code == StatusCode::kOk ? py::object(BytesOf(item.value)) : py::object(py::none())));
-    }
-    return out;
-  });
-  cls.def("batch_get_into", [](NativeClient& self, py::handle keys, py::sequence buffers) {
-    const std::vector<std::string> ks = KeysFrom(keys);
-    if (ks.size() != py::len(buffers)) {
-      Throw(Status::Invalid("batch_get_into: " + std::to_string(ks.size()) + " keys but " +
-                            std::to_string(py::len(buffers)) + " buffers"));
-    }
-    std::vector<BufferView> views;
-    std::vector<GetIntoItem> items;
-    views.reserve(ks.size());
-    for (size_t i = 0; i < ks.size(); ++i) {
-      views.emplace_back(buffers[i], /*writable=*/true, "batch_get_into's buffers");
-      items.push_back({ks[i], views.back().writable_bytes()});
-    }
-    auto client = self.get();
-    std::vector<GetIntoResult> results =
-        Unwrap(Unlocked([&] { return client->BatchGetInto(items); }));
-    py::list out;
-    for (const GetIntoResult& r : results) {
-      const std::string_view name = StatusCodeName(r.code);
-      out.append(py::make_tuple(py::str(name.data(), name.size()), r.length));
-    }
-    return out;
-  });
-}
-
-void BindBatches(py::class_<NativeClient>& cls) {
-  cls.def(
-      "batch_put",
-      [](NativeClient& self, py::handle keys, py::sequence buffers, bool overwrite, bool sync,
-         uint64_t ttl_ms, std::string group, std::string parent, py::object meta, bool chain) {
-        const std::vector<std::string> ks = KeysFrom(keys);
-        if (ks.size() != py::len(buffers)) {
-          Throw(Status::Invalid("batch_put: " + std::to_string(ks.size()) + " keys but " +
-                                std::to_string(py::len(buffers)) + " buffers"));
-        }
-        const PutOptions opts = PutOpts(overwrite, sync, ttl_ms, std::move(group),
-                                        std::move(parent), std::move(meta), chain);
-        std::vector<BufferView> views;
-        std::vector<PutItem> items;
-        views.reserve(ks.size());
-        for (size_t i = 0; i < ks.size(); ++i) {
-          views.emplace_back(buffers[i], /*writable=*/false, "batch_put's buffers");
-          items.push_back({ks[i], views.back().bytes()});
-        }
-        auto client = self.get();
-        return CodeNames(Unwrap(Unlocked([&] { return client->BatchPut(items, opts); })));
-      },
-      py::arg("keys"), py::arg("buffers"), py::arg("overwrite"), py::arg("sync"), py::arg("ttl_ms"),
-      py::arg("group"), py::arg("parent"), py::arg("meta"), py::arg("chain"));
-  cls.def("batch_exists", [](NativeClient& self, py::handle keys) {
-    const std::vector<std::string> ks = KeysFrom(keys);
-    auto client = self.get();
-    return Unwrap(Unlocked([&] { return client->BatchExists(ks); }));
-  });
-  cls.def("match_prefix", [](NativeClient& self, py::handle keys, uint64_t lease_ms) {
-    const std::vector<std::string> ks = KeysFrom(keys);
-    auto client = self.get();
-    if (lease_ms == 0) {
-      const uint32_t n = Unwrap(Unlocked([&] { return client->MatchPrefix(ks); }));
-      return py::make_tuple(n, 0);
-    }
-    const MatchResult m = Unwrap(Unlocked([&] { return client->MatchPrefixLease(ks, lease_ms); }));
-    return py::make_tuple(m.matched, m.lease_id);
-  });
-  cls.def("release_lease", [](NativeClient& self, uint64_t lease_id) {
-    auto client = self.get();
-    return Found(Unlocked([&] { return client->ReleaseLease(lease_id); }));
-  });
 }
 
 }  // namespace
@@ -280,9 +109,7 @@ void BindClient(py::module_& m) {
     d["server_version"] = s.server_version;
     return d;
   });
-  BindData(cls);
-  BindBatches(cls);
-  BindBatchReads(cls);
+  BindAsyncCore(m, cls);  // and the data calls, on both classes
   BindAdmin(cls);
   BindSharedMemory(m, cls);
 }

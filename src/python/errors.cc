@@ -1,6 +1,7 @@
 #include "python/errors.h"
 
 #include <string_view>
+#include <utility>
 
 namespace py = pybind11;
 
@@ -14,7 +15,20 @@ namespace {
 py::object* by_code = nullptr;
 py::object* fallback = nullptr;
 
+// The class for status's code and the instance, message and wire name set.
+std::pair<py::object, py::object> ClassAndError(const Status& st) {
+  const std::string_view name = StatusCodeName(st.code());
+  py::str key(name.data(), name.size());
+  py::object cls = by_code->contains(key) ? (*by_code)[key] : *fallback;
+  const std::string& message = st.message().empty() ? std::string(name) : st.message();
+  return {cls, cls(message, key)};
+}
+
 }  // namespace
+
+py::object ErrorObject(const Status& status) {
+  return ClassAndError(status).second;
+}
 
 void BindErrors(py::module_& m) {
   py::module_ errors = py::module_::import("ctxstore.errors");
@@ -25,12 +39,7 @@ void BindErrors(py::module_& m) {
     try {
       std::rethrow_exception(p);
     } catch (const StatusError& e) {
-      const Status& st = e.status();
-      const std::string_view name = StatusCodeName(st.code());
-      py::str key(name.data(), name.size());
-      py::object cls = by_code->contains(key) ? (*by_code)[key] : *fallback;
-      const std::string& message = st.message().empty() ? std::string(name) : st.message();
-      py::object error = cls(message, key);
+      auto [cls, error] = ClassAndError(e.status());
       PyErr_SetObject(cls.ptr(), error.ptr());
     }
   });

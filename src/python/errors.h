@@ -47,6 +47,10 @@ T Unwrap(Result<T> result) {
   return std::move(result).value();
 }
 
+// The exception instance (of ctxstore.errors) that `status` becomes, not
+// raised: for results handed to asyncio futures.
+pybind11::object ErrorObject(const Status& status);
+
 // Registers the translator; ctxstore.errors must be importable (the
 // package imports it before the native module).
 void BindErrors(pybind11::module_& m);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 
@@ -108,3 +109,105 @@ async def test_a_cancelled_call_leaves_the_client_usable(server: Server, key: st
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="workers"):
         ctxstore.AsyncClient(workers=0)
+
+
+def _threads() -> int:
+    """Threads of this process, C++ workers included (threading sees only Python's)."""
+    return len(os.listdir("/proc/self/task"))
+
+
+async def test_no_thread_per_request(server: Server, key: str) -> None:
+    async with ctxstore.AsyncClient(server.address, workers=4) as c:
+        await c.put(key, np.ones(1 << 20, dtype=np.uint8))
+        before = _threads()
+        outs = [np.empty(1 << 20, dtype=np.uint8) for _ in range(128)]
+        calls = asyncio.gather(*(c.get_into(key, o) for o in outs))
+        await asyncio.sleep(0)  # every call submitted
+        during = _threads()
+        assert await calls == [1 << 20] * 128
+        assert all(o.all() for o in outs)
+    # The pool's 4 workers were started at connect; 128 calls add none
+    # (the admin helper pool may start its second thread: at most 1).
+    assert during - before <= 1
+
+
+async def test_the_loop_runs_during_large_transfers(server: Server, key: str) -> None:
+    async with ctxstore.AsyncClient(server.address) as c:
+        await c.put(key, np.ones(4 << 20, dtype=np.uint8))
+        ticks: list[float] = []
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            while not done.is_set():
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.005)
+
+        ticker = asyncio.create_task(tick())
+        outs = [np.empty(4 << 20, dtype=np.uint8) for _ in range(32)]
+        for _ in range(3):
+            assert await asyncio.gather(*(c.get_into(key, o) for o in outs)) == [4 << 20] * 32
+        done.set()
+        await ticker
+    # 384 transfers of 4 MiB took a while; the loop ticked all along. No
+    # value was copied on the loop's thread (the workers receive without
+    # the GIL), so no gap is as long as a batch.
+    assert len(ticks) > 10
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.25
+
+
+async def test_aclose_waits_for_calls_in_flight(server: Server, key: str) -> None:
+    c = ctxstore.AsyncClient(server.address, workers=2)
+    await c.put(key, np.full(1 << 20, 7, dtype=np.uint8))
+    outs = [np.zeros(1 << 20, dtype=np.uint8) for _ in range(16)]
+    calls = asyncio.gather(*(c.get_into(key, o) for o in outs))
+    await asyncio.sleep(0)
+    await c.aclose()
+    # Every call submitted before aclose finished (aclose waited for the
+    # workers), with its bytes in place.
+    assert all((o == 7).all() for o in outs)
+    assert await calls == [1 << 20] * 16
+    assert all((o == 7).all() for o in outs)
+    with pytest.raises(ctxstore.ConnectionError, match="closed"):
+        await c.exists(key)
+
+
+async def test_a_cancelled_get_into_still_fills_its_buffer_and_the_rest_complete(server: Server, key: str) -> None:
+    async with ctxstore.AsyncClient(server.address, workers=1) as c:
+        await c.put(key, np.full(2 << 20, 5, dtype=np.uint8))
+        outs = [np.zeros(2 << 20, dtype=np.uint8) for _ in range(4)]
+        tasks = [asyncio.create_task(c.get_into(key, o)) for o in outs]
+        await asyncio.sleep(0)
+        tasks[1].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(results[1], asyncio.CancelledError)
+        assert [results[i] for i in (0, 2, 3)] == [2 << 20] * 3
+        # The cancelled call ran to its end on the worker (a request half
+        # sent cannot be taken back): its buffer holds the value too.
+        assert await c.exists(key)
+        assert (outs[1] == 5).all()
+
+
+async def test_bad_arguments_raise_at_the_call(server: Server, key: str) -> None:
+    async with ctxstore.AsyncClient(server.address) as c:
+        with pytest.raises(TypeError, match="key"):
+            await c.get(42)  # type: ignore[arg-type]
+        with pytest.raises(ctxstore.InvalidArgument, match="writable"):
+            await c.get_into(key, b"read-only")
+        with pytest.raises(ctxstore.InvalidArgument, match="2 keys but 1 buffers"):
+            await c.batch_put([key, key + "x"], [b"a"])
+        await c.put(key, b"abc")
+        with pytest.raises(ctxstore.BatchError) as e:
+            await c.batch_get_into([key, key + ":missing"], [bytearray(1), bytearray(1)])
+        assert isinstance(e.value.results[0], ctxstore.TooLarge) and e.value.results[1] is None
+        assert c._core is not None and c._core.outstanding == 0
+
+
+def test_one_client_one_event_loop(server: Server, key: str) -> None:
+    c = ctxstore.AsyncClient(server.address)
+
+    async def use() -> bool:
+        return await c.exists(key)
+
+    assert asyncio.run(use()) is False
+    with pytest.raises(RuntimeError, match="another event loop"):
+        asyncio.run(use())
