@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "common/pipelined_hash.h"
 #include "server/blocking_pool.h"
 #include "server/server.h"
 #include "service/service.h"
@@ -17,10 +18,11 @@ namespace ctxstore::server {
 
 struct ConnectionContext {
   service::Service* service;
-  const ServerOptions* options;  // timeouts
-  BlockingPool* flash_readers;   // null: flash reads block the network thread
-  asio::ssl::context* tls;       // null: plaintext
-  bool unix_socket = false;      // the Unix listener's connections (shared memory allowed)
+  const ServerOptions* options;           // timeouts
+  BlockingPool* flash_readers;            // null: flash reads block the network thread
+  asio::ssl::context* tls;                // null: plaintext
+  bool unix_socket = false;               // the Unix listener's connections (shared memory allowed)
+  PipelinedHasher* shm_hasher = nullptr;  // SHM_PUT's copy + hash; set with unix_socket
 };
 
 // Serves one connection (TCP or Unix) until the peer closes, an

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <string>
 
-#include "common/hash.h"
 #include "protocol/shm_bodies.h"
 #include "server/connection_impl.h"
 #include "service/put_ops.h"
@@ -18,24 +17,6 @@ namespace ctxstore::server {
 namespace {
 
 using asio::awaitable;
-
-// As ReceiveValue hashes a value: a piece at a time, each piece right after
-// it is copied, while it is in the core's cache. The hash is of the arena's
-// copy, not of the client's memory, so a client that changes its buffer
-// during the copy stores a torn value of its own, never one whose checksum
-// disagrees with its bytes.
-constexpr uint64_t kCopyPieceBytes = 256 << 10;
-
-uint64_t CopyAndHash(std::span<uint8_t> dst, std::span<const uint8_t> src) {
-  Xxh3Stream hash;
-  for (uint64_t done = 0; done < dst.size();) {
-    const uint64_t n = std::min<uint64_t>(kCopyPieceBytes, dst.size() - done);
-    std::memcpy(dst.data() + done, src.data() + done, n);
-    hash.Update(dst.data() + done, n);
-    done += n;
-  }
-  return hash.Digest();
-}
 
 }  // namespace
 
@@ -103,9 +84,9 @@ awaitable<void> Connection::ShmGet(std::string_view body) {
   auto value = co_await GetValue(req->key);
   if (!value.ok()) co_return co_await ReplyError(value.status());
   if (value->size > dst->size()) {
-    co_return co_await ReplyError(Status::TooLarge(
-        "value of " + std::to_string(value->size) + " bytes does not fit in " +
-        std::to_string(dst->size()) + " bytes of shared memory"));
+    co_return co_await ReplyError(
+        Status::TooLarge("value of " + std::to_string(value->size) + " bytes does not fit in " +
+                         std::to_string(dst->size()) + " bytes of shared memory"));
   }
   if (value->size > 0) std::memcpy(dst->data(), value->data, value->size);
   ctx_.service->counters().shm_gets++;
@@ -126,7 +107,11 @@ awaitable<void> Connection::ShmPut(std::string_view body) {
   if (!hold.ok()) co_return co_await ReplyError(hold.status());
   auto put = service::BeginPut(*ctx_.service, req->key, src->size(), opts);
   if (!put.ok()) co_return co_await ReplyError(put.status());
-  put->set_value_xxh3(CopyAndHash(put->buffer(), *src));
+  // The hash is of the arena's copy, not of the client's memory, so a
+  // client that changes its buffer during the copy stores a torn value of
+  // its own, never one whose checksum disagrees with its bytes. Copy and
+  // hash run on two cores when the server's hash helper is free.
+  put->set_value_xxh3(ctx_.shm_hasher->CopyAndHash(put->buffer(), *src));
   std::shared_ptr<DurableWaiter> waiter;
   if (opts.sync) waiter = std::make_shared<DurableWaiter>(stream_.get_executor());
   Status st =

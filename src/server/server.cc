@@ -75,6 +75,7 @@ struct Server::Impl {
   size_t next_worker = 0;
   uint64_t last_accept_warning_ms = 0;
   std::unique_ptr<BlockingPool> flash_readers;
+  std::unique_ptr<PipelinedHasher> shm_hasher;  // with the Unix listener
   std::unique_ptr<asio::ssl::context> tls;
 
   template <typename Protocol>
@@ -165,6 +166,9 @@ Status Server::Impl::ListenOnUnix() {
   unix_ctx = ctx;
   unix_ctx.tls = nullptr;
   unix_ctx.unix_socket = true;
+  // SHM_PUT's copy and hash (only Unix connections have shared memory).
+  shm_hasher = std::make_unique<PipelinedHasher>();
+  unix_ctx.shm_hasher = shm_hasher.get();
   unix_listener.ctx = &unix_ctx;
   return Status::Ok();
 }
