@@ -14,6 +14,32 @@ import ctxstore
 from conftest import Server
 
 
+class Ticker:
+    """A coroutine that records the time every ``period_s`` until stopped: gaps show a blocked loop."""
+
+    def __init__(self, period_s: float) -> None:
+        self.period_s = period_s
+        self.ticks: list[float] = []
+        self._done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while not self._done.is_set():
+            self.ticks.append(time.monotonic())
+            await asyncio.sleep(self.period_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._done.set()
+        assert self._task is not None
+        await self._task
+
+    def largest_gap_s(self) -> float:
+        return max(b - a for a, b in zip(self.ticks, self.ticks[1:]))
+
+
 async def test_put_get_and_get_into(server: Server, key: str) -> None:
     async with ctxstore.AsyncClient(server.address) as c:
         value = np.random.default_rng(3).integers(0, 256, 300_000, dtype=np.uint8)
@@ -72,28 +98,20 @@ async def test_the_loop_runs_while_a_call_waits() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         c = ctxstore.AsyncClient(f"127.0.0.1:{listener.getsockname()[1]}", timeout_s=1.0)
-        ticks: list[float] = []
-        done = asyncio.Event()
-
-        async def tick() -> None:
-            while not done.is_set():
-                ticks.append(time.monotonic())
-                await asyncio.sleep(0.01)
-
-        ticker = asyncio.create_task(tick())
+        ticker = Ticker(0.01)
+        ticker.start()
         await asyncio.sleep(0.05)  # ticking before the call starts
         started = time.monotonic()
         with pytest.raises(ctxstore.ConnectionError):
             await c.connect()
         waited = time.monotonic() - started
-        done.set()
-        await ticker
+        await ticker.stop()
         await c.aclose()
     assert waited >= 0.9
     # The ticker ran every 10 ms or so all through the wait; a call that
     # blocked the loop would leave a gap as long as the wait.
-    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.3
-    assert sum(1 for t in ticks if started < t < started + waited) > 30
+    assert ticker.largest_gap_s() < 0.3
+    assert sum(1 for t in ticker.ticks if started < t < started + waited) > 30
 
 
 async def test_a_cancelled_call_leaves_the_client_usable(server: Server, key: str) -> None:
@@ -134,25 +152,17 @@ async def test_no_thread_per_request(server: Server, key: str) -> None:
 async def test_the_loop_runs_during_large_transfers(server: Server, key: str) -> None:
     async with ctxstore.AsyncClient(server.address) as c:
         await c.put(key, np.ones(4 << 20, dtype=np.uint8))
-        ticks: list[float] = []
-        done = asyncio.Event()
-
-        async def tick() -> None:
-            while not done.is_set():
-                ticks.append(time.monotonic())
-                await asyncio.sleep(0.005)
-
-        ticker = asyncio.create_task(tick())
+        ticker = Ticker(0.005)
+        ticker.start()
         outs = [np.empty(4 << 20, dtype=np.uint8) for _ in range(32)]
         for _ in range(3):
             assert await asyncio.gather(*(c.get_into(key, o) for o in outs)) == [4 << 20] * 32
-        done.set()
-        await ticker
+        await ticker.stop()
     # 384 transfers of 4 MiB took a while; the loop ticked all along. No
     # value was copied on the loop's thread (the workers receive without
     # the GIL), so no gap is as long as a batch.
-    assert len(ticks) > 10
-    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.25
+    assert len(ticker.ticks) > 10
+    assert ticker.largest_gap_s() < 0.25
 
 
 async def test_aclose_waits_for_calls_in_flight(server: Server, key: str) -> None:
