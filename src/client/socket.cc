@@ -127,7 +127,11 @@ Result<std::unique_ptr<Socket>> Socket::Connect(const std::string& host, uint16_
     int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     std::unique_ptr<Socket> socket(new Socket(fd, peer, io_timeout_ms));
-    if (tls) CTX_RETURN_IF_ERROR(socket->StartTls(tls.get(), host));
+    if (tls) {
+      CTX_RETURN_IF_ERROR(socket->StartTls(tls.get(), host));
+    } else {
+      CTX_RETURN_IF_ERROR(socket->UseBlockingIo());
+    }
     return socket;
   }
   if (last_err == ECONNREFUSED) return Status::Unavailable("connection refused to " + peer);
@@ -156,6 +160,29 @@ void Socket::Close() {
 Status Socket::Fail(const std::string& what) {
   Close();
   return Status::Unavailable(what + " (" + peer_ + ")");
+}
+
+Status Socket::UseBlockingIo() {
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return Fail(std::string("cannot make the socket blocking: ") + ErrnoText(errno));
+  }
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(io_timeout_ms_ / 1000);
+  tv.tv_usec = static_cast<suseconds_t>(io_timeout_ms_ % 1000) * 1000;
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+      ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
+    return Fail(std::string("cannot set the socket's timeouts: ") + ErrnoText(errno));
+  }
+  blocking_ = true;
+  return Status::Ok();
+}
+
+Status Socket::OnWouldBlock(short events, const char* what) {
+  if (blocking_) {
+    return Fail(std::string(what) + " timed out after " + std::to_string(io_timeout_ms_) + " ms");
+  }
+  return Wait(events, what);
 }
 
 Status Socket::Wait(short events, const char* what) {
@@ -216,7 +243,7 @@ Status Socket::SendAll(std::span<iovec> iov, int pass_fd) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        CTX_RETURN_IF_ERROR(Wait(POLLOUT, "send"));
+        CTX_RETURN_IF_ERROR(OnWouldBlock(POLLOUT, "send"));
         continue;
       }
       if (errno == EPIPE || errno == ECONNRESET) return Fail("server closed the connection");
@@ -244,7 +271,8 @@ Status Socket::RecvExact(void* buf, size_t len) {
   if (ssl_ != nullptr) return TlsRead(buf, len);
   auto* p = static_cast<char*>(buf);
   while (len > 0) {
-    ssize_t n = ::recv(fd_, p, len, 0);
+    // MSG_WAITALL: on a blocking socket, one call for the whole part.
+    ssize_t n = ::recv(fd_, p, len, blocking_ ? MSG_WAITALL : 0);
     if (n > 0) {
       p += n;
       len -= static_cast<size_t>(n);
@@ -253,7 +281,7 @@ Status Socket::RecvExact(void* buf, size_t len) {
     if (n == 0) return Fail("server closed the connection");
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      CTX_RETURN_IF_ERROR(Wait(POLLIN, "receive"));
+      CTX_RETURN_IF_ERROR(OnWouldBlock(POLLIN, "receive"));
       continue;
     }
     if (errno == ECONNRESET) return Fail("server closed the connection");

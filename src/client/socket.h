@@ -63,8 +63,17 @@ class Socket {
  private:
   Socket(int fd, std::string peer, uint32_t io_timeout_ms)
       : fd_(fd), peer_(std::move(peer)), io_timeout_ms_(io_timeout_ms) {}
+  // Plain (non-TLS) sockets, once connected: blocking I/O with the
+  // timeout as SO_RCVTIMEO/SO_SNDTIMEO. A reply is then one recv per
+  // part (MSG_WAITALL), not a recv that finds nothing, a poll and a recv
+  // again: two system calls fewer per reply, and a large body in one call.
+  // TLS sockets stay non-blocking (OpenSSL's retries wait in Wait).
+  Status UseBlockingIo();
   // Waits until fd_ is ready for events; Unavailable on timeout or error.
   Status Wait(short events, const char* what);
+  // EAGAIN from a call: on a blocking socket its timeout passed; on a
+  // non-blocking one, wait for readiness (`events`).
+  Status OnWouldBlock(short events, const char* what);
   Status Fail(const std::string& what);
   Status StartTls(SSL_CTX* ctx, const std::string& host);
   // One SSL_write/SSL_read until done, waiting on the socket as OpenSSL asks.
@@ -78,6 +87,7 @@ class Socket {
   SSL* ssl_ = nullptr;
   std::string peer_;
   uint32_t io_timeout_ms_ = 0;
+  bool blocking_ = false;  // UseBlockingIo() was called
 };
 
 }  // namespace ctxstore::client

@@ -31,7 +31,9 @@ Result<std::unique_ptr<Socket>> Socket::ConnectUnix(const std::string& path,
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return Status::Unavailable("cannot open a Unix socket: " + std::string(strerror(errno)));
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
-      return std::unique_ptr<Socket>(new Socket(fd, peer, io_timeout_ms));
+      std::unique_ptr<Socket> socket(new Socket(fd, peer, io_timeout_ms));
+      CTX_RETURN_IF_ERROR(socket->UseBlockingIo());
+      return socket;
     }
     const int err = errno;
     ::close(fd);

@@ -1,6 +1,12 @@
 // ctxstore::Client against the real server process.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include <atomic>
@@ -435,6 +441,89 @@ TEST(ClientConnect, ServerGoneFailsCallsWithUnavailable) {
   Status st = (*client)->Put("k2", "v");
   EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
   EXPECT_EQ((*client)->Get("k").status().code(), StatusCode::kUnavailable);
+}
+
+// A listener that takes connections (the kernel's backlog does) and never
+// answers; with `partial`, one accepted connection gets 3 bytes of a reply
+// header and then nothing. Closed with the object.
+class SilentListener {
+ public:
+  SilentListener(bool unix_socket, bool partial) {
+    if (unix_socket) {
+      path_ = ::testing::TempDir() + "silent-" + std::to_string(::getpid()) + ".sock";
+      ::unlink(path_.c_str());
+      fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, path_.c_str(), sizeof(addr.sun_path) - 1);
+      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    } else {
+      fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+      socklen_t len = sizeof(addr);
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin_port);
+    }
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    if (partial) {
+      talker_ = std::thread([this] {
+        int conn = ::accept(fd_, nullptr, nullptr);
+        if (conn < 0) return;
+        char request[64];
+        (void)::recv(conn, request, sizeof(request), 0);
+        (void)::send(conn, "\x01\x02\x03", 3, MSG_NOSIGNAL);
+        while (!done_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        ::close(conn);
+      });
+    }
+  }
+  ~SilentListener() {
+    done_ = true;
+    ::shutdown(fd_, SHUT_RDWR);  // wakes a blocked accept
+    if (talker_.joinable()) talker_.join();
+    ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  ClientOptions Options(uint32_t io_timeout_ms) const {
+    ClientOptions o;
+    if (path_.empty()) {
+      o.port = port_;
+    } else {
+      o.unix_path = path_;
+    }
+    o.io_timeout_ms = io_timeout_ms;
+    return o;
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::string path_;
+  std::atomic<bool> done_{false};
+  std::thread talker_;
+};
+
+// The receive timeout holds on blocking sockets (SO_RCVTIMEO) as it did on
+// polled ones: a server that never answers HELLO, or stops mid-header,
+// fails the connect with Unavailable after io_timeout_ms, not later.
+TEST(ClientConnect, SilentOrStalledServerTimesOutTheReceive) {
+  for (bool unix_socket : {false, true}) {
+    for (bool partial : {false, true}) {
+      SilentListener listener(unix_socket, partial);
+      const auto start = std::chrono::steady_clock::now();
+      auto client = Client::Connect(listener.Options(300));
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      ASSERT_FALSE(client.ok()) << "unix " << unix_socket << " partial " << partial;
+      EXPECT_EQ(client.status().code(), StatusCode::kUnavailable);
+      EXPECT_NE(client.status().message().find("timed out after 300 ms"), std::string::npos)
+          << client.status().message();
+      EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+      EXPECT_LT(elapsed, std::chrono::seconds(5));
+    }
+  }
 }
 
 }  // namespace
