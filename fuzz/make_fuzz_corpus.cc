@@ -763,6 +763,44 @@ void WriteCatalogSeeds(const fs::path& dir) {
             R"({"version": 1, "next_namespace_id": 4294967295, "pins": [], "namespaces": [{"id": 0, "name": "default"}]})");
 }
 
+// ---- resp_fuzzer: selector byte, then (kRequest) an options byte (bit 0:
+// authenticated) and a byte stream; (kInline) a line; (kGlob) a pattern
+// length byte, the pattern and the text. Requests shaped as redis-cli,
+// redis-py and redis-benchmark send them.
+std::string RespCommand(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+void WriteRespSeeds(const fs::path& dir) {
+  constexpr char kRequest = 0, kInline = 1, kGlob = 2;
+  auto request = [](char options, const std::string& stream) {
+    return std::string(1, kRequest) + std::string(1, options) + stream;
+  };
+  WriteSeed(dir, "request-auth-hello",
+            request(0, RespCommand({"AUTH", "tenant", "token"}) + RespCommand({"HELLO", "3"})));
+  WriteSeed(dir, "request-set-get",
+            request(1, RespCommand({"SET", "key:1", "value", "EX", "60"}) +
+                           RespCommand({"GET", "key:1"}) + RespCommand({"DEL", "key:1"})));
+  WriteSeed(dir, "request-mset-mget",
+            request(3, RespCommand({"MSET", "a", "1", "b", "2"}) + RespCommand({"MGET", "a", "b"}) +
+                           RespCommand({"EXISTS", "a", "b"})));
+  std::string binary("v\r\n\0\r\n$3\r\n*1\r\n", 14);
+  binary += std::string(200, 'x');  // past the fuzzer's large-argument threshold
+  WriteSeed(dir, "request-binary-value", request(5, RespCommand({"SET", "bin", binary})));
+  WriteSeed(dir, "request-inline-ping",
+            request(1, "PING\r\n" + RespCommand({"PING"}) + "set k \"a b\\x41\"\n\r\n*0\r\n"));
+  WriteSeed(dir, "request-benchmark",
+            request(7, RespCommand({"CONFIG", "GET", "save"}) +
+                           RespCommand({"CONFIG", "GET", "appendonly"}) +
+                           RespCommand({"SCAN", "0", "MATCH", "user:*", "COUNT", "100"})));
+  WriteSeed(dir, "inline-quoted",
+            std::string(1, kInline) + "SET 'it\\'s' \"\\x00\\n\\\"\" plain\xffsecond");
+  WriteSeed(dir, "glob-class", std::string(1, kGlob) + "\x0d" + "h[a-e]?l*[^x]" + "hello world");
+  WriteSeed(dir, "glob-escape", std::string(1, kGlob) + "\x07" + "\\**a*b?" + "*xxaxxbz");
+}
+
 }  // namespace
 }  // namespace ctxstore
 
@@ -779,5 +817,6 @@ int main(int argc, char** argv) {
   ctxstore::WriteServiceSeeds(root / "service_fuzzer");
   ctxstore::WriteReplySeeds(root / "reply_fuzzer");
   ctxstore::WriteCatalogSeeds(root / "catalog_fuzzer");
+  ctxstore::WriteRespSeeds(root / "resp_fuzzer");
   return 0;
 }
