@@ -1,6 +1,6 @@
 #include "protocol/resp_inline.h"
 
-#include <cassert>
+#include "common/check.h"
 
 namespace ctxstore::protocol {
 namespace {
@@ -129,7 +129,7 @@ bool ReadArg(Cursor& c, char* out, size_t* n) {
 }  // namespace
 
 InlineSplit SplitInlineArgs(std::string_view line, std::span<char> out, std::span<RespArg> args) {
-  assert(out.size() >= line.size());
+  CTX_CHECK(out.size() >= line.size());
   InlineSplit r;
   Cursor c(line);
   for (;;) {

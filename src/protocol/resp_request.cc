@@ -1,8 +1,9 @@
 #include "protocol/resp_request.h"
 
-#include <cassert>
 #include <climits>
 #include <cstring>
+
+#include "common/check.h"
 
 namespace ctxstore::protocol {
 namespace {
@@ -240,9 +241,9 @@ RespEvent RespRequestParser::BulkBody(std::span<const uint8_t> w) {
 }
 
 void RespRequestParser::LargeArgTaken(size_t n_from_window) {
-  assert(state_ == State::kLargeArg);
-  assert(n_from_window <= args_[arg_index_].length);
-  (void)n_from_window;  // the bytes are gone from the window: the CRLF is at pos_ now
+  CTX_CHECK(state_ == State::kLargeArg);
+  CTX_CHECK(n_from_window <= args_[arg_index_].length);
+  // The bytes are gone from the window: the CRLF is at pos_ now.
   state_ = State::kBulkCrlf;
 }
 
