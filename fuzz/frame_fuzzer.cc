@@ -318,7 +318,9 @@ void CheckShmRequest(Opcode op, std::string_view body, uint16_t flags) {
     case Opcode::kShmGet: {
       auto req = DecodeShmGet(body);
       if (!req.ok()) return;
-      auto again = DecodeShmGet(EncodeShmGet(req->key, req->range));
+      // The decoded key views the encoded bytes: keep them alive.
+      const std::string encoded = EncodeShmGet(req->key, req->range);
+      auto again = DecodeShmGet(encoded);
       FUZZ_CHECK(again.ok() && again->key == req->key && SameRange(again->range, req->range));
       return;
     }
