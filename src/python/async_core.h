@@ -63,7 +63,8 @@ void DefCall(pybind11::class_<NativeClient>& sync_cls, pybind11::class_<AsyncCor
   sync_cls.def(
       name,
       [](NativeClient& self, Args... args) {
-        return RunNow(std::make_unique<CallT>(self.get(), std::move(args)...));
+        CallT call(self.get(), std::move(args)...);
+        return RunNow(call);
       },
       extra...);
   async_cls.def(("submit_" + std::string(name)).c_str(),

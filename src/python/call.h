@@ -15,7 +15,6 @@
 #include <pybind11/pybind11.h>
 
 #include <exception>
-#include <memory>
 #include <string>
 
 #include "ctxstore/status.h"
@@ -51,9 +50,10 @@ class Call {
 };
 
 // Runs `call` on this thread: Execute with the GIL released, then Complete.
-inline pybind11::object RunNow(std::unique_ptr<Call> call) {
-  Unlocked([&] { call->Execute(); });
-  return call->Complete();
+// The synchronous client's calls live on its stack: no allocation per call.
+inline pybind11::object RunNow(Call& call) {
+  Unlocked([&] { call.Execute(); });
+  return call.Complete();
 }
 
 }  // namespace ctxstore::python

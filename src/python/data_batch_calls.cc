@@ -44,15 +44,8 @@ class BatchPutCall final : public Call {
                py::object meta, bool chain)
       : client_(std::move(client)),
         keys_(KeysFrom(keys)),
-        views_(Views(keys_, buffers, /*writable=*/false, "batch_put's buffers")) {
-    opts_.overwrite = overwrite;
-    opts_.sync = sync;
-    opts_.ttl_ms = ttl_ms;
-    opts_.group = std::move(group);
-    opts_.parent = std::move(parent);
-    opts_.chain = chain;
-    if (!meta.is_none()) opts_.meta = KeyFrom(meta);
-  }
+        views_(Views(keys_, buffers, /*writable=*/false, "batch_put's buffers")),
+        opts_(PutOpts(overwrite, sync, ttl_ms, std::move(group), std::move(parent), meta, chain)) {}
 
  private:
   void Run() override {

@@ -22,19 +22,6 @@ namespace py = pybind11;
 namespace ctxstore::python {
 namespace {
 
-PutOptions PutOpts(bool overwrite, bool sync, uint64_t ttl_ms, std::string group,
-                   std::string parent, const py::object& meta, bool chain) {
-  PutOptions o;
-  o.overwrite = overwrite;
-  o.sync = sync;
-  o.ttl_ms = ttl_ms;
-  o.group = std::move(group);
-  o.parent = std::move(parent);
-  o.chain = chain;
-  if (!meta.is_none()) o.meta = KeyFrom(meta);  // str or bytes, as keys are
-  return o;
-}
-
 class PutCall final : public Call {
  public:
   PutCall(std::shared_ptr<Client> client, py::handle key, py::handle data, bool overwrite,
@@ -160,13 +147,27 @@ class DeleteCall final : public Call {
 
 }  // namespace
 
+PutOptions PutOpts(bool overwrite, bool sync, uint64_t ttl_ms, std::string group,
+                   std::string parent, const py::object& meta, bool chain) {
+  PutOptions o;
+  o.overwrite = overwrite;
+  o.sync = sync;
+  o.ttl_ms = ttl_ms;
+  o.group = std::move(group);
+  o.parent = std::move(parent);
+  o.chain = chain;
+  if (!meta.is_none()) o.meta = KeyFrom(meta);  // str or bytes, as keys are
+  return o;
+}
+
 void BindDataCalls(py::class_<NativeClient>& sync_cls, py::class_<AsyncCore>& async_cls) {
   DefCall<PutCall, py::handle, py::handle, bool, bool, uint64_t, std::string, std::string,
           py::object>(sync_cls, async_cls, "put", py::arg("key"), py::arg("data"),
                       py::arg("overwrite"), py::arg("sync"), py::arg("ttl_ms"), py::arg("group"),
                       py::arg("parent"), py::arg("meta"));
   sync_cls.def("get", [](NativeClient& self, py::handle key) {
-    return RunNow(std::make_unique<GetCall>(self.get(), key, /*on_caller_thread=*/true));
+    GetCall call(self.get(), key, /*on_caller_thread=*/true);
+    return RunNow(call);
   });
   async_cls.def("submit_get", [](AsyncCore& self, py::handle key) {
     return self.Submit(std::make_unique<GetCall>(self.client(), key, /*on_caller_thread=*/false));
