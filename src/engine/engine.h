@@ -151,9 +151,15 @@ class Engine {
   // A DRAM pin loads what is only on flash.
   Status LoadIntoDram(uint32_t ns, const std::vector<std::string>& keys) EXCLUDES(mu_);
   // Runs change (a catalog change) under catalog_mu_ and mu_, unless the
-  // engine is closed.
+  // engine is closed. Defined here: engine.cc (Unpin) and engine_catalog.cc
+  // both use it.
   template <typename Change>
-  auto ChangeCatalog(const Change& change) -> decltype(change());
+  auto ChangeCatalog(const Change& change) -> decltype(change()) {
+    MutexLock catalog_lock(&catalog_mu_);
+    MutexLock lock(&mu_);
+    if (closed_) return Status::Unavailable("engine closed");
+    return change();
+  }
   // Starts an operation that reports through a DurableCallback and waits
   // for the report; without a flusher thread, steps the flusher meanwhile.
   Status WaitDurable(const std::function<Status(DurableCallback)>& start) EXCLUDES(mu_);
