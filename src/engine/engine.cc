@@ -116,7 +116,11 @@ Result<PutReservation> Engine::BeginPut(std::string_view key, uint64_t value_len
   const Namespace* ns = catalog_.Find(opts.namespace_id);
   if (ns == nullptr) return Status::NotFound("namespace does not exist");
   CTX_RETURN_IF_ERROR(CheckWriteInto(catalog_, *ns, opts, value_len));
-  if (!opts.overwrite && objects_.FindVisible(ikey.view()) != nullptr) return Status::Exists();
+  const bool present = objects_.FindVisible(ikey.view()) != nullptr;
+  if (present && !opts.replaces()) return Status::Exists();
+  if (!present && opts.only_if_present) {
+    return Status::NotFound("no such key to replace (only if present)");
+  }
   auto block = objects_.Allocate(value_len, SpaceWaitMs(), &mu_);
   if (!block) {
     return Status::NoSpace("DRAM tier full of data not yet written to flash, pinned or leased (" +
@@ -153,15 +157,21 @@ Status Engine::CommitPut(PutReservation r, DurableCallback on_durable) {
   if (ns == nullptr) return Status::NotFound("namespace does not exist");
   auto seal_key = catalog_.SealKey(*ns);
   if (!seal_key.ok()) return seal_key.status();
+  // Again under the lock: another write or a delete may have come since
+  // BeginPut (and the caller may have amended the conditions).
   Entry* old = objects_.Find(r.key_);
-  if (old != nullptr && !r.opts_.overwrite && !objects_.Expired(*old)) {
-    return Status::Exists();  // lost the race
+  const bool present = old != nullptr && !objects_.Expired(*old);
+  if (present && !r.opts_.replaces()) return Status::Exists();  // lost the race
+  if (!present && r.opts_.only_if_present) {
+    return Status::NotFound(
+        "no such key to replace (only if present): deleted or expired before the commit; nothing "
+        "was stored");
   }
   const uint64_t old_len = old != nullptr ? old->value_len() : 0;
   CTX_RETURN_IF_ERROR(
       objects_.MakeRoom(*ns, r.value_len_ > old_len ? r.value_len_ - old_len : 0, old));
-  const Entry& e =
-      objects_.Put(r.key_, *ns, *r.block_, r.value_len_, xxh3, r.opts_.ttl_ms, std::move(meta));
+  const Entry& e = objects_.Put(r.key_, *ns, *r.block_, r.value_len_, xxh3, r.opts_.ttl_ms,
+                                r.opts_.keep_ttl, std::move(meta));
   queue_.Push(FlushItem::ForPut(e, std::move(r.key_), std::move(attrs), std::move(r.block_),
                                 std::move(*seal_key),
                                 r.opts_.sync ? std::move(on_durable) : nullptr));

@@ -61,13 +61,17 @@ class Engine {
   // flusher. Later calls fail with kUnavailable. Idempotent.
   Status Close() EXCLUDES(mu_);
 
-  // kExists early when the key is present and !overwrite (the caller then
-  // discards the value); kTooLarge over max_value_bytes; kNoSpace when DRAM
-  // holds only unwritten data for longer than space_wait_ms.
+  // kExists early when the key is present and !overwrite, kNotFound when
+  // it is absent and only_if_present (the caller then discards the value);
+  // kTooLarge over max_value_bytes; kNoSpace when DRAM holds only unwritten
+  // data for longer than space_wait_ms.
   Result<PutReservation> BeginPut(std::string_view key, uint64_t value_len,
                                   const WriteOptions& opts) EXCLUDES(mu_);
   // Makes the filled reservation visible. For a sync write, on_durable runs
   // once the record is synced (or failed); otherwise it is never called.
+  // The key's presence is checked again here (a write or a delete may have
+  // come since BeginPut): kExists or kNotFound as in BeginPut, and nothing
+  // is stored.
   Status CommitPut(PutReservation reservation, DurableCallback on_durable) EXCLUDES(mu_);
   // BeginPut + copy + CommitPut, waiting for durability when opts.sync.
   Status Put(std::string_view key, std::span<const uint8_t> value, const WriteOptions& opts)

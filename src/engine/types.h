@@ -42,6 +42,12 @@ inline constexpr std::string_view kDefaultNamespaceName = "default";
 struct WriteOptions {
   bool sync = false;       // acknowledge only once on flash and fdatasync'ed
   bool overwrite = false;  // replace instead of answering kExists
+  // Replace only an existing (visible, unexpired) object: kNotFound
+  // otherwise (Redis's SET XX). Implies overwrite.
+  bool only_if_present = false;
+  // The new version keeps the expiry of the version it replaces (Redis's
+  // KEEPTTL); with nothing replaced, ttl_ms applies as usual.
+  bool keep_ttl = false;
   uint32_t namespace_id = kDefaultNamespaceId;
   uint64_t ttl_ms = 0;  // 0: the namespace default; capped by its maximum
   std::string group;    // session tag ("" = none)
@@ -51,6 +57,9 @@ struct WriteOptions {
   // The client's XXH3-64 of the value: CommitPut refuses (kCorrupt) a value
   // whose bytes do not match it.
   std::optional<uint64_t> expected_xxh3;
+
+  // Whether an object already present is replaced (not kExists).
+  bool replaces() const { return overwrite || only_if_present; }
 };
 
 struct PinOptions {

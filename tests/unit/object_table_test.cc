@@ -44,8 +44,9 @@ class ObjectTableTest : public ::testing::Test {
     if (block == nullptr) return nullptr;
     std::memset(block->data(), 'v', kPage);
     MetaRef meta = interner_.Make(ObjectMeta{std::move(group), "", "", ""});
-    Entry& e = objects_->Put(IndexKey(ns, key).view(), *catalog_->Find(ns), *block, kPage,
-                             Xxh3(block->data(), kPage), ttl_ms, std::move(meta));
+    Entry& e =
+        objects_->Put(IndexKey(ns, key).view(), *catalog_->Find(ns), *block, kPage,
+                      Xxh3(block->data(), kPage), ttl_ms, /*keep_ttl=*/false, std::move(meta));
     if (durable) {
       FlushItem item;
       item.key = IndexKey(ns, key).str();

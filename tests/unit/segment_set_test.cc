@@ -60,7 +60,7 @@ class SegmentSetTest : public ::testing::Test {
     auto block = objects_->Allocate(kPage, 0, &mu_);
     std::memset(block->data(), key.front(), kPage);
     Entry& e = objects_->Put(IndexKey(0, key).view(), *catalog_->Find(0), *block, kPage,
-                             Xxh3(block->data(), kPage), 0, nullptr);
+                             Xxh3(block->data(), kPage), 0, /*keep_ttl=*/false, nullptr);
     std::vector<FlushItem> items(1);
     FlushItem& item = items[0];
     item.key = IndexKey(0, key).str();

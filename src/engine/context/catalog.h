@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/mutex.h"
 #include "ctxstore/namespace.h"
 #include "ctxstore/status.h"
@@ -47,6 +48,15 @@ struct Namespace {
   // The expiry of an object put with ttl_ms at now_ms (0 = never): the
   // namespace's default TTL when it has none, capped by its maximum.
   uint64_t ExpiryOf(uint64_t ttl_ms, uint64_t now_ms) const;
+  // The expiry of an object put at now_ms that keeps expires_ms (0 = never)
+  // from the version it replaces (KEEPTTL), capped by the maximum as
+  // ExpiryOf caps a TTL. The default TTL does not apply: a kept "never" is
+  // an expiry the writer asked for, not a missing one.
+  uint64_t KeptExpiry(uint64_t expires_ms, uint64_t now_ms) const {
+    if (config.max_ttl_ms == 0) return expires_ms;
+    const uint64_t cap = SaturatingAdd(now_ms, config.max_ttl_ms);
+    return expires_ms == 0 || expires_ms > cap ? cap : expires_ms;
+  }
 };
 
 // A pin: a key or a group (its objects, present and future) kept from

@@ -50,9 +50,16 @@ bool ObjectTable::Expired(const Entry& e) const {
 }
 
 Entry& ObjectTable::Put(std::string_view index_key, const Namespace& ns, const ArenaBlock& block,
-                        uint64_t value_len, uint64_t value_xxh3, uint64_t ttl_ms, MetaRef meta) {
+                        uint64_t value_len, uint64_t value_xxh3, uint64_t ttl_ms, bool keep_ttl,
+                        MetaRef meta) {
   auto [it, inserted] = index_.try_emplace(index_key);
   Entry& e = it->second;
+  const uint64_t now = NowMs();
+  // Worked out before Reset forgets the old version's expiry. The record
+  // queued for this version (FlushItem::ForPut) carries the same expiry, so
+  // recovery restores it.
+  const bool keep = keep_ttl && !inserted && (e.expires_ms == 0 || e.expires_ms > now);
+  const uint64_t expires_ms = keep ? ns.KeptExpiry(e.expires_ms, now) : ns.ExpiryOf(ttl_ms, now);
   if (!inserted) {
     // Replace in place: readers holding the old block keep it alive, and
     // children of the key stay linked to it.
@@ -65,8 +72,8 @@ Entry& ObjectTable::Put(std::string_view index_key, const Namespace& ns, const A
   e.namespace_id = ns.id;
   e.set_value_len(value_len);
   e.value_xxh3 = value_xxh3;
-  e.created_ms = NowMs();
-  e.expires_ms = ns.ExpiryOf(ttl_ms, e.created_ms);
+  e.created_ms = now;
+  e.expires_ms = expires_ms;
   e.meta = std::move(meta);
   SetDram(e, &block);
   e.dirty = true;

@@ -56,9 +56,13 @@ class ObjectTable {
 
   // A committed version of index_key in namespace ns becomes current, dirty
   // and in DRAM (block): a new entry, or the old one replaced in place
-  // (readers holding the old block keep it; children stay linked).
+  // (readers holding the old block keep it; children stay linked). It
+  // expires after ttl_ms (Namespace::ExpiryOf) or, with keep_ttl, when the
+  // version it replaces would have (Namespace::KeptExpiry). An old version
+  // past its expiry (expired, or held visible only by a lease) has none to
+  // keep: ttl_ms applies.
   Entry& Put(std::string_view index_key, const Namespace& ns, const ArenaBlock& block,
-             uint64_t value_len, uint64_t value_xxh3, uint64_t ttl_ms, MetaRef meta);
+             uint64_t value_len, uint64_t value_xxh3, uint64_t ttl_ms, bool keep_ttl, MetaRef meta);
   void Erase(Entry& e);
   // Erase, and a tombstone so that no older version of the key comes back
   // at recovery.
