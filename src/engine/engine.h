@@ -70,8 +70,9 @@ class Engine {
   // Makes the filled reservation visible. For a sync write, on_durable runs
   // once the record is synced (or failed); otherwise it is never called.
   // The key's presence is checked again here (a write or a delete may have
-  // come since BeginPut): kExists or kNotFound as in BeginPut, and nothing
-  // is stored.
+  // come since BeginPut), against the reservation's conditions as amended
+  // (PutReservation::Amend): kExists or kNotFound as in BeginPut, and
+  // nothing is stored.
   Status CommitPut(PutReservation reservation, DurableCallback on_durable) EXCLUDES(mu_);
   // BeginPut + copy + CommitPut, waiting for durability when opts.sync.
   Status Put(std::string_view key, std::span<const uint8_t> value, const WriteOptions& opts)

@@ -1,6 +1,7 @@
 // The engine's public value types besides its options (options.h): what
-// callers pass in (WriteOptions, PinOptions) and get back (ValueRef,
-// PutReservation, EngineStats), and the callback of a durable write.
+// callers pass in (WriteOptions, PutConditions, PinOptions) and get back
+// (ValueRef, PutReservation, EngineStats), and the callback of a durable
+// write.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +61,18 @@ struct WriteOptions {
 
   // Whether an object already present is replaced (not kExists).
   bool replaces() const { return overwrite || only_if_present; }
+};
+
+// What a caller may still change between BeginPut and CommitPut (Redis's
+// SET options arrive after its value). CommitPut applies them; BeginPut's
+// early checks used the options it was given, so a caller that learns them
+// only later begins with the most permissive ones (overwrite, not
+// only_if_present) and amends.
+struct PutConditions {
+  uint64_t ttl_ms = 0;
+  bool overwrite = false;
+  bool only_if_present = false;
+  bool keep_ttl = false;
 };
 
 struct PinOptions {
@@ -136,6 +149,20 @@ class PutReservation {
   void set_value_xxh3(uint64_t xxh3) {
     value_xxh3_ = xxh3;
     has_value_xxh3_ = true;
+  }
+  // The conditions CommitPut will apply: those BeginPut was given, until
+  // amended.
+  PutConditions conditions() const {
+    return {opts_.ttl_ms, opts_.overwrite, opts_.only_if_present, opts_.keep_ttl};
+  }
+  // Replaces all four (start from conditions() to change one). Any ttl_ms
+  // is valid: BeginPut's checks do not look at it (write_checks.h), and
+  // CommitPut caps it by the namespace's maximum as for any put.
+  void Amend(const PutConditions& c) {
+    opts_.ttl_ms = c.ttl_ms;
+    opts_.overwrite = c.overwrite;
+    opts_.only_if_present = c.only_if_present;
+    opts_.keep_ttl = c.keep_ttl;
   }
 
  private:

@@ -1,6 +1,9 @@
 // What a write must pass before the engine takes any space for it: the
 // request's own limits (key, value, group, parent, metadata), then its
 // namespace's rules (a model fingerprint where required, the quota).
+// Neither looks at what PutReservation::Amend may change after BeginPut
+// (ttl_ms, overwrite, only_if_present, keep_ttl): a check of one of those
+// would have to be made again at CommitPut.
 #pragma once
 
 #include <cstdint>

@@ -233,5 +233,87 @@ TEST_F(PutConditionsTest, KeptExpiryIsCappedByTheNamespaceMaximum) {
   EXPECT_EQ(StatOf("short", *ns).expires_ms, t0 + 1000);  // within the cap: kept
 }
 
+// ---------------------------------------------------------------------------
+// PutReservation::Amend: the conditions as they stand at CommitPut
+
+TEST_F(PutConditionsTest, ConditionsAreBeginPutsUntilAmended) {
+  auto r = Begin("k", 1, {.overwrite = true, .keep_ttl = true, .ttl_ms = 1000});
+  ASSERT_TRUE(r.ok());
+  PutConditions c = r->conditions();
+  EXPECT_EQ(c.ttl_ms, 1000u);
+  EXPECT_TRUE(c.overwrite);
+  EXPECT_FALSE(c.only_if_present);
+  EXPECT_TRUE(c.keep_ttl);
+  r->Amend({.ttl_ms = 5, .only_if_present = true});
+  c = r->conditions();
+  EXPECT_EQ(c.ttl_ms, 5u);
+  EXPECT_FALSE(c.overwrite);
+  EXPECT_TRUE(c.only_if_present);
+  EXPECT_FALSE(c.keep_ttl);
+}
+
+TEST_F(PutConditionsTest, AmendedNoOverwriteIsExistsAtCommit) {
+  ASSERT_TRUE(Put("k", 1).ok());
+  // Begun permissively, as when the options have not arrived yet (SET k v NX).
+  auto r = Begin("k", 2, {.overwrite = true});
+  ASSERT_TRUE(r.ok());
+  r->Amend({.overwrite = false});
+  EXPECT_EQ(engine_->CommitPut(std::move(*r), nullptr).code(), StatusCode::kExists);
+  EXPECT_TRUE(Holds("k", 1));
+  // On an absent key the same amended reservation stores.
+  auto absent = Begin("absent", 1, {.overwrite = true});
+  ASSERT_TRUE(absent.ok());
+  absent->Amend({.overwrite = false});
+  ASSERT_TRUE(engine_->CommitPut(std::move(*absent), nullptr).ok());
+  EXPECT_TRUE(Holds("absent", 1));
+}
+
+TEST_F(PutConditionsTest, AmendedOnlyIfPresentIsNotFoundAtCommit) {
+  auto r = Begin("k", 1, {.overwrite = true});
+  ASSERT_TRUE(r.ok());
+  r->Amend({.overwrite = true, .only_if_present = true});  // SET k v XX
+  EXPECT_EQ(engine_->CommitPut(std::move(*r), nullptr).code(), StatusCode::kNotFound);
+  EXPECT_EQ(GetCode("k"), StatusCode::kNotFound);
+  ASSERT_TRUE(engine_->Flush().ok());
+  EXPECT_EQ(engine_->Stats().objects, 0u);
+}
+
+TEST_F(PutConditionsTest, AmendedTtlIsAppliedAndCappedLikeAnyTtl) {
+  auto ns = engine_->CreateNamespace("capped", {.max_ttl_ms = 2000});
+  ASSERT_TRUE(ns.ok());
+  const uint64_t t0 = Now();
+  auto plain = Begin("k", 1, {.overwrite = true});
+  auto capped = Begin("k", 1, {.overwrite = true, .namespace_id = *ns});
+  auto below = Begin("short", 1, {.overwrite = true, .namespace_id = *ns, .ttl_ms = 10'000});
+  ASSERT_TRUE(plain.ok() && capped.ok() && below.ok());
+  plain->Amend({.ttl_ms = 10'000, .overwrite = true});  // SET k v EX 10
+  capped->Amend({.ttl_ms = 10'000, .overwrite = true});
+  below->Amend({.ttl_ms = 500, .overwrite = true});
+  Advance(100);  // the TTL runs from the commit
+  ASSERT_TRUE(engine_->CommitPut(std::move(*plain), nullptr).ok());
+  ASSERT_TRUE(engine_->CommitPut(std::move(*capped), nullptr).ok());
+  ASSERT_TRUE(engine_->CommitPut(std::move(*below), nullptr).ok());
+  EXPECT_EQ(StatOf("k").expires_ms, t0 + 100 + 10'000);
+  EXPECT_EQ(StatOf("k", *ns).expires_ms, t0 + 100 + 2000);  // the namespace's maximum
+  EXPECT_EQ(StatOf("short", *ns).expires_ms, t0 + 100 + 500);
+  Reopen(/*full_scan=*/true);
+  EXPECT_EQ(StatOf("k").expires_ms, t0 + 100 + 10'000);
+  EXPECT_EQ(StatOf("k", *ns).expires_ms, t0 + 100 + 2000);
+}
+
+TEST_F(PutConditionsTest, AmendedKeepTtlKeepsTheReplacedVersionsExpiry) {
+  const uint64_t t0 = Now();
+  ASSERT_TRUE(Put("k", 1, {.ttl_ms = 10'000}).ok());
+  auto r = Begin("k", 2, {.overwrite = true});
+  ASSERT_TRUE(r.ok());
+  PutConditions c = r->conditions();
+  c.keep_ttl = true;  // SET k v KEEPTTL
+  r->Amend(c);
+  Advance(3000);
+  ASSERT_TRUE(engine_->CommitPut(std::move(*r), nullptr).ok());
+  EXPECT_TRUE(Holds("k", 2));
+  EXPECT_EQ(StatOf("k").expires_ms, t0 + 10'000);
+}
+
 }  // namespace
 }  // namespace ctxstore::engine
