@@ -7,9 +7,9 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libasio-dev liburing-dev libxxhash-dev libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libtomlplusplus-dev libgtest-dev libssl-dev openssl
-  libhiredis-dev redis-server fio iperf3 gnuplot-nox
+  libhiredis-dev redis-server redis-tools fio iperf3 gnuplot-nox
   clang libclang-rt-14-dev python3
-  python3-dev pybind11-dev python3-numpy python3-pytest python3-pytest-asyncio python3-torch
+  python3-dev pybind11-dev python3-numpy python3-pytest python3-pytest-asyncio python3-torch python3-redis
 )
 
 missing=()

@@ -93,10 +93,16 @@ bool PrepareAuthentication(engine::Engine* engine, const ServeOptions& options,
   return true;
 }
 
-void LogReady(const engine::Engine& engine, const server::ServerOptions& so, uint16_t port) {
+void LogReady(const engine::Engine& engine, const server::ServerOptions& so,
+              const server::Server& server) {
+  const uint16_t port = server.port();
   const engine::EngineOptions& o = engine.options();
   spdlog::info("data {} | DRAM {} | flash {} | max value {}", o.data_dir,
                FormatSize(o.memory_bytes), FormatSize(o.disk_bytes), FormatSize(o.max_value_bytes));
+  if (so.redis_enabled) {
+    spdlog::info("redis: listening on {}:{}{}", so.redis_host, server.redis_port(),
+                 so.tls_cert_file.empty() ? "" : " (TLS)");
+  }
   spdlog::info("ready: listening on {}:{}{}{}", so.host, port,
                so.tls_cert_file.empty()        ? ""
                : so.tls_client_ca_file.empty() ? " (TLS)"
@@ -111,7 +117,7 @@ int ServeUntilStopped(engine::Engine* engine, const server::ServerOptions& so, s
     spdlog::error("{}", st.ToString());
     return kExitError;
   }
-  LogReady(*engine, so, server.port());
+  LogReady(*engine, so, server);
   std::thread waiter([&server, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -161,6 +167,9 @@ void AddStorageOptions(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--unix", flags->unix_path,
                   "Also serve on a Unix-domain socket at this path, for clients on this machine "
                   "(never TLS; a stale socket file is replaced)");
+  cmd->add_option("--redis-listen", flags->redis_listen,
+                  "Also speak the Redis protocol (RESP2/RESP3) on HOST:PORT, same tokens and TLS "
+                  "(docs/compatibility.md); off unless given");
   cmd->add_option("--unix-mode", flags->unix_mode,
                   "Mode of the --unix socket file, in octal: who may connect")
       ->capture_default_str();

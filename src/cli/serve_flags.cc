@@ -77,6 +77,7 @@ std::map<std::string, Setter> ConfigSetters(ServeFlags* f) {
       {"listen", TextSetter(&f->listen)},
       {"unix", TextSetter(&f->unix_path)},
       {"unix-mode", TextSetter(&f->unix_mode)},
+      {"redis-listen", TextSetter(&f->redis_listen)},
       {"shm-max", TextSetter(&f->shm_max)},
       {"memory", TextSetter(&f->memory)},
       {"disk", TextSetter(&f->disk)},
@@ -211,6 +212,10 @@ Status CheckTlsFlags(const ServeFlags& f) {
 Status BuildServerOptions(const ServeFlags& f, server::ServerOptions* so) {
   CTX_RETURN_IF_ERROR(SplitHostPort(f.listen, &so->host, &so->port));
   so->unix_path = f.unix_path;
+  so->redis_enabled = !f.redis_listen.empty();
+  if (so->redis_enabled) {
+    CTX_RETURN_IF_ERROR(SplitHostPort(f.redis_listen, &so->redis_host, &so->redis_port));
+  }
   CTX_RETURN_IF_ERROR(ParseModeFlag(f.unix_mode, "--unix-mode", &so->unix_mode));
   CTX_RETURN_IF_ERROR(ParseSizeFlag(f.shm_max, "--shm-max", &so->shm_max_bytes));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
@@ -233,9 +238,11 @@ Status BuildServerOptions(const ServeFlags& f, server::ServerOptions* so) {
   so->tls_key_file = f.tls_key;
   so->tls_client_ca_file = f.tls_client_ca;
   so->auth = !f.no_auth;
-  if (!so->auth && !server::IsLoopbackHost(so->host)) {
-    return Status::Invalid(
-        "--no-auth is allowed only on a loopback address (127.0.0.1, ::1), not " + so->host);
+  for (const std::string* host : {&so->host, &so->redis_host}) {
+    if (!so->auth && !server::IsLoopbackHost(*host) && (host == &so->host || so->redis_enabled)) {
+      return Status::Invalid(
+          "--no-auth is allowed only on loopback addresses (127.0.0.1, ::1), not " + *host);
+    }
   }
   return Status::Ok();
 }

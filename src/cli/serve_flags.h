@@ -23,6 +23,7 @@ struct ServeFlags {
   std::string listen;  // HOST:PORT
   std::string unix_path;  // empty: no Unix-domain socket
   std::string unix_mode;  // octal, "0660"
+  std::string redis_listen;  // HOST:PORT; empty: no Redis front end
   std::string shm_max;
   std::string memory;
   std::string disk;

@@ -168,7 +168,7 @@ size_t RespRequestParser::FindLineEnd(std::span<const uint8_t> w, std::string_vi
 }
 
 RespEvent RespRequestParser::ArgcLine(std::span<const uint8_t> w) {
-  RespEvent event;
+  RespEvent event{};
   const size_t cr = FindLineEnd(w, "Protocol error: too big mbulk count string", &event);
   if (cr == kNpos) return event;
   int64_t n = 0;
@@ -193,7 +193,7 @@ RespEvent RespRequestParser::ArgcLine(std::span<const uint8_t> w) {
 }
 
 RespEvent RespRequestParser::BulkLine(std::span<const uint8_t> w) {
-  RespEvent event;
+  RespEvent event{};
   const size_t cr = FindLineEnd(w, "Protocol error: too big bulk count string", &event);
   if (cr == kNpos) return event;
   if (w[pos_] != '$') {

@@ -7,12 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
-#include "common/clock.h"
 #include "server/connection_impl.h"
 
 namespace ctxstore::server {
@@ -30,7 +28,7 @@ Connection::Connection(Stream::Socket socket, std::string peer, const Connection
       ctx_(ctx),
       session_(*ctx.service, std::move(peer)),
       regions_(&ctx.service->counters(), ctx.options->shm_max_bytes),
-      watchdog_(stream_.get_executor()) {}
+      watchdog_(stream_.get_executor(), *ctx.options) {}
 
 void Connection::Start() {
   auto self = shared_from_this();
@@ -40,9 +38,11 @@ void Connection::Start() {
   asio::co_spawn(
       stream_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
       asio::detached);
-  asio::co_spawn(
-      stream_.get_executor(), [self]() -> awaitable<void> { co_await self->Watchdog(); },
-      asio::detached);
+  // The callback (written here, not inside a coroutine: g++ 12) keeps the
+  // connection alive for as long as the watchdog runs.
+  std::function<void()> on_timeout = [self] { self->Close(); };
+  asio::co_spawn(stream_.get_executor(), watchdog_.Run(&counters, std::move(on_timeout)),
+                 asio::detached);
 }
 
 awaitable<void> Connection::Run() {
@@ -69,32 +69,7 @@ awaitable<void> Connection::Run() {
 void Connection::Close() {
   closed_ = true;
   stream_.Close();
-  watchdog_.cancel();
-}
-
-awaitable<void> Connection::Watchdog() {
-  const ServerOptions& o = *ctx_.options;
-  uint64_t tick_ms = std::max<uint64_t>(
-      10, std::min({o.idle_timeout_ms, o.frame_timeout_ms, o.hello_timeout_ms}) / 4);
-  while (!closed_) {
-    watchdog_.expires_after(std::chrono::milliseconds(std::min<uint64_t>(tick_ms, 1000)));
-    asio::error_code ec;
-    co_await watchdog_.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (closed_) break;
-    if (MonotonicMs() >= deadline_ms_) {
-      spdlog::info("closing connection: {} timeout",
-                   !session_.authenticated() ? "hello" : (in_frame_ ? "frame" : "idle"));
-      ctx_.service->counters().timeouts++;
-      Close();
-    }
-  }
-}
-
-void Connection::SetDeadline(bool in_frame) {
-  in_frame_ = in_frame;
-  uint64_t timeout_ms = in_frame ? ctx_.options->frame_timeout_ms : ctx_.options->idle_timeout_ms;
-  if (!session_.authenticated()) timeout_ms = std::min(timeout_ms, ctx_.options->hello_timeout_ms);
-  deadline_ms_ = MonotonicMs() + timeout_ms;
+  watchdog_.Stop();
 }
 
 awaitable<bool> Connection::ServeOne() {

@@ -16,6 +16,9 @@
 
 namespace ctxstore::server {
 
+// Which protocol a listener's connections speak.
+enum class FrontEnd : uint8_t { kNative, kRedis };
+
 struct ConnectionContext {
   service::Service* service;
   const ServerOptions* options;           // timeouts
@@ -23,6 +26,7 @@ struct ConnectionContext {
   asio::ssl::context* tls;                // null: plaintext
   bool unix_socket = false;               // the Unix listener's connections (shared memory allowed)
   PipelinedHasher* shm_hasher = nullptr;  // SHM_PUT's copy + hash; set with unix_socket
+  FrontEnd front_end = FrontEnd::kNative;
 };
 
 // Serves one connection (TCP or Unix) until the peer closes, an

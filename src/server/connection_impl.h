@@ -29,6 +29,7 @@
 #include "server/read_ahead.h"
 #include "server/shm_regions.h"
 #include "server/stream.h"
+#include "server/watchdog.h"
 #include "service/op_table.h"
 #include "service/session.h"
 
@@ -58,9 +59,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<void> Run();
   void Close();
-  // Closes connections that sit idle, or take too long to send a frame.
-  asio::awaitable<void> Watchdog();
-  void SetDeadline(bool in_frame);
+  void SetDeadline(bool in_frame) { watchdog_.Arm(in_frame, session_.authenticated()); }
   // Reads and answers one request; false when the connection must close.
   asio::awaitable<bool> ServeOne();
   // Answers a header that did not decode; false when framing is lost.
@@ -118,11 +117,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionContext ctx_;
   service::Session session_;
   ShmRegions regions_;  // empty on TCP connections
-  asio::steady_timer watchdog_;
+  Watchdog watchdog_;  // closes connections that sit idle, or take too long to send a frame
   protocol::FrameHeader req_;
   bool closed_ = false;
-  bool in_frame_ = false;
-  uint64_t deadline_ms_ = 0;
 };
 
 }  // namespace ctxstore::server

@@ -12,6 +12,7 @@
 #include "protocol/messages.h"
 #include "protocol/read_ops.h"
 #include "server/connection_impl.h"
+#include "server/flash_get.h"
 #include "service/key_ops.h"
 #include "service/put_ops.h"
 
@@ -26,29 +27,6 @@ using protocol::ParseStep;
 // it is still in the core's cache: hashing 4 MiB after the fact reads it
 // back from L3 or DRAM at about half the speed.
 constexpr uint64_t kHashPieceBytes = 256 << 10;
-
-// Starts a GET's flash read on the reader pool; the pool thread posts the
-// coroutine's completion handler back to its own executor, where it is
-// called and destroyed (it owns coroutine frames allocated there). A named
-// type rather than a lambda inside the coroutine: g++ 12 mishandles
-// init-captures of lambdas written in coroutines.
-struct StartFlashGet {
-  const service::Service* service;
-  uint32_t ns;
-  std::shared_ptr<const std::string> key;
-  std::shared_ptr<std::optional<Result<engine::ValueRef>>> result;
-  BlockingPool* pool;
-
-  template <typename Handler>
-  void operator()(Handler handler) const {
-    auto held = std::make_shared<Handler>(std::move(handler));
-    pool->Post([service = service, ns = ns, key = key, result = result, held]() mutable {
-      result->emplace(service::ReadFromFlash(*service, ns, *key));
-      auto home = asio::get_associated_executor(*held);
-      asio::post(home, [h = std::move(held)] { std::move (*h)(); });
-    });
-  }
-};
 
 }  // namespace
 
@@ -144,17 +122,7 @@ awaitable<Status> Connection::ReceiveValue(std::string_view key, uint64_t value_
 }
 
 awaitable<Result<engine::ValueRef>> Connection::GetValue(std::string_view key) {
-  auto value = service::Get(*ctx_.service, session_, key, /*never_block=*/true);
-  if (value.status().code() != StatusCode::kBusy) co_return value;
-  const uint32_t ns = session_.namespace_id();
-  if (ctx_.flash_readers == nullptr) {
-    co_return service::ReadFromFlash(*ctx_.service, ns, key);  // blocks this thread
-  }
-  auto result = std::make_shared<std::optional<Result<engine::ValueRef>>>();
-  StartFlashGet start{ctx_.service, ns, std::make_shared<const std::string>(key), result,
-                      ctx_.flash_readers};
-  co_await asio::async_initiate<decltype(use_awaitable), void()>(start, use_awaitable);
-  co_return std::move(**result);
+  return GetValueOffLoop(ctx_, session_, key);
 }
 
 awaitable<bool> Connection::HandleGet() {

@@ -9,6 +9,7 @@
 #include "common/thread_name.h"
 #include "server/connection.h"
 #include "server/loopback.h"
+#include "server/resp_connection.h"
 #include "server/unix_listener.h"
 #include "service/service.h"
 
@@ -65,11 +66,13 @@ struct Server::Impl {
   // goes use it.
   std::unique_ptr<service::Service> service;
   ConnectionContext ctx;
-  ConnectionContext unix_ctx;  // ctx without TLS
+  ConnectionContext unix_ctx;   // ctx without TLS
+  ConnectionContext redis_ctx;  // ctx for the Redis front end
   // Worker 0 also runs the acceptors.
   std::vector<std::unique_ptr<asio::io_context>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   Listener<tcp> tcp_listener;
+  Listener<tcp> redis_listener;
   Listener<asio::local::stream_protocol> unix_listener;
   UnixSocketFile unix_file;
   size_t next_worker = 0;
@@ -101,7 +104,11 @@ struct Server::Impl {
         asio::post(socket.get_executor(),
                    [ctx = l.ctx, s = asio::generic::stream_protocol::socket(std::move(socket)),
                     peer = std::move(peer)]() mutable {
-                     StartConnection(std::move(s), std::move(peer), *ctx);
+                     if (ctx->front_end == FrontEnd::kRedis) {
+                       StartRespConnection(std::move(s), std::move(peer), *ctx);
+                     } else {
+                       StartConnection(std::move(s), std::move(peer), *ctx);
+                     }
                    });
       }
       Accept(l);
@@ -135,25 +142,27 @@ struct Server::Impl {
     return UnixPeerName(socket.native_handle());
   }
 
-  Status ListenTcp();
+  Status ListenTcp(Listener<tcp>& l, const std::string& host, uint16_t port,
+                   const ConnectionContext* c);
   Status ListenOnUnix();
 };
 
-Status Server::Impl::ListenTcp() {
+Status Server::Impl::ListenTcp(Listener<tcp>& l, const std::string& host, uint16_t port,
+                               const ConnectionContext* c) {
   try {
-    asio::ip::address address = asio::ip::make_address(options.host);
-    tcp::endpoint endpoint(address, options.port);
-    tcp_listener.acceptor = std::make_unique<tcp::acceptor>(*workers[0]);
-    tcp_listener.acceptor->open(endpoint.protocol());
-    tcp_listener.acceptor->set_option(tcp::acceptor::reuse_address(true));
-    tcp_listener.acceptor->bind(endpoint);
-    tcp_listener.acceptor->listen(asio::socket_base::max_listen_connections);
+    asio::ip::address address = asio::ip::make_address(host);
+    tcp::endpoint endpoint(address, port);
+    l.acceptor = std::make_unique<tcp::acceptor>(*workers[0]);
+    l.acceptor->open(endpoint.protocol());
+    l.acceptor->set_option(tcp::acceptor::reuse_address(true));
+    l.acceptor->bind(endpoint);
+    l.acceptor->listen(asio::socket_base::max_listen_connections);
   } catch (const std::exception& e) {
-    return Status::Unavailable("cannot listen on " + options.host + ":" +
-                               std::to_string(options.port) + ": " + e.what());
+    return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                               e.what());
   }
-  tcp_listener.backoff = std::make_unique<asio::steady_timer>(*workers[0]);
-  tcp_listener.ctx = &ctx;
+  l.backoff = std::make_unique<asio::steady_timer>(*workers[0]);
+  l.ctx = c;
   return Status::Ok();
 }
 
@@ -199,9 +208,10 @@ Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_
 }
 
 Status Server::Start() {
-  if (!impl_->options.auth && !IsLoopbackHost(impl_->options.host)) {
-    return Status::Invalid("authentication can be turned off only on a loopback listener, not " +
-                           impl_->options.host);
+  const ServerOptions& o = impl_->options;
+  if (!o.auth && (!IsLoopbackHost(o.host) || (o.redis_enabled && !IsLoopbackHost(o.redis_host)))) {
+    return Status::Invalid("authentication can be turned off only on loopback listeners, not " +
+                           (IsLoopbackHost(o.host) ? o.redis_host : o.host));
   }
   if (!impl_->options.tls_cert_file.empty()) {
     auto tls = MakeServerTlsContext(impl_->options);
@@ -211,11 +221,19 @@ Status Server::Start() {
   } else if (!impl_->options.tls_key_file.empty() || !impl_->options.tls_client_ca_file.empty()) {
     return Status::Invalid("a TLS key or client CA needs a TLS certificate");
   }
-  CTX_RETURN_IF_ERROR(impl_->ListenTcp());
+  CTX_RETURN_IF_ERROR(impl_->ListenTcp(impl_->tcp_listener, o.host, o.port, &impl_->ctx));
   bound_port_ = impl_->tcp_listener.acceptor->local_endpoint().port();
+  if (o.redis_enabled) {
+    impl_->redis_ctx = impl_->ctx;
+    impl_->redis_ctx.front_end = FrontEnd::kRedis;
+    CTX_RETURN_IF_ERROR(
+        impl_->ListenTcp(impl_->redis_listener, o.redis_host, o.redis_port, &impl_->redis_ctx));
+    bound_redis_port_ = impl_->redis_listener.acceptor->local_endpoint().port();
+  }
   if (!impl_->options.unix_path.empty()) CTX_RETURN_IF_ERROR(impl_->ListenOnUnix());
   impl_->Accept(impl_->tcp_listener);
   if (impl_->unix_listener.acceptor) impl_->Accept(impl_->unix_listener);
+  if (impl_->redis_listener.acceptor) impl_->Accept(impl_->redis_listener);
   return Status::Ok();
 }
 

@@ -38,6 +38,13 @@ struct ServerOptions {
   // file (nobody listening) is replaced; a live server's is refused.
   std::string unix_path;
   uint32_t unix_mode = 0660;  // of the socket file: who may connect
+  // The Redis front end (docs/compatibility.md): RESP2/RESP3 on its own
+  // TCP listener, TLS as the native listener's, the same tokens (AUTH
+  // namespace token). Off unless redis_enabled; redis_port 0: any free port
+  // (see Server::redis_port()).
+  bool redis_enabled = false;
+  std::string redis_host = "127.0.0.1";
+  uint16_t redis_port = 6379;
   // Bytes of clients' shared memory (SHM_REGISTER) mapped at once, all
   // connections together: address space, not DRAM (the pages are the
   // clients'). Past it a registration answers NO_SPACE.
@@ -86,6 +93,7 @@ class Server {
   // the bound port.
   Status Start();
   uint16_t port() const { return bound_port_; }
+  uint16_t redis_port() const { return bound_redis_port_; }  // 0 without the Redis front end
   // Serves until Stop(); returns when every worker has finished.
   void Run();
   // Thread-safe; closes the listener and every connection.
@@ -95,6 +103,7 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   uint16_t bound_port_ = 0;
+  uint16_t bound_redis_port_ = 0;
 };
 
 }  // namespace ctxstore::server

@@ -1,0 +1,41 @@
+// A connection's deadlines: between requests the idle timeout, inside one
+// the frame timeout (a peer that stalls mid-request, or never reads its
+// replies, holds the connection only this long), and until the session
+// authenticates at most the hello timeout. One coroutine per connection
+// ticks and closes the connection when the deadline passes. Shared by
+// every front end. Not thread-safe: used by its connection's thread only.
+#pragma once
+
+#include <asio.hpp>
+
+#include <cstdint>
+#include <functional>
+
+#include "server/server.h"
+
+namespace ctxstore::server {
+
+class Watchdog {
+ public:
+  Watchdog(asio::any_io_executor executor, const ServerOptions& options)
+      : timer_(std::move(executor)), options_(&options) {}
+
+  // The deadline from now: the frame timeout when in_frame, the idle one
+  // otherwise; both at most the hello timeout while !authenticated.
+  void Arm(bool in_frame, bool authenticated);
+
+  // Ticks until Stop(); calls on_timeout once when the deadline passes
+  // (counted in counters.timeouts), then returns.
+  asio::awaitable<void> Run(service::Counters* counters, std::function<void()> on_timeout);
+  void Stop();
+
+ private:
+  asio::steady_timer timer_;
+  const ServerOptions* options_;
+  bool stopped_ = false;
+  bool in_frame_ = false;
+  bool authenticated_ = false;
+  uint64_t deadline_ms_ = 0;
+};
+
+}  // namespace ctxstore::server
