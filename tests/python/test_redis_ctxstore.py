@@ -18,7 +18,7 @@ import pytest
 import redis
 
 import ctxstore
-from resp_servers import CTXSTORE, NULL3, RespConn, RespServer, encode, pairs, serving
+from resp_servers import CTXSTORE, NULL3, Error, RespConn, RespServer, encode, pairs, serving
 
 NOAUTH = b"-NOAUTH Authentication required.\r\n"
 WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
@@ -94,6 +94,21 @@ def test_ping_needs_no_auth(tenants: Tenants) -> None:
         assert c.call_raw("GET", "x") == NOAUTH
         assert c.call_raw("CTX.STAT", "x") == NOAUTH
         assert c.call_raw("CTX.MATCHPREFIX", "x", "y") == NOAUTH
+        assert c.call_raw("PING") == b"+PONG\r\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("GET",), ("nosuchcommand", "a"), ("RESET",), ("CTX.STAT", "x", "y"), ("SELECT", "1")],
+    ids=["GET without a key", "unknown command", "RESET", "CTX.STAT arity", "SELECT 1"],
+)
+def test_only_auth_hello_ping_quit_before_auth(tenants: Tenants, command: tuple[str, ...]) -> None:
+    """Before AUTH anything but AUTH, HELLO, PING and QUIT answers NOAUTH, whatever its arguments.
+    (Redis 7.0 differs here: it answers GET's arity error, the unknown-command error and +RESET
+    before it checks authentication.)"""
+    with tenants.server.raw() as c:
+        assert c.call_raw(*command) == NOAUTH
+        assert c.call_raw("GET", "x") == NOAUTH
         assert c.call_raw("PING") == b"+PONG\r\n"
 
 
@@ -283,6 +298,23 @@ def test_dbsize_counts_only_the_namespace(tenants: Tenants, k: str) -> None:
         assert two.call("DBSIZE") == 5
         assert two.call("DEL", f"{k}0", f"{k}1") == 2
         assert one.call("DBSIZE") == 3 and two.call("DBSIZE") == 3
+
+
+def test_key_lengths(tenants: Tenants, k: str) -> None:
+    """Keys are 1 to 512 bytes: an empty or 513-byte key reads as absent and a write of one is an
+    error (Redis takes any length); a 512-byte key works."""
+    with tenants.resp(tenants.a_write) as c:
+        for bad in ("", "k" * 513):
+            assert c.call_raw("GET", bad) == NIL
+            assert c.call("EXISTS", bad) == 0
+            assert c.call("STRLEN", bad) == 0
+            reply = c.call("SET", bad, "v")
+            assert isinstance(reply, Error) and reply.startswith("ERR"), reply
+            assert c.call_raw("PING") == b"+PONG\r\n"
+        longest = (k + "k" * 512)[:512]
+        assert c.call_raw("SET", longest, "v") == b"+OK\r\n"
+        assert c.call_raw("GET", longest) == b"$1\r\nv\r\n"
+        assert c.call("DEL", longest) == 1
 
 
 def test_client_setinfo(tenants: Tenants) -> None:
