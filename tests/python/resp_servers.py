@@ -295,6 +295,14 @@ class RespConn:
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
+    def send_split(self, data: bytes, pause_s: float = 0.05) -> None:
+        """Sends all of ``data`` but its last byte, pauses, then the last byte: the server has read
+        everything before the byte that makes it fail, so its close cannot be a reset that loses
+        the error reply (a close with unread input resets the connection)."""
+        self.sock.sendall(data[:-1])
+        time.sleep(pause_s)
+        self.sock.sendall(data[-1:])
+
     def call(self, *args: bytes | str | int) -> Reply:
         """Sends one command and reads its reply."""
         self.send(encode(*args))

@@ -99,17 +99,29 @@ def test_ping_needs_no_auth(tenants: Tenants) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [("GET",), ("nosuchcommand", "a"), ("RESET",), ("CTX.STAT", "x", "y"), ("SELECT", "1")],
-    ids=["GET without a key", "unknown command", "RESET", "CTX.STAT arity", "SELECT 1"],
+    [("RESET",), ("SELECT", "1"), ("CTX.MATCHPREFIX", "LEASE", "100", "x"), ("CTX.RELEASE", "1")],
+    ids=["RESET", "SELECT 1", "CTX.MATCHPREFIX LEASE", "CTX.RELEASE"],
 )
 def test_only_auth_hello_ping_quit_before_auth(tenants: Tenants, command: tuple[str, ...]) -> None:
-    """Before AUTH anything but AUTH, HELLO, PING and QUIT answers NOAUTH, whatever its arguments.
-    (Redis 7.0 differs here: it answers GET's arity error, the unknown-command error and +RESET
-    before it checks authentication.)"""
+    """Before AUTH only AUTH, HELLO, PING and QUIT are served: RESET too answers NOAUTH (Redis 7.0
+    serves RESET unauthenticated), and so do the CTX.* commands."""
     with tenants.server.raw() as c:
         assert c.call_raw(*command) == NOAUTH
         assert c.call_raw("GET", "x") == NOAUTH
         assert c.call_raw("PING") == b"+PONG\r\n"
+
+
+def test_arity_is_checked_before_auth(tenants: Tenants) -> None:
+    """As in Redis, a command is looked up and its arity checked before authentication: the
+    ctxstore commands' arity errors come before NOAUTH too."""
+    with tenants.server.raw() as c:
+        assert c.call_raw("CTX.STAT", "x", "y") == (
+            b"-ERR wrong number of arguments for 'ctx.stat' command\r\n"
+        )
+        assert c.call_raw("CTX.MATCHPREFIX") == (
+            b"-ERR wrong number of arguments for 'ctx.matchprefix' command\r\n"
+        )
+        assert c.call_raw("GET", "x") == NOAUTH
 
 
 @pytest.mark.parametrize(
@@ -273,13 +285,15 @@ def test_namespaces_cannot_see_each_other(tenants: Tenants, k: str) -> None:
         assert b.call("DEL", k) == 0
         assert b.call("UNLINK", k) == 0
         assert b.call_raw("GETDEL", k) == NIL
-        assert b.call_raw("SET", k, "x", "XX") == NIL  # XX: b has no such key
         assert a.call_raw("GET", k) == b"$11\r\nsecret-of-a\r\n"
         assert b.call_raw("SET", k, "of-b") == b"+OK\r\n"
         assert a.call_raw("GET", k) == b"$11\r\nsecret-of-a\r\n"
         assert b.call_raw("GET", k) == b"$4\r\nof-b\r\n"
         assert b.call("DEL", k) == 1
         assert a.call("EXISTS", k) == 1
+        assert b.call_raw("SET", k, "x", "XX") == NIL  # XX: b has no such key
+        assert b.call("EXISTS", k) == 0
+        assert a.call_raw("GET", k) == b"$11\r\nsecret-of-a\r\n"
         assert a.call("DEL", k) == 1
 
 

@@ -17,6 +17,7 @@ import ctxstore
 from resp_servers import CTXSTORE, RespConn, RespServer, encode, serving
 
 NIL = b"$-1\r\n"
+NOAUTH = b"-NOAUTH Authentication required.\r\n"
 
 
 def err(text: str) -> bytes:
@@ -75,9 +76,11 @@ TRUNCATED = [
 @pytest.mark.parametrize("authenticate", [False, True], ids=["unauthenticated", "authenticated"])
 @pytest.mark.parametrize("data", TRUNCATED, ids=[repr(d)[2:32] for d in TRUNCATED])
 def test_truncated_commands_then_close(server: RespServer, data: bytes, authenticate: bool) -> None:
-    """A command cut short by the client's close is dropped without a reply; nothing is stored."""
+    """A command cut short by the client's close is dropped without a reply (but NOAUTH, which may
+    come from the command's head before authentication); nothing is stored."""
     with authed(server) if authenticate else server.raw() as c:
-        assert send_and_half_close(c, data) == (b"", True)
+        out, closed = send_and_half_close(c, data)
+        assert closed and out in ((b"",) if authenticate else (b"", NOAUTH)), out
     with authed(server) as c:
         assert c.call_raw("GET", "truncated") == NIL
     still_serving(server)
@@ -113,7 +116,7 @@ PROTOCOL_ERRORS = [
 def test_protocol_errors(server: RespServer, data: bytes, text: str, authenticate: bool) -> None:
     """Negative or huge lengths and counts answer Redis's protocol error and a close."""
     with authed(server) if authenticate else server.raw() as c:
-        c.send(data)
+        c.send_split(data)
         assert c.read_until_closed() == (err(f"Protocol error: {text}"), True)
     still_serving(server)
 
@@ -126,7 +129,7 @@ def test_beyond_the_value_and_argument_limits(server: RespServer) -> None:
         (b"*1048577\r\n", "invalid multibulk length"),
     ]:
         with authed(server) as c:
-            c.send(data)
+            c.send_split(data)
             assert c.read_until_closed() == (err(f"Protocol error: {text}"), True)
     still_serving(server)
 
@@ -160,29 +163,23 @@ def test_binary_garbage(server: RespServer, data: bytes, authenticate: bool) -> 
 
 
 def test_unauthenticated_large_bulk_is_cut_off(server: RespServer) -> None:
-    """Before AUTH, a 16 MiB bulk is refused at its header and the connection closed: the server
-    does not take in the value."""
+    """Before AUTH, a 16 MiB bulk is refused at its header and the connection closed at once: the
+    server neither waits for nor takes in the value."""
     with server.raw() as c:
-        c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$16777216\r\n")
-        sent = 0
-        try:
-            c.sock.settimeout(5)
+        c.send_split(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$16777216\r\n")
+        out, closed = c.read_until_closed()
+        assert (out, closed) == (err("Protocol error: unauthenticated bulk length"), True)
+        c.sock.settimeout(5)
+        with pytest.raises(OSError):  # the peer is gone: a reset, a broken pipe
             for _ in range(256):
                 c.sock.sendall(b"x" * 65_536)
-                sent += 65_536
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
-            pass
-        out, closed = c.read_until_closed()
-        assert closed and out.startswith(err("Protocol error: unauthenticated bulk length")), out[
-            :200
-        ]
     still_serving(server)
 
 
 def test_unauthenticated_many_arguments_are_cut_off(server: RespServer) -> None:
     """Before AUTH, a million-argument count is refused at once."""
     with server.raw() as c:
-        c.send(b"*1000000\r\n" + b"$1\r\nx\r\n" * 1000)
+        c.send_split(b"*1000000\r\n")
         out, closed = c.read_until_closed()
         assert (out, closed) == (err("Protocol error: unauthenticated multibulk length"), True)
     still_serving(server)
@@ -227,6 +224,8 @@ def test_a_client_that_never_reads(server: RespServer) -> None:
     finally:
         stuck.close()
     still_serving(server)
+    with authed(server) as c:
+        assert c.call("DEL", "hostile:big") == 1
 
 
 def test_clients_that_close_mid_reply(server: RespServer) -> None:
@@ -239,7 +238,7 @@ def test_clients_that_close_mid_reply(server: RespServer) -> None:
             c.sock.recv(1000)
     with authed(server) as c:
         assert c.call("STRLEN", "hostile:16m") == 16 << 20
-        assert c.call("DEL", "hostile:16m", "hostile:big") == 2
+        assert c.call("DEL", "hostile:16m") == 1
     still_serving(server)
 
 
