@@ -115,7 +115,7 @@ def test_redis_benchmark(target: RespServer) -> None:
         [tool("redis-benchmark"), "-p", str(target.port), "-t", "set,get", "-n", "2000", "-q"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     for command in ("SET", "GET"):

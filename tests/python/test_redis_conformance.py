@@ -768,6 +768,25 @@ async def test_asyncio_concurrent_commands(target: RespServer, k: str) -> None:
         await client.close()
 
 
+async def test_asyncio_large_values_and_errors(auth_target: RespServer, k: str) -> None:
+    """redis.asyncio with a password: 16 concurrent 200 KB values round-trip; an error reply raises
+    ResponseError with Redis's text and the connection goes on."""
+    client: redis.asyncio.Redis = redis.asyncio.Redis(
+        host="127.0.0.1", port=auth_target.port, password=auth_target.password, socket_timeout=30
+    )
+    try:
+        values = [bytes([i]) * 200_000 for i in range(16)]
+        await asyncio.gather(*(client.set(f"{k}{i}", v) for i, v in enumerate(values)))
+        assert await asyncio.gather(*(client.get(f"{k}{i}") for i in range(16))) == values
+        with pytest.raises(redis.ResponseError, match="^invalid expire time in 'set' command$"):
+            await client.set(k, b"v", ex=0)
+        with pytest.raises(redis.ResponseError, match="^unknown command 'NOSUCH', with args"):
+            await client.execute_command("NOSUCH", "x")
+        assert await client.delete(*[f"{k}{i}" for i in range(16)]) == 16
+    finally:
+        await client.close()
+
+
 # Authentication (the reference with requirepass, ctxstore with tokens) ----------------------
 
 NOAUTH = err("NOAUTH Authentication required.")
