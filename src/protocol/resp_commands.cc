@@ -12,7 +12,7 @@ using C = RespCommand;
 using V = RespValues;
 
 // Arity as Redis 7.0.15's command table has it (src/commands.def).
-constexpr std::array<RespCommandSpec, 28> kCommands = {{
+constexpr std::array<RespCommandSpec, 35> kCommands = {{
     {C::kAuth, "auth", -2, true, kNoOp, V::kNone},
     {C::kHello, "hello", -1, true, kNoOp, V::kNone},
     {C::kPing, "ping", -1, true, kNoOp, V::kNone},
@@ -38,9 +38,18 @@ constexpr std::array<RespCommandSpec, 28> kCommands = {{
     {C::kStrlen, "strlen", 2, false, Opcode::kExists, V::kNone},
     {C::kTtl, "ttl", 2, false, Opcode::kStat, V::kNone},
     {C::kPttl, "pttl", 2, false, Opcode::kStat, V::kNone},
+    {C::kScan, "scan", -2, false, Opcode::kList, V::kNone},
+    {C::kKeys, "keys", 2, false, Opcode::kList, V::kNone},
+    // Every object of the namespace goes: an admin token's (the native
+    // op with that power is NS_DELETE).
+    {C::kFlushdb, "flushdb", -1, false, Opcode::kNsDelete, V::kNone},
+    {C::kFlushdb, "flushall", -1, false, Opcode::kNsDelete, V::kNone},
+    {C::kInfo, "info", -1, false, kNoOp, V::kNone},
     {C::kCtxMatchPrefix, "ctx.matchprefix", -2, false, Opcode::kMatchPrefix, V::kNone},
     {C::kCtxRelease, "ctx.release", 2, false, Opcode::kRelease, V::kNone},
     {C::kCtxStat, "ctx.stat", 2, false, Opcode::kStat, V::kNone},
+    {C::kCtxPin, "ctx.pin", -2, false, Opcode::kPin, V::kNone},
+    {C::kCtxUnpin, "ctx.unpin", -2, false, Opcode::kUnpin, V::kNone},
 }};
 
 bool EqualsLower(std::string_view s, std::string_view lower) {

@@ -42,9 +42,15 @@ enum class RespCommand : uint8_t {
   kStrlen,
   kTtl,
   kPttl,
+  kScan,
+  kKeys,
+  kFlushdb,
+  kInfo,
   kCtxMatchPrefix,
   kCtxRelease,
   kCtxStat,
+  kCtxPin,
+  kCtxUnpin,
 };
 
 // Where a command's value arguments are (received straight into the store

@@ -11,6 +11,7 @@
 
 #include "common/pipelined_hash.h"
 #include "server/blocking_pool.h"
+#include "server/resp_cursors.h"
 #include "server/server.h"
 #include "service/service.h"
 
@@ -27,6 +28,7 @@ struct ConnectionContext {
   bool unix_socket = false;               // the Unix listener's connections (shared memory allowed)
   PipelinedHasher* shm_hasher = nullptr;  // SHM_PUT's copy + hash; set with unix_socket
   FrontEnd front_end = FrontEnd::kNative;
+  ScanCursors* scan_cursors = nullptr;  // the Redis front end's SCAN positions
 };
 
 // Serves one connection (TCP or Unix) until the peer closes, an

@@ -5,6 +5,8 @@
 //   resp_session_cmds.cc  AUTH, HELLO, PING, QUIT, ECHO, RESET, SELECT,
 //                         CLIENT, COMMAND, CONFIG
 //   resp_key_cmds.cc      the commands on keys: GET, SET, MGET, ... CTX.*
+//   resp_keyspace_cmds.cc the commands on the whole namespace: SCAN, KEYS,
+//                         DBSIZE, FLUSHDB, INFO; CTX.PIN and CTX.UNPIN
 // The command table (names, arity, roles) is protocol/resp_commands.h; the
 // ops themselves are the service's (service/key_ops.h, put_ops.h).
 // g++ 12 rules for coroutines as in connection_impl.h: no braced
@@ -120,10 +122,21 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   void CmdDel();
   void CmdTypeOrStrlen(bool strlen);
   void CmdTtl(bool millis);
-  void CmdDbsize();
   void CmdMatchPrefix();
   void CmdRelease();
   void CmdStat();
+
+  // ---- commands on the namespace (resp_keyspace_cmds.cc) ----
+
+  void RunKeyspaceCommand(protocol::RespCommand command);
+  void CmdScan();
+  void CmdKeys();
+  void CmdDbsize();
+  void CmdFlushdb();
+  void CmdInfo();
+  void CmdPin(bool unpin);
+  // The session's namespace as the catalog shows it (objects, bytes).
+  std::optional<NamespaceInfo> OwnNamespace() const;
   // Stores argument value_arg under argument key_arg with these options
   // (its conditions, TTL and overwrite already set).
   Status StoreValue(uint32_t key_arg, uint32_t value_arg, engine::WriteOptions opts);

@@ -224,16 +224,6 @@ void RespConnection::CmdTtl(bool millis) {
   Writer().Integer(static_cast<int64_t>(millis ? left_ms : (left_ms + 500) / 1000));
 }
 
-void RespConnection::CmdDbsize() {
-  for (const auto& ns : ctx_.service->engine().ListNamespaces()) {
-    if (ns.id == session().namespace_id()) {
-      Writer().Integer(static_cast<int64_t>(ns.objects));
-      return;
-    }
-  }
-  Writer().Integer(0);
-}
-
 void RespConnection::CmdMatchPrefix() {
   // CTX.MATCHPREFIX [LEASE ms] key [key ...]
   uint32_t first = 1;
@@ -333,8 +323,6 @@ void RespConnection::RunKeyCommand(protocol::RespCommand command) {
       return CmdTtl(/*millis=*/false);
     case C::kPttl:
       return CmdTtl(/*millis=*/true);
-    case C::kDbsize:
-      return CmdDbsize();
     case C::kCtxMatchPrefix:
       return CmdMatchPrefix();
     case C::kCtxRelease:
@@ -342,7 +330,7 @@ void RespConnection::RunKeyCommand(protocol::RespCommand command) {
     case C::kCtxStat:
       return CmdStat();
     default:
-      CTX_CHECK(false && "a command RunAtOnce does not know");
+      RunKeyspaceCommand(command);
   }
 }
 

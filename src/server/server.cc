@@ -5,6 +5,8 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <random>
+
 #include "common/clock.h"
 #include "common/thread_name.h"
 #include "server/connection.h"
@@ -79,6 +81,7 @@ struct Server::Impl {
   uint64_t last_accept_warning_ms = 0;
   std::unique_ptr<BlockingPool> flash_readers;
   std::unique_ptr<PipelinedHasher> shm_hasher;  // with the Unix listener
+  std::unique_ptr<ScanCursors> scan_cursors;    // with the Redis listener
   std::unique_ptr<asio::ssl::context> tls;
 
   template <typename Protocol>
@@ -226,6 +229,8 @@ Status Server::Start() {
   if (o.redis_enabled) {
     impl_->redis_ctx = impl_->ctx;
     impl_->redis_ctx.front_end = FrontEnd::kRedis;
+    impl_->scan_cursors = std::make_unique<ScanCursors>(std::random_device{}());
+    impl_->redis_ctx.scan_cursors = impl_->scan_cursors.get();
     CTX_RETURN_IF_ERROR(
         impl_->ListenTcp(impl_->redis_listener, o.redis_host, o.redis_port, &impl_->redis_ctx));
     bound_redis_port_ = impl_->redis_listener.acceptor->local_endpoint().port();
