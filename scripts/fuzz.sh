@@ -35,11 +35,13 @@ esac
 # a quarter of what a loaded 2-core machine measured: docs/security.md), and
 # the longest input (-max_len: the recovery inputs hold whole segment files).
 declare -A kSeconds=([frame_fuzzer]=40 [record_fuzzer]=30 [recovery_fuzzer]=50
-  [service_fuzzer]=50 [reply_fuzzer]=30 [catalog_fuzzer]=40 [resp_fuzzer]=30)
+  [service_fuzzer]=50 [reply_fuzzer]=30 [catalog_fuzzer]=40 [resp_fuzzer]=30 [lm_fuzzer]=15)
 declare -A kFloorPerSecond=([frame_fuzzer]=4000 [record_fuzzer]=30000 [recovery_fuzzer]=35
-  [service_fuzzer]=35 [reply_fuzzer]=30000 [catalog_fuzzer]=700 [resp_fuzzer]=4000)
+  [service_fuzzer]=35 [reply_fuzzer]=30000 [catalog_fuzzer]=700 [resp_fuzzer]=4000
+  [lm_fuzzer]=20000)
 declare -A kMaxLen=([frame_fuzzer]=8192 [record_fuzzer]=8192 [recovery_fuzzer]=131072
-  [service_fuzzer]=32768 [reply_fuzzer]=8192 [catalog_fuzzer]=8192 [resp_fuzzer]=16384)
+  [service_fuzzer]=32768 [reply_fuzzer]=8192 [catalog_fuzzer]=8192 [resp_fuzzer]=16384
+  [lm_fuzzer]=512)
 
 build_dir="${BUILD_DIR:-build-fuzz}"
 cache="${CTXSTORE_FUZZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ctxstore-fuzz}"
@@ -47,7 +49,7 @@ runs="${CTXSTORE_FUZZ_RUNS:-10000000}"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(frame_fuzzer record_fuzzer recovery_fuzzer service_fuzzer reply_fuzzer catalog_fuzzer
-    resp_fuzzer)
+    resp_fuzzer lm_fuzzer)
 fi
 for target in "${targets[@]}"; do
   if [[ -z "${kSeconds[$target]:-}" ]]; then

@@ -103,6 +103,10 @@ void LogReady(const engine::Engine& engine, const server::ServerOptions& so,
     spdlog::info("redis: listening on {}:{}{}", so.redis_host, server.redis_port(),
                  so.tls_cert_file.empty() ? "" : " (TLS)");
   }
+  if (so.lm_enabled) {
+    spdlog::info("lm: listening on {}:{} (namespace {})", so.lm_host, server.lm_port(),
+                 so.lm_namespace);
+  }
   spdlog::info("ready: listening on {}:{}{}{}", so.host, port,
                so.tls_cert_file.empty()        ? ""
                : so.tls_client_ca_file.empty() ? " (TLS)"
@@ -170,6 +174,15 @@ void AddStorageOptions(CLI::App* cmd, ServeFlags* flags) {
   cmd->add_option("--redis-listen", flags->redis_listen,
                   "Also speak the Redis protocol (RESP2/RESP3) on HOST:PORT, same tokens and TLS "
                   "(docs/compatibility.md); off unless given");
+  cmd->add_option("--lm-listen", flags->lm_listen,
+                  "Also speak LMCache's lm:// protocol on HOST:PORT (no authentication: loopback "
+                  "only unless --lm-allow-remote; docs/compatibility.md); off unless given");
+  cmd->add_option("--lm-namespace", flags->lm_namespace,
+                  "The namespace every lm:// connection reads and writes")
+      ->capture_default_str();
+  cmd->add_flag("--lm-allow-remote", flags->lm_allow_remote,
+                "Let --lm-listen bind a non-loopback address: anyone who can reach it may read "
+                "and write its namespace");
   cmd->add_option("--unix-mode", flags->unix_mode,
                   "Mode of the --unix socket file, in octal: who may connect")
       ->capture_default_str();

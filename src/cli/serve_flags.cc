@@ -78,6 +78,9 @@ std::map<std::string, Setter> ConfigSetters(ServeFlags* f) {
       {"unix", TextSetter(&f->unix_path)},
       {"unix-mode", TextSetter(&f->unix_mode)},
       {"redis-listen", TextSetter(&f->redis_listen)},
+      {"lm-listen", TextSetter(&f->lm_listen)},
+      {"lm-namespace", TextSetter(&f->lm_namespace)},
+      {"lm-allow-remote", FlagSetter(&f->lm_allow_remote)},
       {"shm-max", TextSetter(&f->shm_max)},
       {"memory", TextSetter(&f->memory)},
       {"disk", TextSetter(&f->disk)},
@@ -216,6 +219,14 @@ Status BuildServerOptions(const ServeFlags& f, server::ServerOptions* so) {
   if (so->redis_enabled) {
     CTX_RETURN_IF_ERROR(SplitHostPort(f.redis_listen, &so->redis_host, &so->redis_port));
   }
+  so->lm_enabled = !f.lm_listen.empty();
+  if (so->lm_enabled) CTX_RETURN_IF_ERROR(SplitHostPort(f.lm_listen, &so->lm_host, &so->lm_port));
+  so->lm_namespace = f.lm_namespace;
+  so->lm_allow_remote = f.lm_allow_remote;
+  if (so->lm_enabled && !so->lm_allow_remote && !server::IsLoopbackHost(so->lm_host)) {
+    return Status::Invalid("--lm-listen: lm:// has no authentication; a non-loopback address (" +
+                           so->lm_host + ") needs --lm-allow-remote");
+  }
   CTX_RETURN_IF_ERROR(ParseModeFlag(f.unix_mode, "--unix-mode", &so->unix_mode));
   CTX_RETURN_IF_ERROR(ParseSizeFlag(f.shm_max, "--shm-max", &so->shm_max_bytes));
   CTX_RETURN_IF_ERROR(ParseDurationFlag(f.idle_timeout, "--idle-timeout", &so->idle_timeout_ms));
@@ -265,6 +276,7 @@ ServeFlags DefaultServeFlags() {
   f.data_dir = eo.data_dir;
   f.listen = so.host + ":" + std::to_string(so.port);
   f.unix_mode = FormatMode(so.unix_mode);
+  f.lm_namespace = so.lm_namespace;
   f.shm_max = FormatSizeExact(so.shm_max_bytes);
   f.memory = FormatSizeExact(eo.memory_bytes);
   f.disk = FormatSizeExact(eo.disk_bytes);

@@ -24,6 +24,9 @@ struct ServeFlags {
   std::string unix_path;  // empty: no Unix-domain socket
   std::string unix_mode;  // octal, "0660"
   std::string redis_listen;  // HOST:PORT; empty: no Redis front end
+  std::string lm_listen;     // HOST:PORT; empty: no lm://
+  std::string lm_namespace;
+  bool lm_allow_remote = false;
   std::string shm_max;
   std::string memory;
   std::string disk;

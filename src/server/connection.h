@@ -18,7 +18,7 @@
 namespace ctxstore::server {
 
 // Which protocol a listener's connections speak.
-enum class FrontEnd : uint8_t { kNative, kRedis };
+enum class FrontEnd : uint8_t { kNative, kRedis, kLm };
 
 struct ConnectionContext {
   service::Service* service;
@@ -29,6 +29,7 @@ struct ConnectionContext {
   PipelinedHasher* shm_hasher = nullptr;  // SHM_PUT's copy + hash; set with unix_socket
   FrontEnd front_end = FrontEnd::kNative;
   ScanCursors* scan_cursors = nullptr;  // the Redis front end's SCAN positions
+  uint32_t lm_namespace_id = 0;         // lm://'s namespace (--lm-namespace)
 };
 
 // Serves one connection (TCP or Unix) until the peer closes, an

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/thread_name.h"
 #include "server/connection.h"
+#include "server/lm_connection.h"
 #include "server/loopback.h"
 #include "server/resp_connection.h"
 #include "server/unix_listener.h"
@@ -70,11 +71,13 @@ struct Server::Impl {
   ConnectionContext ctx;
   ConnectionContext unix_ctx;   // ctx without TLS
   ConnectionContext redis_ctx;  // ctx for the Redis front end
+  ConnectionContext lm_ctx;     // for lm:// (never TLS: LMCache's client has none)
   // Worker 0 also runs the acceptors.
   std::vector<std::unique_ptr<asio::io_context>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   Listener<tcp> tcp_listener;
   Listener<tcp> redis_listener;
+  Listener<tcp> lm_listener;
   Listener<asio::local::stream_protocol> unix_listener;
   UnixSocketFile unix_file;
   size_t next_worker = 0;
@@ -109,6 +112,8 @@ struct Server::Impl {
                     peer = std::move(peer)]() mutable {
                      if (ctx->front_end == FrontEnd::kRedis) {
                        StartRespConnection(std::move(s), std::move(peer), *ctx);
+                     } else if (ctx->front_end == FrontEnd::kLm) {
+                       StartLmConnection(std::move(s), std::move(peer), *ctx);
                      } else {
                        StartConnection(std::move(s), std::move(peer), *ctx);
                      }
@@ -148,6 +153,7 @@ struct Server::Impl {
   Status ListenTcp(Listener<tcp>& l, const std::string& host, uint16_t port,
                    const ConnectionContext* c);
   Status ListenOnUnix();
+  Status ListenLm();
 };
 
 Status Server::Impl::ListenTcp(Listener<tcp>& l, const std::string& host, uint16_t port,
@@ -183,6 +189,22 @@ Status Server::Impl::ListenOnUnix() {
   unix_ctx.shm_hasher = shm_hasher.get();
   unix_listener.ctx = &unix_ctx;
   return Status::Ok();
+}
+
+Status Server::Impl::ListenLm() {
+  if (!options.lm_allow_remote && !IsLoopbackHost(options.lm_host)) {
+    return Status::Invalid("lm:// has no authentication: its listener must be on loopback, not " +
+                           options.lm_host + " (unless told to allow remote clients)");
+  }
+  auto ns = engine->ResolveNamespace(options.lm_namespace);
+  if (!ns.ok()) {
+    return Status::NotFound("lm:// namespace '" + options.lm_namespace + "' does not exist");
+  }
+  lm_ctx = ctx;
+  lm_ctx.tls = nullptr;
+  lm_ctx.front_end = FrontEnd::kLm;
+  lm_ctx.lm_namespace_id = *ns;
+  return ListenTcp(lm_listener, options.lm_host, options.lm_port, &lm_ctx);
 }
 
 Server::Server(engine::Engine* engine, ServerOptions options) : impl_(std::make_unique<Impl>()) {
@@ -236,9 +258,14 @@ Status Server::Start() {
     bound_redis_port_ = impl_->redis_listener.acceptor->local_endpoint().port();
   }
   if (!impl_->options.unix_path.empty()) CTX_RETURN_IF_ERROR(impl_->ListenOnUnix());
+  if (o.lm_enabled) {
+    CTX_RETURN_IF_ERROR(impl_->ListenLm());
+    bound_lm_port_ = impl_->lm_listener.acceptor->local_endpoint().port();
+  }
   impl_->Accept(impl_->tcp_listener);
   if (impl_->unix_listener.acceptor) impl_->Accept(impl_->unix_listener);
   if (impl_->redis_listener.acceptor) impl_->Accept(impl_->redis_listener);
+  if (impl_->lm_listener.acceptor) impl_->Accept(impl_->lm_listener);
   return Status::Ok();
 }
 

@@ -45,6 +45,15 @@ struct ServerOptions {
   bool redis_enabled = false;
   std::string redis_host = "127.0.0.1";
   uint16_t redis_port = 6379;
+  // LMCache's lm:// protocol (docs/compatibility.md). It has no
+  // authentication: every connection acts in lm_namespace with a write
+  // token's rights, so its listener must be on loopback unless
+  // lm_allow_remote. Off unless lm_enabled; lm_port 0: any free port.
+  bool lm_enabled = false;
+  std::string lm_host = "127.0.0.1";
+  uint16_t lm_port = 65432;
+  std::string lm_namespace = "default";
+  bool lm_allow_remote = false;
   // Bytes of clients' shared memory (SHM_REGISTER) mapped at once, all
   // connections together: address space, not DRAM (the pages are the
   // clients'). Past it a registration answers NO_SPACE.
@@ -94,6 +103,7 @@ class Server {
   Status Start();
   uint16_t port() const { return bound_port_; }
   uint16_t redis_port() const { return bound_redis_port_; }  // 0 without the Redis front end
+  uint16_t lm_port() const { return bound_lm_port_; }        // 0 without lm://
   // Serves until Stop(); returns when every worker has finished.
   void Run();
   // Thread-safe; closes the listener and every connection.
@@ -104,6 +114,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
   uint16_t bound_port_ = 0;
   uint16_t bound_redis_port_ = 0;
+  uint16_t bound_lm_port_ = 0;
 };
 
 }  // namespace ctxstore::server

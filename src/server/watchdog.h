@@ -23,6 +23,9 @@ class Watchdog {
   // The deadline from now: the frame timeout when in_frame, the idle one
   // otherwise; both at most the hello timeout while !authenticated.
   void Arm(bool in_frame, bool authenticated);
+  // No deadline until the next Arm: for protocols whose clients never
+  // reconnect (lm://), whose idle connections must stay.
+  void Disarm() { deadline_ms_ = UINT64_MAX; }
 
   // Ticks until Stop(); calls on_timeout once when the deadline passes
   // (counted in counters.timeouts), then returns.

@@ -211,10 +211,15 @@ def start_ctxstore(tmp: Path, *extra: str, auth: bool = False) -> RespServer:
 
 
 @contextlib.contextmanager
-def serving(kind: str, tmp: Path, *, auth: bool = False) -> Iterator[RespServer]:
-    """A server of the kind for the block; it must still be running at the end and exit cleanly."""
+def serving(kind: str, tmp: Path, *extra: str, auth: bool = False) -> Iterator[RespServer]:
+    """A server of the kind for the block; it must still be running at the end and exit cleanly.
+
+    ``extra``: more ``ctxstore serve`` arguments (ctxstore only).
+    """
     server = (
-        start_reference(tmp, auth=auth) if kind == REFERENCE else start_ctxstore(tmp, auth=auth)
+        start_reference(tmp, auth=auth)
+        if kind == REFERENCE
+        else start_ctxstore(tmp, *extra, auth=auth)
     )
     try:
         yield server

@@ -1,0 +1,217 @@
+// The lm:// connection: a 186-byte header, then the command. PUT values go
+// from the socket straight into their arena block; a GET's reply header and
+// value go out in one gather write (LMCache's client reads the 36-byte
+// header with one recv). A malformed header ends the connection: the
+// protocol has no way to answer a PUT, so framing cannot be trusted after.
+#include "server/lm_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <memory>
+
+#include "common/hash.h"
+#include "protocol/lm_message.h"
+#include "server/connection_impl.h"
+#include "server/flash_get.h"
+#include "server/stream.h"
+#include "server/watchdog.h"
+#include "service/context_ops.h"
+#include "service/key_ops.h"
+#include "service/put_ops.h"
+#include "service/session.h"
+
+namespace ctxstore::server {
+namespace {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using protocol::LmCommand;
+
+constexpr uint64_t kPieceBytes = 256 << 10;
+constexpr size_t kDrainChunkBytes = 64 << 10;
+// LIST answers at most this many bytes of keys (the reference server has
+// no bound; a store of millions of chunks needs one).
+constexpr size_t kMaxListBytes = 16 << 20;
+
+class LmConnection : public std::enable_shared_from_this<LmConnection> {
+ public:
+  LmConnection(Stream::Socket socket, std::string peer, const ConnectionContext& ctx)
+      : stream_(std::move(socket), nullptr, false),
+        ctx_(ctx),
+        session_(*ctx.service, std::move(peer)),
+        watchdog_(stream_.get_executor(), *ctx.options) {}
+
+  void Start() {
+    auto self = shared_from_this();
+    ctx_.service->counters().connections++;
+    ctx_.service->counters().connections_total++;
+    // A write token's rights in the listener's namespace, without a token.
+    service::Principal p;
+    p.role = engine::TokenRole::kWrite;
+    p.namespace_id = ctx_.lm_namespace_id;
+    session_.Start(ctx_.lm_namespace_id, std::move(p), 0, "lm://" + session_.peer());
+    asio::co_spawn(
+        stream_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
+        asio::detached);
+    std::function<void()> on_timeout = [self] { self->Close(); };
+    asio::co_spawn(stream_.get_executor(),
+                   watchdog_.Run(&ctx_.service->counters(), std::move(on_timeout)), asio::detached);
+  }
+
+ private:
+  awaitable<void> Run();
+  awaitable<bool> ServeOne();
+  awaitable<void> Put(const protocol::LmRequest& r);
+  awaitable<void> Get(const protocol::LmRequest& r);
+  awaitable<void> List();
+  awaitable<void> Reply(int32_t code, uint32_t length = 0, const protocol::LmShape& meta = {});
+  awaitable<void> Drain(uint64_t n);
+  void Close() {
+    stream_.Close();
+    watchdog_.Stop();
+  }
+
+  Stream stream_;
+  ConnectionContext ctx_;
+  service::Session session_;
+  Watchdog watchdog_;
+};
+
+awaitable<void> LmConnection::Run() {
+  try {
+    while (co_await ServeOne()) {
+    }
+  } catch (const std::exception& e) {
+    spdlog::debug("lm connection closed: {}", e.what());
+  }
+  Close();
+  ctx_.service->counters().connections--;
+}
+
+awaitable<bool> LmConnection::ServeOne() {
+  watchdog_.Disarm();  // idle for as long as the client likes
+  protocol::LmRequestBytes head;
+  co_await asio::async_read(stream_, asio::buffer(head), TransferAll(), use_awaitable);
+  watchdog_.Arm(/*in_frame=*/true, /*authenticated=*/true);
+  ctx_.service->counters().requests++;
+  auto r = protocol::DecodeLmRequest(head, ctx_.service->limits().max_value_bytes);
+  if (!r.ok()) {
+    ctx_.service->counters().protocol_errors++;
+    spdlog::info("lm://{}: {}; closing", session_.peer(), r.status().message());
+    co_return false;
+  }
+  switch (r->command) {
+    case LmCommand::kPut:
+      co_await Put(*r);
+      break;
+    case LmCommand::kGet:
+      co_await Get(*r);
+      break;
+    case LmCommand::kExist: {
+      const bool present = service::Exists(*ctx_.service, session_, r->key).ok();
+      co_await Reply(present ? protocol::kLmSuccess : protocol::kLmFail);
+      break;
+    }
+    case LmCommand::kList:
+      co_await List();
+      break;
+    case LmCommand::kHealth:
+      co_await Reply(protocol::kLmSuccess);
+      break;
+  }
+  co_return true;
+}
+
+awaitable<void> LmConnection::Put(const protocol::LmRequest& r) {
+  // Chunks are named by their content: a second PUT of a key replaces it,
+  // as the reference server's dict does.
+  engine::WriteOptions opts = service::WriteOptionsFor(session_, protocol::kFlagOverwrite, {});
+  opts.meta = protocol::EncodeLmMeta(r.meta);
+  auto hold = ctx_.service->inflight().Reserve(r.length);
+  auto put = hold.ok() ? service::BeginPut(*ctx_.service, r.key, r.length, opts)
+                       : Result<engine::PutReservation>(hold.status());
+  if (!put.ok()) {
+    // No reply in lm://: the client learns of a refused PUT by its GET's miss.
+    spdlog::debug("lm://{}: PUT {} refused: {}", session_.peer(), r.key, put.status().ToString());
+    co_await Drain(r.length);
+    co_return;
+  }
+  std::span<uint8_t> dst = put->buffer();
+  Xxh3Stream hash;
+  for (uint64_t done = 0; done < dst.size();) {
+    const uint64_t n = std::min<uint64_t>(kPieceBytes, dst.size() - done);
+    co_await asio::async_read(stream_, asio::buffer(dst.data() + done, n), TransferAll(),
+                              use_awaitable);
+    hash.Update(dst.data() + done, n);
+    done += n;
+  }
+  put->set_value_xxh3(hash.Digest());
+  Status st = service::CommitPut(*ctx_.service, std::move(*put), nullptr);
+  if (!st.ok()) spdlog::debug("lm://{}: PUT {}: {}", session_.peer(), r.key, st.ToString());
+}
+
+awaitable<void> LmConnection::Get(const protocol::LmRequest& r) {
+  auto value = co_await GetValueOffLoop(ctx_, session_, r.key);
+  if (!value.ok()) {
+    co_await Reply(protocol::kLmFail);
+    co_return;
+  }
+  const protocol::LmShape meta =
+      protocol::DecodeLmMeta(value->meta ? std::string_view(value->meta->meta) : "");
+  const protocol::LmReplyBytes head =
+      protocol::EncodeLmReply(protocol::kLmSuccess, static_cast<uint32_t>(value->size), meta);
+  std::array<asio::const_buffer, 2> parts = {asio::buffer(head),
+                                             asio::buffer(value->data, value->size)};
+  co_await asio::async_write(stream_, parts, TransferAll(), use_awaitable);
+}
+
+awaitable<void> LmConnection::List() {
+  std::string keys;
+  ListOptions list;
+  list.limit = kMaxListLimit;
+  for (;;) {
+    auto page = service::List(*ctx_.service, session_, list);
+    if (!page.ok()) {
+      co_await Reply(protocol::kLmFail);
+      co_return;
+    }
+    for (const ObjectInfo& o : page->items) {
+      if (keys.size() + o.key.size() + 1 > kMaxListBytes) break;
+      if (!keys.empty()) keys += '\n';
+      keys += o.key;
+    }
+    if (page->next_cursor.empty() || keys.size() >= kMaxListBytes - 1024) break;
+    list.cursor = page->next_cursor;
+  }
+  const protocol::LmReplyBytes head =
+      protocol::EncodeLmReply(protocol::kLmSuccess, static_cast<uint32_t>(keys.size()), {});
+  std::array<asio::const_buffer, 2> parts = {asio::buffer(head), asio::buffer(keys)};
+  co_await asio::async_write(stream_, parts, TransferAll(), use_awaitable);
+}
+
+awaitable<void> LmConnection::Reply(int32_t code, uint32_t length, const protocol::LmShape& meta) {
+  const protocol::LmReplyBytes head = protocol::EncodeLmReply(code, length, meta);
+  co_await asio::async_write(stream_, asio::buffer(head), TransferAll(), use_awaitable);
+}
+
+awaitable<void> LmConnection::Drain(uint64_t n) {
+  thread_local std::array<uint8_t, kDrainChunkBytes> scratch;
+  while (n > 0) {
+    const size_t k = static_cast<size_t>(std::min<uint64_t>(n, scratch.size()));
+    co_await asio::async_read(stream_, asio::buffer(scratch.data(), k), TransferAll(),
+                              use_awaitable);
+    n -= k;
+  }
+}
+
+}  // namespace
+
+void StartLmConnection(asio::generic::stream_protocol::socket socket, std::string peer,
+                       const ConnectionContext& ctx) {
+  std::make_shared<LmConnection>(std::move(socket), std::move(peer), ctx)->Start();
+}
+
+}  // namespace ctxstore::server
