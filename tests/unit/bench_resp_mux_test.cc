@@ -82,7 +82,8 @@ TEST_F(RespMuxTest, MissingKeysCountAsErrorsAndOversizeValuesBreakTheConnection)
   RespMuxSpec get{.port = port_, .op = RespMuxOp::kGet, .value_bytes = buf.size()};
   get.values = {buf.data()};
   get.key = [](uint32_t, uint64_t i, std::array<char, 48>& b) { return KeyOf(1000 + i, b); };
-  auto missing = RunRespMux({.workers = 1, .duration_ms = 1, .min_ops = 5, .rounds = 1}, get);
+  auto missing =
+      RunRespMux({.workers = 1, .duration_ms = 1, .max_ops = 5, .min_ops = 5, .rounds = 1}, get);
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->ops, 0u);
   EXPECT_EQ(missing->errors, 5u);  // each a reply; the connection went on
