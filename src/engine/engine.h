@@ -98,6 +98,22 @@ class Engine {
   // Deletes every object of the group; the number deleted.
   Result<uint64_t> DeleteGroup(uint32_t ns, std::string_view group) EXCLUDES(mu_);
 
+  // Sets the expiry of a present, unexpired object (EXPIRE, PEXPIRE,
+  // PERSIST): expires_ms is absolute wall-clock ms (0 = never), capped by
+  // the namespace's max TTL as a PUT's TTL is (Namespace::KeptExpiry). One
+  // already past hides the object at once, unless a lease holds it (a
+  // front end that wants Redis's delete there calls Delete). kNotFound when
+  // absent or expired. Durable as a PUT is: the object is written again as
+  // a new version with the same value (write-behind; the value's bytes go
+  // to flash again), and a restart recovers the new expiry. An object only
+  // on flash is read into DRAM first (a failed read answers as a GET's
+  // does); with never_block that gives kBusy at once instead, as Get does,
+  // and when DRAM stays full of unwritten data, kNoSpace as for a PUT.
+  // "Present" is as Get sees it: a lease keeps an object past its expiry
+  // present, and its expiry may still be changed.
+  Status SetExpiry(uint32_t ns, std::string_view key, uint64_t expires_ms, bool never_block = false)
+      EXCLUDES(mu_);
+
   Result<ObjectInfo> Stat(uint32_t ns, std::string_view key) EXCLUDES(mu_);
   Result<ListPage> List(uint32_t ns, const ListOptions& opts) EXCLUDES(mu_);
 
@@ -155,6 +171,11 @@ class Engine {
 
   // A DRAM pin loads what is only on flash.
   Status LoadIntoDram(uint32_t ns, const std::vector<std::string>& keys) EXCLUDES(mu_);
+  // SetExpiry's steps (engine_expiry.cc): the new version of e, in DRAM,
+  // queued for the flusher; and the load of a flash-only e into DRAM, with
+  // mu_ released meanwhile (e may be gone on return: look it up again).
+  Status RewriteWithExpiry(Entry& e, uint64_t expires_ms) REQUIRES(mu_);
+  Status LoadForRewrite(Entry& e) REQUIRES(mu_);
   // Runs change (a catalog change) under catalog_mu_ and mu_, unless the
   // engine is closed. Defined here: engine.cc (Unpin) and engine_catalog.cc
   // both use it.

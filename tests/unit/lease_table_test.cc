@@ -68,6 +68,34 @@ TEST_F(LeaseTableTest, ALeaseHoldsItsObjectsUntilItIsReleased) {
   EXPECT_EQ(leases.Release(0, *id, kNow, Find(), Record()).code(), StatusCode::kNotFound);
 }
 
+// ObjectTable::SetExpiry gives an object a new seq without a new value:
+// every lease that held it (twice, for a lease that matched it twice)
+// holds the new seq, and ends on it; leases of other objects are untouched.
+TEST_F(LeaseTableTest, ARenumberedObjectStaysHeldAndItsLeasesEnd) {
+  LeaseTable leases({});
+  Entry* a = Add(0, "a", 1);
+  Entry* b = Add(0, "b", 2);
+  std::vector<Entry*> a_twice{a, a}, a_and_b{a, b};
+  auto first = leases.Take(0, "default", 0, a_twice, 1000, kNow);
+  auto second = leases.Take(0, "default", 0, a_and_b, 5000, kNow);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_EQ(leases.HoldOn(*a).leases, 3u);
+  a->seq = 7;
+  leases.Renumber(*a, /*old_seq=*/1);
+  EXPECT_TRUE(leases.Holds(*a, kNow + 4999));
+  EXPECT_TRUE(leases.Release(0, *first, kNow, Find(), Record()).ok());
+  EXPECT_EQ(released_, (std::vector<std::string>{"a", "a"}));
+  EXPECT_EQ(leases.HoldOn(*a).leases, 1u);
+  EXPECT_TRUE(leases.Release(0, *second, kNow, Find(), Record()).ok());
+  EXPECT_FALSE(a->leased);
+  EXPECT_FALSE(b->leased);
+  EXPECT_EQ(leases.leased_objects(), 0u);
+  // Not leased: nothing to do.
+  a->seq = 8;
+  leases.Renumber(*a, /*old_seq=*/7);
+  EXPECT_FALSE(a->leased);
+}
+
 TEST_F(LeaseTableTest, LeasesEndWhenTheirTimeIsUp) {
   LeaseTable leases({});
   Entry* a = Add(0, "a", 1);

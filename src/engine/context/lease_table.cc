@@ -89,6 +89,20 @@ const LeaseTable::Hold& LeaseTable::HoldOn(const Entry& e) const {
   return it->second;
 }
 
+void LeaseTable::Renumber(const Entry& e, uint64_t old_seq) {
+  if (!e.leased) return;
+  const std::string key = e.index_key().str();
+  // One (key, seq) per hold: a lease that matched the key twice counts twice.
+  uint32_t left = HoldOn(e).leases;
+  for (auto it = leases_.begin(); it != leases_.end() && left > 0; ++it) {
+    for (auto& [object_key, seq] : it->second.objects) {
+      if (seq != old_seq || object_key != key) continue;
+      seq = e.seq;
+      --left;
+    }
+  }
+}
+
 void LeaseTable::Forget(Entry& e) {
   if (!e.leased) return;
   holds_.erase(&e);

@@ -67,6 +67,11 @@ class LeaseTable {
   const Hold& HoldOn(const Entry& e) const;
   // e goes, or gets a new version: no lease holds it any more.
   void Forget(Entry& e);
+  // e got a new seq for the same object (ObjectTable::SetExpiry: the same
+  // value, a new expiry): the leases that held it as old_seq hold it still.
+  // A walk over the leases' objects (at most Limits::max_leased_objects),
+  // made only for a leased e.
+  void Renumber(const Entry& e, uint64_t old_seq);
 
   uint64_t leases() const { return leases_.size(); }
   uint64_t leased_objects() const { return leased_objects_; }

@@ -185,6 +185,10 @@ Result<ValueRef> SegmentSet::Read(Entry& e, Mutex* mu) {
   MetaRef meta = e.meta;
   std::shared_ptr<ArenaBlock> block = objects_->Allocate(len, /*wait_ms=*/0, mu);
   mu->Unlock();
+  // Zero the tail of the last page, as CommitPut does: a packed or sealed
+  // value fills only len bytes, and a promoted block may be written to flash
+  // again, tail and all (Engine::SetExpiry rewrites it as a new version).
+  if (block) std::memset(block->data() + len, 0, block->size() - len);
   std::shared_ptr<AlignedBuffer> heap;
   if (!block) heap = std::make_shared<AlignedBuffer>(len);
   bool retried = false;

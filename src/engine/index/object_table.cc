@@ -83,6 +83,22 @@ Entry& ObjectTable::Put(std::string_view index_key, const Namespace& ns, const A
   return e;
 }
 
+void ObjectTable::SetExpiry(Entry& e, uint64_t expires_ms) {
+  CTX_CHECK(e.dram() && e.attached);
+  const uint64_t old_seq = e.seq;
+  ClearFlash(e);
+  e.sealed = false;  // set again with the new record's location (MarkDurable)
+  MarkDirty(e);
+  e.seq = queue_->TakeSeq();
+  leases_->Renumber(e, old_seq);
+  if (e.expires_ms != 0) --ttl_objects_;
+  e.expires_ms = expires_ms;
+  if (e.expires_ms != 0) {
+    ++ttl_objects_;
+    expiry_.push({e.expires_ms, e.seq, e.index_key().str()});
+  }
+}
+
 void ObjectTable::Unlink(Entry& e) {
   SetDram(e, nullptr);  // off its LRU list too
   ClearFlash(e);

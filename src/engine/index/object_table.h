@@ -63,6 +63,15 @@ class ObjectTable {
   // keep: ttl_ms applies.
   Entry& Put(std::string_view index_key, const Namespace& ns, const ArenaBlock& block,
              uint64_t value_len, uint64_t value_xxh3, uint64_t ttl_ms, bool keep_ttl, MetaRef meta);
+  // A new version of e that differs only in its expiry (0 = never; the
+  // caller capped it): the same value, DRAM block, checksum, metadata and
+  // creation time, with the next seq. e must be in DRAM. It becomes dirty
+  // (off the LRU) until the record the caller queues for it (FlushItem::
+  // ForPut) is durable, and loses its flash location: the old record names
+  // the old seq and expiry (a sealed one's AAD the old seq too). Its links
+  // (namespace counters, policy, group, parent, children) stay, its leases
+  // hold the new version, and its old expiry_ item goes stale (its seq).
+  void SetExpiry(Entry& e, uint64_t expires_ms);
   void Erase(Entry& e);
   // Erase, and a tombstone so that no older version of the key comes back
   // at recovery.
