@@ -12,7 +12,7 @@ using C = RespCommand;
 using V = RespValues;
 
 // Arity as Redis 7.0.15's command table has it (src/commands.def).
-constexpr std::array<RespCommandSpec, 35> kCommands = {{
+constexpr std::array<RespCommandSpec, 42> kCommands = {{
     {C::kAuth, "auth", -2, true, kNoOp, V::kNone},
     {C::kHello, "hello", -1, true, kNoOp, V::kNone},
     {C::kPing, "ping", -1, true, kNoOp, V::kNone},
@@ -50,6 +50,14 @@ constexpr std::array<RespCommandSpec, 35> kCommands = {{
     {C::kCtxStat, "ctx.stat", 2, false, Opcode::kStat, V::kNone},
     {C::kCtxPin, "ctx.pin", -2, false, Opcode::kPin, V::kNone},
     {C::kCtxUnpin, "ctx.unpin", -2, false, Opcode::kUnpin, V::kNone},
+    // A new expiry is a new version of the object: a write.
+    {C::kExpire, "expire", -3, false, Opcode::kPut, V::kNone},
+    {C::kPexpire, "pexpire", -3, false, Opcode::kPut, V::kNone},
+    {C::kExpireat, "expireat", -3, false, Opcode::kPut, V::kNone},
+    {C::kPexpireat, "pexpireat", -3, false, Opcode::kPut, V::kNone},
+    {C::kPersist, "persist", 2, false, Opcode::kPut, V::kNone},
+    {C::kExpiretime, "expiretime", 2, false, Opcode::kStat, V::kNone},
+    {C::kPexpiretime, "pexpiretime", 2, false, Opcode::kStat, V::kNone},
 }};
 
 bool EqualsLower(std::string_view s, std::string_view lower) {
@@ -190,6 +198,38 @@ Result<SetOptions> ParseSetOptions(std::span<const std::string_view> args) {
     o.expire_value = *v;
   }
   return o;
+}
+
+Result<ExpireCondition> ParseExpireCondition(std::span<const std::string_view> args) {
+  ExpireCondition c;
+  for (std::string_view a : args) {
+    if (EqualsLower(a, "nx")) {
+      c.nx = true;
+    } else if (EqualsLower(a, "xx")) {
+      c.xx = true;
+    } else if (EqualsLower(a, "gt")) {
+      c.gt = true;
+    } else if (EqualsLower(a, "lt")) {
+      c.lt = true;
+    } else {
+      return Status::Invalid("Unsupported option " + std::string(a.substr(0, 128)));
+    }
+  }
+  if (c.nx && (c.xx || c.gt || c.lt)) {
+    return Status::Invalid("NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if (c.gt && c.lt) {
+    return Status::Invalid("GT and LT options at the same time are not compatible");
+  }
+  return c;
+}
+
+bool ExpireAllowed(const ExpireCondition& c, uint64_t current_ms, uint64_t new_ms) {
+  if (c.nx && current_ms != 0) return false;
+  if (c.xx && current_ms == 0) return false;
+  if (c.gt && (current_ms == 0 || new_ms <= current_ms)) return false;
+  if (c.lt && current_ms != 0 && new_ms >= current_ms) return false;
+  return true;
 }
 
 Result<Expiry> ExpiryOf(const SetOptions& options, uint64_t now_ms, std::string_view command) {

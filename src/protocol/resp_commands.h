@@ -51,6 +51,13 @@ enum class RespCommand : uint8_t {
   kCtxStat,
   kCtxPin,
   kCtxUnpin,
+  kExpire,
+  kPexpire,
+  kExpireat,
+  kPexpireat,
+  kPersist,
+  kExpiretime,
+  kPexpiretime,
 };
 
 // Where a command's value arguments are (received straight into the store
@@ -116,6 +123,19 @@ struct SetOptions {
 
 // args: the options after key and value. kInvalid with Redis's text.
 Result<SetOptions> ParseSetOptions(std::span<const std::string_view> args);
+
+// EXPIRE's conditions (Redis 7.0): [NX | XX | GT | LT].
+struct ExpireCondition {
+  bool nx = false;  // only when the key has no expiry
+  bool xx = false;  // only when it has one
+  bool gt = false;  // only when the new one is later (no expiry counts as never)
+  bool lt = false;  // only when the new one is sooner
+};
+// args: the options after key and time. kInvalid with Redis's text.
+Result<ExpireCondition> ParseExpireCondition(std::span<const std::string_view> args);
+// Whether EXPIRE with these conditions sets new_ms over current_ms (both
+// absolute; current 0: no expiry).
+bool ExpireAllowed(const ExpireCondition& c, uint64_t current_ms, uint64_t new_ms);
 
 // What an expiry comes to at now_ms (wall clock, ms since the epoch).
 struct Expiry {

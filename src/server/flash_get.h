@@ -1,7 +1,7 @@
-// A GET from a front end's event loop: a DRAM hit is answered at once; a
-// value that is only on flash is read on the flash reader pool, so that the
-// other connections of this thread go on while the device works. Shared by
-// every front end (native, Redis).
+// A GET (or an expiry change) from a front end's event loop: a DRAM hit is
+// answered at once; a value that is only on flash is read on the flash
+// reader pool, so that the other connections of this thread go on while
+// the device works. Shared by every front end (native, Redis, lm://).
 #pragma once
 
 #include <asio.hpp>
@@ -20,5 +20,11 @@ namespace ctxstore::server {
 asio::awaitable<Result<engine::ValueRef>> GetValueOffLoop(const ConnectionContext& ctx,
                                                           const service::Session& session,
                                                           std::string_view key);
+
+// The service's SetExpiry (EXPIRE, PERSIST) the same way: an object only on
+// flash is read back into DRAM on the reader pool.
+asio::awaitable<Status> SetExpiryOffLoop(const ConnectionContext& ctx,
+                                         const service::Session& session, std::string_view key,
+                                         uint64_t expires_ms);
 
 }  // namespace ctxstore::server

@@ -32,9 +32,9 @@ using protocol::LmCommand;
 
 constexpr uint64_t kPieceBytes = 256 << 10;
 constexpr size_t kDrainChunkBytes = 64 << 10;
-// LIST answers at most this many bytes of keys (the reference server has
-// no bound; a store of millions of chunks needs one).
-constexpr size_t kMaxListBytes = 16 << 20;
+// LIST answers at most this many keys (the reference server has no bound;
+// each LIST page costs a pass over the index under the engine's lock).
+constexpr size_t kMaxListKeys = 10'000;
 
 class LmConnection : public std::enable_shared_from_this<LmConnection> {
  public:
@@ -67,7 +67,8 @@ class LmConnection : public std::enable_shared_from_this<LmConnection> {
   awaitable<void> Put(const protocol::LmRequest& r);
   awaitable<void> Get(const protocol::LmRequest& r);
   awaitable<void> List();
-  awaitable<void> Reply(int32_t code, uint32_t length = 0, const protocol::LmShape& meta = {});
+  // A reply without a payload (length 0, no metadata).
+  awaitable<void> Reply(int32_t code);
   awaitable<void> Drain(uint64_t n);
   void Close() {
     stream_.Close();
@@ -94,8 +95,13 @@ awaitable<void> LmConnection::Run() {
 awaitable<bool> LmConnection::ServeOne() {
   watchdog_.Disarm();  // idle for as long as the client likes
   protocol::LmRequestBytes head;
-  co_await asio::async_read(stream_, asio::buffer(head), TransferAll(), use_awaitable);
+  // Once a request has begun, it must arrive whole within the frame timeout.
+  size_t got = co_await stream_.async_read_some(asio::buffer(head), use_awaitable);
   watchdog_.Arm(/*in_frame=*/true, /*authenticated=*/true);
+  if (got < head.size()) {
+    co_await asio::async_read(stream_, asio::buffer(head.data() + got, head.size() - got),
+                              TransferAll(), use_awaitable);
+  }
   ctx_.service->counters().requests++;
   auto r = protocol::DecodeLmRequest(head, ctx_.service->limits().max_value_bytes);
   if (!r.ok()) {
@@ -170,6 +176,7 @@ awaitable<void> LmConnection::Get(const protocol::LmRequest& r) {
 
 awaitable<void> LmConnection::List() {
   std::string keys;
+  size_t listed = 0;
   ListOptions list;
   list.limit = kMaxListLimit;
   for (;;) {
@@ -179,11 +186,11 @@ awaitable<void> LmConnection::List() {
       co_return;
     }
     for (const ObjectInfo& o : page->items) {
-      if (keys.size() + o.key.size() + 1 > kMaxListBytes) break;
       if (!keys.empty()) keys += '\n';
       keys += o.key;
     }
-    if (page->next_cursor.empty() || keys.size() >= kMaxListBytes - 1024) break;
+    listed += page->items.size();
+    if (page->next_cursor.empty() || listed >= kMaxListKeys) break;
     list.cursor = page->next_cursor;
   }
   const protocol::LmReplyBytes head =
@@ -192,8 +199,9 @@ awaitable<void> LmConnection::List() {
   co_await asio::async_write(stream_, parts, TransferAll(), use_awaitable);
 }
 
-awaitable<void> LmConnection::Reply(int32_t code, uint32_t length, const protocol::LmShape& meta) {
-  const protocol::LmReplyBytes head = protocol::EncodeLmReply(code, length, meta);
+awaitable<void> LmConnection::Reply(int32_t code) {
+  const protocol::LmShape none;
+  const protocol::LmReplyBytes head = protocol::EncodeLmReply(code, 0, none);
   co_await asio::async_write(stream_, asio::buffer(head), TransferAll(), use_awaitable);
 }
 

@@ -99,8 +99,18 @@ awaitable<void> RespConnection::Serve() {
     switch (event) {
       case RespEvent::kNeedMore:
         if (!out_.empty()) co_await Flush();
-        watchdog_.Arm(end_ > begin_, session().authenticated());
+        // Between commands the idle timeout; a command must arrive whole
+        // within the frame timeout from its first byte (armed once, so that
+        // a trickle cannot hold its reservations for ever).
+        if (end_ == begin_) {
+          watchdog_.Arm(/*in_frame=*/false, session().authenticated());
+          command_armed_ = false;
+        }
         co_await ReadMore();
+        if (!command_armed_) {
+          watchdog_.Arm(/*in_frame=*/true, session().authenticated());
+          command_armed_ = true;
+        }
         break;
       case RespEvent::kArgc:
         break;
@@ -114,7 +124,9 @@ awaitable<void> RespConnection::Serve() {
         break;
       case RespEvent::kEnd: {
         ctx_.service->counters().requests++;
-        const bool go_on = co_await Execute();
+        // A revoked token (or a failed AUTH) ends the connection after the
+        // reply, whatever the command was.
+        const bool go_on = co_await Execute() && !session().closing();
         EndCommand();
         if (!go_on) {
           co_await Flush();
@@ -141,11 +153,18 @@ void RespConnection::EndCommand() {
   command_ = nullptr;
   large_.clear();
   dropped_arg_ = false;
+  command_armed_ = false;
   refusal_.reset();
   args_.clear();
 }
 
 awaitable<void> RespConnection::ReadMore() {
+  if (begin_ == end_ && in_.size() > kInitialInputBytes) {
+    // A large command grew the window: an idle connection gives it back.
+    in_.resize(kInitialInputBytes);
+    in_.shrink_to_fit();
+    begin_ = end_ = 0;
+  }
   if (in_.size() - end_ < kMinReadBytes && begin_ > 0) {
     std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
     end_ -= begin_;
@@ -244,9 +263,10 @@ const std::string& RespConnection::Refusal() {
 
 std::string RespConnection::CheckAccess() {
   service::Session& s = session();
-  if (!s.authenticated() && !command_->before_auth) return "-NOAUTH Authentication required.";
-  if (!command_->op) return {};
-  Status access = ctx_.service->Admit(s, *command_->op);
+  if (!s.authenticated()) return command_->before_auth ? "" : "-NOAUTH Authentication required.";
+  // Commands without a native twin still pass Admit (as a read, which
+  // every token may do): it is where a revoked token is caught.
+  Status access = ctx_.service->Admit(s, command_->op.value_or(protocol::Opcode::kExists));
   if (access.ok()) return {};
   if (s.closing()) return "-NOPERM " + access.message();  // a revoked token
   return "-NOPERM this token may not run the '" + std::string(command_->name) +
@@ -292,6 +312,16 @@ awaitable<bool> RespConnection::Dispatch(protocol::RespCommand command) {
       co_return true;
     case C::kSet:
       co_await CmdSet();
+      co_return true;
+    case C::kExpire:
+    case C::kPexpire:
+    case C::kExpireat:
+    case C::kPexpireat:
+      co_await CmdExpire(command == C::kPexpire || command == C::kPexpireat,
+                         command == C::kExpireat || command == C::kPexpireat);
+      co_return true;
+    case C::kPersist:
+      co_await CmdPersist();
       co_return true;
     default:
       co_return RunAtOnce(command);

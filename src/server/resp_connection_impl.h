@@ -5,6 +5,7 @@
 //   resp_session_cmds.cc  AUTH, HELLO, PING, QUIT, ECHO, RESET, SELECT,
 //                         CLIENT, COMMAND, CONFIG
 //   resp_key_cmds.cc      the commands on keys: GET, SET, MGET, ... CTX.*
+//   resp_expiry_cmds.cc   EXPIRE and its kin, PERSIST, EXPIRETIME
 //   resp_keyspace_cmds.cc the commands on the whole namespace: SCAN, KEYS,
 //                         DBSIZE, FLUSHDB, INFO; CTX.PIN and CTX.UNPIN
 // The command table (names, arity, roles) is protocol/resp_commands.h; the
@@ -126,6 +127,12 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   void CmdRelease();
   void CmdStat();
 
+  // ---- expiries (resp_expiry_cmds.cc) ----
+
+  asio::awaitable<void> CmdExpire(bool millis, bool absolute);
+  asio::awaitable<void> CmdPersist();
+  void CmdExpireTime(bool millis);
+
   // ---- commands on the namespace (resp_keyspace_cmds.cc) ----
 
   void RunKeyspaceCommand(protocol::RespCommand command);
@@ -163,6 +170,7 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   uint64_t client_id_;
   std::string client_name_;
   bool closed_ = false;
+  bool command_armed_ = false;  // the frame deadline runs for the command in the window
 };
 
 }  // namespace ctxstore::server

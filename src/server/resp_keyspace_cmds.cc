@@ -3,8 +3,9 @@
 // FLUSHALL, the same here: one namespace is one keyspace), INFO; and
 // CTX.PIN / CTX.UNPIN. Listing goes through the service's LIST, a page at
 // a time in key order; it scans the namespace's index for each page (LIST
-// is for inspection, not the data path), so KEYS is bounded and SCAN
-// pages are at least kMinScanPage keys.
+// is for inspection, not the data path; a page costs a pass over the whole
+// index under the engine's lock: docs/compatibility.md), so KEYS is bounded
+// and every SCAN page is as large as LIST allows.
 #include <string>
 #include <vector>
 
@@ -22,9 +23,9 @@ using protocol::ParseRedisInt;
 // A MATCH pattern is matched against every key listed: O(pattern x key)
 // at worst each, so it is bounded.
 constexpr size_t kMaxPatternBytes = 256;
-// KEYS answers whole namespaces up to this many objects; past it, SCAN.
-constexpr uint64_t kMaxKeysObjects = 100'000;
-constexpr uint32_t kMinScanPage = 100;
+// KEYS answers whole namespaces up to this many objects (ten LIST pages);
+// past it, SCAN.
+constexpr uint64_t kMaxKeysObjects = 10'000;
 
 std::string PatternTooLong() {
   return "MATCH pattern too long: at most " + std::to_string(kMaxPatternBytes) + " bytes";
@@ -70,7 +71,10 @@ void RespConnection::CmdScan() {
   }
   if (pattern.size() > kMaxPatternBytes) return ReplyError(PatternTooLong());
   ListOptions list;
-  list.limit = static_cast<uint32_t>(std::clamp<int64_t>(count, kMinScanPage, kMaxListLimit));
+  // COUNT is a hint, as in Redis: each page costs a pass over the index,
+  // so a page is always as large as LIST allows.
+  (void)count;
+  list.limit = kMaxListLimit;
   if (*cursor != 0) {
     auto after = ctx_.scan_cursors->Find(session().namespace_id(), static_cast<uint64_t>(*cursor));
     if (!after) return ReplyError("invalid cursor");
@@ -229,6 +233,10 @@ void RespConnection::RunKeyspaceCommand(protocol::RespCommand command) {
       return CmdPin(/*unpin=*/false);
     case C::kCtxUnpin:
       return CmdPin(/*unpin=*/true);
+    case C::kExpiretime:
+      return CmdExpireTime(/*millis=*/false);
+    case C::kPexpiretime:
+      return CmdExpireTime(/*millis=*/true);
     default:
       CTX_CHECK(false && "a command RunAtOnce does not know");
   }

@@ -172,6 +172,8 @@ void RespConnection::CmdReset() {
     session_.reset();
     session_.emplace(*ctx_.service, peer_);
     parser_.set_authenticated(false);
+  } else {
+    Authenticate("", "");  // back to "default", whatever AUTH picked
   }
   Writer().Simple("RESET");
 }

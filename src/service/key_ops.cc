@@ -29,6 +29,11 @@ StatusCode BatchGetBudget::Take(const Result<engine::ValueRef>& value) {
   return StatusCode::kOk;
 }
 
+Status SetExpiry(const Service& service, uint32_t namespace_id, std::string_view key,
+                 uint64_t expires_ms, bool never_block) {
+  return service.engine().SetExpiry(namespace_id, key, expires_ms, never_block);
+}
+
 Result<uint64_t> Exists(const Service& service, const Session& session, std::string_view key) {
   return service.engine().Exists(session.namespace_id(), key);
 }

@@ -45,6 +45,14 @@ class BatchGetBudget {
   uint64_t used_bytes_ = 0;
 };
 
+// EXPIRE/PERSIST (the Redis front end): a new absolute expiry (0: none)
+// for a present object, durable as a PUT (engine.h, SetExpiry). With
+// never_block, an object only on flash answers kBusy at once: the front
+// end repeats the call on a thread that may wait. It takes the namespace,
+// as ReadFromFlash does.
+Status SetExpiry(const Service& service, uint32_t namespace_id, std::string_view key,
+                 uint64_t expires_ms, bool never_block);
+
 // EXISTS: the value's length.
 Result<uint64_t> Exists(const Service& service, const Session& session, std::string_view key);
 // DELETE, audited. A sync delete calls on_durable once its tombstone is on

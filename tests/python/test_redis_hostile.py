@@ -250,3 +250,52 @@ def test_the_server_survived(server: RespServer) -> None:
         assert native.put("hostile:after", b"ok", overwrite=True) is True
     with authed(server) as c:
         assert c.call_raw("GETDEL", "hostile:after") == b"$2\r\nok\r\n"
+
+
+# SETEX with a large value and one argument too many: the value's reservation asks for access
+# before the arity is checked (the case that once left the connection open).
+@pytest.mark.parametrize(
+    "probe", [("GET", "k"), ("SETEX", "k", "10", "x" * 40_000, "extra"), ("INFO",)]
+)
+def test_a_revoked_token_ends_its_connections(server: RespServer, probe: tuple[str, ...]) -> None:
+    """A token revoked while its connection is open: the next command (a read, a write whose
+    large value arrives before its wrong arity is known, one without a native twin such as INFO)
+    is refused and the connection closed."""
+    with ctxstore.Client(server.native_address, token=server.admin_token()) as admin:
+        created = admin.create_token("write", namespace="default")
+    c = server.raw()
+    c.auth(created.token)
+    assert c.call_raw("SET", "revoked:k", "v") == b"+OK\r\n"
+    with ctxstore.Client(server.native_address, token=server.admin_token()) as admin:
+        assert admin.revoke_token(created.info.id)
+    reply = c.call_raw(*probe)
+    assert reply.startswith(b"-"), reply
+    assert c.closed_by_peer(), "a revoked token's connection stayed open"
+    c.close()
+    still_serving(server)
+
+
+def test_a_command_trickled_past_the_frame_timeout_is_cut_off(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The frame timeout runs from a command's first byte: a client that sends a large SET a byte
+    at a time (holding its reservation) is closed after --frame-timeout, though bytes keep coming.
+    """
+    tmp = tmp_path_factory.mktemp("trickle")
+    with serving(CTXSTORE, tmp, "--frame-timeout", "1s") as s:
+        c = s.raw()
+        c.send(b"*3\r\n$3\r\nSET\r\n$7\r\ntrickle\r\n$1048576\r\n")
+        start = time.monotonic()
+        closed = False
+        while time.monotonic() - start < 6:
+            try:
+                c.send(b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            time.sleep(0.2)
+        assert closed or c.closed_by_peer(timeout_s=1), "a trickling command held its connection"
+        assert time.monotonic() - start < 5
+        c.close()
+        with s.raw() as other:
+            assert other.call_raw("EXISTS", "trickle") == b":0\r\n"

@@ -126,7 +126,8 @@ def test_scan_keys_and_dbsize_stay_in_their_namespace(
     server, t = tokens
     a = server.redis(username="a", password=t["a-write"])
     b = server.redis(username="b", password=t["b-write"])
-    a.mset({f"a:{i}": b"x" for i in range(300)})
+    for first in range(0, 1200, 400):  # more than one SCAN page (1,000 keys)
+        a.mset({f"a:{i}": b"x" for i in range(first, first + 400)})
     b.set("b:only", b"y")
     cursor, page = a.scan(cursor=0, count=100)
     assert cursor != 0 and all(k.startswith(b"a:") for k in page)
@@ -135,7 +136,7 @@ def test_scan_keys_and_dbsize_stay_in_their_namespace(
     assert sorted(b.scan_iter()) == [b"b:only"]
     assert b.keys("*") == [b"b:only"]
     assert b.dbsize() == 1
-    assert a.dbsize() == 300
+    assert a.dbsize() == 1200
     assert b.info("keyspace")["db0"]["keys"] == 1
 
 
