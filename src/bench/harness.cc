@@ -168,10 +168,11 @@ struct Section {
 // Every section, in the order they run and appear in the report.
 const std::vector<Section>& AllSections() {
   static const std::vector<Section> kAll = {
-      {"limits", RunLimits},  {"datapath", RunDataPath}, {"redis", RunRedis},
-      {"fs", RunFsStore},     {"flash", RunFlash},       {"tls", RunTls},
-      {"small", RunSmallOps}, {"shm", RunShm},           {"python", RunPython},
-      {"growth", RunGrowth},  {"scale", RunScale},       {"replay", RunReplay},
+      {"limits", RunLimits}, {"datapath", RunDataPath}, {"redis", RunRedis},
+      {"resp", RunResp},     {"fs", RunFsStore},        {"flash", RunFlash},
+      {"tls", RunTls},       {"small", RunSmallOps},    {"shm", RunShm},
+      {"python", RunPython}, {"growth", RunGrowth},     {"scale", RunScale},
+      {"replay", RunReplay},
   };
   return kAll;
 }

@@ -83,6 +83,7 @@ Status WaitUntilWarm(const StoreServer& server, uint64_t timeout_ms = 120000);
 nlohmann::json RunLimits(BenchContext& ctx);    // memcpy, loopback TCP, fio
 nlohmann::json RunDataPath(BenchContext& ctx);  // ctxstore PUT/GET grid
 nlohmann::json RunRedis(BenchContext& ctx);     // redis SET/GET grid, PING/EXISTS latency
+nlohmann::json RunResp(BenchContext& ctx);      // ctxstore's Redis front end vs redis-server
 nlohmann::json RunFsStore(BenchContext& ctx);   // file-per-object store, with/without fsync
 nlohmann::json RunFlash(BenchContext& ctx);     // flash-only GET, sustained sync PUT
 nlohmann::json RunTls(BenchContext& ctx);       // PUT/GET over TLS vs plaintext

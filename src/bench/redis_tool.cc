@@ -11,18 +11,11 @@
 #include "bench/tool_output.h"
 
 namespace ctxstore::bench {
-namespace {
-
 using json = nlohmann::json;
 
-constexpr int kToolRounds = 3;
+namespace {
 
-// Bytes one redis-benchmark round moves: enough for a stable figure (a
-// second or more at a few GB/s in a full run), small in a smoke run.
-uint64_t RoundBytes(const BenchContext& ctx) {
-  if (ctx.options.smoke) return 8ull << 20;
-  return ctx.options.quick ? 512ull << 20 : 2ull << 30;
-}
+constexpr int kToolRounds = 3;
 
 // redis-benchmark's name for key n under -r: "key:__rand_int__" with the
 // placeholder replaced by n in 12 digits.
@@ -32,11 +25,9 @@ std::string ToolKey(uint64_t n) {
   return key;
 }
 
-// FLUSHALL, then every key of the key space written once with `size` bytes
-// and read once: the measured SETs overwrite keys the server holds and
-// every GET hits a value already sent from once, the warm start the
-// harness's own cells have (bench/redis_bench.cc).
-Status Preload(uint16_t port, uint64_t size, uint64_t keys) {
+}  // namespace
+
+Status PreloadToolKeys(uint16_t port, uint64_t size, uint64_t keys) {
   auto client = RespClient::Connect(port);
   if (!client.ok()) return client.status();
   CTX_RETURN_IF_ERROR((*client)->FlushAll());
@@ -56,12 +47,11 @@ Status Preload(uint16_t port, uint64_t size, uint64_t keys) {
   return Status::Ok();
 }
 
-Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const char* test,
-                                  uint64_t size, uint32_t conns, uint64_t requests, uint64_t keys) {
-  auto run = RunCommand({exe, "-h", "127.0.0.1", "-p", std::to_string(port), "-t", test, "-d",
-                         std::to_string(size), "-c", std::to_string(conns), "-n",
-                         std::to_string(requests), "-r", std::to_string(keys), "-P", "1", "--csv"},
-                        600000);
+Result<RedisBenchmarkRow> RunRedisBenchmark(const std::string& exe, uint16_t port,
+                                            const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {exe, "-h", "127.0.0.1", "-p", std::to_string(port), "--csv"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto run = RunCommand(argv, 600000);
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) {
     return Status::Internal("redis-benchmark exited " + std::to_string(run->exit_code) + ": " +
@@ -71,6 +61,17 @@ Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const c
   if (!rows.ok()) return rows.status();
   return rows->front();
 }
+
+Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const char* test,
+                                  uint64_t size, uint32_t conns, uint64_t requests, uint64_t keys,
+                                  uint32_t pipeline) {
+  return RunRedisBenchmark(
+      exe, port,
+      {"-t", test, "-d", std::to_string(size), "-c", std::to_string(conns), "-n",
+       std::to_string(requests), "-r", std::to_string(keys), "-P", std::to_string(pipeline)});
+}
+
+namespace {
 
 // One cell: a warm-up run, then kToolRounds measured runs.
 json Cell(BenchContext& ctx, const std::string& exe, uint16_t port, pid_t server_pid,
@@ -135,7 +136,7 @@ json RedisBenchmarkRows(BenchContext& ctx, const std::string& exe, uint16_t port
     const uint64_t keys = KeyCount(ctx, size, max_conns);
     ctx.progress->Step(system + ": preload " + std::to_string(keys) + " keys of " +
                        SizeLabel(size));
-    if (Status st = Preload(port, size, keys); !st.ok()) {
+    if (Status st = PreloadToolKeys(port, size, keys); !st.ok()) {
       ctx.progress->Warn(st.ToString());
       for (const char* op : {"put", "get"}) {
         for (uint32_t conns : ctx.connections) {

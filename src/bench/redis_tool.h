@@ -21,6 +21,7 @@
 
 #include "bench/harness.h"
 #include "bench/process.h"
+#include "bench/tool_output.h"
 
 namespace ctxstore::bench {
 
@@ -29,6 +30,29 @@ namespace ctxstore::bench {
 inline uint64_t KeyCount(const BenchContext& ctx, uint64_t value_bytes, uint64_t workers) {
   return std::max<uint64_t>(workers, ctx.data_set_bytes / value_bytes);
 }
+
+// Bytes one redis-benchmark round moves: enough for a stable figure (a
+// second or more at a few GB/s in a full run), small in a smoke run.
+inline uint64_t RoundBytes(const BenchContext& ctx) {
+  if (ctx.options.smoke) return 8ull << 20;
+  return ctx.options.quick ? 512ull << 20 : 2ull << 30;
+}
+
+// FLUSHALL, then every key redis-benchmark's -r `keys` names
+// ("key:%012u") written once with `size` bytes and read once: the measured
+// SETs overwrite keys the server holds and every GET hits a value already
+// sent from once. Any server speaking RESP at `port` (redis-server, or
+// ctxstore's Redis front end without auth).
+Status PreloadToolKeys(uint16_t port, uint64_t size, uint64_t keys);
+
+// One redis-benchmark run against 127.0.0.1:port with --csv and `args`
+// (options, then an optional command of its own), its first CSV row.
+Result<RedisBenchmarkRow> RunRedisBenchmark(const std::string& exe, uint16_t port,
+                                            const std::vector<std::string>& args);
+// `-t test -d size -c conns -n requests -r keys -P pipeline`.
+Result<RedisBenchmarkRow> RunTool(const std::string& exe, uint16_t port, const char* test,
+                                  uint64_t size, uint32_t conns, uint64_t requests, uint64_t keys,
+                                  uint32_t pipeline = 1);
 
 // Rows {"system": system, "op": "put"|"get", "value_bytes", "connections",
 // "keys", "gbps", "rounds_gbps", "ops_per_s", "p50_us", "p99_us", "ops",

@@ -355,6 +355,31 @@ void CpuCost(std::ostringstream& md, const json& r) {
   md << "\n";
 }
 
+// The resp section: the same redis-benchmark runs against redis-server and
+// ctxstore's Redis front end, alternating, medians.
+void RespFrontEnd(std::ostringstream& md, const json& r) {
+  if (!r.is_object() || !r.contains("rows")) return;
+  md << "## Redis protocol front end (redis-benchmark on redis-server and ctxstore "
+        "--redis-listen, alternating rounds, median of "
+     << r.value("rounds", 0)
+     << ")\n\n| cell | redis ops/s | redis GB/s | redis p50 µs | ctxstore ops/s | ctxstore GB/s "
+        "| ctxstore p50 µs | ctxstore / redis |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | "
+        "---: |\n";
+  for (const json& row : r["rows"]) {
+    const json redis = row.value("redis", json()), store = row.value("ctxstore", json());
+    md << "| " << row.value("cell", "") << " | ";
+    if (row.contains("error")) {
+      md << "error: " << row["error"].get<std::string>() << " | | | | | | |\n";
+      continue;
+    }
+    md << Num(redis, "ops_per_s", "%.0f") << " | " << Num(redis, "gbps") << " | "
+       << Num(redis, "p50_us", "%.0f") << " | " << Num(store, "ops_per_s", "%.0f") << " | "
+       << Num(store, "gbps") << " | " << Num(store, "p50_us", "%.0f") << " | "
+       << Num(row, "ratio", "%.2fx") << " (" << row.value("ratio_of", "") << ") |\n";
+  }
+  md << "\n";
+}
+
 }  // namespace
 
 std::string FormatMarkdown(const json& r) {
@@ -370,6 +395,7 @@ std::string FormatMarkdown(const json& r) {
   Limits(md, r.value("limits", json()));
   DataPath(md, r);
   RedisTool(md, r.value("redis", json()));
+  RespFrontEnd(md, r.value("resp", json()));
   CpuCost(md, r);
   Flash(md, r.value("flash", json()));
   Tls(md, r.value("tls", json()));
@@ -379,7 +405,7 @@ std::string FormatMarkdown(const json& r) {
   Growth(md, r.value("growth", json()));
   Scale(md, r.value("scale", json()));
   Replay(md, r.value("replay", json()));
-  for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
+  for (const char* section : {"limits", "datapath", "redis", "resp", "fs", "flash", "tls", "small",
                               "shm", "python", "growth", "scale", "replay"}) {
     if (r.contains(section) && r[section].contains("error")) {
       md << "- " << section << " failed: " << r[section]["error"].get<std::string>() << "\n";

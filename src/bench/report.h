@@ -17,6 +17,9 @@ namespace ctxstore::bench {
 // "not measured", "baseline invalid: ...", "... fewer than 3 rounds",
 // "not measured at full size (quick run)").
 nlohmann::json ComputeTargets(const nlohmann::json& results);
+// The resp section's part of them (bench/targets_resp.cc), which
+// ComputeTargets appends: ctxstore's Redis front end / redis-server.
+nlohmann::json RespTargets(const nlohmann::json& results);
 
 // The whole report as markdown (meta, targets, limits, data path with
 // ratios, flash, small operations, scale, replay).

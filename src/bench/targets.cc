@@ -453,6 +453,7 @@ json ComputeTargets(const json& results) {
   AddPythonTargets(results, &targets);
   AddScaleTargets(results, &targets);
   AddReplayTargets(results, &targets);
+  for (json& t : RespTargets(results)) targets.push_back(std::move(t));
   // The targets are full-run targets (sizes, object counts, durations): a
   // quick or smoke run shows its figures but counts none of them.
   const std::string mode = Section(results, "meta").value("mode", "");

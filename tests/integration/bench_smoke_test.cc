@@ -50,8 +50,8 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
   json results = json::parse(in, nullptr, /*allow_exceptions=*/false);
   ASSERT_FALSE(results.is_discarded()) << "results.json is not JSON";
   EXPECT_EQ(results["meta"]["mode"], "smoke");
-  for (const char* section : {"limits", "datapath", "redis", "fs", "flash", "tls", "small",
-                              "shm", "python", "growth", "scale", "replay"}) {
+  for (const char* section : {"limits", "datapath", "redis", "resp", "fs", "flash", "tls",
+                              "small", "shm", "python", "growth", "scale", "replay"}) {
     ASSERT_TRUE(results.contains(section)) << section;
     EXPECT_FALSE(results[section].contains("error")) << section << ": " << results[section];
   }
@@ -120,6 +120,24 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
       EXPECT_GE(row["keys"].get<uint64_t>(), row["connections"].get<uint64_t>()) << row;
       EXPECT_GT(row["gbps"].get<double>(), 0) << row;
     }
+  }
+  if (Installed("redis-server") && Installed("redis-benchmark")) {
+    // The Redis front end against redis-server: every cell measured on both,
+    // with its ratio.
+    const json& resp = results["resp"];
+    ASSERT_EQ(resp["rows"].size(), 8u) << resp;
+    std::set<std::string> resp_ops;
+    for (const json& row : resp["rows"]) {
+      EXPECT_FALSE(row.contains("error")) << row;
+      resp_ops.insert(row.value("op", ""));
+      for (const char* system : {"redis", "ctxstore"}) {
+        ASSERT_TRUE(row.contains(system)) << row;
+        EXPECT_GT(row[system]["ops_per_s"].get<double>(), 0) << row;
+        EXPECT_GT(row[system]["p50_us"].get<double>(), 0) << row;
+      }
+      EXPECT_GT(row["ratio"].get<double>(), 0) << row;
+    }
+    EXPECT_EQ(resp_ops, (std::set<std::string>{"set", "get", "ping", "matchprefix"}));
   }
   ASSERT_FALSE(results["fs"]["rows"].empty());
   for (const json& row : results["fs"]["rows"]) ExpectLoadRow(row, "fs");

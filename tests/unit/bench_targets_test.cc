@@ -84,7 +84,18 @@ const char kRestart10M[] = "restart with 10M objects (slower of clean and kill -
 const char kReplayDiff[] = "trace replay hit rate vs offline simulation (largest |difference|)";
 const char kConversation[] = "best policy / LRU hit rate at 6,000 blocks, conversation";
 const char kSynthetic[] = "best policy / LRU hit rate at 6,000 blocks, synthetic";
-constexpr size_t kTargetCount = 24;
+// The resp section's targets (bench/targets_resp.cc), last; the known
+// results file has no resp section: not measured.
+const char* const kResp[] = {
+    "RESP SET 1 MiB, 4 connections / redis-server SET",
+    "RESP GET 1 MiB, 4 connections / redis-server GET",
+    "RESP SET 4 MiB, 4 connections / redis-server SET",
+    "RESP GET 4 MiB, 4 connections / redis-server GET",
+    "RESP SET 4 KiB, 16 connections, P16 / redis-server SET",
+    "RESP GET 4 KiB, 16 connections, P16 / redis-server GET",
+    "RESP PING p50, 1 connection / redis-server PING p50",
+    "RESP CTX.MATCHPREFIX of 64 keys p50 / redis-server PING p50"};
+constexpr size_t kTargetCount = 32;
 constexpr size_t kSyncPutAt = 8, kSteadyPutAt = 9, kUnixExistsAt = 11;
 constexpr size_t kIndexAt = 17, kIndex10MAt = 19, kRestart10MAt = 20;
 constexpr size_t kConversationAt = 22, kSyntheticAt = 23;
@@ -127,6 +138,14 @@ TEST(BenchTargets, KnownResultsFile) {
                              {kReplayDiff, 0.008, true, 0.01, "<="},  // |-0.008|
                              {kConversation, 0.52 / 0.40, true, 1.25, ">="},
                              {kSynthetic, 0.55 / 0.50, false, 1.25, ">="},
+                             {kResp[0], std::nullopt, false, 1.0, ">="},
+                             {kResp[1], std::nullopt, false, 1.0, ">="},
+                             {kResp[2], std::nullopt, false, 1.0, ">="},
+                             {kResp[3], std::nullopt, false, 1.0, ">="},
+                             {kResp[4], std::nullopt, false, 0.7, ">="},
+                             {kResp[5], std::nullopt, false, 0.7, ">="},
+                             {kResp[6], std::nullopt, false, 1.2, "<="},
+                             {kResp[7], std::nullopt, false, 1.5, "<="},
                          });
   EXPECT_EQ(targets[1].value("verdict", "").rfind("baseline invalid", 0), 0u) << targets[1];
   EXPECT_EQ(targets[4].value("verdict", ""), "ctxstore put measured in fewer than 3 rounds");
@@ -291,6 +310,40 @@ TEST(BenchTargets, NothingMeasuredMeetsNothing) {
     EXPECT_FALSE(t["met"].get<bool>()) << t.dump();
   }
   EXPECT_EQ(targets[kIndexAt].value("detail", ""), "not measured");
+}
+
+// The resp section's rows give its targets: their ratio, met in a full run
+// of three rounds, unmet beyond the bound, and a row with an error not
+// measured.
+TEST(BenchTargets, RespSection) {
+  json results = LoadResults();
+  ASSERT_TRUE(results.is_object());
+  auto row = [](const char* cell, double ratio, int rounds) {
+    return json{{"cell", cell},
+                {"ratio", ratio},
+                {"redis", {{"rounds", rounds}}},
+                {"ctxstore", {{"rounds", rounds}}}};
+  };
+  results["resp"]["rows"] = {row("SET 1 MiB x4 P1", 1.1, 3), row("GET 1 MiB x4 P1", 0.9, 3),
+                             row("SET 4 MiB x4 P1", 1.2, 1), row("PING x1", 1.1, 3),
+                             row("CTX.MATCHPREFIX 64 keys x1 / redis PING", 1.6, 3),
+                             {{"cell", "GET 4 MiB x4 P1"}, {"error", "redis: refused"}}};
+  const json targets = ComputeTargets(results);
+  ASSERT_EQ(targets.size(), kTargetCount);
+  const size_t first = kTargetCount - 8;
+  EXPECT_EQ(targets[first]["verdict"], "met") << targets[first];
+  EXPECT_TRUE(targets[first]["met"].get<bool>());
+  EXPECT_NEAR(targets[first]["measured"].get<double>(), 1.1, 1e-9);
+  EXPECT_EQ(targets[first + 1]["verdict"], "unmet");
+  EXPECT_EQ(targets[first + 2]["verdict"], "fewer than 3 rounds");
+  EXPECT_FALSE(targets[first + 2]["met"].get<bool>());
+  EXPECT_EQ(targets[first + 3]["verdict"], "not measured");  // the error row
+  EXPECT_EQ(targets[first + 6]["verdict"], "met");           // PING 1.1 <= 1.2
+  EXPECT_EQ(targets[first + 7]["verdict"], "unmet");         // 1.6 > 1.5
+  // A quick run shows them, counts none.
+  results["meta"]["mode"] = "quick";
+  const json quick = ComputeTargets(results);
+  EXPECT_FALSE(quick[first]["met"].get<bool>());
 }
 
 }  // namespace
