@@ -239,8 +239,9 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
     EXPECT_LE(row["hit_rate"].get<double>(), row["belady_hit_rate"].get<double>() + 1e-9) << row;
   }
 
-  // One target per condition of the table, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 24u);
+  // One target per condition of the table and 8 of the resp
+  // section, each well-formed.
+  ASSERT_EQ(results["targets"].size(), 32u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());
