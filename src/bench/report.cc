@@ -377,6 +377,17 @@ void RespFrontEnd(std::ostringstream& md, const json& r) {
        << Num(store, "gbps") << " | " << Num(store, "p50_us", "%.0f") << " | "
        << Num(row, "ratio", "%.2fx") << " (" << row.value("ratio_of", "") << ") |\n";
   }
+  const json lm = r.value("lm", json());
+  if (lm.is_object() && lm.contains("ratio")) {
+    const json native = lm.value("native", json()), over_lm = lm.value("lm", json());
+    md << "\nlm:// GET 4 MiB x4 (" << Num(lm, "keys", "%.0f") << " keys, same server): "
+       << Num(over_lm, "gbps") << " GB/s, p50 " << Num(over_lm, "p50_us", "%.0f")
+       << " µs; native GET (GetInto, XXH3 verified) " << Num(native, "gbps") << " GB/s, p50 "
+       << Num(native, "p50_us", "%.0f") << " µs; lm:// / native " << Num(lm, "ratio", "%.2fx")
+       << "\n";
+  } else if (lm.is_object() && lm.contains("error")) {
+    md << "\nlm:// GET 4 MiB x4 failed: " << lm["error"].get<std::string>() << "\n";
+  }
   md << "\n";
 }
 

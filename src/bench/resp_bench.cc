@@ -7,7 +7,9 @@
 //   - SET/GET 4 KiB, 16 connections, -P 16;
 //   - PING p50 on one connection;
 //   - CTX.MATCHPREFIX of 64 stored keys p50 on ctxstore against
-//     redis-server's PING p50 (redis has no such command).
+//     redis-server's PING p50 (redis has no such command);
+//   - then, on ctxstore alone, lm:// GET 4 MiB x4 against the native
+//     protocol's GET 4 MiB x4 ("lm", bench/resp_lm.h).
 // Rows {"cell", "op", "value_bytes", "connections", "pipeline", "redis",
 // "ctxstore", "ratio", "ratio_of"}: ratio is ctxstore/redis of ops_per_s
 // for throughput cells, of p50_us for latency cells.
@@ -21,6 +23,7 @@
 #include "bench/loadgen.h"
 #include "bench/redis_tool.h"
 #include "bench/resp_client.h"
+#include "bench/resp_lm.h"
 
 namespace ctxstore::bench {
 namespace {
@@ -215,12 +218,21 @@ nlohmann::json RunResp(BenchContext& ctx) {
   Result<RedisServer> redis = StartRedisServer(ctx, redis_exe, "resp-redis", kRedisCacheArgs);
   if (!redis.ok()) return {{"error", "redis-server: " + redis.status().ToString()}};
   auto port = FreePort();
-  if (!port.ok()) return {{"error", port.status().ToString()}};
+  auto lm_port = FreePort();
+  if (!port.ok() || !lm_port.ok()) {
+    redis->process->Stop(SIGTERM, 10000);
+    return {{"error", (!port.ok() ? port.status() : lm_port.status()).ToString()}};
+  }
   const uint64_t memory = 2 * ctx.data_set_bytes + 256 * kMiB;
-  const std::vector<std::string> args = {
-      "--no-auth",        "--redis-listen", "127.0.0.1:" + std::to_string(*port),
-      "--memory",         SizeArg(memory),  "--disk",
-      SizeArg(4 * memory)};
+  const std::vector<std::string> args = {"--no-auth",
+                                         "--redis-listen",
+                                         "127.0.0.1:" + std::to_string(*port),
+                                         "--lm-listen",
+                                         "127.0.0.1:" + std::to_string(*lm_port),
+                                         "--memory",
+                                         SizeArg(memory),
+                                         "--disk",
+                                         SizeArg(4 * memory)};
   Result<StoreServer> store = StartStoreServer(ctx, "resp-ctxstore", args);
   if (!store.ok()) {
     redis->process->Stop(SIGTERM, 10000);
@@ -238,6 +250,11 @@ nlohmann::json RunResp(BenchContext& ctx) {
       for (uint64_t size : {1 * kMiB, 4 * kMiB}) ThroughputCells(ctx, s, size, 4, 1, rows);
       ThroughputCells(ctx, s, 4096, 16, 16, rows);
       LatencyCells(ctx, s, rows);
+      // Frees the 4 KiB key space before the lm:// cell's values.
+      auto client = RespClient::Connect(*port);
+      Status flushed = client.ok() ? (*client)->FlushAll() : client.status();
+      out["lm"] = flushed.ok() ? LmGetCell(ctx, *store, *lm_port)
+                               : json{{"error", "FLUSHALL: " + flushed.ToString()}};
     } catch (const std::exception& e) {  // bad_alloc of a value buffer
       out["error"] = e.what();
     }

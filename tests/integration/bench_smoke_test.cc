@@ -138,6 +138,14 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
       EXPECT_GT(row["ratio"].get<double>(), 0) << row;
     }
     EXPECT_EQ(resp_ops, (std::set<std::string>{"set", "get", "ping", "matchprefix"}));
+    // lm:// GET 4 MiB x4 against the native GET on the same server.
+    const json& lm = resp["lm"];
+    EXPECT_FALSE(lm.contains("error")) << lm;
+    for (const char* driver : {"lm", "native"}) {
+      ASSERT_TRUE(lm.contains(driver)) << lm;
+      EXPECT_EQ(lm[driver]["errors"].get<uint64_t>(), 0u) << lm;
+      EXPECT_GT(lm[driver]["gbps"].get<double>(), 0) << lm;
+    }
   }
   ASSERT_FALSE(results["fs"]["rows"].empty());
   for (const json& row : results["fs"]["rows"]) ExpectLoadRow(row, "fs");
@@ -239,9 +247,9 @@ TEST(BenchSmoke, EverySectionProducesWellFormedResults) {
     EXPECT_LE(row["hit_rate"].get<double>(), row["belady_hit_rate"].get<double>() + 1e-9) << row;
   }
 
-  // One target per condition of the table and 8 of the resp
+  // One target per condition of the table and 9 of the resp
   // section, each well-formed.
-  ASSERT_EQ(results["targets"].size(), 32u);
+  ASSERT_EQ(results["targets"].size(), 33u);
   for (const json& t : results["targets"]) {
     EXPECT_TRUE(t["name"].is_string());
     EXPECT_TRUE(t["target"].is_number());

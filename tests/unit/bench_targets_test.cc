@@ -94,8 +94,9 @@ const char* const kResp[] = {
     "RESP SET 4 KiB, 16 connections, P16 / redis-server SET",
     "RESP GET 4 KiB, 16 connections, P16 / redis-server GET",
     "RESP PING p50, 1 connection / redis-server PING p50",
-    "RESP CTX.MATCHPREFIX of 64 keys p50 / redis-server PING p50"};
-constexpr size_t kTargetCount = 32;
+    "RESP CTX.MATCHPREFIX of 64 keys p50 / redis-server PING p50",
+    "lm:// GET 4 MiB, 4 connections / native GET, same server"};
+constexpr size_t kTargetCount = 33;
 constexpr size_t kSyncPutAt = 8, kSteadyPutAt = 9, kUnixExistsAt = 11;
 constexpr size_t kIndexAt = 17, kIndex10MAt = 19, kRestart10MAt = 20;
 constexpr size_t kConversationAt = 22, kSyntheticAt = 23;
@@ -146,6 +147,7 @@ TEST(BenchTargets, KnownResultsFile) {
                              {kResp[5], std::nullopt, false, 0.7, ">="},
                              {kResp[6], std::nullopt, false, 1.2, "<="},
                              {kResp[7], std::nullopt, false, 1.5, "<="},
+                             {kResp[8], std::nullopt, false, 0.85, ">="},
                          });
   EXPECT_EQ(targets[1].value("verdict", "").rfind("baseline invalid", 0), 0u) << targets[1];
   EXPECT_EQ(targets[4].value("verdict", ""), "ctxstore put measured in fewer than 3 rounds");
@@ -330,7 +332,7 @@ TEST(BenchTargets, RespSection) {
                              {{"cell", "GET 4 MiB x4 P1"}, {"error", "redis: refused"}}};
   const json targets = ComputeTargets(results);
   ASSERT_EQ(targets.size(), kTargetCount);
-  const size_t first = kTargetCount - 8;
+  const size_t first = kTargetCount - 9;
   EXPECT_EQ(targets[first]["verdict"], "met") << targets[first];
   EXPECT_TRUE(targets[first]["met"].get<bool>());
   EXPECT_NEAR(targets[first]["measured"].get<double>(), 1.1, 1e-9);
@@ -340,10 +342,17 @@ TEST(BenchTargets, RespSection) {
   EXPECT_EQ(targets[first + 3]["verdict"], "not measured");  // the error row
   EXPECT_EQ(targets[first + 6]["verdict"], "met");           // PING 1.1 <= 1.2
   EXPECT_EQ(targets[first + 7]["verdict"], "unmet");         // 1.6 > 1.5
+  EXPECT_EQ(targets[first + 8]["verdict"], "not measured");  // no lm cell
+  results["resp"]["lm"] = {{"ratio", 0.9},
+                           {"native", {{"rounds", 3}}},
+                           {"lm", {{"rounds", 3}}}};
+  const json with_lm = ComputeTargets(results);
+  EXPECT_EQ(with_lm[first + 8]["verdict"], "met") << with_lm[first + 8];
   // A quick run shows them, counts none.
   results["meta"]["mode"] = "quick";
   const json quick = ComputeTargets(results);
   EXPECT_FALSE(quick[first]["met"].get<bool>());
+  EXPECT_FALSE(quick[first + 8]["met"].get<bool>());
 }
 
 }  // namespace
