@@ -57,8 +57,8 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
                   "Scratch folder for the servers' data and fio files (default: OUT/work); it "
                   "decides which disk is measured");
   run->add_option("--sections", o->sections,
-                  "Only these sections, comma-separated: limits, datapath, redis, fs, flash, tls, "
-                  "small, growth, scale, replay")
+                  "Only these sections, comma-separated: limits, datapath, redis, resp, fs, flash, "
+                  "tls, small, shm, python, growth, scale, replay")
       ->delimiter(',');
   run->add_option("--traces", o->trace_dir,
                   "Folder of Mooncake JSONL traces to replay (every *.jsonl in it)")
