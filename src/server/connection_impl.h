@@ -53,6 +53,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
 
  private:
+  template <typename Conn>
+  friend void StartWithWatchdog(const std::shared_ptr<Conn>&, asio::any_io_executor, Watchdog&,
+                                service::Counters&);
   using Waiters = std::vector<std::shared_ptr<DurableWaiter>>;
 
   // ---- lifecycle and framing (connection.cc) ----

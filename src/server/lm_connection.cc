@@ -36,6 +36,10 @@ constexpr size_t kDrainChunkBytes = 64 << 10;
 // each LIST page costs a pass over the index under the engine's lock).
 constexpr size_t kMaxListKeys = 10'000;
 
+}  // namespace
+
+// (Outside the anonymous namespace: StartWithWatchdog is its friend.)
+
 class LmConnection : public std::enable_shared_from_this<LmConnection> {
  public:
   LmConnection(Stream::Socket socket, std::string peer, const ConnectionContext& ctx)
@@ -45,23 +49,19 @@ class LmConnection : public std::enable_shared_from_this<LmConnection> {
         watchdog_(stream_.get_executor(), *ctx.options) {}
 
   void Start() {
-    auto self = shared_from_this();
-    ctx_.service->counters().connections++;
-    ctx_.service->counters().connections_total++;
     // A write token's rights in the listener's namespace, without a token.
     service::Principal p;
     p.role = engine::TokenRole::kWrite;
     p.namespace_id = ctx_.lm_namespace_id;
     session_.Start(ctx_.lm_namespace_id, std::move(p), 0, "lm://" + session_.peer());
-    asio::co_spawn(
-        stream_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
-        asio::detached);
-    std::function<void()> on_timeout = [self] { self->Close(); };
-    asio::co_spawn(stream_.get_executor(),
-                   watchdog_.Run(&ctx_.service->counters(), std::move(on_timeout)), asio::detached);
+    StartWithWatchdog(shared_from_this(), stream_.get_executor(), watchdog_,
+                      ctx_.service->counters());
   }
 
  private:
+  template <typename Conn>
+  friend void StartWithWatchdog(const std::shared_ptr<Conn>&, asio::any_io_executor, Watchdog&,
+                                service::Counters&);
   awaitable<void> Run();
   awaitable<bool> ServeOne();
   awaitable<void> Put(const protocol::LmRequest& r);
@@ -214,8 +214,6 @@ awaitable<void> LmConnection::Drain(uint64_t n) {
     n -= k;
   }
 }
-
-}  // namespace
 
 void StartLmConnection(asio::generic::stream_protocol::socket socket, std::string peer,
                        const ConnectionContext& ctx) {

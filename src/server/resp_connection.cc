@@ -57,18 +57,8 @@ RespConnection::RespConnection(Stream::Socket socket, std::string peer,
 }
 
 void RespConnection::Start() {
-  auto self = shared_from_this();
-  service::Counters& counters = ctx_.service->counters();
-  counters.connections++;
-  counters.connections_total++;
-  asio::co_spawn(
-      stream_.get_executor(), [self]() -> awaitable<void> { co_await self->Run(); },
-      asio::detached);
-  // The callback (written here, not inside a coroutine: g++ 12) keeps the
-  // connection alive for as long as the watchdog runs.
-  std::function<void()> on_timeout = [self] { self->Close(); };
-  asio::co_spawn(stream_.get_executor(), watchdog_.Run(&counters, std::move(on_timeout)),
-                 asio::detached);
+  StartWithWatchdog(shared_from_this(), stream_.get_executor(), watchdog_,
+                    ctx_.service->counters());
 }
 
 awaitable<void> RespConnection::Run() {

@@ -45,6 +45,9 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   void Start();
 
  private:
+  template <typename Conn>
+  friend void StartWithWatchdog(const std::shared_ptr<Conn>&, asio::any_io_executor, Watchdog&,
+                                service::Counters&);
   // A value argument received out of the window into its reservation (or
   // refused, its bytes read and dropped), until its command runs.
   struct LargeValue {

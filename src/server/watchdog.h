@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "server/server.h"
+#include "service/counters.h"
 
 namespace ctxstore::server {
 
@@ -40,5 +42,21 @@ class Watchdog {
   bool authenticated_ = false;
   uint64_t deadline_ms_ = 0;
 };
+
+// Starts a connection (native, Redis, lm://): counts it, and spawns on its
+// executor its Run() coroutine and its watchdog, whose timeout Close()s it;
+// both hold `self`, so the connection lives until both are done. Conn
+// befriends this function (Run and Close stay private).
+template <typename Conn>
+void StartWithWatchdog(const std::shared_ptr<Conn>& self, asio::any_io_executor executor,
+                       Watchdog& watchdog, service::Counters& counters) {
+  counters.connections++;
+  counters.connections_total++;
+  asio::co_spawn(
+      executor, [self]() -> asio::awaitable<void> { co_await self->Run(); }, asio::detached);
+  // The callback is made here, not inside a coroutine (g++ 12).
+  std::function<void()> on_timeout = [self] { self->Close(); };
+  asio::co_spawn(executor, watchdog.Run(&counters, std::move(on_timeout)), asio::detached);
+}
 
 }  // namespace ctxstore::server
