@@ -122,14 +122,23 @@ bool Checker::Read(Engine& engine, FaultDevice& device, const std::string& key,
   auto got = engine.Get(kDefaultNamespaceId, key);
   if (got.ok()) {
     std::vector<Version> found = model_->FindVersions(key, got->size, Xxh3(got->data, got->size));
-    std::erase_if(found,
-                  [&](const Version& v) { return !IsValue(seed_, key, v.version, got->bytes()); });
+    std::erase_if(found, [&](const Version& v) {
+      return !IsValue(seed_, key, v.value_version(), got->bytes());
+    });
     if (found.empty()) {
       ADD_FAILURE() << key << ": " << got->size << " bytes that match no value ever put\n  "
                     << model_->Describe(key);
       return false;
     }
-    // Puts of the same bytes cannot be told apart: an allowed one, if any.
+    // Versions of the same bytes (an expiry change, or two puts of an empty
+    // value) are told apart by the expiry the engine recovered, when one
+    // has it; then by whether they are allowed.
+    auto info = engine.Stat(kDefaultNamespaceId, key);
+    if (info.ok() && std::any_of(found.begin(), found.end(), [&](const Version& v) {
+          return v.expires_ms == info->expires_ms;
+        })) {
+      std::erase_if(found, [&](const Version& v) { return v.expires_ms != info->expires_ms; });
+    }
     const Allowed allowed = model_->AllowedAfterCrash(key);
     auto ok = std::find_if(found.begin(), found.end(),
                            [&](const Version& v) { return allowed.Allows(v.version); });

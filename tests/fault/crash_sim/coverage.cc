@@ -44,6 +44,7 @@ constexpr Counter kCounters[] = {
     {"reclaimed_segments", &Coverage::reclaimed_segments, true},
     {"pinned_lost", &Coverage::pinned_lost, false},
     {"ttl_puts", &Coverage::ttl_puts, true},
+    {"expiry_changes", &Coverage::expiry_changes, true},
     {"expired_seen", &Coverage::expired_seen, true},
     {"leases", &Coverage::leases, true},
     {"pins", &Coverage::pins, true},

@@ -39,6 +39,7 @@ struct Coverage {
   uint64_t pinned_lost = 0;         // pinned objects flash reclaim could not carry
   // The context calls and the clients.
   uint64_t ttl_puts = 0;
+  uint64_t expiry_changes = 0;  // acknowledged SetExpiry calls
   uint64_t expired_seen = 0;  // reads that found a key expired
   uint64_t leases = 0;        // MATCH_PREFIX calls that took a lease
   uint64_t pins = 0;

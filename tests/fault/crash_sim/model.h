@@ -12,8 +12,8 @@
 // show any value ever put for it, or none, but never bytes that were not
 // put.
 //
-// Besides: a put's expiry (an expired object is never served, and may be
-// gone after a crash), leases (they hold expiry off, until a crash), pins
+// Besides: a put's expiry and its changes (an expired object is never
+// served, and may be gone after a crash), leases (they hold expiry off, until a crash), pins
 // (with flash reclaim on, an unpinned object may be reclaimed; a pinned
 // one must survive) and groups (DeleteGroup deletes their present objects).
 #pragma once
@@ -27,14 +27,18 @@
 
 namespace ctxstore::engine::crash_sim {
 
-// One value put for a key: MakeValue(key, version, len) (values.h).
+// One value put for a key: MakeValue(key, version, len) (values.h). A
+// change of expiry (Engine::SetExpiry) is a version of its own that holds
+// an earlier one's bytes.
 struct Version {
   uint64_t version = 0;
   uint64_t len = 0;
   uint64_t xxh3 = 0;
   uint64_t expires_ms = 0;  // wall clock; 0: never
   std::string group;        // "" for none
+  uint64_t bytes_of = 0;    // the version whose bytes it holds; 0: its own
   bool ExpiredAt(uint64_t now_ms) const { return expires_ms != 0 && expires_ms <= now_ms; }
+  uint64_t value_version() const { return bytes_of != 0 ? bytes_of : version; }
 };
 
 // Whether a read may find a key: at a lease's end or inside a lease that

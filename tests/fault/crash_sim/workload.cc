@@ -30,7 +30,8 @@ void Workload::Step() {
   if (r < 33) return PutIfAbsentOnPresent();
   if (r < 39) return DeletePresent();
   if (r < 40) return DeleteAbsent();
-  if (r < 51) return Read();
+  if (r < 49) return Read();
+  if (r < 51) return ChangeExpiry();
   if (r < 54) return MatchPrefix();
   if (r < 58) return FlushAsync();
   if (r < 59) return FlushAndWait();
@@ -214,7 +215,7 @@ void Workload::Read() {
   log_->Event("get {} -> {} {}", key, Code(got.status()),
               got.ok() ? Xxh3(got->data, got->size) : 0);
   if (got.ok() && want && seen != Seen::kNo) {
-    EXPECT_TRUE(got->size == want->len && IsValue(seed_, key, want->version, got->bytes()))
+    EXPECT_TRUE(got->size == want->len && IsValue(seed_, key, want->value_version(), got->bytes()))
         << "get " << key << " returned other bytes than v" << want->version << "\n  "
         << model_->Describe(key);
   } else if (got.ok()) {

@@ -9,7 +9,8 @@
 // present, DeleteGroup deletes what the group holds), and every
 // acknowledgement is recorded in the model.
 //
-// Puts carry TTLs and groups; MATCH_PREFIX takes leases; keys are pinned;
+// Puts carry TTLs and groups, expiries change (SetExpiry); MATCH_PREFIX
+// takes leases; keys are pinned;
 // scratch namespaces are created, changed (their quota), filled past their
 // quota and deleted (workload_scratch.cc).
 // Several clients write at once: a put may be begun by one client (its
@@ -97,9 +98,11 @@ class Workload {
   void ChangeCatalog();
   void StepFlusher();
   void AdvanceClock();
-  // workload_clients.cc: pins, groups, and the puts of other clients.
+  // workload_clients.cc: pins, groups, expiry changes, and the puts of
+  // other clients.
   void PinKey();
   void DeleteGroup();
+  void ChangeExpiry();
   // workload_scratch.cc: the scratch namespaces and their objects.
   std::string ScratchName();
   void ChangeNamespaces();

@@ -1,6 +1,6 @@
-// The workload's context calls (pins, group deletes) and the puts of other
-// clients: a put begun by one client and committed steps later, with other
-// clients' operations (on the same keys, too) in between.
+// The workload's context calls (pins, group deletes, expiry changes) and
+// the puts of other clients: a put begun by one client and committed steps
+// later, with other clients' operations (on the same keys, too) in between.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -20,6 +20,46 @@ std::string_view Code(const Status& st) {
 }
 
 }  // namespace
+
+void Workload::ChangeExpiry() {
+  const std::string key = PickKey(true);
+  if (key.empty()) return;
+  const uint64_t now = NowMs();
+  const std::optional<Version> current = model_->Current(key);
+  const Seen seen = model_->Visible(key, now);
+  // PERSIST, TTLs around the clock's steps, or an expiry already past (the
+  // object goes at once, unless a lease holds it).
+  static constexpr uint64_t kTtls[] = {30, 300, 3000};
+  const uint64_t r = (*rng_)() % 5;
+  const uint64_t expires_ms = r == 0 ? 0 : r == 4 ? now : now + kTtls[r - 1];
+  const uint64_t flips_before = device_->fault_counts().corrupt_reads;
+  const uint64_t index = model_->next_index();
+  Status st = engine_->SetExpiry(kDefaultNamespaceId, key, expires_ms);
+  log_->Event("set expiry {} {} #{} -> {}", key, expires_ms, index, Code(st));
+  if (st.ok() && current && seen != Seen::kNo) {
+    // A new version with the current one's bytes, written behind as a put is.
+    Version v = *current;
+    v.bytes_of = current->value_version();
+    v.version = next_version_++;
+    v.expires_ms = expires_ms;
+    model_->Put(key, v);
+    ++coverage_->expiry_changes;
+  } else if (st.ok()) {
+    ADD_FAILURE() << "set expiry " << key << " found a deleted or expired key\n  "
+                  << model_->Describe(key);
+  } else if (st.code() == StatusCode::kNotFound) {
+    if (seen == Seen::kYes) GoneFromEngine(key, "set expiry");
+  } else if (st.code() == StatusCode::kCorrupt && current &&
+             (model_->Tainted(key) || device_->fault_counts().corrupt_reads > flips_before)) {
+    // Read from flash first: an injected fault, detected; the engine dropped it.
+    model_->Delete(key, /*by_engine=*/true);
+    ++coverage_->corrupt_answers;
+    ++coverage_->lost_to_faults;
+  } else if (st.code() != StatusCode::kNoSpace) {  // DRAM full of unwritten data: unchanged
+    ADD_FAILURE() << "set expiry " << key << ": " << st.ToString() << "\n  "
+                  << model_->Describe(key);
+  }
+}
 
 void Workload::PinKey() {
   if (model_->pinned_count() >= kMaxPinnedKeys) return;
