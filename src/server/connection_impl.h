@@ -29,22 +29,12 @@
 #include "server/read_ahead.h"
 #include "server/shm_regions.h"
 #include "server/stream.h"
+#include "server/stream_io.h"
 #include "server/watchdog.h"
 #include "service/op_table.h"
 #include "service/session.h"
 
 namespace ctxstore::server {
-
-// Completion condition for asio::async_read/async_write: asio's default
-// (transfer_all) caps every read_some/write_some at 64 KiB, so a 4 MiB value
-// took 64 system calls and as many reactor round trips. This one lets each
-// call move as much as the kernel takes.
-struct TransferAll {
-  size_t operator()(const std::error_code& ec, size_t /*transferred*/) const {
-    return ec ? 0 : kMaxBytesPerCall;
-  }
-  static constexpr size_t kMaxBytesPerCall = size_t{1} << 30;
-};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:

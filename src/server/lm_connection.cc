@@ -12,10 +12,9 @@
 #include <functional>
 #include <memory>
 
-#include "common/hash.h"
 #include "protocol/lm_message.h"
-#include "server/connection_impl.h"
 #include "server/flash_get.h"
+#include "server/stream_io.h"
 #include "server/stream.h"
 #include "server/watchdog.h"
 #include "service/context_ops.h"
@@ -30,8 +29,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 using protocol::LmCommand;
 
-constexpr uint64_t kPieceBytes = 256 << 10;
-constexpr size_t kDrainChunkBytes = 64 << 10;
 // LIST answers at most this many keys (the reference server has no bound;
 // each LIST page costs a pass over the index under the engine's lock).
 constexpr size_t kMaxListKeys = 10'000;
@@ -69,7 +66,6 @@ class LmConnection : public std::enable_shared_from_this<LmConnection> {
   awaitable<void> List();
   // A reply without a payload (length 0, no metadata).
   awaitable<void> Reply(int32_t code);
-  awaitable<void> Drain(uint64_t n);
   void Close() {
     stream_.Close();
     watchdog_.Stop();
@@ -142,19 +138,11 @@ awaitable<void> LmConnection::Put(const protocol::LmRequest& r) {
   if (!put.ok()) {
     // No reply in lm://: the client learns of a refused PUT by its GET's miss.
     spdlog::debug("lm://{}: PUT {} refused: {}", session_.peer(), r.key, put.status().ToString());
-    co_await Drain(r.length);
+    co_await Discard(stream_, r.length);
     co_return;
   }
-  std::span<uint8_t> dst = put->buffer();
-  Xxh3Stream hash;
-  for (uint64_t done = 0; done < dst.size();) {
-    const uint64_t n = std::min<uint64_t>(kPieceBytes, dst.size() - done);
-    co_await asio::async_read(stream_, asio::buffer(dst.data() + done, n), TransferAll(),
-                              use_awaitable);
-    hash.Update(dst.data() + done, n);
-    done += n;
-  }
-  put->set_value_xxh3(hash.Digest());
+  const uint64_t xxh3 = co_await ReceiveHashed(stream_, put->buffer(), 0);
+  put->set_value_xxh3(xxh3);
   Status st = service::CommitPut(*ctx_.service, std::move(*put), nullptr);
   if (!st.ok()) spdlog::debug("lm://{}: PUT {}: {}", session_.peer(), r.key, st.ToString());
 }
@@ -203,16 +191,6 @@ awaitable<void> LmConnection::Reply(int32_t code) {
   const protocol::LmShape none;
   const protocol::LmReplyBytes head = protocol::EncodeLmReply(code, 0, none);
   co_await asio::async_write(stream_, asio::buffer(head), TransferAll(), use_awaitable);
-}
-
-awaitable<void> LmConnection::Drain(uint64_t n) {
-  thread_local std::array<uint8_t, kDrainChunkBytes> scratch;
-  while (n > 0) {
-    const size_t k = static_cast<size_t>(std::min<uint64_t>(n, scratch.size()));
-    co_await asio::async_read(stream_, asio::buffer(scratch.data(), k), TransferAll(),
-                              use_awaitable);
-    n -= k;
-  }
 }
 
 void StartLmConnection(asio::generic::stream_protocol::socket socket, std::string peer,

@@ -13,9 +13,8 @@
 #include <cstring>
 #include <functional>
 
-#include "common/hash.h"
-#include "server/connection_impl.h"
 #include "server/resp_connection_impl.h"
+#include "server/stream_io.h"
 #include "service/hello.h"
 #include "service/put_ops.h"
 
@@ -32,10 +31,6 @@ std::atomic<uint64_t> next_client_id{1};
 constexpr size_t kInitialInputBytes = 16 << 10;
 // Each read asks for at least this much free space.
 constexpr size_t kMinReadBytes = 4 << 10;
-// Large values are received and hashed a piece at a time (as the native
-// front end does: each piece hashed while it is in cache).
-constexpr uint64_t kPieceBytes = 256 << 10;
-constexpr size_t kDropChunkBytes = 64 << 10;
 
 }  // namespace
 
@@ -211,32 +206,14 @@ awaitable<void> RespConnection::TakeLargeArg() {
   std::memmove(in_.data() + at, in_.data() + at + from_window, end_ - at - from_window);
   end_ -= from_window;
   parser_.LargeArgTaken(from_window);
-  const uint64_t xxh3 = co_await ReceiveRest(dst, from_window, length);
-  if (dst != nullptr) large.put.set_value_xxh3(xxh3);
+  // The bytes that were in the window first, then the socket's.
+  if (dst != nullptr) {
+    const uint64_t xxh3 = co_await ReceiveHashed(stream_, large.put.buffer(), from_window);
+    large.put.set_value_xxh3(xxh3);
+  } else {
+    co_await Discard(stream_, length - from_window);
+  }
   large_.push_back(std::move(large));
-}
-
-awaitable<uint64_t> RespConnection::ReceiveRest(uint8_t* dst, uint64_t offset, uint64_t length) {
-  thread_local std::array<uint8_t, kDropChunkBytes> scratch;
-  if (dst == nullptr) {
-    for (uint64_t left = length - offset; left > 0;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, scratch.size()));
-      co_await asio::async_read(stream_, asio::buffer(scratch.data(), n), TransferAll(),
-                                use_awaitable);
-      left -= n;
-    }
-    co_return 0;
-  }
-  // The bytes from the window first, then the socket's a piece at a time.
-  Xxh3Stream hash;
-  hash.Update(dst, offset);
-  for (uint64_t done = offset; done < length;) {
-    const uint64_t n = std::min<uint64_t>(kPieceBytes, length - done);
-    co_await asio::async_read(stream_, asio::buffer(dst + done, n), TransferAll(), use_awaitable);
-    hash.Update(dst + done, n);
-    done += n;
-  }
-  co_return hash.Digest();
 }
 
 RespConnection::LargeValue* RespConnection::LargeAt(uint32_t arg) {

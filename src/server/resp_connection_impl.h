@@ -67,9 +67,6 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   asio::awaitable<void> Flush();
   // The parser reported a large argument: into a reservation, or dropped.
   asio::awaitable<void> TakeLargeArg();
-  // Reads n bytes of a large argument from the socket into dst (null:
-  // dropped); returns the XXH3 of dst when it was filled.
-  asio::awaitable<uint64_t> ReceiveRest(uint8_t* dst, uint64_t offset, uint64_t length);
   // The whole command is in: checks it and runs it; false: close after
   // the replies so far.
   asio::awaitable<bool> Execute();

@@ -30,8 +30,7 @@ bool Absent(const Status& st) {
 
 engine::WriteOptions RespConnection::BaseWriteOptions() const {
   // SET overwrites, unlike the native PUT (put-if-absent).
-  engine::WriteOptions o = service::WriteOptionsFor(*session_, protocol::kFlagOverwrite, {});
-  return o;
+  return service::WriteOptionsFor(*session_, protocol::kFlagOverwrite, {});
 }
 
 void RespConnection::AppendValue(engine::ValueRef value) {
